@@ -1,0 +1,9 @@
+export { ERROR_CODES, isErrorCode, type ErrorCode } from './error-code.js';
+export { DvxError, isDvxError, type DvxErrorOptions, type SerializedError } from './dvx-error.js';
+export { HostError, type HostErrorCode } from './host-error.js';
+export { PluginError, type PluginErrorCode } from './plugin-error.js';
+export { StorageError, type StorageErrorCode } from './storage-error.js';
+export { ValidationError, type ValidationIssue } from './validation-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { ConflictError } from './conflict-error.js';
+export { toDvxError, type ErrorContext } from './to-dvx-error.js';

@@ -1,0 +1,82 @@
+import { DvxError } from './dvx-error.js';
+import { HostError } from './host-error.js';
+import { StorageError } from './storage-error.js';
+
+/** What the caller knows about where an error happened; used to word the message. */
+export interface ErrorContext {
+  /** Host name or address, for SSH failures. */
+  host?: string;
+  /** What was being done ("run a command", "connect", "clone snapshot"). */
+  doing?: string;
+}
+
+const TRANSIENT_SOCKET_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EPIPE',
+  'EAI_AGAIN', 'ECONNABORTED',
+]);
+
+const REDIS_DOWN = /Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|ECONNREFUSED .*:6379|Redis.*(closed|unavailable)|LOADING/i;
+
+/**
+ * The one place where raw failures (ssh2, Node system errors, ioredis, storage commands) become typed dvx errors.
+ * Every seam that talks to the outside calls this on whatever it catches.
+ */
+export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError {
+  if (error instanceof DvxError) return error;
+  const raw = (error instanceof Error ? error : new Error(String(error))) as Error & {
+    code?: string;
+    level?: string;
+    syscall?: string;
+  };
+  const where = context.host ? ` ${context.host}` : '';
+  const doing = context.doing ? ` while trying to ${context.doing}` : '';
+  const hostOptions = context.host === undefined ? {} : { host: context.host };
+
+  // ssh2 tags its errors with a level.
+  switch (raw.level) {
+    case 'client-authentication':
+      return new HostError({
+        code: 'HOST_AUTH_FAILED', ...hostOptions, cause: raw,
+        message: `Host${where} rejected the credentials${doing}.`,
+        action: 'Check the user name and the private key or password given for this environment.',
+      });
+    case 'client-timeout':
+      return new HostError({
+        code: 'HOST_TIMEOUT', ...hostOptions, cause: raw,
+        message: `Host${where} did not complete the SSH handshake in time${doing}.`,
+        action: 'Check that the host is up and that sshd answers on the given port.',
+      });
+    case 'client-dns':
+      return new HostError({
+        code: 'HOST_UNREACHABLE', ...hostOptions, cause: raw,
+        message: `Host name${where} could not be resolved${doing}.`,
+        action: 'Check the host address.',
+      });
+    default:
+      break;
+  }
+
+  if (raw.code && TRANSIENT_SOCKET_CODES.has(raw.code)) {
+    const lost = raw.code === 'ECONNRESET' || raw.code === 'EPIPE' || raw.code === 'ECONNABORTED';
+    return new HostError({
+      code: lost ? 'HOST_CONNECTION_LOST' : raw.code === 'ETIMEDOUT' ? 'HOST_TIMEOUT' : 'HOST_UNREACHABLE',
+      ...hostOptions, cause: raw,
+      message: `${lost ? 'Connection to' : 'Could not reach'} host${where}${doing}: ${raw.message}.`,
+      action: 'dvx retries this on its own; if it persists, check that the host is up and reachable.',
+    });
+  }
+  if (raw.level === 'client-socket' || raw.level === 'protocol') {
+    return new HostError({
+      code: 'HOST_CONNECTION_LOST', ...hostOptions, cause: raw,
+      message: `Connection to host${where} failed${doing}: ${raw.message}.`,
+      action: 'dvx retries this on its own; if it persists, check the host and the network.',
+    });
+  }
+  if (raw.code === 'ENOSPC') {
+    return new StorageError({ code: 'STORAGE_NO_SPACE', cause: raw, message: `No space left${doing}.`, action: 'Free space in the storage pool or grow it.' });
+  }
+  if (raw.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(raw.message)) {
+    return new DvxError({ code: 'REDIS_UNAVAILABLE', cause: raw, message: `Redis is unavailable${doing}: ${raw.message}.`, action: 'Check that redis-server is running.' });
+  }
+  return new DvxError({ code: 'INTERNAL', cause: raw, message: raw.message || 'Unexpected error' });
+}
