@@ -53,7 +53,7 @@ export class DvxError extends Error {
     Object.defineProperty(this, BRAND, { value: true });
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === DvxError) return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
