@@ -1,0 +1,79 @@
+/** The JSON form of an error as machines see it (the engine's SerializedError, kept structural so machines stay pure). */
+export interface StepError {
+  code: string;
+  message: string;
+  retryable?: boolean;
+  action?: string;
+  output?: string;
+  details?: Record<string, unknown>;
+  name?: string;
+}
+
+/** An undo step that failed; recorded, the undo chain goes on. */
+export interface UndoFailure {
+  step: string;
+  error: StepError;
+}
+
+/** Context of every lifecycle machine. Plain JSON: it is persisted after every transition. */
+export interface LifecycleContext<Input = Record<string, unknown>> {
+  input: Input;
+  /** Output of each step that finished, by step id. */
+  results: Record<string, unknown>;
+  /** Steps that were started (their undo runs even if they failed half way). */
+  touched: string[];
+  /** The failure that sent the run down its failure path. */
+  error: StepError | null;
+  failedStep: string | null;
+  undoFailures: UndoFailure[];
+  /** Failures of optional steps (post-hooks): reported, the run goes on. */
+  warnings: UndoFailure[];
+  cancelRequested: boolean;
+}
+
+/** Builds a step's input from the run's context. Must be pure. */
+export type StepInput<Input> = (context: LifecycleContext<Input>) => Record<string, unknown>;
+
+/** A compensating step that undoes a forward step. */
+export interface UndoSpec<Input> {
+  /** Step id; letters and digits only (it becomes part of job ids and event names). */
+  id: string;
+  /** Name of the step handler. */
+  src: string;
+  input: StepInput<Input>;
+  /**
+   * `touched` (default): undo whenever the forward step was started, because it may have done part of its work
+   * (engine steps such as clone and attach are idempotent, so undoing nothing is harmless).
+   * `completed`: undo only if the forward step finished (plugin operations that need its result).
+   */
+  when?: 'touched' | 'completed';
+}
+
+/** One forward step of a lifecycle. */
+export interface StepSpec<Input> {
+  /** Step id; letters and digits only (it becomes part of job ids and event names). */
+  id: string;
+  /** Name of the step handler that the engine runs as a job, e.g. `plugin.virtual.configure`. */
+  src: string;
+  input: StepInput<Input>;
+  /** The step runs only when this returns true. */
+  when?: (context: LifecycleContext<Input>) => boolean;
+  undo?: UndoSpec<Input>;
+  /** A failure is recorded as a warning and the run goes on (post-hooks). */
+  optional?: boolean;
+}
+
+/** A lifecycle: what `defineLifecycle` compiles into a machine. */
+export interface LifecycleSpec<Input> {
+  /** Run kind, e.g. `provision`. */
+  kind: string;
+  /** Bumped whenever states or context change shape; stored with every run. */
+  version: number;
+  description: string;
+  steps: StepSpec<Input>[];
+  /** Steps run after the undo chain when the run failed or was cancelled (mark the object failed...). */
+  onFailure?: StepSpec<Input>[];
+}
+
+/** How a run ended, from its final state. */
+export type LifecycleOutcome = 'succeeded' | 'failed' | 'cancelled';

@@ -1,0 +1,14 @@
+import { defineLifecycle } from './lifecycle/define-lifecycle.js';
+import { replaceTimeflowSteps, type ReplaceTimeflowInput } from './lifecycle/replace-timeflow-steps.js';
+import { recordVdbFailure } from './vdb-start.js';
+
+export type RefreshInput = ReplaceTimeflowInput;
+
+/** Refresh a VDB from a snapshot of its parent: a new timeflow; older ones stay for VDBs and rewinds using them. */
+export const vdbRefreshLifecycle = defineLifecycle<RefreshInput>({
+  kind: 'vdb-refresh',
+  version: 1,
+  description: "unconfigure -> detach -> clone parent's snapshot as a new timeflow -> mountSpecification -> attach -> configure",
+  steps: replaceTimeflowSteps<RefreshInput>('refresh'),
+  onFailure: [recordVdbFailure],
+});

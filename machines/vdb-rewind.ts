@@ -1,0 +1,14 @@
+import { defineLifecycle } from './lifecycle/define-lifecycle.js';
+import { replaceTimeflowSteps, type ReplaceTimeflowInput } from './lifecycle/replace-timeflow-steps.js';
+import { recordVdbFailure } from './vdb-start.js';
+
+export type RewindInput = ReplaceTimeflowInput;
+
+/** Rewind a VDB to one of its snapshots (any timeflow): a new timeflow from it; the old one stays. */
+export const vdbRewindLifecycle = defineLifecycle<RewindInput>({
+  kind: 'vdb-rewind',
+  version: 1,
+  description: 'unconfigure -> detach -> clone target snapshot as a new timeflow -> mountSpecification -> attach -> reconfigure',
+  steps: replaceTimeflowSteps<RewindInput>('rewind'),
+  onFailure: [recordVdbFailure],
+});

@@ -1,0 +1,17 @@
+import { defineLifecycle } from './lifecycle/define-lifecycle.js';
+import { vdbSnapshotSteps } from './lifecycle/shared-steps.js';
+import { recordVdbFailure, type VdbInput } from './vdb-start.js';
+
+export interface VdbSnapshotInput extends VdbInput {
+  /** The VDB's current dataset (its timeflow), read when the run starts. */
+  datasetId: string;
+}
+
+/** Snapshot a VDB: pre_snapshot, storage snapshot, post_snapshot. */
+export const vdbSnapshotLifecycle = defineLifecycle<VdbSnapshotInput>({
+  kind: 'vdb-snapshot',
+  version: 1,
+  description: 'preSnapshot -> snapshot -> postSnapshot',
+  steps: vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId),
+  onFailure: [recordVdbFailure],
+});

@@ -1,0 +1,288 @@
+import type { Redis } from 'ioredis';
+import { ConflictError, DvxError } from '../errors/index.js';
+import { keys } from './keys.js';
+import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, StepExecution, TransitionLogEntry } from './run-record.js';
+
+const CREATE_RUN = `
+for i = 6, #KEYS do
+  local holder = redis.call('GET', KEYS[i])
+  if holder then return {'LOCKED', KEYS[i], holder} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'EXISTS'} end
+local fields = cjson.decode(ARGV[3])
+local flat = {}
+for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('RPUSH', KEYS[5], ARGV[4])
+if ARGV[5] == 'running' then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end
+end
+return {'OK'}
+`;
+
+const PERSIST_RUN = `
+if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
+local fields = cjson.decode(ARGV[2])
+local flat = {}
+for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('RPUSH', KEYS[2], ARGV[3])
+if ARGV[4] ~= 'running' then
+  redis.call('SREM', KEYS[3], ARGV[5])
+  for i = 4, #KEYS do
+    if redis.call('GET', KEYS[i]) == ARGV[5] then redis.call('DEL', KEYS[i]) end
+  end
+end
+return 1
+`;
+
+/** Releases a lock only if the given run still holds it. */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+type Scripted = Redis & {
+  dvxCreateRun(...args: (string | number)[]): Promise<string[]>;
+  dvxPersistRun(...args: (string | number)[]): Promise<number>;
+  dvxReleaseLock(key: string, runId: string): Promise<number>;
+};
+
+/** What a new run starts with. */
+export interface NewRun {
+  id: string;
+  kind: string;
+  machineVersion: number;
+  status: RunStatus;
+  state: PersistedState;
+  pending: PendingStep[];
+  objectType: string;
+  objectId: string;
+  locks: string[];
+  requestedBy: string;
+  log: TransitionLogEntry;
+  error?: RunRecord['error'];
+}
+
+/** The next version of a run, written only if nobody else moved it since `expectedSeq`. */
+export interface RunUpdate {
+  expectedSeq: number;
+  seq: number;
+  status: RunStatus;
+  state: PersistedState;
+  pending: PendingStep[];
+  log: TransitionLogEntry;
+  error?: RunRecord['error'];
+}
+
+/** Filters of {@link RunStore.list}. */
+export interface RunQuery {
+  objectKey?: string;
+  kind?: string;
+  status?: RunStatus;
+  /** @defaultValue 50 */
+  limit?: number;
+}
+
+const JSON_FIELDS = ['state', 'pending', 'locks', 'error'] as const;
+
+function toFields(record: Record<string, unknown>): string {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    fields[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : String(value);
+  }
+  return JSON.stringify(fields);
+}
+
+function fromHash(hash: Record<string, string>): RunRecord | null {
+  if (!hash.id) return null;
+  const record: RunRecord = {
+    id: hash.id,
+    kind: hash.kind ?? '',
+    machineVersion: Number(hash.machineVersion),
+    status: hash.status as RunStatus,
+    seq: Number(hash.seq),
+    state: JSON.parse(hash.state ?? 'null') as PersistedState,
+    pending: JSON.parse(hash.pending ?? '[]') as PendingStep[],
+    objectType: hash.objectType ?? '',
+    objectId: hash.objectId ?? '',
+    locks: JSON.parse(hash.locks ?? '[]') as string[],
+    requestedBy: hash.requestedBy ?? 'engine',
+    createdAt: hash.createdAt ?? '',
+    updatedAt: hash.updatedAt ?? '',
+  };
+  if (hash.endedAt) record.endedAt = hash.endedAt;
+  if (hash.error) record.error = JSON.parse(hash.error) as RunRecord['error'];
+  return record;
+}
+
+/**
+ * Runs in Redis. Every change of a run is one Lua script: creating a run takes its object locks atomically,
+ * and persisting a transition is a compare-and-set on the run's sequence number that appends to the
+ * transition log and, when the run ends, releases its locks, all at once.
+ */
+export class RunStore {
+  private readonly redis: Scripted;
+
+  constructor(redis: Redis) {
+    this.redis = redis as Scripted;
+    // Without numberOfKeys, the first argument of each call is the number of keys (lock lists vary in length).
+    if (!('dvxCreateRun' in redis)) {
+      redis.defineCommand('dvxCreateRun', { lua: CREATE_RUN });
+      redis.defineCommand('dvxPersistRun', { lua: PERSIST_RUN });
+      redis.defineCommand('dvxReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    }
+  }
+
+  /** Creates a run and takes its locks; refuses with OBJECT_LOCKED naming the run that holds one. */
+  async create(run: NewRun): Promise<RunRecord> {
+    const now = new Date().toISOString();
+    const fields = {
+      id: run.id,
+      kind: run.kind,
+      machineVersion: run.machineVersion,
+      status: run.status,
+      seq: 1,
+      state: run.state,
+      pending: run.pending,
+      objectType: run.objectType,
+      objectId: run.objectId,
+      locks: run.locks,
+      requestedBy: run.requestedBy,
+      createdAt: now,
+      updatedAt: now,
+      endedAt: run.status === 'running' ? undefined : now,
+      error: run.error,
+    };
+    const lockKeys = run.locks.map((lock) => keys.lock(lock));
+    const objectKey = `${run.objectType}/${run.objectId}`;
+    const reply = await this.redis.dvxCreateRun(
+      5 + lockKeys.length,
+      keys.run(run.id), keys.runs(), keys.activeRuns(), keys.objectRuns(objectKey), keys.runLog(run.id), ...lockKeys,
+      run.id, Date.now(), toFields(fields), JSON.stringify(run.log), run.status,
+    );
+    if (reply[0] === 'LOCKED') {
+      const lock = reply[1]!.slice(keys.lock('').length);
+      const holder = reply[2]!;
+      throw new ConflictError({
+        code: 'OBJECT_LOCKED',
+        message: `${lock} is busy: run ${holder} holds it.`,
+        action: `Wait for run ${holder} to finish (dvx run watch ${holder}) or cancel it (dvx run cancel ${holder}), then try again.`,
+        details: { object: lock, runId: holder },
+      });
+    }
+    if (reply[0] === 'EXISTS') throw new ConflictError({ message: `Run ${run.id} already exists.` });
+    return (await this.get(run.id))!;
+  }
+
+  /** Writes a transition if the run is still at `expectedSeq`; false when someone else moved it first. */
+  async persist(run: RunRecord, update: RunUpdate): Promise<boolean> {
+    const now = new Date().toISOString();
+    const ended = update.status !== 'running';
+    const fields = {
+      seq: update.seq,
+      status: update.status,
+      state: update.state,
+      pending: update.pending,
+      updatedAt: now,
+      endedAt: ended ? now : undefined,
+      error: update.error,
+    };
+    const lockKeys = run.locks.map((lock) => keys.lock(lock));
+    const applied = await this.redis.dvxPersistRun(
+      3 + lockKeys.length,
+      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), ...lockKeys,
+      String(update.expectedSeq), toFields(fields), JSON.stringify(update.log), update.status, run.id,
+    );
+    return applied === 1;
+  }
+
+  async get(runId: string): Promise<RunRecord | null> {
+    return fromHash(await this.redis.hgetall(keys.run(runId)));
+  }
+
+  async detail(runId: string): Promise<RunDetail | null> {
+    const [hash, log, steps] = await Promise.all([
+      this.redis.hgetall(keys.run(runId)),
+      this.redis.lrange(keys.runLog(runId), 0, -1),
+      this.redis.hgetall(keys.runSteps(runId)),
+    ]);
+    const record = fromHash(hash);
+    if (!record) return null;
+    const executions = Object.values(steps).map((text) => JSON.parse(text) as StepExecution);
+    executions.sort((a, b) => a.seq - b.seq || a.startedAt.localeCompare(b.startedAt));
+    return { ...record, log: log.map((line) => JSON.parse(line) as TransitionLogEntry), steps: executions };
+  }
+
+  async activeRunIds(): Promise<string[]> {
+    return this.redis.smembers(keys.activeRuns());
+  }
+
+  /** Newest first. */
+  async list(query: RunQuery = {}): Promise<RunRecord[]> {
+    const limit = query.limit ?? 50;
+    const index = query.objectKey ? keys.objectRuns(query.objectKey) : keys.runs();
+    const found: RunRecord[] = [];
+    const page = Math.max(limit * 2, 100);
+    for (let start = 0; found.length < limit; start += page) {
+      const ids = await this.redis.zrevrange(index, start, start + page - 1);
+      if (ids.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(keys.run(id));
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error, hash] of replies) {
+        if (error) throw error;
+        const record = fromHash(hash as Record<string, string>);
+        if (!record) continue;
+        if (query.kind && record.kind !== query.kind) continue;
+        if (query.status && record.status !== query.status) continue;
+        found.push(record);
+        if (found.length >= limit) break;
+      }
+    }
+    return found;
+  }
+
+  /** Reads, changes and writes one step execution record. Only the worker running that job writes it. */
+  async updateStep(runId: string, jobId: string, change: (current: StepExecution | null) => StepExecution): Promise<StepExecution> {
+    const current = await this.redis.hget(keys.runSteps(runId), jobId);
+    const next = change(current ? (JSON.parse(current) as StepExecution) : null);
+    await this.redis.hset(keys.runSteps(runId), jobId, JSON.stringify(next));
+    return next;
+  }
+
+  /** Lock keys (object keys) with the run that holds each. */
+  async locks(): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', keys.lockPattern(), 'COUNT', 500);
+      cursor = next;
+      if (batch.length === 0) continue;
+      const holders = await this.redis.mget(...batch);
+      batch.forEach((key, i) => {
+        const holder = holders[i];
+        if (holder) found.set(key.slice(keys.lock('').length), holder);
+      });
+    } while (cursor !== '0');
+    return found;
+  }
+
+  /** Drops a lock left by a run that is not running any more. */
+  async releaseLock(object: string, runId: string): Promise<boolean> {
+    return (await this.redis.dvxReleaseLock(keys.lock(object), runId)) === 1;
+  }
+
+  /** Removes an id from the active set when its run has ended or vanished. */
+  async forgetActive(runId: string): Promise<void> {
+    await this.redis.srem(keys.activeRuns(), runId);
+  }
+}
+
+export function assertRunning(run: RunRecord): void {
+  if (run.status !== 'running') throw new DvxError({ code: 'CONFLICT', message: `Run ${run.id} has already ${run.status}.` });
+}

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { getShortestPaths } from 'xstate/graph';
+import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
+import { activeInvokes, LIFECYCLES, type Lifecycle } from '../../machines/index.js';
+import { drive } from './drive.js';
+
+const byKind = new Map(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle as Lifecycle<unknown>]));
+const lifecycle = (kind: string) => byKind.get(kind)!;
+
+const staged = { pluginType: 'STAGED' as const };
+const direct = { pluginType: 'DIRECT' as const };
+const INPUTS: Record<string, Record<string, unknown>> = {
+  discover: { runId: 'r1', environmentId: 'env1', pluginIds: ['p1'] },
+  link: { runId: 'r1', dsourceId: 'ds1', ...staged, snapshotParameters: { resync: true } },
+  sync: { runId: 'r1', dsourceId: 'ds1', ...staged, snapshotParameters: null },
+  'dsource-enable': { runId: 'r1', dsourceId: 'ds1', ...staged },
+  'dsource-disable': { runId: 'r1', dsourceId: 'ds1', ...staged },
+  'dsource-delete': { runId: 'r1', dsourceId: 'ds1', ...staged },
+  provision: { runId: 'r1', vdbId: 'v1', snapshotId: 's1' },
+  'vdb-start': { runId: 'r1', vdbId: 'v1' },
+  'vdb-stop': { runId: 'r1', vdbId: 'v1' },
+  'vdb-enable': { runId: 'r1', vdbId: 'v1' },
+  'vdb-disable': { runId: 'r1', vdbId: 'v1' },
+  'vdb-snapshot': { runId: 'r1', vdbId: 'v1', datasetId: 'tf-r0' },
+  'vdb-rewind': { runId: 'r1', vdbId: 'v1', snapshotId: 's1', previousDatasetId: 'tf-r0' },
+  'vdb-refresh': { runId: 'r1', vdbId: 'v1', snapshotId: 's1', previousDatasetId: 'tf-r0' },
+  'vdb-delete': { runId: 'r1', vdbId: 'v1' },
+};
+
+const plugin = (srcs: string[]) => srcs.filter((src) => src.startsWith('plugin.')).map((src) => src.slice('plugin.'.length));
+
+describe('lifecycles call plugin operations in the vSDK order (vsdk-reference section 2)', () => {
+  it.each([
+    ['discover', INPUTS.discover, ['discovery.repository', 'discovery.sourceConfig']],
+    ['link (staged)', INPUTS.link, ['linked.mountSpecification', 'linked.startStaging', 'linked.preSnapshot', 'linked.postSnapshot']],
+    ['link (direct)', { ...INPUTS.link, ...direct }, ['linked.preSnapshot', 'linked.postSnapshot']],
+    ['sync (staged)', INPUTS.sync, ['linked.mountSpecification', 'linked.preSnapshot', 'linked.postSnapshot']],
+    ['sync (direct)', { ...INPUTS.sync, ...direct }, ['linked.preSnapshot', 'linked.postSnapshot']],
+    ['dsource-enable', INPUTS['dsource-enable'], ['linked.mountSpecification', 'linked.startStaging']],
+    ['dsource-enable (direct)', { ...INPUTS['dsource-enable'], ...direct }, []],
+    ['dsource-disable', INPUTS['dsource-disable'], ['linked.stopStaging']],
+    ['dsource-delete', INPUTS['dsource-delete'], ['linked.stopStaging']],
+    ['provision', INPUTS.provision, ['virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
+    ['vdb-start', INPUTS['vdb-start'], ['virtual.mountSpecification', 'virtual.start']],
+    ['vdb-stop', INPUTS['vdb-stop'], ['virtual.stop']],
+    ['vdb-disable', INPUTS['vdb-disable'], ['virtual.unconfigure']],
+    ['vdb-snapshot', INPUTS['vdb-snapshot'], ['virtual.preSnapshot', 'virtual.postSnapshot']],
+    ['vdb-rewind', INPUTS['vdb-rewind'], ['virtual.unconfigure', 'virtual.mountSpecification', 'virtual.reconfigure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
+    ['vdb-refresh', INPUTS['vdb-refresh'], ['virtual.unconfigure', 'virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
+    ['vdb-delete', INPUTS['vdb-delete'], ['virtual.unconfigure', 'virtual.cleanup']],
+  ])('%s', (name, input, expected) => {
+    const kind = name.split(' ')[0]!;
+    const result = drive(lifecycle(kind).machine, input);
+    expect(result.outcome).toBe('succeeded');
+    expect(plugin(result.srcs)).toEqual(expected);
+  });
+
+  it('vdb-enable does nothing more when the plugin says ACTIVE, and mounts and reconfigures when INACTIVE', () => {
+    const enable = lifecycle('vdb-enable').machine;
+    const active = drive(enable, INPUTS['vdb-enable'], (id) => ({ output: id === 'status' ? 'ACTIVE' : null }));
+    expect(active.srcs).toEqual(['plugin.virtual.status', 'model.setVdbEnabled']);
+    const inactive = drive(enable, INPUTS['vdb-enable'], (id) => ({ output: id === 'status' ? 'INACTIVE' : null }));
+    expect(inactive.srcs).toEqual(['plugin.virtual.status', 'plugin.virtual.mountSpecification', 'mount.attachVdb', 'plugin.virtual.reconfigure', 'model.setVdbEnabled']);
+  });
+
+  it('engine steps sit where DESIGN.md puts them: provision clones then attaches before configure', () => {
+    const { srcs } = drive(lifecycle('provision').machine, INPUTS.provision);
+    expect(srcs.slice(0, 5)).toEqual(['plugin.virtual.mountSpecification', 'storage.clone', 'mount.attachVdb', 'plugin.virtual.configure', 'model.activateVdb']);
+  });
+});
+
+describe('failure paths undo what the run did and leave the object in a named state', () => {
+  const fail = (failing: string) => (id: string) => (id === failing ? { error: { code: 'PLUGIN_USER_ERROR', message: 'no port' } } : { output: { ok: true } });
+
+  it('a provision whose configure fails destroys its clone and mount, and marks the VDB failed with the error', () => {
+    const result = drive(lifecycle('provision').machine, INPUTS.provision, fail('configure'));
+    expect(result.outcome).toBe('failed');
+    expect(result.ids).toEqual(['mountSpec', 'clone', 'attach', 'configure', 'detach', 'destroyClone', 'markFailed']);
+    expect(result.snapshot.context.error).toMatchObject({ code: 'PLUGIN_USER_ERROR', message: 'no port' });
+    expect(result.snapshot.context.failedStep).toBe('configure');
+  });
+
+  it('a provision failing after configure also unconfigures, in reverse order', () => {
+    const result = drive(lifecycle('provision').machine, INPUTS.provision, fail('postSnapshot'));
+    expect(result.ids.slice(result.ids.indexOf('postSnapshot'))).toEqual(['postSnapshot', 'destroySnapshot', 'unconfigure', 'detach', 'destroyClone', 'markFailed']);
+  });
+
+  it('a rewind failing on the new timeflow puts the VDB back on the old one', () => {
+    const result = drive(lifecycle('vdb-rewind').machine, INPUTS['vdb-rewind'], fail('reconfigure'));
+    expect(result.outcome).toBe('failed');
+    expect(result.ids.slice(result.ids.indexOf('reconfigure'))).toEqual(['reconfigure', 'detachClone', 'destroyClone', 'reattachPrevious', 'restoreConfiguration', 'recordFailure']);
+  });
+
+  it('an undo step that fails is recorded and the chain goes on', () => {
+    const result = drive(lifecycle('provision').machine, INPUTS.provision, (id) =>
+      id === 'configure' || id === 'detach' ? { error: { code: 'HOST_UNREACHABLE', message: `${id} failed` } } : { output: null },
+    );
+    expect(result.outcome).toBe('failed');
+    expect(result.ids.slice(-2)).toEqual(['destroyClone', 'markFailed']);
+    expect(result.snapshot.context.undoFailures).toEqual([{ step: 'detach', error: { code: 'HOST_UNREACHABLE', message: 'detach failed' } }]);
+  });
+
+  it('cancelling takes the failure path at the next step boundary and ends cancelled', () => {
+    const result = drive(lifecycle('provision').machine, INPUTS.provision, () => ({ output: null }), (id) => (id === 'attach' ? { type: 'CANCEL' } : undefined));
+    expect(result.outcome).toBe('cancelled');
+    expect(result.ids).toEqual(['mountSpec', 'clone', 'attach', 'detach', 'destroyClone', 'markFailed']);
+    expect(result.snapshot.context.error).toMatchObject({ code: 'RUN_CANCELLED' });
+  });
+});
+
+function eventsFor(lifecycleOf: Lifecycle<unknown>) {
+  return (snapshot: AnyMachineSnapshot): AnyEventObject[] => {
+    if (snapshot.status === 'done') return [];
+    const events: AnyEventObject[] = [{ type: 'CANCEL' }];
+    for (const invoke of activeInvokes(lifecycleOf.machine, snapshot.value)) {
+      events.push({ type: `xstate.done.actor.${invoke.id}`, output: invoke.id === 'status' ? 'ACTIVE' : null });
+      if (invoke.id === 'status') events.push({ type: `xstate.done.actor.${invoke.id}`, output: 'INACTIVE' });
+      events.push({ type: `xstate.error.actor.${invoke.id}`, error: { code: 'HOST_UNREACHABLE', message: 'down' } });
+    }
+    return events;
+  };
+}
+
+function allStateKeys(lifecycleOf: Lifecycle<unknown>): string[] {
+  return Object.keys((lifecycleOf.machine.root as unknown as { states: Record<string, unknown> }).states);
+}
+
+describe('path coverage (xstate/graph): every state of every lifecycle is reachable, and every path ends', () => {
+  it.each(LIFECYCLES.map((l) => [l.kind, l as Lifecycle<unknown>] as const))('%s', (kind, lifecycleOf) => {
+    const inputs = kind in INPUTS && 'pluginType' in INPUTS[kind]! ? [INPUTS[kind]!, { ...INPUTS[kind]!, ...direct }] : [INPUTS[kind]!];
+    const reached = new Set<string>();
+    const outcomes = new Set<string>();
+    for (const input of inputs) {
+      const paths = getShortestPaths(lifecycleOf.machine, {
+        input,
+        events: eventsFor(lifecycleOf),
+        serializeState: (snapshot) => JSON.stringify({ v: snapshot.value, c: (snapshot as AnyMachineSnapshot).context }),
+      });
+      for (const path of paths) {
+        for (const step of path.steps) reached.add(String((step.state as AnyMachineSnapshot).value));
+        const last = path.state as AnyMachineSnapshot;
+        if (last.status === 'done') outcomes.add(String(last.value));
+      }
+    }
+    const transient = (key: string) => key.endsWith('Check') || key === 'ending';
+    const unreached = allStateKeys(lifecycleOf).filter((key) => !transient(key) && !reached.has(key));
+    expect(unreached).toEqual([]);
+    expect([...outcomes].sort()).toEqual(['cancelled', 'failed', 'succeeded']);
+  });
+});

@@ -1,0 +1,194 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DvxError } from '../../errors/index.js';
+import { defineLifecycle } from '../../machines/index.js';
+import { keys } from '../../model/keys.js';
+import { parseRedisUrl } from '../../model/redis-target.js';
+import { DurableEngine } from '../../workers/durable-engine.js';
+import { RunDriver } from '../../workers/run-driver.js';
+import type { StepJobData } from '../../workers/step-job.js';
+import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
+import { waitFor } from '../harness/wait-for.js';
+import { calls, chainLifecycle, testHandlers } from './test-lifecycles.js';
+
+let redis: TestRedis;
+let client: Redis;
+let engine: DurableEngine;
+
+async function startEngine(overrides: Partial<Parameters<typeof DurableEngine.start>[0]> = {}) {
+  return DurableEngine.start({
+    redis: parseRedisUrl(redis.url),
+    handlers: testHandlers(client),
+    lifecycles: [chainLifecycle as never],
+    retry: { initialDelayMs: 50, maxDelayMs: 200, deadlineMs: 5_000 },
+    worker: { lockDurationMs: 2_000, stalledIntervalMs: 1_000 },
+    ...overrides,
+  });
+}
+
+async function finished(runId: string, timeoutMs = 20_000) {
+  return waitFor(`run ${runId} to end`, async () => {
+    const run = await engine.store.get(runId);
+    return run && run.status !== 'running' ? run : null;
+  }, timeoutMs);
+}
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  client = redis.client();
+});
+afterAll(async () => redis.remove());
+beforeEach(async () => {
+  await client.flushall();
+  engine = await startEngine();
+});
+afterEach(async () => engine.stop({ deadlineMs: 5_000 }));
+
+describe('run driver', () => {
+  it('runs a lifecycle to the end, keeps its timeline and leaves no lock or job behind', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o1' }, { objectType: 'thing', objectId: 'o1', requestedBy: 'alice' });
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('succeeded');
+    const detail = (await engine.store.detail(run.id))!;
+    expect(detail.steps.map((step) => [step.stepId, step.status, step.attempts.length])).toEqual([['a', 'succeeded', 1], ['b', 'succeeded', 1], ['c', 'succeeded', 1]]);
+    expect(detail.steps.every((step) => step.operationId === step.jobId && !step.jobId.includes(':'))).toBe(true);
+    expect(detail.log.map((entry) => entry.event)).toEqual(['xstate.init', 'xstate.done.actor.a', 'xstate.done.actor.b', 'xstate.done.actor.c']);
+    expect(detail.log[0]).toMatchObject({ actor: 'alice', started: ['a'] });
+    expect(detail.log.map((entry) => entry.seq)).toEqual([1, 2, 3, 4]);
+    expect(await client.exists(keys.lock('thing/o1'))).toBe(0);
+    expect(await client.sismember(keys.activeRuns(), run.id)).toBe(0);
+    const counts = await engine.queue.getJobCounts('active', 'waiting', 'delayed');
+    expect(counts).toEqual({ active: 0, waiting: 0, delayed: 0 });
+  });
+
+  it('refuses a second run on a locked object, naming the run that holds it, and changes nothing', async () => {
+    const first = await engine.driver.start('test-chain', { objectId: 'o2', stepMs: 300 }, { objectType: 'thing', objectId: 'o2' });
+    const error = await engine.driver.start('test-chain', { objectId: 'o2' }, { objectType: 'thing', objectId: 'o2' }).catch((e: DvxError) => e);
+    expect(error).toBeInstanceOf(DvxError);
+    expect(error).toMatchObject({ code: 'OBJECT_LOCKED', details: { runId: first.id, object: 'thing/o2' } });
+    expect((error as DvxError).message).toContain(first.id);
+    expect(await engine.store.list({ objectKey: 'thing/o2' })).toHaveLength(1);
+    await finished(first.id);
+  });
+
+  it('ignores a duplicate or stale step result', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o3' }, { objectType: 'thing', objectId: 'o3' });
+    const ended = await finished(run.id);
+    const before = await engine.store.detail(run.id);
+    const firstJob = before!.steps[0]!.jobId;
+    expect(await engine.driver.deliverResult(run.id, firstJob, 'a', { output: { again: true } })).toBe('stale');
+    const after = await engine.store.detail(run.id);
+    expect(after!.seq).toBe(ended.seq);
+    expect(after!.log).toHaveLength(before!.log.length);
+  });
+
+  it('a result for a step the run has moved past changes nothing while the run goes on', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o4', stepMs: 200 }, { objectType: 'thing', objectId: 'o4' });
+    await waitFor('step b to start', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'b');
+    const current = (await engine.store.get(run.id))!;
+    expect(await engine.driver.deliverResult(run.id, `${run.id}-1-a`, 'a', { output: null })).toBe('stale');
+    expect((await engine.store.get(run.id))!.seq).toBe(current.seq);
+    expect((await finished(run.id)).status).toBe('succeeded');
+  });
+
+  it('repairs a crash between persist and enqueue with exactly one job', async () => {
+    await engine.stop();
+    engine = await startEngine({ runWorkers: false });
+    const crashingQueue = new Proxy(engine.queue, {
+      get(target, property, receiver) {
+        if (property === 'add') return async () => { throw new Error('engine killed before enqueue'); };
+        return Reflect.get(target, property, receiver);
+      },
+    }) as Queue<StepJobData>;
+    const crashing = new RunDriver({ store: engine.store, queue: crashingQueue, lifecycles: [chainLifecycle as never] });
+    const started = await crashing.start('test-chain', { objectId: 'o5' }, { objectType: 'thing', objectId: 'o5' }).catch((e: Error) => e);
+    expect(started).toBeInstanceOf(Error);
+    const [runId] = await engine.store.activeRunIds();
+    expect(await engine.queue.getJobCounts('waiting', 'active', 'delayed')).toEqual({ waiting: 0, active: 0, delayed: 0 });
+
+    const report = await engine.reconciler.reconcile();
+    expect(report.requeued).toBe(1);
+    expect((await engine.reconciler.reconcile()).requeued).toBe(0);
+    expect(await engine.queue.getJobCounts('waiting')).toEqual({ waiting: 1 });
+
+    await engine.stop();
+    engine = await startEngine();
+    expect((await finished(runId!)).status).toBe('succeeded');
+    expect((await calls(client, runId)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('retries transient errors with backoff, keeping the operation id of the step', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o6', flaky: { b: 3 } }, { objectType: 'thing', objectId: 'o6' });
+    expect((await finished(run.id)).status).toBe('succeeded');
+    const bCalls = (await calls(client, run.id)).filter((call) => call.name === 'b');
+    expect(bCalls.map((call) => call.attempt)).toEqual([1, 2, 3, 4]);
+    expect(new Set(bCalls.map((call) => call.operationId)).size).toBe(1);
+    const detail = (await engine.store.detail(run.id))!;
+    const b = detail.steps.find((step) => step.stepId === 'b')!;
+    expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['retrying', 'retrying', 'retrying', 'succeeded']);
+    expect(b.attempts[0]!.error).toMatchObject({ code: 'HOST_UNREACHABLE' });
+    expect(await client.smembers(`test:effects:${run.id}`)).toHaveLength(3);
+  });
+
+  it('fails at once on a permanent error and takes the failure path with the message, action and output', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o7', failAt: ['c'] }, { objectType: 'thing', objectId: 'o7' });
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatchObject({ code: 'PLUGIN_USER_ERROR', message: 'c failed', action: 'fix it', output: 'details' });
+    expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1', 'unB#1', 'markFailed#1']);
+    expect(await client.exists(keys.lock('thing/o7'))).toBe(0);
+  });
+
+  it('gives up on a transient error at the step deadline and fails cleanly', async () => {
+    await engine.stop();
+    engine = await startEngine({ retry: { initialDelayMs: 50, maxDelayMs: 100, deadlineMs: 600 } });
+    const run = await engine.driver.start('test-chain', { objectId: 'o8', flaky: { b: 1000 } }, { objectType: 'thing', objectId: 'o8' });
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatchObject({ code: 'STEP_DEADLINE_EXCEEDED' });
+    expect(ended.error!.message).toMatch(/Step b kept failing for \d+ s: b is flaky/);
+    expect((await calls(client, run.id)).map((call) => call.name).slice(-2)).toEqual(['unB', 'markFailed']);
+  });
+
+  it('cancels a run whose step waits for a retry: the step is withdrawn and the run undoes and ends cancelled', async () => {
+    await engine.stop();
+    engine = await startEngine({ retry: { initialDelayMs: 3_000, maxDelayMs: 3_000, deadlineMs: 60_000 } });
+    const run = await engine.driver.start('test-chain', { objectId: 'o9', flaky: { b: 1000 } }, { objectType: 'thing', objectId: 'o9' });
+    await waitFor('b to wait for its retry', async () => (await engine.queue.getJobCounts('delayed')).delayed === 1);
+    expect(await engine.driver.cancel(run.id, 'bob')).toBe('applied');
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.error).toMatchObject({ code: 'RUN_CANCELLED' });
+    expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'unB', 'markFailed']);
+    const detail = (await engine.store.detail(run.id))!;
+    expect(detail.log.find((entry) => entry.event === 'CANCEL')).toMatchObject({ actor: 'bob' });
+  });
+
+  it('fails a run started by a machine version it cannot resume, and releases its lock', async () => {
+    await engine.stop();
+    const oldChain = defineLifecycle({ ...chainLifecycle.spec, version: 0 });
+    engine = await startEngine({ runWorkers: false, lifecycles: [oldChain as never] });
+    const run = await engine.driver.start('test-chain', { objectId: 'o10' }, { objectType: 'thing', objectId: 'o10' });
+    await engine.stop();
+    engine = await startEngine();
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('failed');
+    expect(ended.error).toMatchObject({ code: 'MACHINE_VERSION_UNSUPPORTED' });
+    expect(await client.exists(keys.lock('thing/o10'))).toBe(0);
+  });
+
+  it('lets a running step finish on a graceful stop', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o11', stepMs: 700 }, { objectType: 'thing', objectId: 'o11' });
+    await waitFor('a to start', async () => (await calls(client, run.id)).length === 1);
+    await engine.stop({ deadlineMs: 10_000 });
+    engine = await startEngine({ runWorkers: false });
+    const detail = (await engine.store.detail(run.id))!;
+    expect(detail.steps).toHaveLength(1);
+    expect(detail.steps[0]).toMatchObject({ stepId: 'a', status: 'succeeded' });
+    expect(detail.pending.map((step) => step.stepId)).toEqual(['b']);
+    await engine.stop();
+    engine = await startEngine();
+    expect((await finished(run.id)).status).toBe('succeeded');
+  });
+});

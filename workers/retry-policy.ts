@@ -1,0 +1,50 @@
+/** How failing steps are retried. */
+export interface StepRetryOptions {
+  /** Delay before the second attempt; doubles each attempt. @defaultValue 500 */
+  initialDelayMs?: number;
+  /** Longest delay between attempts. @defaultValue 30000 */
+  maxDelayMs?: number;
+  /** Each delay is shortened by a random fraction up to this, so retries of many steps spread out. @defaultValue 0.25 */
+  jitter?: number;
+  /** A step whose errors stay retryable fails once this long has passed since it started. @defaultValue 900000 (15 min) */
+  deadlineMs?: number;
+  /** Deadlines for particular step handlers, by name. */
+  deadlinesBySrc?: Readonly<Record<string, number>>;
+}
+
+export const DEFAULT_STEP_RETRY: Required<StepRetryOptions> = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  jitter: 0.25,
+  deadlineMs: 15 * 60_000,
+  deadlinesBySrc: {},
+};
+
+/** Exponential backoff with jitter. `attemptsMade` counts attempts that already failed (1 after the first). */
+export class RetryPolicy {
+  readonly options: Required<StepRetryOptions>;
+
+  constructor(options: StepRetryOptions = {}) {
+    this.options = { ...DEFAULT_STEP_RETRY, ...options };
+  }
+
+  /** The delay without jitter: the longest the next attempt can wait. */
+  ceilingDelay(attemptsMade: number): number {
+    const exponent = Math.min(Math.max(attemptsMade - 1, 0), 30);
+    return Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** exponent);
+  }
+
+  delay(attemptsMade: number, random: () => number = Math.random): number {
+    const ceiling = this.ceilingDelay(attemptsMade);
+    return Math.round(ceiling * (1 - this.options.jitter * random()));
+  }
+
+  deadlineFor(src: string): number {
+    return this.options.deadlinesBySrc[src] ?? this.options.deadlineMs;
+  }
+
+  /** Whether one more attempt still fits before the deadline of a step started at `startedAt`. */
+  mayRetry(src: string, startedAt: number, attemptsMade: number, now = Date.now()): boolean {
+    return now + this.ceilingDelay(attemptsMade) <= startedAt + this.deadlineFor(src);
+  }
+}

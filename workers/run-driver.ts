@@ -1,0 +1,236 @@
+import type { Queue } from 'bullmq';
+import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { DvxError, type SerializedError } from '../errors/index.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { activeInvokes, outcomeOf, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
+import { newRunId } from '../model/ids.js';
+import { objectKey } from '../model/keys.js';
+import type { PendingStep, RunRecord, RunStatus, TransitionLogEntry } from '../model/run-record.js';
+import type { RunStore } from '../model/run-store.js';
+import { stepDelayMs, stepJobId, type StepJobData } from './step-job.js';
+
+/** Options of {@link RunDriver}. */
+export interface RunDriverOptions {
+  store: RunStore;
+  /** The step queue: every started step becomes a job on it. */
+  queue: Queue<StepJobData>;
+  lifecycles: Iterable<Lifecycle<never>>;
+  logger?: Logger;
+  /** Attempts a transition is retried when another writer moved the run first. @defaultValue 50 */
+  maxConflictRetries?: number;
+}
+
+/** How a run is started. */
+export interface StartRunOptions {
+  /** The object the run acts on; it is locked for the run's duration. */
+  objectType: string;
+  objectId: string;
+  /** More objects to lock, as `<type>/<id>`. */
+  extraLocks?: string[];
+  /** Who asked, for the transition log. @defaultValue `'engine'` */
+  requestedBy?: string;
+  /** Use this id instead of a new one (the service layer may need it before the run exists). */
+  runId?: string;
+}
+
+/** What became of a delivered event. */
+export type DeliveryOutcome = 'applied' | 'stale' | 'unknown-run';
+
+function doneEvent(stepId: string, output: unknown): AnyEventObject {
+  return { type: `xstate.done.actor.${stepId}`, output: output ?? null, actorId: stepId };
+}
+
+function errorEvent(stepId: string, error: SerializedError): AnyEventObject {
+  return { type: `xstate.error.actor.${stepId}`, error, actorId: stepId };
+}
+
+function statusOf(snapshot: AnyMachineSnapshot): RunStatus {
+  if (snapshot.status !== 'done') return 'running';
+  return outcomeOf(snapshot.value) ?? 'failed';
+}
+
+function runError(snapshot: AnyMachineSnapshot, status: RunStatus): SerializedError | undefined {
+  if (status === 'running' || status === 'succeeded') return undefined;
+  const error = (snapshot.context as { error?: SerializedError | null }).error;
+  return error ?? undefined;
+}
+
+/**
+ * Drives lifecycle machines durably: XState's pure transition, a compare-and-set persist of the snapshot with a
+ * transition-log entry, then one job per started step (its id derived from run, sequence and step, so a repeat
+ * enqueue is a no-op). Step results come back through {@link deliver}; a result for a step the run is no longer
+ * waiting for (stale or duplicate) changes nothing.
+ */
+export class RunDriver {
+  private readonly store: RunStore;
+  private readonly queue: Queue<StepJobData>;
+  private readonly lifecycles = new Map<string, Lifecycle<never>>();
+  private readonly logger: Logger;
+  private readonly maxConflictRetries: number;
+
+  constructor(options: RunDriverOptions) {
+    this.store = options.store;
+    this.queue = options.queue;
+    this.logger = options.logger ?? silentLogger;
+    this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    for (const lifecycle of options.lifecycles) this.lifecycles.set(lifecycle.kind, lifecycle);
+  }
+
+  lifecycle(kind: string): Lifecycle<never> {
+    const lifecycle = this.lifecycles.get(kind);
+    if (!lifecycle) throw new DvxError({ code: 'VALIDATION_FAILED', message: `Unknown run kind "${kind}".`, action: `Use one of: ${[...this.lifecycles.keys()].join(', ')}.` });
+    return lifecycle;
+  }
+
+  /** Starts a run: locks its object, persists the first state, enqueues its first step. */
+  async start(kind: string, input: Record<string, unknown>, options: StartRunOptions): Promise<RunRecord> {
+    const lifecycle = this.lifecycle(kind);
+    const runId = options.runId ?? newRunId();
+    const [snapshot, actions] = initialTransition(lifecycle.machine, { ...input, runId } as never);
+    const seq = 1;
+    const pending = this.spawned(runId, seq, actions);
+    const status = statusOf(snapshot);
+    const actor = options.requestedBy ?? 'engine';
+    const run = await this.store.create({
+      id: runId,
+      kind,
+      machineVersion: lifecycle.version,
+      status,
+      state: { value: snapshot.value, context: snapshot.context },
+      pending,
+      objectType: options.objectType,
+      objectId: options.objectId,
+      locks: [objectKey(options.objectType, options.objectId), ...(options.extraLocks ?? [])],
+      requestedBy: actor,
+      log: this.logEntry(seq, { type: 'xstate.init' }, null, snapshot.value, pending, actor),
+      ...(runError(snapshot, status) ? { error: runError(snapshot, status)! } : {}),
+    });
+    this.logger.info({ runId, kind, objectType: options.objectType, objectId: options.objectId }, 'run started');
+    await this.enqueue(run.id, pending);
+    return run;
+  }
+
+  /** Feeds a step's result back into its run. `jobId` identifies the step execution the result is for. */
+  async deliverResult(runId: string, jobId: string, stepId: string, result: { output: unknown } | { error: SerializedError }): Promise<DeliveryOutcome> {
+    const event = 'error' in result ? errorEvent(stepId, result.error) : doneEvent(stepId, result.output);
+    return this.deliver(runId, event, { jobId, actor: 'engine' });
+  }
+
+  /** Asks a run to stop: it takes its failure path at the next step boundary and ends cancelled. */
+  async cancel(runId: string, requestedBy = 'engine'): Promise<DeliveryOutcome> {
+    const outcome = await this.deliver(runId, { type: 'CANCEL' }, { actor: requestedBy });
+    if (outcome !== 'applied') return outcome;
+    // A step waiting in the queue (or for its next retry) is withdrawn and fails as cancelled now.
+    const run = await this.store.get(runId);
+    for (const step of run?.pending ?? []) {
+      const job = await this.queue.getJob(step.jobId);
+      const state = job ? await job.getState() : 'unknown';
+      if (!job || !['delayed', 'waiting', 'prioritized'].includes(state)) continue;
+      try {
+        await job.remove();
+      } catch {
+        continue; // picked up meanwhile: its result will meet the cancellation at the step boundary
+      }
+      await this.deliverResult(runId, step.jobId, step.stepId, {
+        error: new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled by ${requestedBy} before step ${step.stepId} ran.` }).toJSON(),
+      });
+    }
+    return outcome;
+  }
+
+  /** Whether a run has been asked to cancel. */
+  async isCancelRequested(runId: string): Promise<boolean> {
+    const run = await this.store.get(runId);
+    return Boolean((run?.state.context as { cancelRequested?: boolean } | undefined)?.cancelRequested);
+  }
+
+  /**
+   * Applies one event to a run: resolve the stored snapshot, transition, compare-and-set persist, enqueue the
+   * steps it started. Retries from a fresh read when another writer moved the run in between.
+   */
+  async deliver(runId: string, event: AnyEventObject, options: { jobId?: string; actor?: string } = {}): Promise<DeliveryOutcome> {
+    for (let attempt = 0; attempt < this.maxConflictRetries; attempt += 1) {
+      const run = await this.store.get(runId);
+      if (!run) return 'unknown-run';
+      if (run.status !== 'running') return 'stale';
+      if (options.jobId && !run.pending.some((step) => step.jobId === options.jobId)) return 'stale';
+
+      const lifecycle = this.lifecycles.get(run.kind);
+      if (!lifecycle || lifecycle.version !== run.machineVersion) {
+        await this.failUnresumable(run, lifecycle);
+        return 'applied';
+      }
+      const machine = lifecycle.machine;
+      const current = machine.resolveState(run.state as never);
+      const [next, actions] = transition(machine, current, event);
+      const seq = run.seq + 1;
+      const started = this.spawned(runId, seq, actions);
+      const startedIds = new Set(started.map((step) => step.stepId));
+      const active = new Set(activeInvokes(machine, next.value).map((invoke) => invoke.id));
+      const pending = [...run.pending.filter((step) => active.has(step.stepId) && !startedIds.has(step.stepId)), ...started];
+      const status = statusOf(next);
+      const error = runError(next, status);
+      const written = await this.store.persist(run, {
+        expectedSeq: run.seq,
+        seq,
+        status,
+        state: { value: next.value, context: next.context },
+        pending,
+        log: this.logEntry(seq, event, run.state.value, next.value, started, options.actor ?? 'engine', options.jobId),
+        ...(error ? { error } : {}),
+      });
+      if (!written) continue;
+      if (status !== 'running') this.logger.info({ runId, kind: run.kind, status }, 'run ended');
+      await this.enqueue(runId, started);
+      return 'applied';
+    }
+    throw new DvxError({ code: 'INTERNAL', message: `Run ${runId} kept changing under ${this.maxConflictRetries} attempts to apply an event.`, retryable: true });
+  }
+
+  /** Adds the jobs of pending steps; jobs that exist already are left alone. */
+  async enqueue(runId: string, steps: PendingStep[]): Promise<void> {
+    for (const step of steps) {
+      const delay = stepDelayMs(step.src, step.input);
+      await this.queue.add(step.src, { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input }, { jobId: step.jobId, ...(delay ? { delay } : {}) });
+    }
+  }
+
+  private spawned(runId: string, seq: number, actions: readonly { type: string; params?: unknown }[]): PendingStep[] {
+    return actions
+      .filter((action) => action.type === 'xstate.spawnChild')
+      .map((action) => {
+        const params = action.params as { id: string; src: string; input: unknown };
+        return { stepId: params.id, src: params.src, jobId: stepJobId(runId, seq, params.id), seq, input: params.input ?? null };
+      });
+  }
+
+  private logEntry(seq: number, event: AnyEventObject, from: unknown, to: unknown, started: PendingStep[], actor: string, jobId?: string): TransitionLogEntry {
+    const entry: TransitionLogEntry = { seq, at: new Date().toISOString(), event: event.type, from, to, started: started.map((step) => step.stepId), actor };
+    const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
+    if (match) entry.stepId = match[2]!;
+    if (jobId) entry.jobId = jobId;
+    const error = event.error as SerializedError | undefined;
+    if (error && typeof error === 'object') entry.error = { code: String(error.code), message: String(error.message) };
+    return entry;
+  }
+
+  private async failUnresumable(run: RunRecord, lifecycle: Lifecycle<never> | undefined): Promise<void> {
+    const error = new DvxError({
+      code: 'MACHINE_VERSION_UNSUPPORTED',
+      message: lifecycle
+        ? `Run ${run.id} was started by ${run.kind} machine version ${run.machineVersion}; this engine runs version ${lifecycle.version} and has no migration for it.`
+        : `Run ${run.id} is of kind "${run.kind}", which this engine does not know.`,
+      action: 'Finish or cancel runs before upgrading dvx, or run the dvx version that started this run.',
+    }).toJSON();
+    const outcome: LifecycleOutcome = 'failed';
+    await this.store.persist(run, {
+      expectedSeq: run.seq,
+      seq: run.seq + 1,
+      status: outcome,
+      state: run.state,
+      pending: [],
+      error,
+      log: this.logEntry(run.seq + 1, { type: 'dvx.unresumable', error }, run.state.value, run.state.value, [], 'engine'),
+    });
+  }
+}
