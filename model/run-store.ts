@@ -1,7 +1,42 @@
 import type { Redis } from 'ioredis';
 import { ConflictError, DvxError } from '../errors/index.js';
 import { keys } from './keys.js';
-import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, StepExecution, TransitionLogEntry } from './run-record.js';
+import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, StepAttempt, StepExecution, TransitionLogEntry } from './run-record.js';
+
+/** What is recorded once about a step job; its attempts are stored beside it. */
+export type StepMeta = Pick<StepExecution, 'stepId' | 'src' | 'jobId' | 'operationId' | 'seq' | 'startedAt'>;
+
+function attemptField(jobId: string, attempt: number): string {
+  return `${jobId}#${attempt}`;
+}
+
+/** Rebuilds step executions from the steps hash: `<jobId>` holds the step, `<jobId>#<n>` its attempts. */
+function stepExecutions(fields: Record<string, string>): StepExecution[] {
+  const metas = new Map<string, StepMeta>();
+  const attempts = new Map<string, StepAttempt[]>();
+  for (const [field, text] of Object.entries(fields)) {
+    const hash = field.lastIndexOf('#');
+    if (hash < 0) {
+      metas.set(field, JSON.parse(text) as StepMeta);
+      continue;
+    }
+    const jobId = field.slice(0, hash);
+    attempts.set(jobId, [...(attempts.get(jobId) ?? []), JSON.parse(text) as StepAttempt]);
+  }
+  const executions: StepExecution[] = [];
+  for (const [jobId, meta] of metas) {
+    const list = (attempts.get(jobId) ?? []).sort((a, b) => a.attempt - b.attempt);
+    const last = list[list.length - 1];
+    const status: StepExecution['status'] = last?.outcome === 'succeeded' || last?.outcome === 'failed' ? last.outcome : last?.outcome === 'retrying' ? 'retrying' : 'running';
+    const execution: StepExecution = { ...meta, status, attempts: list };
+    if ((status === 'succeeded' || status === 'failed') && last?.endedAt) {
+      execution.endedAt = last.endedAt;
+      execution.durationMs = Date.parse(last.endedAt) - Date.parse(meta.startedAt);
+    }
+    executions.push(execution);
+  }
+  return executions.sort((a, b) => a.seq - b.seq || a.startedAt.localeCompare(b.startedAt));
+}
 
 const CREATE_RUN = `
 for i = 6, #KEYS do
@@ -30,13 +65,27 @@ local flat = {}
 for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
 redis.call('HSET', KEYS[1], unpack(flat))
 redis.call('RPUSH', KEYS[2], ARGV[3])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], ARGV[6], ARGV[7]) end
 if ARGV[4] ~= 'running' then
   redis.call('SREM', KEYS[3], ARGV[5])
-  for i = 4, #KEYS do
+  for i = 5, #KEYS do
     if redis.call('GET', KEYS[i]) == ARGV[5] then redis.call('DEL', KEYS[i]) end
   end
 end
 return 1
+`;
+
+/**
+ * A worker takes up a step: if the run is running and waits for this job, record the step (once) and the start
+ * of this attempt, and return the run so that delivering the result needs no second read.
+ */
+const BEGIN_STEP = `
+local status = redis.call('HGET', KEYS[1], 'status')
+local pending = redis.call('HGET', KEYS[1], 'pending')
+if status ~= 'running' or not pending or not string.find(pending, '"jobId":"' .. ARGV[1] .. '"', 1, true) then return false end
+redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1] .. '#' .. ARGV[3], ARGV[4])
+return redis.call('HGETALL', KEYS[1])
 `;
 
 /** Releases a lock only if the given run still holds it. */
@@ -48,6 +97,7 @@ return 0
 type Scripted = Redis & {
   dvxCreateRun(...args: (string | number)[]): Promise<string[]>;
   dvxPersistRun(...args: (string | number)[]): Promise<number>;
+  dvxBeginStep(runKey: string, stepsKey: string, jobId: string, meta: string, attempt: number, start: string): Promise<string[] | null>;
   dvxReleaseLock(key: string, runId: string): Promise<number>;
 };
 
@@ -135,6 +185,7 @@ export class RunStore {
       redis.defineCommand('dvxCreateRun', { lua: CREATE_RUN });
       redis.defineCommand('dvxPersistRun', { lua: PERSIST_RUN });
       redis.defineCommand('dvxReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+      redis.defineCommand('dvxBeginStep', { numberOfKeys: 2, lua: BEGIN_STEP });
     }
   }
 
@@ -179,8 +230,11 @@ export class RunStore {
     return (await this.get(run.id))!;
   }
 
-  /** Writes a transition if the run is still at `expectedSeq`; false when someone else moved it first. */
-  async persist(run: RunRecord, update: RunUpdate): Promise<boolean> {
+  /**
+   * Writes a transition if the run is still at `expectedSeq`; false when someone else moved it first.
+   * `attempt`, when given, is the finished step attempt whose result this transition applies, written with it.
+   */
+  async persist(run: RunRecord, update: RunUpdate, attempt?: { jobId: string; record: StepAttempt }): Promise<boolean> {
     const now = new Date().toISOString();
     const ended = update.status !== 'running';
     const fields = {
@@ -194,9 +248,10 @@ export class RunStore {
     };
     const lockKeys = run.locks.map((lock) => keys.lock(lock));
     const applied = await this.redis.dvxPersistRun(
-      3 + lockKeys.length,
-      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), ...lockKeys,
+      4 + lockKeys.length,
+      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), ...lockKeys,
       String(update.expectedSeq), toFields(fields), JSON.stringify(update.log), update.status, run.id,
+      attempt ? attemptField(attempt.jobId, attempt.record.attempt) : '', attempt ? JSON.stringify(attempt.record) : '',
     );
     return applied === 1;
   }
@@ -213,8 +268,7 @@ export class RunStore {
     ]);
     const record = fromHash(hash);
     if (!record) return null;
-    const executions = Object.values(steps).map((text) => JSON.parse(text) as StepExecution);
-    executions.sort((a, b) => a.seq - b.seq || a.startedAt.localeCompare(b.startedAt));
+    const executions = stepExecutions(steps);
     return { ...record, log: log.map((line) => JSON.parse(line) as TransitionLogEntry), steps: executions };
   }
 
@@ -247,12 +301,21 @@ export class RunStore {
     return found;
   }
 
-  /** Reads, changes and writes one step execution record. Only the worker running that job writes it. */
-  async updateStep(runId: string, jobId: string, change: (current: StepExecution | null) => StepExecution): Promise<StepExecution> {
-    const current = await this.redis.hget(keys.runSteps(runId), jobId);
-    const next = change(current ? (JSON.parse(current) as StepExecution) : null);
-    await this.redis.hset(keys.runSteps(runId), jobId, JSON.stringify(next));
-    return next;
+  /**
+   * Takes up a step job: null when its run has ended or no longer waits for it (the job is a leftover);
+   * otherwise records the step and the start of this attempt, and returns the run.
+   */
+  async beginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<RunRecord | null> {
+    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt));
+    if (!reply) return null;
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
+    return fromHash(hash);
+  }
+
+  /** Records how an attempt ended (when no transition is written with it: retries, stale results). */
+  async recordAttempt(runId: string, jobId: string, attempt: StepAttempt): Promise<void> {
+    await this.redis.hset(keys.runSteps(runId), attemptField(jobId, attempt.attempt), JSON.stringify(attempt));
   }
 
   /** Lock keys (object keys) with the run that holds each. */

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import { DvxError, type SerializedError } from '../errors/index.js';
@@ -5,7 +6,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { activeInvokes, outcomeOf, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
 import { newRunId } from '../model/ids.js';
 import { objectKey } from '../model/keys.js';
-import type { PendingStep, RunRecord, RunStatus, TransitionLogEntry } from '../model/run-record.js';
+import type { PendingStep, RunRecord, RunStatus, StepAttempt, TransitionLogEntry } from '../model/run-record.js';
 import type { RunStore } from '../model/run-store.js';
 import { stepDelayMs, stepJobId, type StepJobData } from './step-job.js';
 
@@ -31,6 +32,14 @@ export interface StartRunOptions {
   requestedBy?: string;
   /** Use this id instead of a new one (the service layer may need it before the run exists). */
   runId?: string;
+}
+
+/** Events of {@link RunDriver}, emitted in the process that wrote the transition. */
+export interface RunDriverEvents {
+  /** A run reached a final state. */
+  ended: [runId: string, kind: string, status: RunStatus];
+  /** A step's result was applied: `stepId` finished with `outcome`. */
+  stepEnded: [runId: string, kind: string, stepId: string, outcome: 'done' | 'error'];
 }
 
 /** What became of a delivered event. */
@@ -62,6 +71,7 @@ function runError(snapshot: AnyMachineSnapshot, status: RunStatus): SerializedEr
  * waiting for (stale or duplicate) changes nothing.
  */
 export class RunDriver {
+  readonly events = new EventEmitter<RunDriverEvents>();
   private readonly store: RunStore;
   private readonly queue: Queue<StepJobData>;
   private readonly lifecycles = new Map<string, Lifecycle<never>>();
@@ -110,10 +120,22 @@ export class RunDriver {
     return run;
   }
 
-  /** Feeds a step's result back into its run. `jobId` identifies the step execution the result is for. */
-  async deliverResult(runId: string, jobId: string, stepId: string, result: { output: unknown } | { error: SerializedError }): Promise<DeliveryOutcome> {
+  /**
+   * Feeds a step's result back into its run. `jobId` identifies the step execution the result is for.
+   * `known.run` is the run as the worker read it when it took up the step (saves a read if nothing moved since);
+   * `known.attempt` is the finished attempt, recorded in the same write as the transition.
+   */
+  async deliverResult(
+    runId: string,
+    jobId: string,
+    stepId: string,
+    result: { output: unknown } | { error: SerializedError },
+    known: { run?: RunRecord; attempt?: StepAttempt } = {},
+  ): Promise<DeliveryOutcome> {
     const event = 'error' in result ? errorEvent(stepId, result.error) : doneEvent(stepId, result.output);
-    return this.deliver(runId, event, { jobId, actor: 'engine' });
+    const outcome = await this.deliver(runId, event, { jobId, actor: 'engine', ...known });
+    if (outcome !== 'applied' && known.attempt) await this.store.recordAttempt(runId, jobId, known.attempt);
+    return outcome;
   }
 
   /** Asks a run to stop: it takes its failure path at the next step boundary and ends cancelled. */
@@ -148,9 +170,13 @@ export class RunDriver {
    * Applies one event to a run: resolve the stored snapshot, transition, compare-and-set persist, enqueue the
    * steps it started. Retries from a fresh read when another writer moved the run in between.
    */
-  async deliver(runId: string, event: AnyEventObject, options: { jobId?: string; actor?: string } = {}): Promise<DeliveryOutcome> {
+  async deliver(
+    runId: string,
+    event: AnyEventObject,
+    options: { jobId?: string; actor?: string; run?: RunRecord; attempt?: StepAttempt } = {},
+  ): Promise<DeliveryOutcome> {
     for (let attempt = 0; attempt < this.maxConflictRetries; attempt += 1) {
-      const run = await this.store.get(runId);
+      const run = attempt === 0 && options.run ? options.run : await this.store.get(runId);
       if (!run) return 'unknown-run';
       if (run.status !== 'running') return 'stale';
       if (options.jobId && !run.pending.some((step) => step.jobId === options.jobId)) return 'stale';
@@ -178,9 +204,14 @@ export class RunDriver {
         pending,
         log: this.logEntry(seq, event, run.state.value, next.value, started, options.actor ?? 'engine', options.jobId),
         ...(error ? { error } : {}),
-      });
+      }, options.jobId && options.attempt ? { jobId: options.jobId, record: options.attempt } : undefined);
       if (!written) continue;
-      if (status !== 'running') this.logger.info({ runId, kind: run.kind, status }, 'run ended');
+      const stepResult = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
+      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error');
+      if (status !== 'running') {
+        this.logger.info({ runId, kind: run.kind, status }, 'run ended');
+        this.events.emit('ended', runId, run.kind, status);
+      }
       await this.enqueue(runId, started);
       return 'applied';
     }

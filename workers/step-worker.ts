@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DvxError, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { StepExecution } from '../model/run-record.js';
+import type { StepAttempt } from '../model/run-record.js';
 import type { RunStore } from '../model/run-store.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { RunDriver } from './run-driver.js';
@@ -32,10 +32,6 @@ export interface StepWorkerOptions {
   maxStalledCount?: number;
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
 /**
  * The worker that runs lifecycle steps. For each job: skip it if its run no longer waits for it, run the
  * handler, record the attempt in the run's timeline, and feed the result back into the run. Retryable errors
@@ -46,58 +42,28 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
   const retry = options.retry ?? new RetryPolicy();
   const { driver, store } = options;
   const handlers = new Map<string, StepHandler>(Object.entries(options.handlers));
-
-  const record = (job: Job<StepJobData>, change: (current: StepExecution) => StepExecution) =>
-    store.updateStep(job.data.runId, job.id!, (current) =>
-      change(
-        current ?? {
-          stepId: job.data.stepId,
-          src: job.data.src,
-          jobId: job.id!,
-          operationId: job.id!,
-          seq: job.data.seq,
-          status: 'running',
-          attempts: [],
-          startedAt: now(),
-        },
-      ),
-    );
-
-  const endAttempt = (job: Job<StepJobData>, startedMs: number, outcome: 'succeeded' | 'failed' | 'retrying', error?: DvxError, retryAt?: number) =>
-    record(job, (current) => {
-      const attempts = [...current.attempts];
-      const last = attempts[attempts.length - 1];
-      if (last) {
-        attempts[attempts.length - 1] = {
-          ...last,
-          endedAt: now(),
-          durationMs: Date.now() - startedMs,
-          outcome,
-          ...(error ? { error: error.toJSON() } : {}),
-          ...(retryAt ? { retryAt: new Date(retryAt).toISOString() } : {}),
-        };
-      }
-      const ended = outcome !== 'retrying';
-      return {
-        ...current,
-        attempts,
-        status: outcome,
-        ...(ended ? { endedAt: now(), durationMs: Date.now() - Date.parse(current.startedAt) } : {}),
-      };
-    });
+  const now = () => new Date().toISOString();
 
   const processor = async (job: Job<StepJobData>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
-    const { runId, stepId, src } = job.data;
+    const { runId, stepId, src, seq } = job.data;
     const jobId = job.id!;
-    const run = await store.get(runId);
-    if (!run || run.status !== 'running' || !run.pending.some((step) => step.jobId === jobId)) {
+    const attempt = job.attemptsMade + 1;
+    const startedMs = Date.now();
+    const started: StepAttempt = { attempt, startedAt: new Date(startedMs).toISOString() };
+    const run = await store.beginStep(runId, jobId, { stepId, src, jobId, operationId: jobId, seq, startedAt: started.startedAt }, started);
+    if (!run) {
       logger.debug({ runId, stepId, jobId }, 'skipping a step its run no longer waits for');
       return null;
     }
-    const attempt = job.attemptsMade + 1;
-    const startedMs = Date.now();
-    await record(job, (current) => ({ ...current, status: 'running', attempts: [...current.attempts, { attempt, startedAt: now() }] }));
     const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
+    const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): StepAttempt => ({
+      ...started,
+      endedAt: now(),
+      durationMs: Date.now() - startedMs,
+      outcome,
+      ...(error ? { error: error.toJSON() } : {}),
+      ...(retryAt ? { retryAt: new Date(retryAt).toISOString() } : {}),
+    });
 
     let output: unknown;
     try {
@@ -114,14 +80,14 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
       });
     } catch (raw) {
       const error = toDvxError(raw);
-      const cancelled = await driver.isCancelRequested(runId);
+      const cancelled = error.retryable && (await driver.isCancelRequested(runId));
       if (error.retryable && !cancelled && retry.mayRetry(src, job.timestamp, attempt)) {
-        const retryAt = Date.now() + retry.ceilingDelay(attempt);
-        await endAttempt(job, startedMs, 'retrying', error, retryAt);
-        stepLogger.warn({ err: error.toJSON(), retryInMs: retry.ceilingDelay(attempt) }, 'step failed; retrying');
+        const delay = retry.ceilingDelay(attempt);
+        await store.recordAttempt(runId, jobId, ended('retrying', error, Date.now() + delay));
+        stepLogger.warn({ err: error.toJSON(), retryInMs: delay }, 'step failed; retrying');
         throw error;
       }
-      const final = cancelled && error.retryable
+      const final = cancelled
         ? new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled while step ${stepId} kept failing: ${error.message}`, details: { lastError: error.toJSON() } })
         : error.retryable
           ? new DvxError({
@@ -132,13 +98,11 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
               details: { lastError: error.toJSON() },
             })
           : error;
-      await endAttempt(job, startedMs, 'failed', final);
       stepLogger.warn({ err: final.toJSON() }, 'step failed');
-      await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() });
+      await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() }, { run, attempt: ended('failed', final) });
       throw new UnrecoverableError(final.message);
     }
-    await endAttempt(job, startedMs, 'succeeded');
-    await driver.deliverResult(runId, jobId, stepId, { output: output ?? null });
+    await driver.deliverResult(runId, jobId, stepId, { output: output ?? null }, { run, attempt: ended('succeeded') });
     return output ?? null;
   };
 

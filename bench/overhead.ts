@@ -1,0 +1,122 @@
+// Per-step overhead of the durable engine against a raw BullMQ add-to-completion round trip, same Redis, same run.
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { defineLifecycle } from '../machines/index.js';
+import { parseRedisUrl } from '../model/redis-target.js';
+import { DurableEngine } from '../workers/durable-engine.js';
+import { startRedisServer } from '../test/harness/redis-server.js';
+
+const STEPS = 10;
+const SEQUENTIAL_RUNS = 60;
+const RAW_ROUND_TRIPS = 600;
+const THROUGHPUT_RUNS = 200;
+
+const noopLifecycle = defineLifecycle<{ runId: string }>({
+  kind: 'bench-noop',
+  version: 1,
+  description: `${STEPS} steps that do nothing`,
+  steps: Array.from({ length: STEPS }, (_, i) => ({ id: `s${i}`, src: 'bench.noop', input: () => ({}) })),
+});
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+function stats(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (value: number) => Math.round(value * 1000) / 1000;
+  return { n: sorted.length, p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+}
+
+async function rawBullmq(url: string) {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('bench-raw', { connection, prefix: 'bench' });
+  const waiters = new Map<string, (at: number) => void>();
+  const worker = new Worker('bench-raw', async () => null, { connection, prefix: 'bench', concurrency: 1 });
+  worker.on('completed', (job) => waiters.get(job.id!)?.(performance.now()));
+  await worker.waitUntilReady();
+  const samples: number[] = [];
+  for (let i = 0; i < RAW_ROUND_TRIPS + 50; i += 1) {
+    const id = `raw-${i}`;
+    const done = new Promise<number>((resolve) => waiters.set(id, resolve));
+    const start = performance.now();
+    await queue.add('noop', {}, { jobId: id, removeOnComplete: true });
+    const end = await done;
+    if (i >= 50) samples.push(end - start);
+  }
+  // Throughput: jobs through one worker at the engine's concurrency.
+  const total = THROUGHPUT_RUNS * STEPS;
+  let completed = 0;
+  const allDone = new Promise<void>((resolve) => worker.on('completed', () => ++completed === total && resolve()));
+  worker.concurrency = 16;
+  const t0 = performance.now();
+  await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'noop', data: {}, opts: { jobId: `tp-${i}`, removeOnComplete: true } })));
+  await allDone;
+  const jobsPerSecond = total / ((performance.now() - t0) / 1000);
+  await worker.close();
+  await queue.close();
+  connection.disconnect();
+  return { roundTripMs: stats(samples), jobsPerSecond: Math.round(jobsPerSecond) };
+}
+
+async function dvxEngine(url: string) {
+  const stepStarts = new Map<string, number[]>();
+  const engine = await DurableEngine.start({
+    redis: parseRedisUrl(url),
+    lifecycles: [noopLifecycle as never],
+    handlers: {
+      'bench.noop': (async (_input: unknown, context: { runId: string }) => {
+        const list = stepStarts.get(context.runId) ?? [];
+        list.push(performance.now());
+        stepStarts.set(context.runId, list);
+        return null;
+      }) as never,
+    },
+  });
+  const endedRuns = new Set<string>();
+  const waiters = new Map<string, () => void>();
+  engine.driver.events.on('ended', (runId) => {
+    endedRuns.add(runId);
+    waiters.get(runId)?.();
+  });
+  const waitEnded = (runId: string) => (endedRuns.has(runId) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(runId, resolve)));
+  const perStep: number[] = [];
+  const perRun: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_RUNS + 5; i += 1) {
+    const t0 = performance.now();
+    const run = await engine.driver.start('bench-noop', {}, { objectType: 'bench', objectId: `seq-${i}` });
+    await waitEnded(run.id);
+    const elapsed = performance.now() - t0;
+    if (i < 5) continue;
+    perRun.push(elapsed);
+    const starts = stepStarts.get(run.id)!;
+    for (let s = 1; s < starts.length; s += 1) perStep.push(starts[s]! - starts[s - 1]!);
+  }
+  const t0 = performance.now();
+  const runs = await Promise.all(Array.from({ length: THROUGHPUT_RUNS }, (_, i) => engine.driver.start('bench-noop', {}, { objectType: 'bench', objectId: `tp-${i}` })));
+  await Promise.all(runs.map((run) => waitEnded(run.id)));
+  const stepsPerSecond = (THROUGHPUT_RUNS * STEPS) / ((performance.now() - t0) / 1000);
+  await engine.stop();
+  return { perStepMs: stats(perStep), perRunMs: stats(perRun), stepsPerSecond: Math.round(stepsPerSecond) };
+}
+
+export default async function overhead() {
+  const redis = await startRedisServer();
+  try {
+    const raw = await rawBullmq(redis.url);
+    const dvx = await dvxEngine(redis.url);
+    return {
+      description: `${STEPS}-step lifecycle of no-op steps vs raw BullMQ add->complete round trips; Redis ${'7'} with AOF everysec on loopback`,
+      rawBullmq: raw,
+      dvx,
+      ratioP50: Math.round((dvx.perStepMs.p50 / raw.roundTripMs.p50) * 100) / 100,
+      ratioP99: Math.round((dvx.perStepMs.p99 / raw.roundTripMs.p99) * 100) / 100,
+      throughputRatio: Math.round((raw.jobsPerSecond / dvx.stepsPerSecond) * 100) / 100,
+      target: 'per-step p50 within 1.5x of the raw round trip',
+    };
+  } finally {
+    await redis.remove();
+  }
+}
