@@ -1,18 +1,17 @@
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
+import { registerEngineStart } from './commands/engine-start.js';
+import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
-
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** Each command module adds its verbs to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-const COMMANDS: RegisterCommand[] = [];
+const COMMANDS: RegisterCommand[] = [registerEngineStart];
 
 export function buildProgram(): Command {
   const program = new Command('dvx')
     .description('Data-virtualization engine: thin writable copies of datasets, in seconds.')
-    .version(version)
+    .version(packageVersion())
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   for (const register of COMMANDS) register(program);
