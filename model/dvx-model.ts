@@ -1,0 +1,51 @@
+import type { Redis } from 'ioredis';
+import type { DsourceRecord } from './dsource.js';
+import type { EnvironmentRecord } from './environment.js';
+import { KEY_PREFIX } from './keys.js';
+import type { PluginRecord } from './plugin-record.js';
+import { RecordStore } from './record-store.js';
+import type { RepositoryRecord } from './repository.js';
+import { RunStore } from './run-store.js';
+import type { SnapshotRecord } from './snapshot.js';
+import type { SourceConfigRecord } from './source-config.js';
+import type { TimeflowRecord } from './timeflow.js';
+import type { VdbRecord } from './vdb.js';
+
+/** Every record store of dvx on one Redis client. */
+export class DvxModel {
+  readonly environments: RecordStore<EnvironmentRecord>;
+  readonly plugins: RecordStore<PluginRecord>;
+  readonly repositories: RecordStore<RepositoryRecord>;
+  readonly sourceConfigs: RecordStore<SourceConfigRecord>;
+  readonly dsources: RecordStore<DsourceRecord>;
+  readonly vdbs: RecordStore<VdbRecord>;
+  readonly timeflows: RecordStore<TimeflowRecord>;
+  readonly snapshots: RecordStore<SnapshotRecord>;
+  readonly runs: RunStore;
+
+  constructor(readonly redis: Redis) {
+    this.environments = new RecordStore(redis, { kind: 'environment', nameField: 'name' });
+    this.plugins = new RecordStore(redis, { kind: 'plugin', nameField: 'name' });
+    this.repositories = new RecordStore(redis, { kind: 'repository', indexes: ['environmentId', 'pluginId'] });
+    this.sourceConfigs = new RecordStore(redis, { kind: 'sourceconfig', label: 'source config', indexes: ['environmentId', 'repositoryId'] });
+    this.dsources = new RecordStore(redis, { kind: 'dsource', label: 'dSource', nameField: 'name', indexes: ['sourceConfigId', 'pluginId'] });
+    this.vdbs = new RecordStore(redis, { kind: 'vdb', label: 'VDB', nameField: 'name', indexes: ['parentId', 'environmentId', 'pluginId'] });
+    this.timeflows = new RecordStore(redis, { kind: 'timeflow', indexes: ['ownerId', 'parentSnapshotId'] });
+    this.snapshots = new RecordStore(redis, { kind: 'snapshot', indexes: ['ownerId', 'timeflowId'] });
+    this.runs = new RunStore(redis);
+  }
+
+  /** The stored artifact (JSON) of a plugin. */
+  async pluginArtifact(pluginId: string): Promise<unknown> {
+    const text = await this.redis.get(`${KEY_PREFIX}:plugin-artifact:${pluginId}`);
+    return text ? (JSON.parse(text) as unknown) : null;
+  }
+
+  async putPluginArtifact(pluginId: string, artifact: unknown): Promise<void> {
+    await this.redis.set(`${KEY_PREFIX}:plugin-artifact:${pluginId}`, JSON.stringify(artifact));
+  }
+
+  async deletePluginArtifact(pluginId: string): Promise<void> {
+    await this.redis.del(`${KEY_PREFIX}:plugin-artifact:${pluginId}`);
+  }
+}
