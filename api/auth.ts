@@ -1,0 +1,47 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DvxError } from '../errors/index.js';
+import type { Role, TokenRecord, TokenStore } from '../model/token-store.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, once authenticated. */
+    caller?: TokenRecord;
+  }
+  interface FastifyContextConfig {
+    /** The least role a route needs. @defaultValue 'viewer' for GET, 'operator' otherwise */
+    role?: Role;
+    /** No authentication (only /health). */
+    public?: boolean;
+  }
+}
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/** Whether a caller of role `have` may do what needs role `need`. */
+export function allows(have: Role, need: Role): boolean {
+  return RANK[have] >= RANK[need];
+}
+
+/** Bearer-token authentication on every route but the public ones, and role checks per route. */
+export function authenticate(tokens: TokenStore) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const config = request.routeOptions.config;
+    if (config.public) return;
+    const header = request.headers.authorization ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) {
+      throw new DvxError({
+        code: 'UNAUTHORIZED',
+        message: 'This request needs an API token.',
+        action: 'Send "Authorization: Bearer <token>". The admin token is in <data dir>/admin.token; dvx reads it for you.',
+      });
+    }
+    const caller = await tokens.verify(token);
+    if (!caller) throw new DvxError({ code: 'UNAUTHORIZED', message: 'The API token is not valid.', action: 'Use a token created by this engine (dvx token create, or <data dir>/admin.token).' });
+    const need: Role = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'operator');
+    if (!allows(caller.role, need)) {
+      throw new DvxError({ code: 'FORBIDDEN', message: `A ${caller.role} token cannot do this; it needs the ${need} role.`, action: `Ask an admin for a token with the ${need} role.` });
+    }
+    request.caller = caller;
+  };
+}

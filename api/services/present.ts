@@ -1,0 +1,17 @@
+import { isSecretKey, REDACTED } from '../../log/redact.js';
+import { SecretBox } from '../../model/secret-box.js';
+
+/**
+ * A copy of a value fit for an API response: sealed secrets and secret-named properties are replaced by
+ * `[redacted]`, so no password or key leaves the engine, whatever record or run context it sits in.
+ */
+export function present<T>(value: T): T {
+  if (SecretBox.isSealed(value)) return REDACTED as T;
+  if (Array.isArray(value)) return value.map((item) => present(item)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    out[key] = isSecretKey(key) && item !== null && item !== undefined && typeof item !== 'object' ? REDACTED : present(item);
+  }
+  return out as T;
+}

@@ -1,0 +1,18 @@
+import type { Logger } from '../../log/logger.js';
+import type { DvxModel } from '../../model/dvx-model.js';
+import type { SecretBox } from '../../model/secret-box.js';
+import type { RunDriver } from '../../workers/run-driver.js';
+
+/** What every service function works with. The API and the engine build one per process. */
+export interface ServiceContext {
+  model: DvxModel;
+  driver: RunDriver;
+  secrets: SecretBox;
+  logger: Logger;
+}
+
+/** Who asked for something, for the transition log (and the audit log). */
+export interface Actor {
+  /** Token name, or `engine` for the engine itself. */
+  name: string;
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServer } from '../../api/server.js';
+import { silentLogger } from '../../log/logger.js';
+import { DvxModel } from '../../model/dvx-model.js';
+import { parseRedisUrl } from '../../model/redis-target.js';
+import { SecretBox } from '../../model/secret-box.js';
+import { TokenStore } from '../../model/token-store.js';
+import { DurableEngine } from '../../workers/durable-engine.js';
+import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
+import { waitFor } from '../harness/wait-for.js';
+import { chainLifecycle, testHandlers } from '../workers/test-lifecycles.js';
+
+let redis: TestRedis;
+let client: Redis;
+let engine: DurableEngine;
+let app: FastifyInstance;
+let admin: string;
+let viewer: string;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  client = redis.client();
+  engine = await DurableEngine.start({
+    redis: parseRedisUrl(redis.url),
+    handlers: testHandlers(client),
+    lifecycles: [chainLifecycle as never],
+    retry: { initialDelayMs: 2_000, maxDelayMs: 2_000, deadlineMs: 60_000 },
+  });
+  const tokens = new TokenStore(client);
+  admin = (await tokens.create('alice', 'admin')).token;
+  viewer = (await tokens.create('victor', 'viewer')).token;
+  app = buildServer({ context: { model: new DvxModel(client), driver: engine.driver, secrets: SecretBox.random(), logger: silentLogger }, tokens, logger: silentLogger });
+});
+afterAll(async () => {
+  await app.close();
+  await engine.stop();
+  await redis.remove();
+});
+
+const as = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('runs API', () => {
+  it('answers /health without a token and refuses everything else without one', async () => {
+    expect((await app.inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
+    const refused = await app.inject({ url: '/runs' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().error).toMatchObject({ code: 'UNAUTHORIZED', message: 'This request needs an API token.' });
+    expect((await app.inject({ url: '/runs', headers: as('dvx_forged') })).statusCode).toBe(401);
+  });
+
+  it('lists and shows runs with their timeline, and 404s unknown ones', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'x1' }, { objectType: 'thing', objectId: 'x1' });
+    await waitFor('run to end', async () => (await engine.store.get(run.id))?.status === 'succeeded');
+    const list = (await app.inject({ url: '/runs?objectType=thing&objectId=x1', headers: as(viewer) })).json();
+    expect(list.runs).toHaveLength(1);
+    expect(list.runs[0]).toMatchObject({ id: run.id, kind: 'test-chain', status: 'succeeded', currentSteps: [] });
+    const shown = (await app.inject({ url: `/runs/${run.id}`, headers: as(viewer) })).json().run;
+    expect(shown.steps.map((step: { stepId: string }) => step.stepId)).toEqual(['a', 'b', 'c']);
+    expect(shown.steps[0]).toMatchObject({ operationId: `${run.id}-1-a`, status: 'succeeded', attempts: [{ attempt: 1, outcome: 'succeeded' }] });
+    const missing = await app.inject({ url: '/runs/run-nope', headers: as(viewer) });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.action).toContain('dvx run list');
+    const bad = await app.inject({ url: '/runs?status=weird', headers: as(viewer) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/status' }] } });
+  });
+
+  it('cancels a running run (operator), forbids viewers, and refuses to cancel an ended run', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'x2', flaky: { b: 100 } }, { objectType: 'thing', objectId: 'x2' });
+    await waitFor('b to wait for a retry', async () => (await engine.queue.getJobCounts('delayed')).delayed === 1);
+    const forbidden = await app.inject({ method: 'POST', url: `/runs/${run.id}/cancel`, headers: as(viewer) });
+    expect(forbidden.statusCode).toBe(403);
+    const accepted = await app.inject({ method: 'POST', url: `/runs/${run.id}/cancel`, headers: as(admin) });
+    expect(accepted.statusCode).toBe(202);
+    await waitFor('run to be cancelled', async () => (await engine.store.get(run.id))?.status === 'cancelled');
+    const again = await app.inject({ method: 'POST', url: `/runs/${run.id}/cancel`, headers: as(admin) });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.message).toContain('has already been cancelled');
+  });
+});
