@@ -1,17 +1,22 @@
 import { Command } from 'commander';
 import { registerEngineStart } from './commands/engine-start.js';
+import { registerRunCommands } from './commands/run-commands.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
 
 /** Each command module adds its verbs to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-const COMMANDS: RegisterCommand[] = [registerEngineStart];
+const COMMANDS: RegisterCommand[] = [registerEngineStart, registerRunCommands];
 
 export function buildProgram(): Command {
   const program = new Command('dvx')
     .description('Data-virtualization engine: thin writable copies of datasets, in seconds.')
     .version(packageVersion())
+    .option('--data-dir <dir>', 'engine data directory (default: $DVX_DATA_DIR or ./.dvx)')
+    .option('--engine <url>', 'engine API URL (default: $DVX_ENGINE_URL or the local engine of the data dir)')
+    .option('--token <token>', 'API token (default: $DVX_TOKEN or the data dir\'s admin token)')
+    .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   for (const register of COMMANDS) register(program);

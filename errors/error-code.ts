@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { retryable: false, summary: 'Missing or invalid credentials for the API.' },
   FORBIDDEN: { retryable: false, summary: 'The caller may not do this.' },
   // engine
+  ENGINE_UNREACHABLE: { retryable: true, summary: 'The dvx engine API did not answer.' },
   REDIS_UNAVAILABLE: { retryable: true, summary: 'Redis could not be reached.' },
   REDIS_MISCONFIGURED: { retryable: false, summary: 'Redis is not configured the way dvx needs.' },
   CONFIG_INVALID: { retryable: false, summary: 'The engine configuration is invalid.' },

@@ -1,15 +1,26 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log/logger.js';
-import { startEmbeddedRedis } from '../../model/embedded-redis.js';
-import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../../model/redis-target.js';
-import { DurableEngine } from '../../workers/durable-engine.js';
+import { ValidationError } from '../../errors/index.js';
+import { describeRedisTarget } from '../../model/redis-target.js';
 import { resolveDataDir } from '../data-dir.js';
+import { startEngineRuntime } from '../engine-runtime.js';
 
 interface EngineStartOptions {
   dataDir?: string;
   redis?: string;
+  listen: string;
   logLevel?: string;
   shutdownTimeout: string;
+}
+
+/** Parses `HOST:PORT` or `PORT`. */
+export function parseListen(value: string): { host: string; port: number } {
+  const match = /^(?:(.+):)?(\d+)$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65_535) {
+    throw new ValidationError(`--listen "${value}" is not HOST:PORT or PORT.`, [{ pointer: '/listen', message: 'not HOST:PORT' }], { action: 'Give for example 127.0.0.1:7433.' });
+  }
+  return { host: match[1] ?? '127.0.0.1', port };
 }
 
 /** `dvx engine start`: the engine's main job, in the foreground until SIGTERM/SIGINT. */
@@ -17,26 +28,24 @@ export function registerEngineStart(program: Command): void {
   const engine = program.commands.find((command) => command.name() === 'engine') ?? program.command('engine').description('Run and manage the dvx engine');
   engine
     .command('start')
-    .description('Start the engine: workers and reconciler on Redis (embedded unless --redis is given)')
-    .option('--data-dir <dir>', 'engine data directory (default: $DVX_DATA_DIR or ./.dvx)')
+    .description('Start the engine: API, workers and reconciler, on Redis (embedded unless --redis is given)')
     .option('--redis <url>', 'use this Redis instead of the embedded one (default: $DVX_REDIS_URL)')
+    .option('--listen <host:port>', 'where the API listens', process.env.DVX_LISTEN ?? '127.0.0.1:7433')
     .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
-    .action(async (options: EngineStartOptions) => {
+    .action(async function (this: Command) {
+      const options = this.optsWithGlobals() as EngineStartOptions;
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
-      const dataDir = resolveDataDir(options.dataDir);
-      const url = options.redis ?? process.env.DVX_REDIS_URL;
-      let target: RedisTarget;
-      if (url) {
-        target = parseRedisUrl(url);
-      } else {
-        const embedded = await startEmbeddedRedis({ dataDir, logger });
-        target = embedded.target;
-        logger.info({ pid: embedded.pid, reused: embedded.reused }, 'embedded redis ready');
-      }
-      const durable = await DurableEngine.start({ redis: target, handlers: {}, logger });
-      logger.info({ dataDir, redis: describeRedisTarget(target), reconciled: durable.startupReport }, 'engine started');
-      process.stdout.write(`dvx engine running (data dir ${dataDir}, redis ${describeRedisTarget(target)}). Ctrl-C to stop.\n`);
+      const listen = parseListen(options.listen);
+      const runtime = await startEngineRuntime({
+        dataDir: resolveDataDir(options.dataDir),
+        ...(options.redis ?? process.env.DVX_REDIS_URL ? { redisUrl: options.redis ?? process.env.DVX_REDIS_URL } : {}),
+        host: listen.host,
+        port: listen.port,
+        logger,
+        handlers: () => ({}),
+      });
+      process.stdout.write(`dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`);
 
       let signals = 0;
       await new Promise<void>((resolveStop) => {
@@ -47,7 +56,7 @@ export function registerEngineStart(program: Command): void {
             process.exit(130);
           }
           logger.info({ signal }, 'stopping: no new steps; running ones get to finish');
-          void durable.stop({ deadlineMs: Number(options.shutdownTimeout) }).then(resolveStop);
+          void runtime.stop(Number(options.shutdownTimeout)).then(resolveStop);
         };
         process.on('SIGTERM', onSignal);
         process.on('SIGINT', onSignal);

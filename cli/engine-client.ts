@@ -1,0 +1,91 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DvxError } from '../errors/index.js';
+import { resolveDataDir } from './data-dir.js';
+
+/** What `dvx engine start` writes to `<dataDir>/engine.json` so that local commands find it. */
+export interface EngineInfo {
+  url: string;
+  pid: number;
+  startedAt: string;
+}
+
+export const ENGINE_INFO_FILE = 'engine.json';
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+/** Global options every client command accepts. */
+export interface ClientOptions {
+  dataDir?: string;
+  engine?: string;
+  token?: string;
+  json?: boolean;
+}
+
+/** A thin client of the engine's REST API; errors come back as the engine's typed errors. */
+export class EngineClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  /** From `--engine/--token`, `DVX_ENGINE_URL/DVX_TOKEN`, or the local engine's files in the data dir. */
+  static async connect(options: ClientOptions, env: NodeJS.ProcessEnv = process.env): Promise<EngineClient> {
+    const dataDir = resolveDataDir(options.dataDir, env);
+    let url = options.engine ?? env.DVX_ENGINE_URL;
+    if (!url) {
+      try {
+        url = (JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo).url;
+      } catch {
+        throw new DvxError({
+          code: 'ENGINE_UNREACHABLE',
+          message: `No engine is known in ${dataDir}.`,
+          action: 'Start one with `dvx engine start` (same --data-dir), or give --engine URL (or DVX_ENGINE_URL).',
+        });
+      }
+    }
+    let token = options.token ?? env.DVX_TOKEN;
+    if (!token) {
+      try {
+        token = (await readFile(join(dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
+      } catch {
+        throw new DvxError({
+          code: 'UNAUTHORIZED',
+          message: `No API token given and none found in ${join(dataDir, ADMIN_TOKEN_FILE)}.`,
+          action: 'Give --token (or DVX_TOKEN), or run as a user who can read the engine\'s data directory.',
+        });
+      }
+    }
+    return new EngineClient(url.replace(/\/$/, ''), token);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new DvxError({
+        code: 'ENGINE_UNREACHABLE',
+        message: `The engine at ${this.baseUrl} did not answer: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}.`,
+        action: 'Check that `dvx engine start` is running, or give the right --engine URL.',
+      });
+    }
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : {};
+    if (!response.ok) throw DvxError.fromJSON((parsed as { error?: unknown }).error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` });
+    return parsed as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+  delete<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('DELETE', path, body);
+  }
+}

@@ -1,0 +1,106 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { buildServer } from '../api/server.js';
+import type { ServiceContext } from '../api/services/service-context.js';
+import type { Logger } from '../log/logger.js';
+import { DvxModel } from '../model/dvx-model.js';
+import { startEmbeddedRedis } from '../model/embedded-redis.js';
+import { createRedisClient } from '../model/redis-clients.js';
+import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
+import { SecretBox } from '../model/secret-box.js';
+import { TokenStore } from '../model/token-store.js';
+import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
+import type { StepHandlers } from '../workers/step-handler.js';
+import { ADMIN_TOKEN_FILE, ENGINE_INFO_FILE, type EngineInfo } from './engine-client.js';
+
+/** Options of {@link startEngineRuntime}. */
+export interface EngineRuntimeOptions {
+  dataDir: string;
+  /** Redis URL; the embedded Redis of the data dir when absent. */
+  redisUrl?: string;
+  /** Where the API listens. @defaultValue '127.0.0.1' */
+  host?: string;
+  /** API port; 0 picks a free one. @defaultValue 7433 */
+  port?: number;
+  logger: Logger;
+  /** Builds the step handlers once the runtime's services exist. */
+  handlers: (services: { ctx: ServiceContext; redis: Redis; dataDir: string }) => StepHandlers | Promise<StepHandlers>;
+  engine?: Omit<DurableEngineOptions, 'redis' | 'handlers' | 'logger'>;
+}
+
+/** A running engine: Redis, workers, API. */
+export interface EngineRuntime {
+  dataDir: string;
+  redis: RedisTarget;
+  url: string;
+  ctx: ServiceContext;
+  durable: DurableEngine;
+  api: FastifyInstance;
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+/** The admin token of the data dir: created with the engine's first start, recreated if Redis lost it. */
+async function ensureAdminToken(tokens: TokenStore, dataDir: string): Promise<void> {
+  const path = join(dataDir, ADMIN_TOKEN_FILE);
+  try {
+    const existing = (await readFile(path, 'utf8')).trim();
+    if (await tokens.verify(existing)) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { token } = await tokens.create('admin', 'admin');
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
+}
+
+/** Starts everything an engine process runs and writes `<dataDir>/engine.json` for local commands. */
+export async function startEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
+  const { dataDir, logger } = options;
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  let target: RedisTarget;
+  if (options.redisUrl) {
+    target = parseRedisUrl(options.redisUrl);
+  } else {
+    const embedded = await startEmbeddedRedis({ dataDir, logger });
+    target = embedded.target;
+    logger.info({ pid: embedded.pid, reused: embedded.reused }, 'embedded redis ready');
+  }
+  const redis = createRedisClient(target, 'store');
+  redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  const model = new DvxModel(redis);
+  const secrets = await SecretBox.forDataDir(dataDir);
+  const tokens = new TokenStore(redis);
+  await ensureAdminToken(tokens, dataDir);
+
+  // The driver is needed by the handlers and the handlers by the engine: the context gets the driver after.
+  const ctx = { model, secrets, logger } as ServiceContext;
+  const handlers = await options.handlers({ ctx, redis, dataDir });
+  const durable = await DurableEngine.start({ ...options.engine, redis: target, handlers, logger });
+  ctx.driver = durable.driver;
+
+  const api = buildServer({ context: ctx, tokens, logger });
+  const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
+  const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
+  await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  logger.info({ dataDir, redis: describeRedisTarget(target), url: address, reconciled: durable.startupReport }, 'engine started');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    dataDir,
+    redis: target,
+    url: address,
+    ctx,
+    durable,
+    api,
+    stop(deadlineMs = 30_000) {
+      stopping ??= (async () => {
+        await api.close();
+        await durable.stop({ deadlineMs });
+        await rm(join(dataDir, ENGINE_INFO_FILE), { force: true });
+        await redis.quit().catch(() => redis.disconnect());
+      })();
+      return stopping;
+    },
+  };
+}
