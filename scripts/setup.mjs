@@ -68,7 +68,12 @@ function ensureNpmPackages() {
   if (existsSync(marker) && mtime(marker) >= mtime(join(root, 'package-lock.json')) && mtime(marker) >= mtime(join(root, 'package.json'))) return;
   log('installing npm packages (npm ci)');
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) fail('npm ci failed; see the output above.');
+  if (result.status === 0) return;
+  // The lock pins everything; `npm install --no-save` is a fallback for a registry mirror that lacks
+  // some other platform's optional binaries, and still installs the locked versions.
+  log('npm ci failed; retrying with npm install --no-save');
+  const retry = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (retry.status !== 0) fail('npm install failed; see the output above.');
 }
 
 const SOURCE_DIRS = ['errors', 'log', 'machines', 'workers', 'operations', 'schemas', 'storage', 'hosts', 'model', 'api', 'cli'];
