@@ -33,6 +33,20 @@ export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError
   const hostOptions = context.host === undefined ? {} : { host: context.host };
 
   // ssh2 tags its errors with a level.
+  if (raw.level === 'client-timeout' && /keepalive/i.test(raw.message)) {
+    return new HostError({
+      code: 'HOST_CONNECTION_LOST', ...hostOptions, cause: raw,
+      message: `Host${where} stopped answering SSH keepalives${doing}.`,
+      action: 'dvx retries this on its own; if it persists, check that the host is up and the network between it and the engine.',
+    });
+  }
+  if (raw.level === 'handshake' && /Host denied/i.test(raw.message)) {
+    return new HostError({
+      code: 'HOST_KEY_MISMATCH', ...hostOptions, cause: raw,
+      message: `Host${where} presented a host key other than the pinned one${doing}.`,
+      action: 'If you have verified that the host was reinstalled, pin its new key (dvx env refresh ENV --accept-new-host-key).',
+    });
+  }
   switch (raw.level) {
     case 'client-authentication':
       return new HostError({
@@ -70,6 +84,23 @@ export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError
       code: 'HOST_CONNECTION_LOST', ...hostOptions, cause: raw,
       message: `Connection to host${where} failed${doing}: ${raw.message}.`,
       action: 'dvx retries this on its own; if it persists, check the host and the network.',
+    });
+  }
+  // ssh2: the host refused to open another session channel (sshd MaxSessions, or a connection on its way down).
+  if (/^\(SSH\) Channel open failure/.test(raw.message)) {
+    return new HostError({
+      code: 'HOST_CONNECTION_LOST', ...hostOptions, cause: raw,
+      message: `Host${where} refused to open a session${doing}: ${raw.message}.`,
+      action: 'dvx retries this on its own; if it persists, check MaxSessions in the host\'s sshd_config.',
+    });
+  }
+  if (raw.code === 'ENOENT' && typeof raw.syscall === 'string' && raw.syscall.startsWith('spawn ')) {
+    const program = raw.syscall.slice('spawn '.length);
+    return new DvxError({
+      code: 'DEPENDENCY_MISSING', cause: raw,
+      message: `The program ${program} is not installed on the engine${doing}.`,
+      action: `Install ${program} (run \`npm run setup\` as root) and try again.`,
+      details: { program },
     });
   }
   if (raw.code === 'ENOSPC') {

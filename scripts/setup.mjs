@@ -84,7 +84,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|json)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
+    else if (/\.(ts|json|mjs)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
   }
   return newest;
 }
@@ -97,6 +97,8 @@ function ensureBuilt() {
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   const result = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail('compilation failed; see the errors above.');
+  const assets = spawnSync(process.execPath, [join(root, 'scripts', 'copy-assets.mjs')], { cwd: root, stdio: 'inherit' });
+  if (assets.status !== 0) fail('copying assets into dist/ failed; see the errors above.');
   execFileSync('touch', [stamp]);
 }
 

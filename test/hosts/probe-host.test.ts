@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { probeHost, SshConnectionPool } from '../../hosts/index.js';
+import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { makeTempDir } from '../harness/temp-dir.js';
+
+let set: TestSshHosts;
+let bare: TestSshHosts;
+let emptyBin: { path: string; remove(): Promise<void> };
+let pool: SshConnectionPool;
+beforeAll(async () => {
+  set = await startSshHosts(1);
+  emptyBin = await makeTempDir('empty-bin');
+  await mkdir(join(emptyBin.path, 'bin'));
+  bare = await startSshHosts(1, { sessionPath: join(emptyBin.path, 'bin') });
+  pool = new SshConnectionPool();
+});
+afterAll(async () => {
+  await pool?.close();
+  await set?.stopAll();
+  await bare?.stopAll();
+  await emptyBin?.remove();
+});
+
+describe('probeHost', () => {
+  it('reports what the host is and can do', async () => {
+    const host = set.hosts[0]!;
+    const facts = await probeHost(pool.get(host.spec()));
+    const prettyName = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
+    expect(facts).toEqual({
+      os: prettyName,
+      kernel: release(),
+      user: 'root',
+      uid: 0,
+      home: host.home,
+      bashVersion: expect.stringMatching(/^\d+\.\d+/),
+      rsyncVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      expectAvailable: true,
+      canMount: true,
+      scratchPath: join(host.home, '.dvx/scratch'),
+    });
+  });
+
+  it('reports missing rsync and expect', async () => {
+    const facts = await probeHost(pool.get(bare.hosts[0]!.spec()));
+    expect(facts.rsyncVersion).toBeNull();
+    expect(facts.expectAvailable).toBe(false);
+  });
+});
