@@ -3,7 +3,13 @@ import type { Logger } from '../log/logger.js';
 import type { TokenStore } from '../model/token-store.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './http-error.js';
+import { dsourceRoutes } from './routes/dsource-routes.js';
+import { environmentRoutes } from './routes/environment-routes.js';
+import { pluginRoutes } from './routes/plugin-routes.js';
 import { runRoutes } from './routes/run-routes.js';
+import { snapshotRoutes } from './routes/snapshot-routes.js';
+import { sourceConfigRoutes } from './routes/sourceconfig-routes.js';
+import { vdbRoutes } from './routes/vdb-routes.js';
 import type { ServiceContext } from './services/service-context.js';
 
 /** Options of {@link buildServer}. */
@@ -24,7 +30,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.addHook('onRequest', authenticate(options.tokens));
   app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
-  runRoutes(app, options.context);
+  for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes]) register(app, options.context);
   for (const register of options.routes ?? []) register(app, options.context);
   return app;
 }

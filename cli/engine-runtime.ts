@@ -11,7 +11,10 @@ import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
+import { SshConnectionPool } from '../hosts/index.js';
+import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
+import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
 import { ADMIN_TOKEN_FILE, ENGINE_INFO_FILE, type EngineInfo } from './engine-client.js';
 
@@ -25,8 +28,12 @@ export interface EngineRuntimeOptions {
   /** API port; 0 picks a free one. @defaultValue 7433 */
   port?: number;
   logger: Logger;
-  /** Builds the step handlers once the runtime's services exist. */
-  handlers: (services: { ctx: ServiceContext; redis: Redis; dataDir: string }) => StepHandlers | Promise<StepHandlers>;
+  /** Builds the step handlers once the runtime's services exist. @defaultValue every lifecycle step of dvx */
+  handlers?: (services: { ctx: ServiceContext; redis: Redis; dataDir: string; steps: StepServices }) => StepHandlers | Promise<StepHandlers>;
+  /** Storage to use instead of the data dir's pool (opened, or created on first start). */
+  storage?: StorageBackend;
+  /** Options of plugin operation calls. */
+  plugins?: PluginCallOptions;
   engine?: Omit<DurableEngineOptions, 'redis' | 'handlers' | 'logger'>;
 }
 
@@ -73,9 +80,13 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   const tokens = new TokenStore(redis);
   await ensureAdminToken(tokens, dataDir);
 
+  const storage = options.storage ?? (await openStorage({ dataDir, logger }));
+  const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
+  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport(), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
+
   // The driver is needed by the handlers and the handlers by the engine: the context gets the driver after.
-  const ctx = { model, secrets, logger } as ServiceContext;
-  const handlers = await options.handlers({ ctx, redis, dataDir });
+  const ctx = { model, secrets, logger, storage } as ServiceContext;
+  const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
   const durable = await DurableEngine.start({ ...options.engine, redis: target, handlers, logger });
   ctx.driver = durable.driver;
 
@@ -97,6 +108,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
       stopping ??= (async () => {
         await api.close();
         await durable.stop({ deadlineMs });
+        await hosts.close();
         await rm(join(dataDir, ENGINE_INFO_FILE), { force: true });
         await redis.quit().catch(() => redis.disconnect());
       })();

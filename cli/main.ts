@@ -1,13 +1,28 @@
 import { Command } from 'commander';
 import { registerEngineStart } from './commands/engine-start.js';
+import { registerDsourceCommands } from './commands/dsource-commands.js';
+import { registerEnvCommands } from './commands/env-commands.js';
+import { registerPluginCommands } from './commands/plugin-commands.js';
 import { registerRunCommands } from './commands/run-commands.js';
+import { registerSnapshotCommands } from './commands/snapshot-commands.js';
+import { registerSourceConfigCommands } from './commands/sourceconfig-commands.js';
+import { registerVdbCommands } from './commands/vdb-commands.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
 
 /** Each command module adds its verbs to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-const COMMANDS: RegisterCommand[] = [registerEngineStart, registerRunCommands];
+const COMMANDS: RegisterCommand[] = [
+  registerEngineStart,
+  registerEnvCommands,
+  registerPluginCommands,
+  registerSourceConfigCommands,
+  registerDsourceCommands,
+  registerVdbCommands,
+  registerSnapshotCommands,
+  registerRunCommands,
+];
 
 export function buildProgram(): Command {
   const program = new Command('dvx')

@@ -1,18 +1,9 @@
 import type { SerializedError } from '../errors/index.js';
 import type { StoredRecord } from './record-store.js';
 
-/** What probing a host found (see hosts/probe-host). */
-export interface HostFacts {
-  os: string;
-  kernel: string;
-  user: string;
-  uid: number;
-  home: string;
-  bashVersion: string | null;
-  rsyncVersion: string | null;
-  expectAvailable: boolean;
-  canMount: boolean;
-}
+/** What probing a host found (hosts/probe-host). */
+export type { HostFacts } from '../hosts/probe-host.js';
+import type { HostFacts } from '../hosts/probe-host.js';
 
 /** A host dvx reaches over SSH: source, staging or target. */
 export interface EnvironmentRecord extends StoredRecord {

@@ -318,6 +318,11 @@ export class RunStore {
     await this.redis.hset(keys.runSteps(runId), attemptField(jobId, attempt.attempt), JSON.stringify(attempt));
   }
 
+  /** The run holding the lock on an object (`<type>/<id>`), if any. */
+  async lockHolder(object: string): Promise<string | null> {
+    return this.redis.get(keys.lock(object));
+  }
+
   /** Lock keys (object keys) with the run that holds each. */
   async locks(): Promise<Map<string, string>> {
     const found = new Map<string, string>();

@@ -2,6 +2,7 @@ import type { Logger } from '../../log/logger.js';
 import type { DvxModel } from '../../model/dvx-model.js';
 import type { SecretBox } from '../../model/secret-box.js';
 import type { RunDriver } from '../../workers/run-driver.js';
+import type { StorageBackend } from '../../storage/index.js';
 
 /** What every service function works with. The API and the engine build one per process. */
 export interface ServiceContext {
@@ -9,6 +10,8 @@ export interface ServiceContext {
   driver: RunDriver;
   secrets: SecretBox;
   logger: Logger;
+  /** The engine's storage (snapshot deletion happens in the request). */
+  storage: StorageBackend;
 }
 
 /** Who asked for something, for the transition log (and the audit log). */

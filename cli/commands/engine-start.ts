@@ -43,7 +43,6 @@ export function registerEngineStart(program: Command): void {
         host: listen.host,
         port: listen.port,
         logger,
-        handlers: () => ({}),
       });
       process.stdout.write(`dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`);
 

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../api/server.js';
 import { silentLogger } from '../../log/logger.js';
+import { ReflinkBackend } from '../../storage/index.js';
 import { DvxModel } from '../../model/dvx-model.js';
 import { parseRedisUrl } from '../../model/redis-target.js';
 import { SecretBox } from '../../model/secret-box.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   const tokens = new TokenStore(client);
   admin = (await tokens.create('alice', 'admin')).token;
   viewer = (await tokens.create('victor', 'viewer')).token;
-  app = buildServer({ context: { model: new DvxModel(client), driver: engine.driver, secrets: SecretBox.random(), logger: silentLogger }, tokens, logger: silentLogger });
+  app = buildServer({ context: { model: new DvxModel(client), driver: engine.driver, secrets: SecretBox.random(), logger: silentLogger, storage: new ReflinkBackend({ root: '/nonexistent/dvx-runs-api-test' }) }, tokens, logger: silentLogger });
 });
 afterAll(async () => {
   await app.close();

@@ -4,7 +4,7 @@ import { SshConnectionPool, runBash } from '../../hosts/index.js';
 import { defineLifecycle } from '../../machines/index.js';
 import { parseRedisUrl } from '../../model/redis-target.js';
 import { DurableEngine } from '../../workers/durable-engine.js';
-import type { StepHandlers } from '../../workers/step-handler.js';
+import type { StepContext, StepHandlers } from '../../workers/step-handler.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -39,7 +39,7 @@ function handlers(): StepHandlers {
       await client.rpush(`test:trail:${input.runId}`, input.name);
       return { name: input.name };
     }) as never,
-    'test.remote': (async (input: HostInput & { name: string }, context) => {
+    'test.remote': (async (input: HostInput & { name: string }, context: StepContext) => {
       await client.rpush(`test:attempts:${input.runId}`, context.operationId);
       const connection = pool.get(ssh.hosts[0]!.spec());
       // The command writes a marker on the host: proof that it ran there, once it could.

@@ -1,0 +1,42 @@
+import { NotFoundError } from '../../errors/index.js';
+import { refuseIfDependents, snapshotDependents } from '../../model/dependencies.js';
+import type { SnapshotRecord } from '../../model/snapshot.js';
+import { present } from './present.js';
+import type { ServiceContext } from './service-context.js';
+import { refuseIfLocked } from './start-run.js';
+
+/** The owner of a snapshot list request: a dSource or a VDB, by id or name. */
+async function ownerOf(ctx: ServiceContext, ref: string): Promise<{ type: 'dsource' | 'vdb'; id: string; name: string }> {
+  const dsource = await ctx.model.dsources.find(ref);
+  if (dsource) return { type: 'dsource', id: dsource.id, name: dsource.name };
+  const vdb = await ctx.model.vdbs.find(ref);
+  if (vdb) return { type: 'vdb', id: vdb.id, name: vdb.name };
+  throw new NotFoundError('dSource or VDB', ref, 'See `dvx dsource list` and `dvx vdb list`.');
+}
+
+const byTime = (a: SnapshotRecord, b: SnapshotRecord) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+
+/** Snapshots, oldest first: of one dSource or VDB, or all. */
+export async function listSnapshots(ctx: ServiceContext, filter: { owner?: string }) {
+  const snapshots = filter.owner ? await ctx.model.snapshots.listBy('ownerId', (await ownerOf(ctx, filter.owner)).id) : await ctx.model.snapshots.list();
+  return present(snapshots.sort(byTime));
+}
+
+/** The newest snapshot of a dSource or VDB on its current timeflow, else the newest of any. */
+export async function latestSnapshot(ctx: ServiceContext, ownerId: string, currentTimeflowId: string | null): Promise<SnapshotRecord | null> {
+  const snapshots = (await ctx.model.snapshots.listBy('ownerId', ownerId)).sort(byTime);
+  const current = snapshots.filter((snapshot) => snapshot.timeflowId === currentTimeflowId);
+  return (current.length ? current : snapshots).at(-1) ?? null;
+}
+
+/** Deletes a snapshot nothing was cloned from. */
+export async function deleteSnapshot(ctx: ServiceContext, id: string) {
+  const snapshot = await ctx.model.snapshots.require(id);
+  const provisioning = (await ctx.model.vdbs.list()).filter((vdb) => vdb.provisionedFromSnapshotId === snapshot.id && vdb.status === 'PROVISIONING');
+  const dependents = [...(await snapshotDependents(ctx.model, snapshot.id)), ...provisioning.map((vdb) => ({ type: 'vdb' as const, id: vdb.id, name: vdb.name }))];
+  refuseIfDependents(`Snapshot ${snapshot.id}`, dependents, 'Delete or refresh the VDBs using it first.');
+  await refuseIfLocked(ctx, snapshot.ownerType, snapshot.ownerId, `The ${snapshot.ownerType === 'vdb' ? 'VDB' : 'dSource'} of snapshot ${snapshot.id}`);
+  await ctx.storage.destroySnapshot(snapshot.id);
+  await ctx.model.snapshots.delete(snapshot.id);
+  return { deleted: present(snapshot) };
+}

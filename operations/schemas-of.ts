@@ -1,0 +1,39 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { PluginArtifact, SchemaDefinitionName } from './plugin-artifact.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** Formats plugin schemas may use beyond JSON Schema's own (vSDK section 5). */
+export const PLUGIN_FORMATS = ['unixpath', 'password', 'reference'] as const;
+
+/** An ajv instance with JSON Schema draft-07 formats and the plugin formats. */
+export function createPluginAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  for (const format of PLUGIN_FORMATS) ajv.addFormat(format, true);
+  return ajv;
+}
+
+const cache = new Map<string, ValidateFunction>();
+
+/** The compiled validator of one schema definition of an artifact (compiled once per build). */
+export function definitionValidator(artifact: PluginArtifact, definition: SchemaDefinitionName): ValidateFunction {
+  const key = `${artifact.codeSha256}:${definition}`;
+  let validate = cache.get(key);
+  if (!validate) {
+    validate = createPluginAjv().compile(artifact.schemas[definition]);
+    cache.set(key, validate);
+  }
+  return validate;
+}
+
+/** ajv's errors as `pointer message` issues. */
+export function issuesOf(validate: ValidateFunction, prefix = ''): { pointer: string; message: string }[] {
+  return (validate.errors ?? []).map((error) => {
+    const params = error.params as { missingProperty?: string; additionalProperty?: string };
+    const extra = error.keyword === 'required' ? `/${params.missingProperty}` : error.keyword === 'additionalProperties' ? `/${params.additionalProperty}` : '';
+    const message = error.keyword === 'required' ? 'is required' : error.keyword === 'additionalProperties' ? 'is not allowed' : (error.message ?? 'is invalid');
+    return { pointer: `${prefix}${error.instancePath}${extra}` || '/', message };
+  });
+}

@@ -1,0 +1,130 @@
+import { probeHost } from '../../hosts/index.js';
+import type { SerializedError } from '../../errors/index.js';
+import type { HostFacts } from '../../model/environment.js';
+import type { StepContext, StepHandlers } from '../step-handler.js';
+import { connectEnvironment } from './environment-connection.js';
+import { identityOf, nameOf, stableId } from './identity.js';
+import { callPlugin, loadPluginArtifact, openPluginData, remoteConnectionOf, sealPluginData } from './plugin-call.js';
+import type { StepServices } from './step-services.js';
+
+interface DiscoveryStep {
+  environmentId: string;
+  pluginIds: string[];
+}
+
+/** Repositories found per plugin (sealed). */
+type RepositoriesFound = Record<string, Record<string, unknown>[]>;
+/** Source configs found per plugin, per repository (index into that plugin's repositories; sealed). */
+type SourceConfigsFound = Record<string, Array<{ repository: number; sourceConfigs: Record<string, unknown>[] }>>;
+
+/** Host probing, plugin discovery and reconciliation of what was found with what is recorded. */
+export function discoverySteps(services: StepServices): StepHandlers {
+  const { model } = services;
+
+  const repositories = async (input: DiscoveryStep, context: StepContext): Promise<RepositoriesFound> => {
+    const environment = await model.environments.require(input.environmentId);
+    const found: RepositoriesFound = {};
+    for (const pluginId of input.pluginIds) {
+      const artifact = await loadPluginArtifact(services, pluginId);
+      const output = (await callPlugin(services, context, { pluginId, operation: 'discovery.repository', args: { sourceConnection: remoteConnectionOf(environment) } })) as Record<string, unknown>[];
+      found[pluginId] = output.map((repository) => sealPluginData(services, artifact, 'repositoryDefinition', repository));
+    }
+    return found;
+  };
+
+  const sourceConfigs = async (input: DiscoveryStep & { repositories: RepositoriesFound | null }, context: StepContext): Promise<SourceConfigsFound> => {
+    const environment = await model.environments.require(input.environmentId);
+    const found: SourceConfigsFound = {};
+    for (const [pluginId, repos] of Object.entries(input.repositories ?? {})) {
+      const artifact = await loadPluginArtifact(services, pluginId);
+      found[pluginId] = [];
+      for (const [index, repository] of repos.entries()) {
+        const output = (await callPlugin(services, context, {
+          pluginId,
+          operation: 'discovery.sourceConfig',
+          args: { sourceConnection: remoteConnectionOf(environment), repository: openPluginData(services, artifact, 'repositoryDefinition', repository) },
+        })) as Record<string, unknown>[];
+        found[pluginId].push({ repository: index, sourceConfigs: output.map((config) => sealPluginData(services, artifact, 'sourceConfigDefinition', config)) });
+      }
+    }
+    return found;
+  };
+
+  const reconcile = async (input: { environmentId: string; probe: HostFacts | null; repositories: RepositoriesFound | null; sourceConfigs: SourceConfigsFound | null }, context: StepContext) => {
+    const summary = { repositories: { added: 0, kept: 0, removed: 0 }, sourceConfigs: { added: 0, kept: 0, removed: 0 } };
+    for (const [pluginId, repos] of Object.entries(input.repositories ?? {})) {
+      const artifact = await loadPluginArtifact(services, pluginId);
+      const seenRepositories = new Set<string>();
+      const seenConfigs = new Set<string>();
+      const repositoryIds: string[] = [];
+      for (const parameters of repos) {
+        const identity = identityOf(artifact.schemas.repositoryDefinition, parameters);
+        const id = stableId('repo', input.environmentId, pluginId, identity);
+        repositoryIds.push(id);
+        seenRepositories.add(id);
+        const name = nameOf(artifact.schemas.repositoryDefinition, parameters, id);
+        if (await model.repositories.get(id)) {
+          await model.repositories.update(id, () => ({ name, parameters }));
+          summary.repositories.kept += 1;
+        } else {
+          await model.repositories.create({ id, environmentId: input.environmentId, pluginId, name, identity, parameters });
+          summary.repositories.added += 1;
+        }
+      }
+      for (const { repository, sourceConfigs } of input.sourceConfigs?.[pluginId] ?? []) {
+        const repositoryId = repositoryIds[repository]!;
+        for (const parameters of sourceConfigs) {
+          const identity = identityOf(artifact.schemas.sourceConfigDefinition, parameters);
+          const id = stableId('sc', repositoryId, identity);
+          seenConfigs.add(id);
+          const name = nameOf(artifact.schemas.sourceConfigDefinition, parameters, id);
+          const existing = await model.sourceConfigs.get(id);
+          if (existing) {
+            await model.sourceConfigs.update(id, () => ({ name, parameters, discovered: true }));
+            summary.sourceConfigs.kept += 1;
+          } else {
+            await model.sourceConfigs.create({ id, environmentId: input.environmentId, repositoryId, pluginId, name, identity, parameters, discovered: true, linkingEnabled: true });
+            summary.sourceConfigs.added += 1;
+          }
+        }
+      }
+      // What this plugin no longer finds goes, unless something is linked to it or a user added it.
+      for (const config of await model.sourceConfigs.listBy('environmentId', input.environmentId)) {
+        if (config.pluginId !== pluginId || !config.discovered || seenConfigs.has(config.id)) continue;
+        if ((await model.dsources.listBy('sourceConfigId', config.id)).length > 0) continue;
+        await model.sourceConfigs.delete(config.id);
+        summary.sourceConfigs.removed += 1;
+      }
+      for (const repository of await model.repositories.listBy('environmentId', input.environmentId)) {
+        if (repository.pluginId !== pluginId || seenRepositories.has(repository.id)) continue;
+        const inUse = (await model.sourceConfigs.listBy('repositoryId', repository.id)).length > 0 || (await model.vdbs.list()).some((vdb) => vdb.repositoryId === repository.id);
+        if (inUse) continue;
+        await model.repositories.delete(repository.id);
+        summary.repositories.removed += 1;
+      }
+    }
+    await model.environments.update(input.environmentId, (environment) => ({
+      status: 'ACTIVE',
+      lastError: null,
+      lastRunId: context.runId,
+      ...(input.probe ? { facts: input.probe, scratchPath: environment.scratchPath || input.probe.scratchPath } : {}),
+    }));
+    return summary;
+  };
+
+  return {
+    'host.probe': (async (input: { environmentId: string }, context: StepContext) => {
+      const connection = await connectEnvironment(services, input.environmentId);
+      return probeHost(connection, { signal: context.signal });
+    }) as never,
+    'plugin.discovery.repository': repositories as never,
+    'plugin.discovery.sourceConfig': sourceConfigs as never,
+    'model.reconcileDiscovery': reconcile as never,
+    'model.recordEnvironmentFailure': (async (input: { environmentId: string; error: SerializedError | null }, context: StepContext) => {
+      if (await model.environments.get(input.environmentId)) {
+        await model.environments.update(input.environmentId, () => ({ status: 'FAILED', lastError: input.error, lastRunId: context.runId }));
+      }
+      return null;
+    }) as never,
+  };
+}

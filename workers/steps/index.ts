@@ -1,0 +1,27 @@
+import type { StepHandlers } from '../step-handler.js';
+import { discoverySteps } from './discovery-steps.js';
+import { dsourceRecordSteps } from './dsource-record-steps.js';
+import { linkedSteps } from './linked-steps.js';
+import { mountSteps } from './mount-steps.js';
+import type { StepServices } from './step-services.js';
+import { storageSteps } from './storage-steps.js';
+import { vdbRecordSteps } from './vdb-record-steps.js';
+import { virtualSteps } from './virtual-steps.js';
+
+export type { PluginCallOptions, StepServices } from './step-services.js';
+export { hostSpecOf, openCredentials } from './environment-connection.js';
+export { identityOf, nameOf, stableId } from './identity.js';
+export { loadPluginArtifact, sealPluginData, openPluginData } from './plugin-call.js';
+
+/** Every step handler of dvx's lifecycles, bound to the engine's services. */
+export function createStepHandlers(services: StepServices): StepHandlers {
+  return {
+    ...discoverySteps(services),
+    ...linkedSteps(services),
+    ...virtualSteps(services),
+    ...storageSteps(services),
+    ...mountSteps(services),
+    ...dsourceRecordSteps(services),
+    ...vdbRecordSteps(services),
+  };
+}

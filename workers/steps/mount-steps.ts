@@ -1,0 +1,66 @@
+import { DvxError } from '../../errors/index.js';
+import type { ResolvedMount } from '../../model/dsource.js';
+import type { StepHandlers } from '../step-handler.js';
+import { connectEnvironment } from './environment-connection.js';
+import { resolveMountSpecification, type PluginMountSpecification } from './mount-specification.js';
+import type { StepServices } from './step-services.js';
+
+/** Mount and unmount engine storage on hosts, at the paths the plugin asked for. Idempotent like the transport. */
+export function mountSteps(services: StepServices): StepHandlers {
+  const { model, storage, mounts: transport } = services;
+
+  const attach = async (datasetId: string, mounts: ResolvedMount[], ownership: { uid: number; gid: number } | null) => {
+    for (const mount of mounts) {
+      const connection = await connectEnvironment(services, mount.environmentId);
+      const base = storage.datasetPath(datasetId);
+      const sourcePath = mount.sharedPath ? `${base}/${mount.sharedPath.replace(/^\/+/, '')}` : base;
+      await transport.attach({ connection, sourcePath, mountPath: mount.mountPath, ownership });
+    }
+  };
+
+  const detach = async (mounts: ResolvedMount[]) => {
+    for (const mount of [...mounts].reverse()) {
+      const connection = await connectEnvironment(services, mount.environmentId);
+      await transport.detach({ connection, mountPath: mount.mountPath });
+    }
+  };
+
+  const noDataset = (what: string): never => {
+    throw new DvxError({ code: 'CONFLICT', message: `${what} has no storage to mount.`, action: 'Delete it and create it again.' });
+  };
+
+  return {
+    'mount.attachStaging': (async (input: { dsourceId: string; mountSpecification: PluginMountSpecification | null }) => {
+      const dsource = await model.dsources.require(input.dsourceId);
+      const resolved = input.mountSpecification
+        ? await resolveMountSpecification(services, input.mountSpecification, 'linked.mountSpecification')
+        : { mounts: dsource.stagingMounts ?? [], ownership: dsource.ownership };
+      await attach(dsource.currentTimeflowId ?? noDataset(`dSource ${dsource.name}`), resolved.mounts, resolved.ownership);
+      await model.dsources.update(dsource.id, () => ({ stagingMounts: resolved.mounts, ownership: resolved.ownership }));
+      return { mounts: resolved.mounts };
+    }) as never,
+
+    'mount.detachStaging': (async (input: { dsourceId: string }) => {
+      const dsource = await model.dsources.get(input.dsourceId);
+      if (dsource?.stagingMounts) await detach(dsource.stagingMounts);
+      return null;
+    }) as never,
+
+    'mount.attachVdb': (async (input: { vdbId: string; datasetId?: string; mountSpecification?: PluginMountSpecification | null }) => {
+      const vdb = await model.vdbs.require(input.vdbId);
+      const resolved = input.mountSpecification
+        ? await resolveMountSpecification(services, input.mountSpecification, 'virtual.mountSpecification')
+        : { mounts: vdb.mounts ?? [], ownership: vdb.ownership };
+      await attach(input.datasetId ?? vdb.currentTimeflowId ?? noDataset(`VDB ${vdb.name}`), resolved.mounts, resolved.ownership);
+      await model.vdbs.update(vdb.id, () => ({ mounts: resolved.mounts, ownership: resolved.ownership }));
+      return { mounts: resolved.mounts };
+    }) as never,
+
+    'mount.detachVdb': (async (input: { vdbId: string; mountSpecification?: PluginMountSpecification | null }) => {
+      const vdb = await model.vdbs.get(input.vdbId);
+      const mounts = input.mountSpecification ? (await resolveMountSpecification(services, input.mountSpecification, 'virtual.mountSpecification')).mounts : (vdb?.mounts ?? []);
+      await detach(mounts);
+      return null;
+    }) as never,
+  };
+}

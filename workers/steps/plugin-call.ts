@@ -1,0 +1,80 @@
+import { NotFoundError } from '../../errors/index.js';
+import type { EnvironmentRecord } from '../../model/environment.js';
+import { mapPasswordFields } from '../../model/schema-secrets.js';
+import { SecretBox } from '../../model/secret-box.js';
+import { createPlatformServices, invokePlugin, type OperationName, type PluginArtifact, type SchemaDefinitionName } from '../../operations/index.js';
+import type { StepContext } from '../step-handler.js';
+import { connectEnvironment, openCredentials } from './environment-connection.js';
+import type { StepServices } from './step-services.js';
+
+const artifacts = new Map<string, { hash: string; artifact: PluginArtifact }>();
+
+/** A plugin's built artifact, as uploaded (cached per process by artifact hash). */
+export async function loadPluginArtifact(services: StepServices, pluginId: string): Promise<PluginArtifact> {
+  const record = await services.model.plugins.get(pluginId);
+  if (!record) throw new NotFoundError('plugin', pluginId, 'Upload it with `dvx plugin upload`.');
+  const cached = artifacts.get(pluginId);
+  if (cached && cached.hash === record.artifactHash) return cached.artifact;
+  const artifact = (await services.model.pluginArtifact(pluginId)) as PluginArtifact | null;
+  if (!artifact) throw new NotFoundError('plugin artifact', pluginId, 'Upload the plugin again with `dvx plugin upload`.');
+  artifacts.set(pluginId, { hash: record.artifactHash, artifact });
+  return artifact;
+}
+
+/** Plugin data as the plugin sees it: password fields unsealed. */
+export function openPluginData<T>(services: { secrets: SecretBox }, artifact: PluginArtifact, definition: SchemaDefinitionName, data: T): T {
+  return mapPasswordFields(data, artifact.schemas[definition], (value) => (SecretBox.isSealed(value) ? services.secrets.open(value) : value)) as T;
+}
+
+/** Plugin data as it is stored: password fields sealed. */
+export function sealPluginData<T>(services: { secrets: SecretBox }, artifact: PluginArtifact, definition: SchemaDefinitionName, data: T): T {
+  return mapPasswordFields(data, artifact.schemas[definition], (value) => (SecretBox.isSealed(value) ? value : services.secrets.seal(value))) as T;
+}
+
+/** The SDK's RemoteEnvironment of an environment. */
+export function remoteEnvironmentOf(environment: EnvironmentRecord) {
+  return { name: environment.name, reference: environment.id, host: { hostname: environment.address.host, scratchPath: environment.scratchPath } };
+}
+
+/** The SDK's RemoteConnection of an environment: its login user. */
+export function remoteConnectionOf(environment: EnvironmentRecord) {
+  return { environment: remoteEnvironmentOf(environment), user: { name: environment.address.user, reference: environment.id } };
+}
+
+/** One plugin operation call from a step. */
+export interface PluginCall {
+  pluginId: string;
+  operation: OperationName;
+  args: Record<string, unknown>;
+  /** Engine path that `runSync` copies into (direct plugins' linked.preSnapshot). */
+  syncDestination?: string;
+}
+
+/**
+ * Runs a plugin operation in a child process with the step's operation id, the engine's platform services (hosts
+ * reached through the connection pool) and the step's abort signal.
+ */
+export async function callPlugin(services: StepServices, context: StepContext, call: PluginCall): Promise<unknown> {
+  const artifact = await loadPluginArtifact(services, call.pluginId);
+  const platform = createPlatformServices({
+    connect: (reference) => connectEnvironment(services, reference),
+    ...(call.syncDestination ? { syncDestination: call.syncDestination } : {}),
+    credentials: async (reference) => {
+      const environment = await services.model.environments.require(reference);
+      const credentials = openCredentials(environment.credentials, services.secrets);
+      return { username: environment.address.user, ...(credentials.password ? { password: credentials.password } : {}) };
+    },
+    logger: context.logger.child({ plugin: call.pluginId, operation: call.operation }),
+    signal: context.signal,
+  });
+  return invokePlugin({
+    artifact,
+    operation: call.operation,
+    args: call.args,
+    operationId: context.operationId,
+    services: platform,
+    signal: context.signal,
+    logger: context.logger,
+    ...(services.plugins?.timeoutMs ? { timeoutMs: services.plugins.timeoutMs } : {}),
+  });
+}

@@ -1,0 +1,24 @@
+import type { SshConnectionPool } from '../../hosts/index.js';
+import type { Logger } from '../../log/logger.js';
+import type { DvxModel } from '../../model/dvx-model.js';
+import type { SecretBox } from '../../model/secret-box.js';
+import type { MountTransport, StorageBackend } from '../../storage/index.js';
+
+/** Options of plugin operation calls made by steps. */
+export interface PluginCallOptions {
+  /** Kill a plugin operation that runs longer than this. @defaultValue 600000 (10 minutes) */
+  timeoutMs?: number;
+  /** Where built plugin code is cached on the engine host. @defaultValue the invoker's default */
+  cacheDir?: string;
+}
+
+/** Everything the engine's step handlers work with: the I/O seams behind the lifecycles. */
+export interface StepServices {
+  model: DvxModel;
+  secrets: SecretBox;
+  storage: StorageBackend;
+  mounts: MountTransport;
+  hosts: SshConnectionPool;
+  logger: Logger;
+  plugins?: PluginCallOptions;
+}

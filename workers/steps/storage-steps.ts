@@ -1,0 +1,74 @@
+import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { StepServices } from './step-services.js';
+
+/**
+ * Engine-side storage steps. Each is idempotent (the backends are), so a step repeated after a crash finds its
+ * work done and succeeds. Records of storage objects are created and removed here, next to the storage itself.
+ */
+export function storageSteps(services: StepServices): StepHandlers {
+  const { storage, model } = services;
+
+  /** Destroys a dataset-owner's snapshots and timeflows (storage and records), newest first. */
+  const destroyOwnedStorage = async (ownerId: string) => {
+    const snapshots = await model.snapshots.listBy('ownerId', ownerId);
+    for (const snapshot of snapshots.sort((a, b) => b.createdAt.localeCompare(a.createdAt))) {
+      await storage.destroySnapshot(snapshot.id);
+      await model.snapshots.delete(snapshot.id);
+    }
+    for (const timeflow of await model.timeflows.listBy('ownerId', ownerId)) {
+      await storage.destroyDataset(timeflow.id);
+      await model.timeflows.delete(timeflow.id);
+    }
+  };
+
+  return {
+    'storage.createDsourceDataset': (async (input: { dsourceId: string; datasetId: string }, context: StepContext) => {
+      await storage.createDataset(input.datasetId);
+      if (!(await model.timeflows.get(input.datasetId))) {
+        await model.timeflows.create({ id: input.datasetId, ownerType: 'dsource', ownerId: input.dsourceId, parentSnapshotId: null, creationType: 'INITIAL', runId: context.runId });
+      }
+      await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: input.datasetId }));
+      return { datasetId: input.datasetId };
+    }) as never,
+
+    'storage.destroyDsourceStorage': (async (input: { dsourceId: string }) => {
+      await destroyOwnedStorage(input.dsourceId);
+      if (await model.dsources.get(input.dsourceId)) await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: null }));
+      return null;
+    }) as never,
+
+    'storage.destroyVdbStorage': (async (input: { vdbId: string }) => {
+      await destroyOwnedStorage(input.vdbId);
+      if (await model.vdbs.get(input.vdbId)) await model.vdbs.update(input.vdbId, () => ({ currentTimeflowId: null }));
+      return null;
+    }) as never,
+
+    'storage.snapshotDsource': (async (input: { dsourceId: string; snapshotId: string }) => {
+      const dsource = await model.dsources.require(input.dsourceId);
+      await storage.snapshot(dsource.currentTimeflowId!, input.snapshotId);
+      return { snapshotId: input.snapshotId, datasetId: dsource.currentTimeflowId };
+    }) as never,
+
+    'storage.snapshot': (async (input: { datasetId: string; snapshotId: string }) => {
+      await storage.snapshot(input.datasetId, input.snapshotId);
+      return { snapshotId: input.snapshotId, datasetId: input.datasetId };
+    }) as never,
+
+    'storage.destroySnapshot': (async (input: { snapshotId: string }) => {
+      await storage.destroySnapshot(input.snapshotId);
+      await model.snapshots.delete(input.snapshotId);
+      return null;
+    }) as never,
+
+    'storage.clone': (async (input: { snapshotId: string; datasetId: string }) => {
+      await storage.clone(input.snapshotId, input.datasetId);
+      return { datasetId: input.datasetId };
+    }) as never,
+
+    'storage.destroyDataset': (async (input: { datasetId: string }) => {
+      await storage.destroyDataset(input.datasetId);
+      await model.timeflows.delete(input.datasetId);
+      return null;
+    }) as never,
+  };
+}
