@@ -19,7 +19,7 @@ const byTime = (a: SnapshotRecord, b: SnapshotRecord) => a.createdAt.localeCompa
 /** Snapshots, oldest first: of one dSource or VDB, or all. */
 export async function listSnapshots(ctx: ServiceContext, filter: { owner?: string }) {
   const snapshots = filter.owner ? await ctx.model.snapshots.listBy('ownerId', (await ownerOf(ctx, filter.owner)).id) : await ctx.model.snapshots.list();
-  return present(snapshots.sort(byTime));
+  return present(snapshots.sort(byTime).map((snapshot) => ({ ...snapshot, path: ctx.storage.snapshotPath(snapshot.id) })));
 }
 
 /** The newest snapshot of a dSource or VDB on its current timeflow, else the newest of any. */

@@ -43,6 +43,7 @@ export function registerEnvCommands(program: Command): void {
   ).action(
     withClient<{ key?: string; passphraseStdin?: boolean; passwordStdin?: boolean; hostKey?: string; scratchPath?: string; wait?: boolean }, [string, string]>(async (call, name, target) => {
       const { options } = call;
+      const address = parseTarget(target);
       if (Boolean(options.key) === Boolean(options.passwordStdin)) {
         throw new ValidationError('Give exactly one of --key FILE and --password-stdin.', [{ pointer: '/privateKey', message: 'exactly one of key and password' }], { action: 'For example: dvx env add source-1 root@10.0.0.5 --key ~/.ssh/id_ed25519' });
       }
@@ -57,7 +58,7 @@ export function registerEnvCommands(program: Command): void {
       const secret = options.passwordStdin || options.passphraseStdin ? await readStdin() : undefined;
       const body = {
         name,
-        ...parseTarget(target),
+        ...address,
         ...(privateKey ? { privateKey } : {}),
         ...(options.passwordStdin ? { password: secret } : {}),
         ...(options.passphraseStdin ? { passphrase: secret } : {}),

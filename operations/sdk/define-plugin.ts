@@ -24,13 +24,13 @@ type Linked<D extends PluginDefinitions, S> = {
 };
 
 /** Every operation a plugin may implement, with the vSDK's argument names in camelCase. */
-export interface PluginSpec<D extends PluginDefinitions = PluginDefinitions> {
+export interface PluginSpecOf<D extends PluginDefinitions, L> {
   discovery: {
     repository(args: { sourceConnection: RemoteConnection }): Awaitable<D['repository'][]>;
     sourceConfig(args: { sourceConnection: RemoteConnection; repository: D['repository'] }): Awaitable<D['sourceConfig'][]>;
   };
   /** Staged plugins get `stagedSource`, direct ones `directSource`. */
-  linked?: Linked<D, { stagedSource: StagedSource<D['linkedSource']> }> | Linked<D, { directSource: DirectSource<D['linkedSource']> }>;
+  linked?: L;
   virtual?: {
     configure?(args: { virtualSource: VirtualSource<D['virtualSource']>; snapshot: D['snapshot']; repository: D['repository'] }): Awaitable<D['sourceConfig']>;
     initialize?(args: { virtualSource: VirtualSource<D['virtualSource']>; repository: D['repository'] }): Awaitable<D['sourceConfig']>;
@@ -49,14 +49,19 @@ export interface PluginSpec<D extends PluginDefinitions = PluginDefinitions> {
   upgrade?: Partial<Record<'repository' | 'sourceConfig' | 'linkedSource' | 'virtualSource' | 'snapshot', Record<string, (old: Record<string, unknown>) => Record<string, unknown>>>>;
 }
 
+/** A staged plugin: linked operations get `stagedSource`. */
+export type StagedPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<D, Linked<D, { stagedSource: StagedSource<D['linkedSource']> }>>;
+/** A direct plugin: linked operations get `directSource` (and there is no linked mount specification). */
+export type DirectPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<D, Omit<Linked<D, { directSource: DirectSource<D['linkedSource']> }>, 'mountSpecification'>>;
+/** Either kind of plugin. */
+export type PluginSpec<D extends PluginDefinitions = PluginDefinitions> = StagedPluginSpec<D> | DirectPluginSpec<D>;
+
 type VirtualArgs<D extends PluginDefinitions> = { virtualSource: VirtualSource<D['virtualSource']>; repository: D['repository']; sourceConfig: D['sourceConfig'] };
 
 const PLUGIN = Symbol.for('dvx.plugin');
 
 /** A defined plugin: what a plugin module exports as its default. */
-export interface Plugin<D extends PluginDefinitions = PluginDefinitions> extends PluginSpec<D> {
-  readonly [PLUGIN]: true;
-}
+export type Plugin<D extends PluginDefinitions = PluginDefinitions> = PluginSpec<D> & { readonly [PLUGIN]: true };
 
 const MIGRATION_ID = /^\d+(\.\d+)*$/;
 
@@ -76,6 +81,8 @@ export function compareMigrationIds(a: string, b: string): number {
 }
 
 /** Defines a plugin. Checks its shape at once, so a mistake shows when the plugin is built, not when it runs. */
+export function definePlugin<D extends PluginDefinitions = PluginDefinitions>(spec: StagedPluginSpec<D>): Plugin<D>;
+export function definePlugin<D extends PluginDefinitions = PluginDefinitions>(spec: DirectPluginSpec<D>): Plugin<D>;
 export function definePlugin<D extends PluginDefinitions = PluginDefinitions>(spec: PluginSpec<D>): Plugin<D> {
   for (const [group, operations] of Object.entries({ discovery: spec.discovery, linked: spec.linked, virtual: spec.virtual })) {
     for (const [name, operation] of Object.entries(operations ?? {})) {
@@ -92,7 +99,7 @@ export function definePlugin<D extends PluginDefinitions = PluginDefinitions>(sp
       if (compareMigrationIds(sorted[i - 1]!, sorted[i]!) === 0) throw new TypeError(`definePlugin: upgrade.${type} has migration ids "${sorted[i - 1]}" and "${sorted[i]}", which are the same.`);
     }
   }
-  return Object.freeze({ ...spec, [PLUGIN]: true as const });
+  return Object.freeze({ ...spec, [PLUGIN]: true as const }) as Plugin<D>;
 }
 
 export function isPlugin(value: unknown): value is Plugin {
@@ -110,6 +117,6 @@ export function implementedOperations(plugin: PluginSpec): string[] {
 
 /** Migration ids per object type, in the order they apply. */
 export function migrationIdsOf(plugin: PluginSpec): Record<'repository' | 'sourceConfig' | 'linkedSource' | 'virtualSource' | 'snapshot', string[]> {
-  const ids = (type: keyof NonNullable<PluginSpec['upgrade']>) => Object.keys(plugin.upgrade?.[type] ?? {}).sort(compareMigrationIds);
+  const ids = (type: keyof NonNullable<StagedPluginSpec['upgrade']>) => Object.keys(plugin.upgrade?.[type] ?? {}).sort(compareMigrationIds);
   return { repository: ids('repository'), sourceConfig: ids('sourceConfig'), linkedSource: ids('linkedSource'), virtualSource: ids('virtualSource'), snapshot: ids('snapshot') };
 }

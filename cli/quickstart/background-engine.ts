@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DvxError } from '../../errors/index.js';
+import { ENGINE_INFO_FILE, type EngineInfo } from '../engine-client.js';
+import { packageRoot } from '../package-info.js';
+
+async function healthy(dataDir: string): Promise<EngineInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo;
+    process.kill(info.pid, 0);
+    const response = await fetch(`${info.url}/health`);
+    return response.ok ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The data dir's engine: the running one, or one started in the background (logging to `<dataDir>/engine.log`). */
+export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_000): Promise<{ info: EngineInfo; started: boolean; logFile: string }> {
+  const logFile = join(dataDir, 'engine.log');
+  const running = await healthy(dataDir);
+  if (running) return { info: running, started: false, logFile };
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'dvx.js'), '--data-dir', dataDir, 'engine', 'start'], { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const info = await healthy(dataDir);
+    if (info) return { info, started: true, logFile };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new DvxError({ code: 'ENGINE_UNREACHABLE', message: `The engine did not come up; see ${logFile}.`, action: `Read ${logFile}, fix what it says, and run again.` });
+}

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { EngineClient } from '../../cli/engine-client.js';
+import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
+import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
+import { silentLogger } from '../../log/logger.js';
+const buildPlugin = async (options: { dir: string; out: string }): Promise<{ artifactPath: string }> => ({ artifactPath: await (await import('./bundle-fixture.js')).bundleForTest(options.dir, options.out) });
+import { BtrfsBackend } from '../../storage/index.js';
+import { localMountPoints } from '../../storage/local-mounts.js';
+
+const execFileAsync = promisify(execFile);
+import { createTestBtrfsPool } from '../harness/btrfs-pool.js';
+import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
+import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { makeTempDir } from '../harness/temp-dir.js';
+import type { TourHost } from '../../cli/quickstart/tour.js';
+
+/** A whole engine in this process: real Redis, a btrfs pool on a loop file, real sshd hosts, the REST API. */
+export interface EngineFixture {
+  runtime: EngineRuntime;
+  client: EngineClient;
+  ssh: TestSshHosts;
+  storage: BtrfsBackend;
+  redis: TestRedis;
+  dir: string;
+  /** A test host as the tour adds it. */
+  tourHost(index: number): TourHost;
+  /** Builds a plugin of plugins/ (or a fixture directory) and returns its artifact path. */
+  build(dir: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number } = {}): Promise<EngineFixture> {
+  const temp = await makeTempDir('e2e');
+  const redis = await startRedisServer();
+  const pool = await createTestBtrfsPool(options.poolSizeBytes ? { sizeBytes: options.poolSizeBytes } : {});
+  const ssh = await startSshHosts(options.hosts ?? 3);
+  const storage = new BtrfsBackend({ root: pool.root });
+  const runtime = await startEngineRuntime({
+    dataDir: join(temp.path, 'data'),
+    redisUrl: redis.url,
+    port: 0,
+    logger: silentLogger,
+    storage,
+    engine: { retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 }, worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 } },
+  });
+  const token = (await readFile(join(runtime.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
+  const client = new EngineClient(runtime.url, token);
+  return {
+    runtime,
+    client,
+    ssh,
+    storage,
+    redis,
+    dir: temp.path,
+    tourHost: (index) => {
+      const host = ssh.hosts[index]!;
+      return { name: `e2e-${host.name}`, host: host.address.host, port: host.address.port, user: host.address.user, privateKey: host.credentials.privateKey! };
+    },
+    async build(dir) {
+      const built = await buildPlugin({ dir, out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`) });
+      return built.artifactPath;
+    },
+    async stop() {
+      await runtime.stop(10_000);
+      // Whatever a failed test left mounted under the fixture (staging and VDB mounts) goes before the pool.
+      for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${temp.path}/`)).reverse()) {
+        await execFileAsync('umount', ['-l', mount]).catch(() => undefined);
+      }
+      await ssh.stopAll();
+      await pool.remove();
+      await redis.remove();
+      await temp.remove();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRun } from '../../cli/wait-for-run.js';
+import { localMountPoints } from '../../storage/local-mounts.js';
+import { waitFor } from '../harness/wait-for.js';
+import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+
+const execFileAsync = promisify(execFile);
+let engine: EngineFixture;
+let dsourceId: string;
+let targetEnvironment: string;
+let token: string;
+
+/** The real `dvx` command (bin/dvx.js on the compiled engine) against the fixture's engine. */
+async function dvx(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/dvx.js', '--engine', engine.runtime.url, '--token', token, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function snapshotState() {
+  const { model } = engine.runtime.ctx;
+  return {
+    vdbs: (await model.vdbs.list()).map((vdb) => vdb.id).sort(),
+    datasets: (await readdir(join(engine.storage.root, 'datasets'))).sort(),
+    runs: (await model.runs.list({ limit: 1000 })).length,
+  };
+}
+
+beforeAll(async () => {
+  engine = await startEngineFixture({ retryDeadlineMs: 120_000 });
+  token = (await readFile(join(engine.runtime.dataDir, 'admin.token'), 'utf8')).trim();
+  const artifact = JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')) as unknown;
+  await engine.client.post('/plugins', artifact);
+  const environments: string[] = [];
+  for (const index of [0, 1, 2]) {
+    const host = engine.tourHost(index);
+    const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
+    expect((await waitForRun(engine.client, answer.run.id, { stream: null })).status).toBe('succeeded');
+    environments.push(answer.environment.id);
+  }
+  targetEnvironment = environments[2]!;
+  const sourceDir = join(engine.ssh.hosts[0]!.home, 'data');
+  await mkdir(sourceDir, { recursive: true });
+  await writeFile(join(sourceDir, 'a.txt'), 'a\n');
+  const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
+  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'data', path: sourceDir } });
+  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: 'fail-ds', sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', 'staging'), secret: 'hunter2-is-a-secret' } });
+  expect((await waitForRun(engine.client, link.run.id, { stream: null })).status).toBe('succeeded');
+  dsourceId = link.dsource.id;
+}, 180_000);
+afterAll(async () => engine?.stop(), 120_000);
+
+describe('failure paths', () => {
+  it('a UserError in configure fails the provision, leaves no clone or mount, and `dvx run show` shows its message and action', async () => {
+    const before = await snapshotState();
+    const mountPath = join(engine.dir, 'mnt', 'refused');
+    const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'refused', source: dsourceId, environment: targetEnvironment, parameters: { mountLocation: mountPath, failConfigure: true } });
+    const run = await waitForRun(engine.client, answer.run.id, { stream: null });
+    expect(run.status).toBe('failed');
+    expect(run.error).toMatchObject({ code: 'PLUGIN_USER_ERROR', message: 'The fixture refuses to configure this VDB.', action: 'Provision it without failConfigure.' });
+    // The undo chain ran: unmounted, clone destroyed.
+    expect((await localMountPoints()).includes(mountPath)).toBe(false);
+    expect((await readdir(join(engine.storage.root, 'datasets'))).sort()).toEqual(before.datasets);
+    expect((await engine.runtime.ctx.model.vdbs.get(answer.vdb.id))?.status).toBe('FAILED');
+
+    const shown = await dvx('run', 'show', answer.run.id);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('The fixture refuses to configure this VDB.');
+    expect(shown.stdout).toContain('Provision it without failConfigure.');
+    expect(shown.stdout).toContain('configure: refused by parameter');
+
+    // The failed VDB can be deleted, leaving nothing.
+    const removed = await engine.client.delete<{ run: { id: string } }>(`/vdbs/${answer.vdb.id}`);
+    expect((await waitForRun(engine.client, removed.run.id, { stream: null })).status).toBe('succeeded');
+    expect(await engine.runtime.ctx.model.vdbs.get(answer.vdb.id)).toBeNull();
+  });
+
+  it('a target host stopped mid-provision makes the run wait, and it finishes once the host is back', async () => {
+    const target = engine.ssh.hosts[2]!;
+    await target.stop();
+    const mountPath = join(engine.dir, 'mnt', 'patient');
+    const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'patient', source: dsourceId, environment: targetEnvironment, parameters: { mountLocation: mountPath } });
+    // The attach step keeps retrying while the host is down.
+    await waitFor('the attach step to retry', async () => {
+      const detail = await engine.runtime.ctx.model.runs.detail(answer.run.id);
+      const attach = detail?.steps.find((step) => step.stepId === 'attach');
+      return attach && attach.attempts.length >= 2 ? attach : null;
+    }, 60_000);
+    expect((await engine.runtime.ctx.model.runs.get(answer.run.id))!.status).toBe('running');
+    await target.start();
+    const run = await waitForRun(engine.client, answer.run.id, { stream: null });
+    expect(run.status).toBe('succeeded');
+    const attach = run.steps.find((step) => step.stepId === 'attach')!;
+    expect(attach.attempts.slice(0, -1).every((attempt) => attempt.error?.code === 'HOST_UNREACHABLE')).toBe(true);
+    expect((await localMountPoints()).includes(mountPath)).toBe(true);
+    expect(existsSync(join(mountPath, 'a.txt'))).toBe(true);
+  });
+
+  it('bad CLI input gets a clear error and changes nothing', async () => {
+    const before = await snapshotState();
+    const cases: Array<[string[], RegExp]> = [
+      [['vdb', 'provision', 'x1', '--from', 'no-such-dsource', '--env', targetEnvironment, '--parameters', '{"mountLocation":"/tmp/x1"}'], /No dSource or VDB "no-such-dsource"/],
+      [['vdb', 'provision', 'x2', '--from', dsourceId, '--env', targetEnvironment, '--parameters', '{bad json'], /--parameters is not valid JSON/],
+      [['vdb', 'provision', 'x3', '--from', dsourceId, '--env', targetEnvironment, '--parameters', '{"mountLocation":"/tmp/x3","failConfigure":"yes"}'], /\/parameters\/failConfigure must be boolean/],
+      [['vdb', 'provision', 'x4', '--from', dsourceId, '--env', targetEnvironment, '--parameters', '{}'], /\/parameters\/mountLocation is required/],
+      [['vdb', 'provision', 'bad name!', '--from', dsourceId, '--env', targetEnvironment], /VDB name "bad name!" is not allowed/],
+      [['dsource', 'rm', dsourceId], /cannot be deleted: VDB "patient"/],
+      [['vdb', 'rewind', 'patient', '--snapshot', 'snap-nope'], /has no snapshot "snap-nope"/],
+      [['env', 'add', 'e1', 'not-a-target'], /is not USER@HOST\[:PORT\]/],
+      [['run', 'list', '--status', 'weird'], /Unknown status "weird"/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await dvx(...args);
+      expect(result.code, args.join(' ')).not.toBe(0);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(await snapshotState()).toEqual(before);
+  });
+
+  it('keeps the secret given at link time out of Redis in clear text', async () => {
+    const redis = engine.redis.client();
+    const keys = await redis.keys('*');
+    for (const key of keys) {
+      const type = await redis.type(key);
+      const dumped = type === 'string' ? await redis.get(key) : type === 'hash' ? await redis.hgetall(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'set' ? await redis.smembers(key) : type === 'zset' ? await redis.zrange(key, '0', '-1') : type === 'stream' ? await redis.xrange(key, '-', '+') : null;
+      const text = JSON.stringify(dumped);
+      expect(text ?? '', key).not.toContain('hunter2-is-a-secret');
+    }
+    const shown = await engine.client.get<{ dsource: { parameters: Record<string, unknown> } }>(`/dsources/${dsourceId}`);
+    expect(shown.dsource.parameters.secret).toBe('[redacted]');
+    redis.disconnect();
+  });
+});
