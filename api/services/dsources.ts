@@ -93,7 +93,7 @@ export async function showDsource(ctx: ServiceContext, ref: string) {
 
 async function activeDsource(ctx: ServiceContext, ref: string, doing: string) {
   const dsource = await ctx.model.dsources.requireFind(ref);
-  requireState(dsource.status === 'ACTIVE', `dSource ${dsource.name} is ${dsource.status}, so it cannot ${doing}.`, dsource.status === 'FAILED' ? `See why with \`dvx run show ${dsource.lastRunId}\`; delete it with \`dvx dsource rm ${dsource.name}\` and link again.` : 'Wait for its current run to end.');
+  requireState(dsource.status === 'ACTIVE', `dSource ${dsource.name} is ${dsource.status}, so it cannot ${doing}.`, dsource.status === 'FAILED' ? `See why with \`dvx run show ${dsource.lastRunId}\`; delete it with \`dvx dsource rm ${dsource.name}\` and link again.` : `Wait for run ${dsource.lastRunId} to end (dvx run watch ${dsource.lastRunId}).`);
   return dsource;
 }
 

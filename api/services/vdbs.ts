@@ -107,7 +107,7 @@ export async function showVdb(ctx: ServiceContext, ref: string) {
 
 async function readyVdb(ctx: ServiceContext, ref: string, doing: string) {
   const vdb = await ctx.model.vdbs.requireFind(ref);
-  requireState(vdb.status === 'READY', `VDB ${vdb.name} is ${vdb.status}, so it cannot ${doing}.`, vdb.status === 'FAILED' ? `See why with \`dvx run show ${vdb.lastRunId}\`, then delete it (dvx vdb rm ${vdb.name}).` : 'Wait for its current run to end.');
+  requireState(vdb.status === 'READY', `VDB ${vdb.name} is ${vdb.status}, so it cannot ${doing}.`, vdb.status === 'FAILED' ? `See why with \`dvx run show ${vdb.lastRunId}\`, then delete it (dvx vdb rm ${vdb.name}).` : `Wait for run ${vdb.lastRunId} to end (dvx run watch ${vdb.lastRunId}).`);
   return vdb;
 }
 
