@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerEngineStart } from './commands/engine-start.js';
 import { registerDsourceCommands } from './commands/dsource-commands.js';
 import { registerEnvCommands } from './commands/env-commands.js';
+import { registerHookCommands } from './commands/hook-commands.js';
 import { registerPluginCommands } from './commands/plugin-commands.js';
 import { registerRunCommands } from './commands/run-commands.js';
 import { registerSnapshotCommands } from './commands/snapshot-commands.js';
@@ -21,6 +22,7 @@ const COMMANDS: RegisterCommand[] = [
   registerDsourceCommands,
   registerVdbCommands,
   registerSnapshotCommands,
+  registerHookCommands,
   registerRunCommands,
 ];
 

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   PLUGIN_OPERATION_MISSING: { retryable: false, summary: 'The plugin does not implement the operation.' },
   PLUGIN_CONFIG_INVALID: { retryable: false, summary: 'The plugin configuration or schema is invalid.' },
   PLUGIN_BUILD_FAILED: { retryable: false, summary: 'The plugin could not be built.' },
+  // user hooks
+  HOOK_FAILED: { retryable: false, summary: 'A user hook exited with a non-zero status.' },
   // storage and mounts
   STORAGE_NOT_FOUND: { retryable: false, summary: 'The dataset, snapshot or clone does not exist.' },
   STORAGE_EXISTS: { retryable: false, summary: 'A dataset, snapshot or clone of that name already exists.' },

@@ -1,4 +1,5 @@
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
+import { hookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { timeflowIdOf, vdbSnapshotSteps, type RunInput } from './lifecycle/shared-steps.js';
 
 export interface ProvisionInput extends RunInput {
@@ -39,6 +40,7 @@ export const provisionLifecycle = defineLifecycle<ProvisionInput>({
         when: 'completed',
       },
     },
+    hookStep<ProvisionInput>('configureClone', vdbObject),
     {
       id: 'activate',
       src: 'model.activateVdb',

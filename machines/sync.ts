@@ -1,5 +1,6 @@
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
 import { isStaged, snapshotIdOf, type PluginType, type RunInput } from './lifecycle/shared-steps.js';
+import { dsourceObject, hookStep, postHookStep } from './lifecycle/hook-steps.js';
 import type { LifecycleContext, StepSpec } from './lifecycle/types.js';
 
 export interface SyncInput extends RunInput {
@@ -40,6 +41,6 @@ export const syncLifecycle = defineLifecycle<SyncInput>({
   kind: 'sync',
   version: 1,
   description: 'staged: mountSpecification -> attach -> preSnapshot -> snapshot -> postSnapshot; direct: preSnapshot -> snapshot -> postSnapshot',
-  steps: syncSteps<SyncInput>({ attachStaging: true }),
+  steps: [hookStep<SyncInput>('preSync', dsourceObject), ...syncSteps<SyncInput>({ attachStaging: true }), postHookStep<SyncInput>('postSync', dsourceObject)],
   onFailure: [{ id: 'recordFailure', src: 'model.recordDsourceFailure', input: (c) => ({ dsourceId: c.input.dsourceId, error: c.error, runId: c.input.runId }) }],
 });

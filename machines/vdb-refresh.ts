@@ -1,3 +1,4 @@
+import { hookStep, postHookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
 import { replaceTimeflowSteps, type ReplaceTimeflowInput } from './lifecycle/replace-timeflow-steps.js';
 import { recordVdbFailure } from './vdb-start.js';
@@ -9,6 +10,6 @@ export const vdbRefreshLifecycle = defineLifecycle<RefreshInput>({
   kind: 'vdb-refresh',
   version: 1,
   description: "unconfigure -> detach -> clone parent's snapshot as a new timeflow -> mountSpecification -> attach -> configure",
-  steps: replaceTimeflowSteps<RefreshInput>('refresh'),
+  steps: [hookStep<RefreshInput>('preRefresh', vdbObject), ...replaceTimeflowSteps<RefreshInput>('refresh'), postHookStep<RefreshInput>('postRefresh', vdbObject)],
   onFailure: [recordVdbFailure],
 });

@@ -1,3 +1,4 @@
+import { hookStep, postHookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
 import { replaceTimeflowSteps, type ReplaceTimeflowInput } from './lifecycle/replace-timeflow-steps.js';
 import { recordVdbFailure } from './vdb-start.js';
@@ -9,6 +10,6 @@ export const vdbRewindLifecycle = defineLifecycle<RewindInput>({
   kind: 'vdb-rewind',
   version: 1,
   description: 'unconfigure -> detach -> clone target snapshot as a new timeflow -> mountSpecification -> attach -> reconfigure',
-  steps: replaceTimeflowSteps<RewindInput>('rewind'),
+  steps: [hookStep<RewindInput>('preRewind', vdbObject), ...replaceTimeflowSteps<RewindInput>('rewind'), postHookStep<RewindInput>('postRewind', vdbObject)],
   onFailure: [recordVdbFailure],
 });

@@ -1,3 +1,4 @@
+import { hookStep, postHookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
 import { vdbSnapshotSteps } from './lifecycle/shared-steps.js';
 import { recordVdbFailure, type VdbInput } from './vdb-start.js';
@@ -12,6 +13,6 @@ export const vdbSnapshotLifecycle = defineLifecycle<VdbSnapshotInput>({
   kind: 'vdb-snapshot',
   version: 1,
   description: 'preSnapshot -> snapshot -> postSnapshot',
-  steps: vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId),
+  steps: [hookStep<VdbSnapshotInput>('preSnapshot', vdbObject), ...vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId), postHookStep<VdbSnapshotInput>('postSnapshot', vdbObject)],
   onFailure: [recordVdbFailure],
 });

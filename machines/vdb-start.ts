@@ -1,3 +1,4 @@
+import { hookStep, postHookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
 import type { RunInput } from './lifecycle/shared-steps.js';
 
@@ -13,10 +14,12 @@ export const vdbStartLifecycle = defineLifecycle<VdbInput>({
   version: 1,
   description: 'mountSpecification -> attach if needed -> start',
   steps: [
+    hookStep<VdbInput>('preStart', vdbObject),
     { id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: (c) => ({ vdbId: c.input.vdbId }) },
     { id: 'attach', src: 'mount.attachVdb', input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: c.results.mountSpec ?? null }) },
     { id: 'start', src: 'plugin.virtual.start', input: (c) => ({ vdbId: c.input.vdbId }) },
     { id: 'markRunning', src: 'model.setVdbRunning', input: (c) => ({ vdbId: c.input.vdbId, running: true }) },
+    postHookStep<VdbInput>('postStart', vdbObject),
   ],
   onFailure: [recordVdbFailure],
 });

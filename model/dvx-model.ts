@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { DsourceRecord } from './dsource.js';
 import type { EnvironmentRecord } from './environment.js';
+import type { HookRecord } from './hook.js';
 import { KEY_PREFIX } from './keys.js';
 import type { PluginRecord } from './plugin-record.js';
 import { RecordStore } from './record-store.js';
@@ -21,6 +22,7 @@ export class DvxModel {
   readonly vdbs: RecordStore<VdbRecord>;
   readonly timeflows: RecordStore<TimeflowRecord>;
   readonly snapshots: RecordStore<SnapshotRecord>;
+  readonly hooks: RecordStore<HookRecord>;
   readonly runs: RunStore;
 
   constructor(readonly redis: Redis) {
@@ -32,6 +34,7 @@ export class DvxModel {
     this.vdbs = new RecordStore(redis, { kind: 'vdb', label: 'VDB', nameField: 'name', indexes: ['parentId', 'environmentId', 'pluginId'] });
     this.timeflows = new RecordStore(redis, { kind: 'timeflow', indexes: ['ownerId', 'parentSnapshotId'] });
     this.snapshots = new RecordStore(redis, { kind: 'snapshot', indexes: ['ownerId', 'timeflowId'] });
+    this.hooks = new RecordStore(redis, { kind: 'hook', indexes: ['objectId'] });
     this.runs = new RunStore(redis);
   }
 

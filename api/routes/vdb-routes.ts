@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { HOOK_EVENTS } from '../../machines/lifecycle/hook-steps.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { listSnapshots } from '../services/snapshots.js';
 import { deleteVdb, listVdbs, provisionVdb, refreshVdb, rewindVdb, showVdb, vdbAction, type ProvisionRequest } from '../services/vdbs.js';
@@ -20,6 +21,7 @@ export function vdbRoutes(app: FastifyInstance, ctx: ServiceContext): void {
             environment: { type: 'string', minLength: 1 },
             repository: { type: 'string', minLength: 1 },
             parameters: PARAMETERS_SCHEMA,
+            hooks: { type: 'object', propertyNames: { enum: HOOK_EVENTS.filter((event) => event !== 'preSync' && event !== 'postSync') }, additionalProperties: { type: 'string', minLength: 1 } },
           },
         },
       },

@@ -1,24 +1,15 @@
-import { NotFoundError } from '../../errors/index.js';
 import { refuseIfDependents, snapshotDependents } from '../../model/dependencies.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
+import { findDatasetObject } from './dataset-object.js';
 import { present } from './present.js';
 import type { ServiceContext } from './service-context.js';
 import { refuseIfLocked } from './start-run.js';
-
-/** The owner of a snapshot list request: a dSource or a VDB, by id or name. */
-async function ownerOf(ctx: ServiceContext, ref: string): Promise<{ type: 'dsource' | 'vdb'; id: string; name: string }> {
-  const dsource = await ctx.model.dsources.find(ref);
-  if (dsource) return { type: 'dsource', id: dsource.id, name: dsource.name };
-  const vdb = await ctx.model.vdbs.find(ref);
-  if (vdb) return { type: 'vdb', id: vdb.id, name: vdb.name };
-  throw new NotFoundError('dSource or VDB', ref, 'See `dvx dsource list` and `dvx vdb list`.');
-}
 
 const byTime = (a: SnapshotRecord, b: SnapshotRecord) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 
 /** Snapshots, oldest first: of one dSource or VDB, or all. */
 export async function listSnapshots(ctx: ServiceContext, filter: { owner?: string }) {
-  const snapshots = filter.owner ? await ctx.model.snapshots.listBy('ownerId', (await ownerOf(ctx, filter.owner)).id) : await ctx.model.snapshots.list();
+  const snapshots = filter.owner ? await ctx.model.snapshots.listBy('ownerId', (await findDatasetObject(ctx, filter.owner)).id) : await ctx.model.snapshots.list();
   return present(snapshots.sort(byTime).map((snapshot) => ({ ...snapshot, path: ctx.storage.snapshotPath(snapshot.id) })));
 }
 

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors/index.js';
 import { childVdbs, refuseIfDependents, snapshotDependents, type Dependent } from '../../model/dependencies.js';
+import { hookIdOf } from '../../model/hook.js';
 import { newId, newRunId } from '../../model/ids.js';
 import type { VdbRecord } from '../../model/vdb.js';
 import type { PluginArtifact } from '../../operations/index.js';
@@ -26,6 +27,8 @@ export interface ProvisionRequest {
   repository?: string;
   /** The plugin's virtualSourceDefinition data. @defaultValue {} */
   parameters?: Record<string, unknown>;
+  /** Hook scripts by event (configureClone runs during this provision). @defaultValue none */
+  hooks?: Record<string, string>;
 }
 
 export const presentVdb = (vdb: VdbRecord) => present(vdb);
@@ -89,9 +92,11 @@ export async function provisionVdb(ctx: ServiceContext, request: ProvisionReques
     lastError: null,
   });
   try {
+    for (const [event, script] of Object.entries(request.hooks ?? {})) await model.hooks.create({ id: hookIdOf(vdb.id, event), objectType: 'vdb', objectId: vdb.id, event, script });
     const run = await startRun(ctx, 'provision', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id, snapshotId }, actor, runId);
     return { vdb: presentVdb(vdb), run };
   } catch (error) {
+    for (const hook of await model.hooks.listBy('objectId', vdb.id)) await model.hooks.delete(hook.id);
     await model.vdbs.delete(vdb.id);
     throw error;
   }

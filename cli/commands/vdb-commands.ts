@@ -3,6 +3,7 @@ import { reportStarted, waitOption, withClient } from '../client-command.js';
 import { commandGroup } from '../command-group.js';
 import { formatTable, print } from '../output.js';
 import { parseParameters } from '../parse-parameters.js';
+import { readHookOptions } from '../read-hook-options.js';
 
 interface VdbView {
   id: string;
@@ -32,11 +33,13 @@ export function registerVdbCommands(program: Command): void {
       .requiredOption('--env <env>', 'target environment')
       .option('--snapshot <id>', 'snapshot of the source (default: its newest)')
       .option('--repo <repository>', 'repository on the target (default: the only one for the plugin)')
-      .option('--parameters <json|@file>', 'the virtual source parameters (virtualSourceDefinition) as JSON'),
+      .option('--parameters <json|@file>', 'the virtual source parameters (virtualSourceDefinition) as JSON')
+      .option('--hook <event=file...>', 'hook scripts to set with the VDB, e.g. configureClone=setup.sh'),
   ).action(
-    withClient<{ from: string; env: string; snapshot?: string; repo?: string; parameters?: string; wait?: boolean }, [string]>(async (call, name) => {
+    withClient<{ from: string; env: string; snapshot?: string; repo?: string; parameters?: string; hook?: string[]; wait?: boolean }, [string]>(async (call, name) => {
       const { options } = call;
       const parameters = parseParameters(options.parameters);
+      const hooks = await readHookOptions(options.hook);
       await reportStarted(
         call,
         await call.client.post('/vdbs', {
@@ -46,6 +49,7 @@ export function registerVdbCommands(program: Command): void {
           ...(options.snapshot ? { snapshot: options.snapshot } : {}),
           ...(options.repo ? { repository: options.repo } : {}),
           ...(parameters ? { parameters } : {}),
+          ...(hooks ? { hooks } : {}),
         }),
       );
     }),

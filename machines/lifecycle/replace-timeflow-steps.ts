@@ -1,3 +1,4 @@
+import { hookStep, vdbObject } from './hook-steps.js';
 import { timeflowIdOf, vdbSnapshotSteps, type RunInput } from './shared-steps.js';
 import type { LifecycleContext, StepSpec } from './types.js';
 
@@ -50,6 +51,7 @@ export function replaceTimeflowSteps<Input extends ReplaceTimeflowInput>(mode: '
       src: `plugin.virtual.${bring}`,
       input: (c) => ({ ...vdb(c), snapshotId: c.input.snapshotId, datasetId: datasetOf(c) }),
     },
+    ...(mode === 'refresh' ? [hookStep<Input>('configureClone', vdbObject)] : []),
     {
       id: 'switchTimeflow',
       src: 'model.switchVdbTimeflow',

@@ -65,7 +65,7 @@ describe('lifecycles call plugin operations in the vSDK order (vsdk-reference se
 
   it('engine steps sit where DESIGN.md puts them: provision clones then attaches before configure', () => {
     const { srcs } = drive(lifecycle('provision').machine, INPUTS.provision);
-    expect(srcs.slice(0, 5)).toEqual(['plugin.virtual.mountSpecification', 'storage.clone', 'mount.attachVdb', 'plugin.virtual.configure', 'model.activateVdb']);
+    expect(srcs.slice(0, 6)).toEqual(['plugin.virtual.mountSpecification', 'storage.clone', 'mount.attachVdb', 'plugin.virtual.configure', 'hook.run', 'model.activateVdb']);
   });
 });
 

@@ -39,6 +39,7 @@ export function dsourceRecordSteps(services: StepServices): StepHandlers {
     'model.deleteDsource': (async (input: { dsourceId: string }) => {
       for (const snapshot of await model.snapshots.listBy('ownerId', input.dsourceId)) await model.snapshots.delete(snapshot.id);
       for (const timeflow of await model.timeflows.listBy('ownerId', input.dsourceId)) await model.timeflows.delete(timeflow.id);
+      for (const hook of await model.hooks.listBy('objectId', input.dsourceId)) await model.hooks.delete(hook.id);
       await model.dsources.delete(input.dsourceId);
       return null;
     }) as never,

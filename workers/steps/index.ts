@@ -1,6 +1,7 @@
 import type { StepHandlers } from '../step-handler.js';
 import { discoverySteps } from './discovery-steps.js';
 import { dsourceRecordSteps } from './dsource-record-steps.js';
+import { hookSteps } from './hook-steps.js';
 import { linkedSteps } from './linked-steps.js';
 import { mountSteps } from './mount-steps.js';
 import type { StepServices } from './step-services.js';
@@ -23,5 +24,6 @@ export function createStepHandlers(services: StepServices): StepHandlers {
     ...mountSteps(services),
     ...dsourceRecordSteps(services),
     ...vdbRecordSteps(services),
+    ...hookSteps(services),
   };
 }

@@ -66,6 +66,7 @@ export function vdbRecordSteps(services: StepServices): StepHandlers {
     'model.deleteVdb': (async (input: { vdbId: string }) => {
       for (const snapshot of await model.snapshots.listBy('ownerId', input.vdbId)) await model.snapshots.delete(snapshot.id);
       for (const timeflow of await model.timeflows.listBy('ownerId', input.vdbId)) await model.timeflows.delete(timeflow.id);
+      for (const hook of await model.hooks.listBy('objectId', input.vdbId)) await model.hooks.delete(hook.id);
       await model.vdbs.delete(input.vdbId);
       return null;
     }) as never,
