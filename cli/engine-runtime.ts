@@ -14,6 +14,7 @@ import { TokenStore } from '../model/token-store.js';
 import { SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
+import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-monitor.js';
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
 import { ADMIN_TOKEN_FILE, ENGINE_INFO_FILE, type EngineInfo } from './engine-client.js';
@@ -34,6 +35,8 @@ export interface EngineRuntimeOptions {
   storage?: StorageBackend;
   /** Options of plugin operation calls. */
   plugins?: PluginCallOptions;
+  /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
+  health?: HealthMonitorOptions | false;
   engine?: Omit<DurableEngineOptions, 'redis' | 'handlers' | 'logger'>;
 }
 
@@ -89,6 +92,9 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
   const durable = await DurableEngine.start({ ...options.engine, redis: target, handlers, logger });
   ctx.driver = durable.driver;
+  const healthClient = createRedisClient(target, 'worker');
+  const health = options.health === false ? null : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
+  await health?.start(healthClient);
 
   const api = buildServer({ context: ctx, tokens, logger });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
@@ -107,7 +113,9 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     stop(deadlineMs = 30_000) {
       stopping ??= (async () => {
         await api.close();
+        await health?.stop();
         await durable.stop({ deadlineMs });
+        healthClient.disconnect();
         await hosts.close();
         await rm(join(dataDir, ENGINE_INFO_FILE), { force: true });
         await redis.quit().catch(() => redis.disconnect());

@@ -1,5 +1,6 @@
 import type { SerializedError } from '../errors/index.js';
 import type { StoredRecord } from './record-store.js';
+import type { RuntimeStatus } from './runtime-status.js';
 
 /** A mount as resolved from a plugin's mount specification. */
 export interface ResolvedMount {
@@ -28,4 +29,6 @@ export interface DsourceRecord extends StoredRecord {
   enabled: boolean;
   lastRunId: string | null;
   lastError: SerializedError | null;
+  /** Kept by the health monitor. */
+  runtime?: RuntimeStatus;
 }

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
+import type { BookmarkRecord } from './bookmark.js';
 import type { DsourceRecord } from './dsource.js';
 import type { EnvironmentRecord } from './environment.js';
 import type { HookRecord } from './hook.js';
 import { KEY_PREFIX } from './keys.js';
 import type { PluginRecord } from './plugin-record.js';
+import type { PolicyRecord } from './policy.js';
 import { RecordStore } from './record-store.js';
 import type { RepositoryRecord } from './repository.js';
 import { RunStore } from './run-store.js';
@@ -23,6 +25,8 @@ export class DvxModel {
   readonly timeflows: RecordStore<TimeflowRecord>;
   readonly snapshots: RecordStore<SnapshotRecord>;
   readonly hooks: RecordStore<HookRecord>;
+  readonly policies: RecordStore<PolicyRecord>;
+  readonly bookmarks: RecordStore<BookmarkRecord>;
   readonly runs: RunStore;
 
   constructor(readonly redis: Redis) {
@@ -35,6 +39,8 @@ export class DvxModel {
     this.timeflows = new RecordStore(redis, { kind: 'timeflow', indexes: ['ownerId', 'parentSnapshotId'] });
     this.snapshots = new RecordStore(redis, { kind: 'snapshot', indexes: ['ownerId', 'timeflowId'] });
     this.hooks = new RecordStore(redis, { kind: 'hook', indexes: ['objectId'] });
+    this.policies = new RecordStore(redis, { kind: 'policy', nameField: 'name', indexes: ['type'] });
+    this.bookmarks = new RecordStore(redis, { kind: 'bookmark', nameField: 'name', indexes: ['snapshotId', 'ownerId'] });
     this.runs = new RunStore(redis);
   }
 

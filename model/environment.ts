@@ -1,5 +1,6 @@
 import type { SerializedError } from '../errors/index.js';
 import type { StoredRecord } from './record-store.js';
+import type { RuntimeStatus } from './runtime-status.js';
 
 /** What probing a host found (hosts/probe-host). */
 export type { HostFacts } from '../hosts/probe-host.js';
@@ -20,4 +21,6 @@ export interface EnvironmentRecord extends StoredRecord {
   status: 'DISCOVERING' | 'ACTIVE' | 'FAILED';
   lastRunId: string | null;
   lastError: SerializedError | null;
+  /** Kept by the health monitor. */
+  runtime?: RuntimeStatus;
 }

@@ -1,6 +1,7 @@
 import type { SerializedError } from '../errors/index.js';
 import type { ResolvedMount } from './dsource.js';
 import type { StoredRecord } from './record-store.js';
+import type { RuntimeStatus } from './runtime-status.js';
 
 /** A writable thin copy of a snapshot, mounted on a target environment. */
 export interface VdbRecord extends StoredRecord {
@@ -25,4 +26,6 @@ export interface VdbRecord extends StoredRecord {
   running: boolean;
   lastRunId: string | null;
   lastError: SerializedError | null;
+  /** Kept by the health monitor. */
+  runtime?: RuntimeStatus;
 }

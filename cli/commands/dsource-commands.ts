@@ -14,6 +14,7 @@ interface DsourceView {
   currentTimeflowId: string | null;
   lastRunId: string | null;
   lastError: { message: string } | null;
+  runtime?: { state: string; reason: string | null };
 }
 
 const path = (ref: string, action = '') => `/dsources/${encodeURIComponent(ref)}${action}`;
@@ -63,6 +64,7 @@ export function registerDsourceCommands(program: Command): void {
             { header: 'type', value: (d) => d.pluginType },
             { header: 'status', value: (d) => d.status },
             { header: 'enabled', value: (d) => d.enabled },
+            { header: 'health', value: (d) => d.runtime?.state ?? null },
             { header: 'last run', value: (d) => d.lastRunId },
             { header: 'last error', value: (d) => d.lastError?.message ?? null },
           ]),

@@ -17,6 +17,7 @@ interface VdbView {
   currentTimeflowId: string | null;
   mounts: { mountPath: string }[] | null;
   lastError: { message: string } | null;
+  runtime?: { state: string; reason: string | null };
 }
 
 const path = (ref: string, action = '') => `/vdbs/${encodeURIComponent(ref)}${action}`;
@@ -90,6 +91,7 @@ export function registerVdbCommands(program: Command): void {
             { header: 'status', value: (v) => v.status },
             { header: 'enabled', value: (v) => v.enabled },
             { header: 'running', value: (v) => v.running },
+            { header: 'health', value: (v) => v.runtime?.state ?? null },
             { header: 'mount', value: (v) => v.mounts?.map((m) => m.mountPath).join(',') ?? null },
             { header: 'last error', value: (v) => v.lastError?.message ?? null },
           ]),

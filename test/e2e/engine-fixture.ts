@@ -6,6 +6,7 @@ import { EngineClient } from '../../cli/engine-client.js';
 import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import { silentLogger } from '../../log/logger.js';
+import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
 const buildPlugin = async (options: { dir: string; out: string }): Promise<{ artifactPath: string }> => ({ artifactPath: await (await import('./bundle-fixture.js')).bundleForTest(options.dir, options.out) });
 import { BtrfsBackend } from '../../storage/index.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
@@ -32,7 +33,7 @@ export interface EngineFixture {
   stop(): Promise<void>;
 }
 
-export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number } = {}): Promise<EngineFixture> {
+export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number; health?: HealthMonitorOptions | false } = {}): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
   const redis = await startRedisServer();
   const pool = await createTestBtrfsPool(options.poolSizeBytes ? { sizeBytes: options.poolSizeBytes } : {});
@@ -44,6 +45,7 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
     port: 0,
     logger: silentLogger,
     storage,
+    health: options.health ?? false,
     engine: { retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 }, worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 } },
   });
   const token = (await readFile(join(runtime.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();

@@ -1,0 +1,186 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { isDvxError, toDvxError } from '../errors/index.js';
+import type { Logger } from '../log/logger.js';
+import type { RuntimeStatus } from '../model/runtime-status.js';
+import { hasOperation } from '../operations/index.js';
+import type { RunDriver } from './run-driver.js';
+import { QUEUE_PREFIX } from './step-job.js';
+import { connectEnvironment } from './steps/environment-connection.js';
+import { callPlugin, loadPluginArtifact } from './steps/plugin-call.js';
+import type { StepServices } from './steps/step-services.js';
+import { vdbOperands } from './steps/vdb-operands.js';
+
+/** Options of {@link HealthMonitor}. */
+export interface HealthMonitorOptions {
+  /** How often every host and object is checked. @defaultValue 15 000 ms */
+  intervalMs?: number;
+  /** A host that does not answer a trivial command within this long is UNREACHABLE. @defaultValue 5 000 ms */
+  probeTimeoutMs?: number;
+  /** Bring back VDBs (and staged dSources) whose mounts vanished, e.g. after a host reboot. @defaultValue true */
+  autoRecover?: boolean;
+  /** After a failed recovery run, wait this long before trying again. @defaultValue 300 000 ms */
+  recoveryBackoffMs?: number;
+}
+
+export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = { intervalMs: 15_000, probeTimeoutMs: 5_000, autoRecover: true, recoveryBackoffMs: 300_000 };
+
+const HEALTH_QUEUE = 'dvx-health';
+const HEALTH_SCHEDULER = 'health-check';
+
+/** What one check round found and did. */
+export interface HealthReport {
+  environments: Record<string, RuntimeStatus['state']>;
+  vdbs: Record<string, RuntimeStatus['state']>;
+  dsources: Record<string, RuntimeStatus['state']>;
+  recoveries: { objectType: 'vdb' | 'dsource'; objectId: string; runId: string }[];
+}
+
+function nextStatus(previous: RuntimeStatus | undefined, state: RuntimeStatus['state'], reason: string | null): RuntimeStatus {
+  const now = new Date().toISOString();
+  return { state, reason, since: previous?.state === state ? previous.since : now, checkedAt: now, recoveryRunId: previous?.recoveryRunId ?? null };
+}
+
+/**
+ * Polls host reachability and the status of dSources and VDBs on a BullMQ job scheduler (one check at a time across
+ * engines), keeps each object's runtime status, and starts an enable run for objects that should be up but lost their
+ * mounts (a host reboot): the monitor asks nobody.
+ */
+export class HealthMonitor {
+  readonly #options: Required<HealthMonitorOptions>;
+  #queue: Queue | null = null;
+  #worker: Worker | null = null;
+
+  constructor(
+    private readonly services: StepServices,
+    private readonly driver: RunDriver,
+    private readonly logger: Logger,
+    options: HealthMonitorOptions = {},
+  ) {
+    this.#options = { ...HEALTH_MONITOR_DEFAULTS, ...options };
+  }
+
+  async start(connection: Redis): Promise<void> {
+    this.#queue = new Queue(HEALTH_QUEUE, { connection, prefix: QUEUE_PREFIX });
+    await this.#queue.upsertJobScheduler(HEALTH_SCHEDULER, { every: this.#options.intervalMs }, { name: HEALTH_SCHEDULER, opts: { removeOnComplete: 10, removeOnFail: 50 } });
+    this.#worker = new Worker(HEALTH_QUEUE, async () => this.check(), { connection: connection.duplicate(), prefix: QUEUE_PREFIX, concurrency: 1 });
+    this.#worker.on('error', (error) => this.logger.warn({ err: error.message }, 'health monitor worker error'));
+  }
+
+  async stop(): Promise<void> {
+    await this.#worker?.close();
+    await this.#queue?.close();
+  }
+
+  async #reachable(environmentId: string): Promise<string | null> {
+    try {
+      const connection = await connectEnvironment(this.services, environmentId);
+      const result = await connection.exec('true', { timeoutMs: this.#options.probeTimeoutMs });
+      return result.exitCode === 0 ? null : `a trivial command exited with ${result.exitCode}`;
+    } catch (error) {
+      return toDvxError(error).message;
+    }
+  }
+
+  async #mountsMissing(mounts: { environmentId: string; mountPath: string }[] | null): Promise<string | null> {
+    for (const mount of mounts ?? []) {
+      const connection = await connectEnvironment(this.services, mount.environmentId);
+      if (!(await this.services.mounts.isAttached({ connection, mountPath: mount.mountPath }))) return `${mount.mountPath} is not mounted`;
+    }
+    return null;
+  }
+
+  async #recover(objectType: 'vdb' | 'dsource', objectId: string, status: RuntimeStatus, input: Record<string, unknown>, kind: string): Promise<string | null> {
+    if (!this.#options.autoRecover) return null;
+    if (status.recoveryRunId) {
+      const last = await this.services.model.runs.get(status.recoveryRunId);
+      if (last?.status === 'running') return null;
+      if (last?.status === 'failed' && Date.now() - new Date(last.endedAt ?? last.updatedAt).getTime() < this.#options.recoveryBackoffMs) return null;
+    }
+    try {
+      const run = await this.driver.start(kind, input, { objectType, objectId, requestedBy: 'health-monitor' });
+      this.logger.info({ objectType, objectId, runId: run.id, kind }, 'recovering an object whose mounts vanished');
+      return run.id;
+    } catch (error) {
+      if (isDvxError(error) && error.code === 'OBJECT_LOCKED') return null;
+      throw error;
+    }
+  }
+
+  /** One round: every environment, then every enabled VDB and staged dSource. */
+  async check(): Promise<HealthReport> {
+    const { model } = this.services;
+    const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [] };
+    const unreachable = new Map<string, string>();
+    for (const environment of await model.environments.list()) {
+      const problem = await this.#reachable(environment.id);
+      if (problem) unreachable.set(environment.id, problem);
+      const runtime = nextStatus(environment.runtime, problem ? 'UNREACHABLE' : 'ACTIVE', problem);
+      await model.environments.update(environment.id, () => ({ runtime }));
+      report.environments[environment.id] = runtime.state;
+    }
+
+    for (const vdb of await model.vdbs.list()) {
+      if (vdb.status !== 'READY' || !vdb.enabled) continue;
+      const hostProblem = unreachable.get(vdb.environmentId);
+      let state: RuntimeStatus['state'] = 'ACTIVE';
+      let reason: string | null = null;
+      if (hostProblem) [state, reason] = ['UNREACHABLE', hostProblem];
+      else {
+        reason = await this.#mountsMissing(vdb.mounts).catch((error: unknown) => toDvxError(error).message);
+        if (reason) state = 'INACTIVE';
+        else if (hasOperation(await loadPluginArtifact(this.services, vdb.pluginId), 'virtual.status')) {
+          const said = await this.#pluginStatus(vdb.id).catch((error: unknown) => `status failed: ${toDvxError(error).message}`);
+          if (said !== 'ACTIVE') [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
+        }
+      }
+      let runtime = nextStatus(vdb.runtime, state, reason);
+      const mountsGone = state === 'INACTIVE' && reason?.endsWith('is not mounted');
+      if (mountsGone && !(await model.runs.lockHolder(`vdb/${vdb.id}`))) {
+        const runId = await this.#recover('vdb', vdb.id, runtime, { vdbId: vdb.id }, 'vdb-enable');
+        if (runId) {
+          runtime = { ...runtime, recoveryRunId: runId };
+          report.recoveries.push({ objectType: 'vdb', objectId: vdb.id, runId });
+        }
+      }
+      await model.vdbs.update(vdb.id, () => ({ runtime }));
+      report.vdbs[vdb.id] = runtime.state;
+    }
+
+    for (const dsource of await model.dsources.list()) {
+      if (dsource.status !== 'ACTIVE' || !dsource.enabled) continue;
+      const environmentId = dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId;
+      const hostProblem = unreachable.get(environmentId);
+      let state: RuntimeStatus['state'] = 'ACTIVE';
+      let reason: string | null = hostProblem ?? null;
+      if (hostProblem) state = 'UNREACHABLE';
+      else if (dsource.pluginType === 'STAGED') {
+        reason = await this.#mountsMissing(dsource.stagingMounts).catch((error: unknown) => toDvxError(error).message);
+        if (reason) state = 'INACTIVE';
+      }
+      let runtime = nextStatus(dsource.runtime, state, reason);
+      if (state === 'INACTIVE' && reason?.endsWith('is not mounted') && !(await model.runs.lockHolder(`dsource/${dsource.id}`))) {
+        const runId = await this.#recover('dsource', dsource.id, runtime, { dsourceId: dsource.id, pluginType: dsource.pluginType }, 'dsource-enable');
+        if (runId) {
+          runtime = { ...runtime, recoveryRunId: runId };
+          report.recoveries.push({ objectType: 'dsource', objectId: dsource.id, runId });
+        }
+      }
+      await model.dsources.update(dsource.id, () => ({ runtime }));
+      report.dsources[dsource.id] = runtime.state;
+    }
+    return report;
+  }
+
+  async #pluginStatus(vdbId: string): Promise<string> {
+    const operands = await vdbOperands(this.services, vdbId);
+    if (!operands.sourceConfig) return 'INACTIVE';
+    const controller = new AbortController();
+    const output = await callPlugin(this.services, { runId: 'health', stepId: 'status', src: 'plugin.virtual.status', operationId: `health-${vdbId}-${Date.now()}`, attempt: 1, signal: controller.signal, logger: this.logger }, {
+      pluginId: operands.vdb.pluginId,
+      operation: 'virtual.status',
+      args: { virtualSource: operands.virtualSource, repository: operands.repository, sourceConfig: operands.sourceConfig },
+    });
+    return String(output);
+  }
+}
