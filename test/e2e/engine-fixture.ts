@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EngineClient } from '../../cli/engine-client.js';
 import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
-import { silentLogger } from '../../log/logger.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
 import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
 const buildPlugin = async (options: { dir: string; out: string }): Promise<{ artifactPath: string }> => ({ artifactPath: await (await import('./bundle-fixture.js')).bundleForTest(options.dir, options.out) });
 import { BtrfsBackend } from '../../storage/index.js';
@@ -33,7 +33,7 @@ export interface EngineFixture {
   stop(): Promise<void>;
 }
 
-export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number; health?: HealthMonitorOptions | false } = {}): Promise<EngineFixture> {
+export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number; health?: HealthMonitorOptions | false; logger?: Logger } = {}): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
   const redis = await startRedisServer();
   const pool = await createTestBtrfsPool(options.poolSizeBytes ? { sizeBytes: options.poolSizeBytes } : {});
@@ -43,7 +43,7 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
     dataDir: join(temp.path, 'data'),
     redisUrl: redis.url,
     port: 0,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     storage,
     health: options.health ?? false,
     engine: { retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 }, worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 } },

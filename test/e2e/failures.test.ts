@@ -4,7 +4,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
 import { waitForRun } from '../../cli/wait-for-run.js';
+import { createLogger } from '../../log/logger.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
@@ -14,6 +16,7 @@ let engine: EngineFixture;
 let dsourceId: string;
 let targetEnvironment: string;
 let token: string;
+const logLines: string[] = [];
 
 /** The real `dvx` command (bin/dvx.js on the compiled engine) against the fixture's engine. */
 async function dvx(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,7 +39,9 @@ async function snapshotState() {
 }
 
 beforeAll(async () => {
-  engine = await startEngineFixture({ retryDeadlineMs: 120_000 });
+  const logs = new PassThrough();
+  logs.on('data', (chunk: Buffer) => logLines.push(chunk.toString('utf8')));
+  engine = await startEngineFixture({ retryDeadlineMs: 120_000, logger: createLogger({ level: 'debug', destination: logs }) });
   token = (await readFile(join(engine.runtime.dataDir, 'admin.token'), 'utf8')).trim();
   const artifact = JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')) as unknown;
   await engine.client.post('/plugins', artifact);
@@ -126,7 +131,7 @@ describe('failure paths', () => {
     expect(await snapshotState()).toEqual(before);
   });
 
-  it('keeps the secret given at link time out of Redis in clear text', async () => {
+  it('keeps the secret given at link time and the hosts\' private keys out of Redis, logs and API answers', async () => {
     const redis = engine.redis.client();
     const keys = await redis.keys('*');
     for (const key of keys) {
@@ -137,6 +142,14 @@ describe('failure paths', () => {
     }
     const shown = await engine.client.get<{ dsource: { parameters: Record<string, unknown> } }>(`/dsources/${dsourceId}`);
     expect(shown.dsource.parameters.secret).toBe('[redacted]');
+    // Every log line of the whole suite, at debug level.
+    const keyBody = engine.tourHost(0).privateKey.split('\n')[2]!;
+    expect(logLines.length).toBeGreaterThan(20);
+    const allLogs = logLines.join('');
+    expect(allLogs).not.toContain('hunter2-is-a-secret');
+    expect(allLogs).not.toContain(keyBody);
+    const environments = JSON.stringify(await engine.client.get('/environments'));
+    expect(environments).not.toContain(keyBody);
     redis.disconnect();
   });
 });
