@@ -3,10 +3,12 @@ import type { Logger } from '../log/logger.js';
 import type { TokenStore } from '../model/token-store.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './http-error.js';
+import { bookmarkRoutes } from './routes/bookmark-routes.js';
 import { dsourceRoutes } from './routes/dsource-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
 import { hookRoutes } from './routes/hook-routes.js';
 import { pluginRoutes } from './routes/plugin-routes.js';
+import { policyRoutes } from './routes/policy-routes.js';
 import { runRoutes } from './routes/run-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { sourceConfigRoutes } from './routes/sourceconfig-routes.js';
@@ -31,7 +33,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.addHook('onRequest', authenticate(options.tokens));
   app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
-  for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes]) register(app, options.context);
+  for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes, policyRoutes, bookmarkRoutes]) register(app, options.context);
   for (const register of options.routes ?? []) register(app, options.context);
   return app;
 }

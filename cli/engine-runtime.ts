@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildServer } from '../api/server.js';
+import { expireBookmarks } from '../api/services/bookmarks.js';
+import { firePolicy, reconcilePolicySchedulers } from '../api/services/policies.js';
 import type { ServiceContext } from '../api/services/service-context.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
@@ -14,6 +16,7 @@ import { TokenStore } from '../model/token-store.js';
 import { SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
+import { PolicyScheduler } from '../workers/policy-scheduler.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-monitor.js';
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
@@ -92,6 +95,8 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
   const durable = await DurableEngine.start({ ...options.engine, redis: target, handlers, logger });
   ctx.driver = durable.driver;
+  // Policy fires go through the service layer, so the scheduler's worker is wired here rather than in workers/.
+  const policies = options.engine?.runWorkers === false ? null : await PolicyScheduler.start({ redis: target, queueClient: redis, fire: (data) => firePolicy(ctx, data), maintain: () => expireBookmarks(ctx), reconcile: () => reconcilePolicySchedulers(ctx), logger: logger.child({ component: 'policies' }) });
   const healthClient = createRedisClient(target, 'worker');
   const health = options.health === false ? null : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
   await health?.start(healthClient);
@@ -114,6 +119,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
       stopping ??= (async () => {
         await api.close();
         await health?.stop();
+        await policies?.stop();
         await durable.stop({ deadlineMs });
         healthClient.disconnect();
         await hosts.close();

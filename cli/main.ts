@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { registerEngineStart } from './commands/engine-start.js';
+import { registerBookmarkCommands } from './commands/bookmark-commands.js';
 import { registerDsourceCommands } from './commands/dsource-commands.js';
 import { registerEnvCommands } from './commands/env-commands.js';
 import { registerHookCommands } from './commands/hook-commands.js';
 import { registerPluginCommands } from './commands/plugin-commands.js';
+import { registerPolicyCommands } from './commands/policy-commands.js';
 import { registerRunCommands } from './commands/run-commands.js';
 import { registerSnapshotCommands } from './commands/snapshot-commands.js';
 import { registerSourceConfigCommands } from './commands/sourceconfig-commands.js';
@@ -23,6 +25,8 @@ const COMMANDS: RegisterCommand[] = [
   registerVdbCommands,
   registerSnapshotCommands,
   registerHookCommands,
+  registerPolicyCommands,
+  registerBookmarkCommands,
   registerRunCommands,
 ];
 

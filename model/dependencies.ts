@@ -3,7 +3,7 @@ import type { DvxModel } from './dvx-model.js';
 
 /** Something that depends on an object and keeps it from being deleted. */
 export interface Dependent {
-  type: 'timeflow' | 'vdb' | 'dsource';
+  type: 'timeflow' | 'vdb' | 'dsource' | 'bookmark';
   id: string;
   /** Who owns a dependent timeflow, and that owner's name. */
   owner?: { type: 'dsource' | 'vdb'; id: string; name: string };

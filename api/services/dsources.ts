@@ -116,6 +116,9 @@ export async function setDsourceEnabled(ctx: ServiceContext, ref: string, enable
 export async function deleteDsource(ctx: ServiceContext, ref: string, actor: Actor) {
   const dsource = await ctx.model.dsources.requireFind(ref);
   refuseIfDependents(`dSource ${dsource.name}`, await childVdbs(ctx.model, dsource.id), 'Delete those VDBs first (dvx vdb rm NAME).');
+  const snapshots = new Set((await ctx.model.snapshots.listBy('ownerId', dsource.id)).map((snapshot) => snapshot.id));
+  const bookmarks = (await ctx.model.bookmarks.list()).filter((bookmark) => snapshots.has(bookmark.snapshotId));
+  refuseIfDependents(`dSource ${dsource.name}`, bookmarks.map((bookmark) => ({ type: 'bookmark' as const, id: bookmark.id, name: bookmark.name })), 'Remove those bookmarks first (dvx bookmark rm NAME).');
   // A disabled or failed dSource has no staging running or mounted: the delete skips the staged steps.
   const stagingActive = dsource.pluginType === 'STAGED' && dsource.enabled;
   const run = await startRun(ctx, 'dsource-delete', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: stagingActive ? 'STAGED' : 'DIRECT' }, actor);

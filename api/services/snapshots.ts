@@ -1,5 +1,6 @@
 import { refuseIfDependents, snapshotDependents } from '../../model/dependencies.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
+import { refuseIfBookmarked } from './bookmarks.js';
 import { findDatasetObject } from './dataset-object.js';
 import { present } from './present.js';
 import type { ServiceContext } from './service-context.js';
@@ -26,6 +27,7 @@ export async function deleteSnapshot(ctx: ServiceContext, id: string) {
   const provisioning = (await ctx.model.vdbs.list()).filter((vdb) => vdb.provisionedFromSnapshotId === snapshot.id && vdb.status === 'PROVISIONING');
   const dependents = [...(await snapshotDependents(ctx.model, snapshot.id)), ...provisioning.map((vdb) => ({ type: 'vdb' as const, id: vdb.id, name: vdb.name }))];
   refuseIfDependents(`Snapshot ${snapshot.id}`, dependents, 'Delete or refresh the VDBs using it first.');
+  await refuseIfBookmarked(ctx, snapshot.id);
   await refuseIfLocked(ctx, snapshot.ownerType, snapshot.ownerId, `The ${snapshot.ownerType === 'vdb' ? 'VDB' : 'dSource'} of snapshot ${snapshot.id}`);
   await ctx.storage.destroySnapshot(snapshot.id);
   await ctx.model.snapshots.delete(snapshot.id);

@@ -5,6 +5,7 @@ import { newId, newRunId } from '../../model/ids.js';
 import type { VdbRecord } from '../../model/vdb.js';
 import type { PluginArtifact } from '../../operations/index.js';
 import { sealPluginData } from '../../workers/steps/index.js';
+import { refuseIfBookmarked, resolveSnapshotRef } from './bookmarks.js';
 import { checkName } from './dsources.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
@@ -48,7 +49,7 @@ export async function provisionVdb(ctx: ServiceContext, request: ProvisionReques
   const source = await findSource(ctx, request.source);
   let snapshotId: string;
   if (request.snapshot) {
-    const snapshot = await model.snapshots.get(request.snapshot);
+    const snapshot = await model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
     if (!snapshot || snapshot.ownerId !== source.id) throw new ValidationError(`${source.name} has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: 'not a snapshot of the source' }], { action: `See \`dvx snapshot list --of ${source.name}\`.` });
     snapshotId = snapshot.id;
   } else {
@@ -140,7 +141,7 @@ export async function vdbAction(ctx: ServiceContext, ref: string, action: VdbAct
 export async function rewindVdb(ctx: ServiceContext, ref: string, request: { snapshot: string }, actor: Actor) {
   const vdb = await readyVdb(ctx, ref, 'rewind');
   requireEnabled(vdb, 'rewind');
-  const snapshot = await ctx.model.snapshots.get(request.snapshot);
+  const snapshot = await ctx.model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
   if (!snapshot || snapshot.ownerId !== vdb.id) throw new ValidationError(`VDB ${vdb.name} has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: 'not a snapshot of this VDB' }], { action: `See \`dvx snapshot list --of ${vdb.name}\`.` });
   const run = await startRun(ctx, 'vdb-rewind', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id, snapshotId: snapshot.id, previousDatasetId: vdb.currentTimeflowId }, actor);
   return { vdb: presentVdb(vdb), run };
@@ -153,7 +154,7 @@ export async function refreshVdb(ctx: ServiceContext, ref: string, request: { sn
   const parent = vdb.parentType === 'dsource' ? await ctx.model.dsources.require(vdb.parentId) : await ctx.model.vdbs.require(vdb.parentId);
   let snapshotId: string;
   if (request.snapshot) {
-    const snapshot = await ctx.model.snapshots.get(request.snapshot);
+    const snapshot = await ctx.model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
     if (!snapshot || snapshot.ownerId !== parent.id) throw new ValidationError(`${parent.name} (the parent of ${vdb.name}) has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: "not a snapshot of the VDB's parent" }], { action: `See \`dvx snapshot list --of ${parent.name}\`.` });
     snapshotId = snapshot.id;
   } else {
@@ -173,6 +174,7 @@ export async function deleteVdb(ctx: ServiceContext, ref: string, actor: Actor) 
     for (const dependent of await snapshotDependents(ctx.model, snapshot.id)) if (dependent.owner?.id !== vdb.id) dependents.push(dependent);
   }
   refuseIfDependents(`VDB ${vdb.name}`, dependents, 'Delete the VDBs provisioned from it first.');
+  for (const snapshot of await ctx.model.snapshots.listBy('ownerId', vdb.id)) await refuseIfBookmarked(ctx, snapshot.id, `VDB ${vdb.name}: its snapshot ${snapshot.id}`);
   const run = await startRun(ctx, 'vdb-delete', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id }, actor);
   return { vdb: presentVdb(vdb), run };
 }
