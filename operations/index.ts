@@ -1,4 +1,18 @@
+// The engine-facing side of operations/: run plugin operations, serve their platform calls, read artifacts.
 export * from './plugin-artifact.js';
-export { invokePlugin, hasOperation, OPERATION_DEFAULTS, INVOKE_DEFAULTS, type InvokeOptions } from './invoker/index.js';
-export { createPlatformServices, type PlatformServices, type PlatformServicesOptions, type CommandResult } from './platform-services.js';
+export { invokePlugin, hasOperation, hasDefault, OPERATION_DEFAULTS, INVOKE_DEFAULTS, type InvokeOptions } from './invoker/index.js';
+export {
+  CommandFailedError,
+  createPlatformServices,
+  type CommandResult,
+  type Credentials,
+  type LogLevel,
+  type PlatformServices,
+  type PlatformServicesOptions,
+  type RunBashOptions,
+  type RunExpectOptions,
+  type RunSyncRequest,
+  type RunSyncResponse,
+} from './platform-services.js';
 export { createPluginAjv, definitionValidator, issuesOf, PLUGIN_FORMATS } from './schemas-of.js';
+export type { DirectSource, Mount, MountSpecification, RemoteConnection, RemoteEnvironment, RemoteUser, StagedSource, Status, VirtualSource } from './sdk/index.js';

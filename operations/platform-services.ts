@@ -1,81 +1,112 @@
-import { DvxError } from '../errors/index.js';
+import { DvxError, HostError, PluginError } from '../errors/index.js';
 import { runBash, runExpect, runSync, type HostConnection } from '../hosts/index.js';
 import type { Logger } from '../log/logger.js';
+import { redactSecrets } from '../log/redact.js';
+import type { Credentials, LogLevel, RunBashOptions, RunBashResponse, RunExpectOptions, RunSyncRequest, RunSyncResponse } from './sdk/platform-libs.js';
 import type { RemoteConnection } from './sdk/platform-objects.js';
 
-/** A command's result, as plugins get it. */
-export interface CommandResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Credentials, LogLevel, RunBashOptions, RunExpectOptions, RunSyncRequest, RunSyncResponse } from './sdk/platform-libs.js';
 
-/** The engine side of the SDK's platform libraries, served to the plugin's child process. */
+/** A command's result, as plugins get it. */
+export type CommandResult = RunBashResponse;
+
+/**
+ * The engine side of the SDK's platform libraries, served to the plugin's child process by the invoker. Errors are
+ * DvxErrors (HOST_UNREACHABLE, HOST_COMMAND_FAILED, ...): the plugin gets them as thrown errors with the same code.
+ */
 export interface PlatformServices {
-  runBash(request: { remoteConnection: RemoteConnection; command: string; options?: { variables?: Record<string, string>; useLoginShell?: boolean; checkExitCode?: boolean } }): Promise<CommandResult>;
-  runExpect(request: { remoteConnection: RemoteConnection; command: string; options?: { variables?: Record<string, string> } }): Promise<CommandResult>;
-  runSync(request: { remoteConnection: RemoteConnection; sourceDirectory: string; excludePaths?: string[]; symLinksToFollow?: string[] }): Promise<null>;
-  retrieveCredentials(request: { reference: string }): Promise<{ username: string; password?: string }>;
-  log(request: { level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }): Promise<null>;
+  runBash(connection: RemoteConnection, command: string, options?: RunBashOptions): Promise<CommandResult>;
+  runExpect(connection: RemoteConnection, command: string, options?: RunExpectOptions): Promise<CommandResult>;
+  runSync(request: RunSyncRequest): Promise<RunSyncResponse>;
+  retrieveCredentials(reference: string): Promise<Credentials>;
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
 
 /** Options of {@link createPlatformServices}. */
 export interface PlatformServicesOptions {
-  /** The host connection of an environment reference. */
+  /** The host connection of an environment reference (`RemoteEnvironment.reference`). */
   connect(environmentReference: string): Promise<HostConnection>;
-  /** Engine path `runSync` copies into; absent where the operation may not sync. */
+  /** Engine path `runSync` copies into; absent where the operation may not sync. @defaultValue runSync refused */
   syncDestination?: string;
-  /** Credentials of an environment user; absent means plugins may not retrieve any. */
-  credentials?(reference: string): Promise<{ username: string; password?: string }>;
+  /** Credentials of an environment user reference. @defaultValue plugins may not retrieve credentials */
+  credentials?(reference: string): Promise<Credentials>;
   logger: Logger;
+  /** Aborting kills running commands and copies. */
   signal?: AbortSignal;
+}
+
+/** A HOST_COMMAND_FAILED error that keeps the command's exit code and output, for the plugin that asked to check it. */
+export class CommandFailedError extends HostError {
+  constructor(
+    host: string,
+    readonly exitCode: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    const tail = (text: string) => (text.length > 16_384 ? `[...]${text.slice(-16_384)}` : text);
+    super({
+      code: 'HOST_COMMAND_FAILED',
+      host,
+      message: `The script failed on ${host} with exit code ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`,
+      action: 'Read the output below; fix the script or the host.',
+      output: `stdout:\n${tail(stdout)}\nstderr:\n${tail(stderr)}`,
+      details: { exitCode },
+    });
+  }
 }
 
 /** Platform services backed by the engine's hosts (ssh2 pool, rsync). */
 export function createPlatformServices(options: PlatformServicesOptions): PlatformServices {
   const { logger, signal } = options;
-  const checked = (result: CommandResult, command: string, host: string, check: boolean | undefined): CommandResult => {
-    if (!check || result.exitCode === 0) return result;
-    throw new DvxError({
-      code: 'HOST_COMMAND_FAILED',
-      message: `A command on ${host} exited with status ${result.exitCode}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`,
-      output: `${result.stdout}${result.stderr}`,
-      details: { host, exitCode: result.exitCode, command: command.slice(0, 200) },
-    });
+  const withSignal = signal ? { signal } : {};
+  const checked = (result: CommandResult, connection: RemoteConnection, check: boolean | undefined): CommandResult => {
+    if (check && result.exitCode !== 0) throw new CommandFailedError(connection.environment.name, result.exitCode, result.stdout, result.stderr);
+    return result;
   };
   return {
-    async runBash({ remoteConnection, command, options: commandOptions = {} }) {
-      const connection = await options.connect(remoteConnection.environment.reference);
-      const result = await runBash(connection, command, { variables: commandOptions.variables ?? {}, loginShell: Boolean(commandOptions.useLoginShell), ...(signal ? { signal } : {}) });
-      return checked(result, command, remoteConnection.environment.name, commandOptions.checkExitCode);
+    async runBash(connection, command, commandOptions = {}) {
+      const host = await options.connect(connection.environment.reference);
+      const result = await runBash(host, command, { variables: commandOptions.variables ?? {}, loginShell: Boolean(commandOptions.useLoginShell), ...withSignal });
+      return checked(result, connection, commandOptions.checkExitCode);
     },
-    async runExpect({ remoteConnection, command, options: commandOptions = {} }) {
-      const connection = await options.connect(remoteConnection.environment.reference);
-      return runExpect(connection, command, { variables: commandOptions.variables ?? {}, ...(signal ? { signal } : {}) });
+    async runExpect(connection, command, commandOptions = {}) {
+      const host = await options.connect(connection.environment.reference);
+      const result = await runExpect(host, command, { variables: commandOptions.variables ?? {}, ...withSignal });
+      return checked(result, connection, commandOptions.checkExitCode);
     },
     async runSync(request) {
       if (!options.syncDestination) {
-        throw new DvxError({ code: 'PLUGIN_FAULT', message: 'runSync works only in linked.preSnapshot of a direct plugin.', action: 'Copy data with runSync from linked.preSnapshot of a DIRECT plugin; staged plugins copy into their staging mount.' });
+        throw new PluginError({
+          code: 'PLUGIN_FAULT',
+          message: 'runSync works only in linked.preSnapshot of a direct plugin.',
+          action: 'Copy data with runSync from linked.preSnapshot of a DIRECT plugin; staged plugins copy into their staging mount with runBash.',
+        });
       }
-      const connection = await options.connect(request.remoteConnection.environment.reference);
+      if (request.rsyncUser !== undefined && request.rsyncUser !== request.remoteConnection.user.name) {
+        throw new HostError({
+          code: 'HOST_BAD_INPUT',
+          host: request.remoteConnection.environment.name,
+          message: `runSync as user ${request.rsyncUser} is not supported: dvx copies as the environment's user, ${request.remoteConnection.user.name}.`,
+          action: 'Leave rsyncUser out, or add an environment that logs in as that user.',
+        });
+      }
+      const host = await options.connect(request.remoteConnection.environment.reference);
       const stats = await runSync({
-        from: { connection, path: request.sourceDirectory },
+        from: { connection: host, path: request.sourceDirectory },
         to: { path: options.syncDestination },
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
-        ...(signal ? { signal } : {}),
+        ...withSignal,
         logger,
       });
-      logger.info({ stats }, 'runSync finished');
-      return null;
+      return { bytesTransferred: stats.transferredFileSize, files: stats.files, filesTransferred: stats.filesTransferred, filesDeleted: stats.filesDeleted };
     },
-    async retrieveCredentials({ reference }) {
-      if (!options.credentials) throw new DvxError({ code: 'PLUGIN_FAULT', message: 'This engine does not hand credentials to plugins.' });
+    async retrieveCredentials(reference) {
+      if (!options.credentials) throw new DvxError({ code: 'FORBIDDEN', message: 'This engine does not hand credentials to plugins.', action: 'Pass what the plugin needs as a password field of its parameters instead.' });
       return options.credentials(reference);
     },
-    async log({ level, message, fields }) {
-      logger[level]({ ...fields, source: 'plugin' }, message);
-      return null;
+    log(level, message, fields = {}) {
+      logger[level]({ ...redactSecrets(fields), source: 'plugin' }, message);
     },
   };
 }

@@ -1,76 +1,111 @@
 // The child process that runs one plugin operation. It imports the plugin's bundled code, installs the platform hook
-// the SDK talks through, runs the operation and reports the result. Its parent is operations/invoker/invoke-plugin.ts.
+// the SDK talks through (globalThis[Symbol.for('dvx.platform')]), runs the operation and reports the result. Its
+// parent is operations/invoker/invoke-plugin.ts, which kills it (and its process group) once the call is over.
+// It imports nothing but node: modules, so that it starts fast.
 import { pathToFileURL } from 'node:url';
-
-interface InvokeMessage {
-  type: 'invoke';
-  codePath: string;
-  operation: string;
-  args: Record<string, unknown>;
-  operationId: string;
-}
-interface ReplyMessage {
-  type: 'reply';
-  id: number;
-  value?: unknown;
-  error?: { code: string; message: string; retryable: boolean; [key: string]: unknown };
-}
+import type { ChildMessage, ParentMessage, PlatformMethod, RunnerFailure } from './ipc-messages.js';
 
 const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
 let nextId = 1;
+let reported = false;
 
-function send(message: unknown): void {
+function send(message: ChildMessage): void {
   process.send?.(message);
 }
 
-/** An error a platform call failed with, keeping the engine's typed error so it survives the round trip. */
+/** Sends the operation's outcome once; later outcomes (a stray rejection after the result) are dropped. */
+function report(message: Extract<ChildMessage, { type: 'result' | 'failure' }>): void {
+  if (reported) return;
+  reported = true;
+  send(message);
+}
+
+const PLATFORM_ERROR = Symbol.for('dvx.platformError');
+
+/** The engine's error for a failed platform call; keeps its code and retryable flag (see the SDK's PlatformError). */
 class PlatformCallError extends Error {
-  constructor(readonly dvx: NonNullable<ReplyMessage['error']>) {
-    super(dvx.message);
-    this.name = 'PlatformCallError';
-    Object.assign(this, { code: dvx.code, retryable: dvx.retryable });
+  constructor(readonly serialized: Record<string, unknown>) {
+    super(typeof serialized.message === 'string' ? serialized.message : 'Platform call failed');
+    this.name = 'PlatformError';
+    const { stdout, stderr, exitCode, ...error } = serialized;
+    Object.assign(this, { code: error.code, retryable: error.retryable, action: error.action, output: error.output, details: error.details });
+    if (exitCode !== undefined) Object.assign(this, { exitCode, stdout, stderr });
+    this.serialized = error;
+    Object.defineProperty(this, PLATFORM_ERROR, { value: true });
   }
 }
 
-function installHook(operationId: string): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for('dvx.platform')] = {
+function installHook(operation: string, operationId: string): void {
+  const hook = {
     operationId,
-    call(method: string, params: unknown) {
+    operation,
+    call(method: PlatformMethod, params: unknown[]) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         send({ type: 'call', id, method, params });
       });
     },
+    log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) {
+      try {
+        send({ type: 'log', level, message, fields });
+      } catch {
+        send({ type: 'log', level, message, fields: { unserializableFields: true } });
+      }
+    },
   };
+  Object.defineProperty(globalThis, Symbol.for('dvx.platform'), { value: Object.freeze(hook), configurable: false, enumerable: false });
 }
 
-function describe(error: unknown) {
-  if (error instanceof PlatformCallError) return { kind: 'platform', error: error.dvx };
-  const value = error as { name?: string; message?: string; action?: string; output?: string; stack?: string } | null;
-  if (value && value.name === 'UserError') return { kind: 'user', message: String(value.message), action: value.action, output: value.output };
-  return { kind: 'fault', message: value?.message ?? String(error), stack: value?.stack, name: value?.name };
-}
-
-async function invoke(message: InvokeMessage): Promise<void> {
-  installHook(message.operationId);
-  try {
-    const module = (await import(pathToFileURL(message.codePath).href)) as { default?: Record<string, Record<string, unknown>> };
-    const plugin = module.default;
-    const [group, name] = message.operation.split('.') as [string, string];
-    const operation = plugin?.[group]?.[name];
-    if (typeof operation !== 'function') {
-      send({ type: 'failure', failure: { kind: 'missing', message: `The plugin's code has no ${message.operation}.` } });
-      return;
-    }
-    const value = await (operation as (args: unknown) => unknown)(message.args);
-    send({ type: 'result', value: value === undefined ? null : value });
-  } catch (error) {
-    send({ type: 'failure', failure: describe(error) });
+function describe(error: unknown): RunnerFailure {
+  if (error instanceof PlatformCallError) return { kind: 'platform', error: error.serialized };
+  const value = error as { name?: unknown; message?: unknown; action?: unknown; output?: unknown; stack?: unknown } | null;
+  if (value && typeof value === 'object' && value.name === 'UserError') {
+    return { kind: 'user', message: String(value.message), ...(typeof value.action === 'string' ? { action: value.action } : {}), ...(typeof value.output === 'string' ? { output: value.output } : {}) };
   }
+  if (value && typeof value === 'object') {
+    return { kind: 'fault', message: String(value.message ?? error), ...(typeof value.name === 'string' ? { name: value.name } : {}), ...(typeof value.stack === 'string' ? { stack: value.stack } : {}) };
+  }
+  return { kind: 'fault', message: String(error) };
 }
 
-process.on('message', (message: InvokeMessage | ReplyMessage) => {
+async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>): Promise<void> {
+  installHook(message.operation, message.operationId);
+  let plugin: Record<string, Record<string, unknown> | undefined> | undefined;
+  try {
+    plugin = ((await import(pathToFileURL(message.codePath).href)) as { default?: typeof plugin }).default;
+  } catch (error) {
+    report({ type: 'failure', failure: describe(error) });
+    return;
+  }
+  if (!plugin || typeof plugin !== 'object' || !(plugin as Record<symbol, unknown>)[Symbol.for('dvx.plugin')]) {
+    report({ type: 'failure', failure: { kind: 'notPlugin', message: "The plugin's code does not export the value of definePlugin(...) as its default export." } });
+    return;
+  }
+  const [group, name] = message.operation.split('.') as [string, string];
+  const operation = plugin[group]?.[name];
+  if (typeof operation !== 'function') {
+    report({ type: 'failure', failure: { kind: 'missing', message: `The plugin's code has no ${message.operation}.` } });
+    return;
+  }
+  let value: unknown;
+  try {
+    value = await (operation as (args: unknown) => unknown).call(plugin[group], message.args);
+  } catch (error) {
+    report({ type: 'failure', failure: describe(error) });
+    return;
+  }
+  try {
+    // What crosses the channel is JSON: refuse what JSON cannot carry (a BigInt, a cycle) here, with its reason.
+    JSON.stringify(value ?? null);
+  } catch (error) {
+    report({ type: 'failure', failure: { kind: 'unserializable', message: (error as Error).message } });
+    return;
+  }
+  report({ type: 'result', value: value === undefined ? null : value });
+}
+
+process.on('message', (message: ParentMessage) => {
   if (message.type === 'invoke') {
     void invoke(message);
   } else if (message.type === 'reply') {
@@ -81,4 +116,9 @@ process.on('message', (message: InvokeMessage | ReplyMessage) => {
     else waiter.resolve(message.value);
   }
 });
+// A plugin's stray rejection or exception fails the operation as a fault instead of killing the process silently.
+process.on('uncaughtException', (error) => report({ type: 'failure', failure: describe(error) }));
+process.on('unhandledRejection', (error) => report({ type: 'failure', failure: describe(error) }));
+// The engine went away: nobody will read the result.
+process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });

@@ -1,3 +1,5 @@
+// The platform libraries. They reach the engine through a hook the invoker's child process installs on
+// globalThis[Symbol.for('dvx.platform')], so this module works the same when esbuild bundles it into a plugin.
 import type { RemoteConnection } from './platform-objects.js';
 
 /** What a command on a host produced. */
@@ -7,53 +9,162 @@ export interface RunBashResponse {
   stderr: string;
 }
 
-/** The channel to the engine, installed by the invoker's child process before an operation runs. */
-export interface PlatformHook {
-  operationId: string;
-  call(method: string, params: unknown): Promise<unknown>;
+/** Options of {@link runBash}. */
+export interface RunBashOptions {
+  /** Environment variables of the command: passed as data, never pasted into its text. @defaultValue none */
+  variables?: Record<string, string>;
+  /** Run in a login shell (sources the profile first). @defaultValue false */
+  useLoginShell?: boolean;
+  /** Throw a {@link PlatformError} (code HOST_COMMAND_FAILED, with stdout and stderr) on a non-zero exit. @defaultValue false */
+  checkExitCode?: boolean;
 }
 
-const HOOK = Symbol.for('dvx.platform');
+/** Options of {@link runExpect}. */
+export interface RunExpectOptions {
+  /** Environment variables of the script. @defaultValue none */
+  variables?: Record<string, string>;
+  /** Throw a {@link PlatformError} on a non-zero exit. @defaultValue false */
+  checkExitCode?: boolean;
+}
 
-function hook(): PlatformHook {
-  const installed = (globalThis as Record<symbol, PlatformHook | undefined>)[HOOK];
-  if (!installed) throw new Error('dvx platform libraries work only inside a plugin operation run by the dvx engine.');
-  return installed;
+/** What {@link runSync} copies. */
+export interface RunSyncRequest {
+  /** The source host and user. */
+  remoteConnection: RemoteConnection;
+  /** Absolute directory on the source host; its contents become the dSource's contents. */
+  sourceDirectory: string;
+  /** The user rsync runs as on the source; only the connection's own user is supported. @defaultValue the connection's user */
+  rsyncUser?: string;
+  /** Paths relative to `sourceDirectory` not copied (rsync patterns anchored at the root). @defaultValue none */
+  excludePaths?: string[];
+  /** Symlinks (relative to `sourceDirectory`) copied as what they point to. @defaultValue none */
+  symLinksToFollow?: string[];
+}
+
+/** What {@link runSync} did. */
+export interface RunSyncResponse {
+  /** Bytes of file data sent. */
+  bytesTransferred?: number;
+  /** Files and directories in the source. */
+  files?: number;
+  filesTransferred?: number;
+  filesDeleted?: number;
+}
+
+/** Credentials of an environment user. */
+export interface Credentials {
+  username: string;
+  password?: string;
+  privateKey?: string;
 }
 
 /**
- * Runs a bash command on a host. `variables` become environment variables, never text in the command, so values
- * with quotes or `$(...)` stay data. With `checkExitCode`, a non-zero exit throws an error carrying stdout/stderr.
+ * An error a platform library call failed with. `code` and `retryable` are the engine's: a plugin that lets it
+ * escape fails the operation with that code (so a host outage, HOST_UNREACHABLE, is retried by the engine).
  */
-export async function runBash(remoteConnection: RemoteConnection, command: string, options: { variables?: Record<string, string>; useLoginShell?: boolean; checkExitCode?: boolean } = {}): Promise<RunBashResponse> {
-  return (await hook().call('runBash', { remoteConnection, command, options })) as RunBashResponse;
+export interface PlatformError extends Error {
+  code: string;
+  retryable: boolean;
+  action?: string;
+  output?: string;
+  details?: Record<string, unknown>;
+  /** For HOST_COMMAND_FAILED (`checkExitCode`): the command's exit code and output. */
+  exitCode?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+const PLATFORM_ERROR = Symbol.for('dvx.platformError');
+
+/** Whether `error` came from a platform library call (see {@link PlatformError}). */
+export function isPlatformError(error: unknown): error is PlatformError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[PLATFORM_ERROR] === true;
+}
+
+/** The channel to the engine, installed by the invoker's child process before an operation runs. */
+export interface PlatformHook {
+  /** Id of the operation being run; the same on every retry of the engine step. */
+  readonly operationId: string;
+  /** The operation being run, e.g. `virtual.configure`. */
+  readonly operation: string;
+  call(method: 'runBash' | 'runExpect' | 'runSync' | 'retrieveCredentials', params: unknown[]): Promise<unknown>;
+  log(level: LogLevel, message: string, fields: Record<string, unknown>): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+const HOOK = Symbol.for('dvx.platform');
+
+function hook(library: string): PlatformHook {
+  const installed = (globalThis as Record<symbol, PlatformHook | undefined>)[HOOK];
+  if (!installed) throw new Error(`dvx/sdk: ${library} works only inside a plugin operation run by the dvx engine (not at import time, not outside dvx).`);
+  return installed;
+}
+
+function checkConnection(library: string, remoteConnection: unknown): void {
+  const connection = remoteConnection as RemoteConnection | null | undefined;
+  if (!connection || typeof connection !== 'object' || typeof connection.environment?.reference !== 'string') {
+    throw new TypeError(`dvx/sdk: ${library} needs a RemoteConnection the plugin was given (such as virtualSource.connection); got ${JSON.stringify(remoteConnection)}.`);
+  }
+}
+
+function checkVariables(library: string, variables: unknown): void {
+  if (variables === undefined) return;
+  if (!variables || typeof variables !== 'object' || Array.isArray(variables)) throw new TypeError(`dvx/sdk: ${library} variables must be an object of strings.`);
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value !== 'string') throw new TypeError(`dvx/sdk: ${library} variable ${name} must be a string, not ${typeof value}.`);
+  }
+}
+
+/**
+ * Runs a bash command on a host as the connection's user, from that user's home directory. `variables` become
+ * environment variables, never text in the command, so values with quotes, `$(...)` or newlines stay data.
+ */
+export async function runBash(remoteConnection: RemoteConnection, command: string, options: RunBashOptions = {}): Promise<RunBashResponse> {
+  const platform = hook('runBash');
+  checkConnection('runBash', remoteConnection);
+  if (typeof command !== 'string') throw new TypeError('dvx/sdk: runBash command must be a string.');
+  checkVariables('runBash', options.variables);
+  return (await platform.call('runBash', [remoteConnection, command, options])) as RunBashResponse;
 }
 
 /** Runs an expect script on a host (where expect is installed). */
-export async function runExpect(remoteConnection: RemoteConnection, command: string, options: { variables?: Record<string, string> } = {}): Promise<RunBashResponse> {
-  return (await hook().call('runExpect', { remoteConnection, command, options })) as RunBashResponse;
+export async function runExpect(remoteConnection: RemoteConnection, command: string, options: RunExpectOptions = {}): Promise<RunBashResponse> {
+  const platform = hook('runExpect');
+  checkConnection('runExpect', remoteConnection);
+  if (typeof command !== 'string') throw new TypeError('dvx/sdk: runExpect command must be a string.');
+  checkVariables('runExpect', options.variables);
+  return (await platform.call('runExpect', [remoteConnection, command, options])) as RunBashResponse;
 }
 
-/** Copies a directory of a host into the dSource being synced (direct plugins, in linked.preSnapshot). */
-export async function runSync(request: { remoteConnection: RemoteConnection; sourceDirectory: string; rsyncUser?: string; excludePaths?: string[]; symLinksToFollow?: string[] }): Promise<void> {
-  await hook().call('runSync', request);
+/**
+ * Copies a directory of a host into the dSource being synced, with rsync. Only in `linked.preSnapshot` of a DIRECT
+ * plugin (the engine picks the destination); elsewhere it fails.
+ */
+export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse> {
+  const platform = hook('runSync');
+  checkConnection('runSync', request?.remoteConnection);
+  if (typeof request.sourceDirectory !== 'string') throw new TypeError('dvx/sdk: runSync sourceDirectory must be a string.');
+  return (await platform.call('runSync', [request])) as RunSyncResponse;
 }
 
-/** Credentials of an environment user (by reference). */
-export async function retrieveCredentials(reference: string): Promise<{ username: string; password?: string }> {
-  return (await hook().call('retrieveCredentials', { reference })) as { username: string; password?: string };
+/** Credentials of an environment user, by its reference (`connection.user.reference`); the engine may refuse. */
+export async function retrieveCredentials(reference: string): Promise<Credentials> {
+  const platform = hook('retrieveCredentials');
+  if (typeof reference !== 'string') throw new TypeError('dvx/sdk: retrieveCredentials needs a user reference string.');
+  return (await platform.call('retrieveCredentials', [reference])) as Credentials;
 }
 
 /** The id of the operation being run: the same on every retry of a step, for plugins that make effects idempotent. */
 export function currentOperationId(): string {
-  return hook().operationId;
+  return hook('currentOperationId').operationId;
 }
 
-function log(level: 'debug' | 'info' | 'warn' | 'error') {
-  return (message: string, fields?: Record<string, unknown>) => {
-    void hook().call('log', { level, message, fields: fields ?? {} }).catch(() => undefined);
+function log(level: LogLevel) {
+  return (message: string, fields?: Record<string, unknown>): void => {
+    hook('logger').log(level, String(message), fields ?? {});
   };
 }
 
-/** The engine's log, with the plugin, operation and run attached (secret-looking fields are redacted). */
+/** The engine's log, with plugin, operation and operation id attached. Secret-looking fields are redacted. */
 export const logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
