@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
-import { dvx, refused, setUpDsource, snapshotsOf, succeeded } from './policy-helpers.js';
+import { dvx, refused, setUpDsource, snapshotsOf, succeeded } from './fixture-setup.js';
 
 interface BookmarkView {
   id: string;

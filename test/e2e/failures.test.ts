@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { createLogger } from '../../log/logger.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { setUpDsource } from './fixture-setup.js';
 
 const execFileAsync = promisify(execFile);
 let engine: EngineFixture;
@@ -43,24 +44,9 @@ beforeAll(async () => {
   logs.on('data', (chunk: Buffer) => logLines.push(chunk.toString('utf8')));
   engine = await startEngineFixture({ retryDeadlineMs: 120_000, logger: createLogger({ level: 'debug', destination: logs }) });
   token = (await readFile(join(engine.runtime.dataDir, 'admin.token'), 'utf8')).trim();
-  const artifact = JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')) as unknown;
-  await engine.client.post('/plugins', artifact);
-  const environments: string[] = [];
-  for (const index of [0, 1, 2]) {
-    const host = engine.tourHost(index);
-    const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-    expect((await waitForRun(engine.client, answer.run.id, { stream: null })).status).toBe('succeeded');
-    environments.push(answer.environment.id);
-  }
-  targetEnvironment = environments[2]!;
-  const sourceDir = join(engine.ssh.hosts[0]!.home, 'data');
-  await mkdir(sourceDir, { recursive: true });
-  await writeFile(join(sourceDir, 'a.txt'), 'a\n');
-  const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'data', path: sourceDir } });
-  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: 'fail-ds', sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', 'staging'), secret: 'hunter2-is-a-secret' } });
-  expect((await waitForRun(engine.client, link.run.id, { stream: null })).status).toBe('succeeded');
-  dsourceId = link.dsource.id;
+  const setUp = await setUpDsource(engine, 'fail-ds', { secret: 'hunter2-is-a-secret' });
+  dsourceId = setUp.dsourceId;
+  targetEnvironment = setUp.environments[2]!;
 }, 180_000);
 afterAll(async () => engine?.stop(), 120_000);
 

@@ -1,14 +1,15 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from '../../cli/wait-for-run.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { setUpDsource } from './fixture-setup.js';
 
 let engine: EngineFixture;
 let dsourceId: string;
 let vdbId: string;
-const environments: string[] = [];
+let environments: string[] = [];
 const markers = () => join(engine.dir, 'hook-markers');
 
 async function run(answer: { run: { id: string } }) {
@@ -18,21 +19,7 @@ async function run(answer: { run: { id: string } }) {
 beforeAll(async () => {
   engine = await startEngineFixture();
   await mkdir(markers(), { recursive: true });
-  await engine.client.post('/plugins', JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')));
-  for (const index of [0, 1, 2]) {
-    const host = engine.tourHost(index);
-    const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-    expect((await run(answer)).status).toBe('succeeded');
-    environments.push(answer.environment.id);
-  }
-  const sourceDir = join(engine.ssh.hosts[0]!.home, 'hooked');
-  await mkdir(sourceDir, { recursive: true });
-  await writeFile(join(sourceDir, 'data.txt'), 'v1\n');
-  const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'hooked', path: sourceDir } });
-  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: 'hooked-ds', sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', 'hooked-staging') } });
-  expect((await run(link)).status).toBe('succeeded');
-  dsourceId = link.dsource.id;
+  ({ dsourceId, environments } = await setUpDsource(engine, 'hooked-ds'));
 }, 180_000);
 afterAll(async () => engine?.stop(), 120_000);
 

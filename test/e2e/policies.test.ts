@@ -4,7 +4,7 @@ import { waitForRun } from '../../cli/wait-for-run.js';
 import type { PolicyFire } from '../../model/policy.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
-import { dvx, refused, setUpDsource, snapshotsOf, succeeded } from './policy-helpers.js';
+import { dvx, refused, setUpDsource, snapshotsOf, succeeded } from './fixture-setup.js';
 
 interface PolicyView {
   id: string;

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -8,29 +8,18 @@ import type { RuntimeStatus } from '../../model/runtime-status.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { setUpDsource } from './fixture-setup.js';
 
 const execFileAsync = promisify(execFile);
 let engine: EngineFixture;
 let vdbId: string;
-const environments: string[] = [];
+let environments: string[] = [];
 
 beforeAll(async () => {
   engine = await startEngineFixture({ health: { intervalMs: 1_000, probeTimeoutMs: 2_000, recoveryBackoffMs: 5_000 } });
-  await engine.client.post('/plugins', JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')));
-  for (const index of [0, 1, 2]) {
-    const host = engine.tourHost(index);
-    const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-    expect((await waitForRun(engine.client, answer.run.id, { stream: null })).status).toBe('succeeded');
-    environments.push(answer.environment.id);
-  }
-  const sourceDir = join(engine.ssh.hosts[0]!.home, 'recover');
-  await mkdir(sourceDir, { recursive: true });
-  await writeFile(join(sourceDir, 'data.txt'), 'precious\n');
-  const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'recover', path: sourceDir } });
-  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: 'recover-ds', sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', 'recover-staging') } });
-  expect((await waitForRun(engine.client, link.run.id, { stream: null })).status).toBe('succeeded');
-  const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'recover-vdb', source: link.dsource.id, environment: environments[2], parameters: { mountLocation: join(engine.dir, 'mnt', 'recover-vdb') } });
+  let dsourceId: string;
+  ({ dsourceId, environments } = await setUpDsource(engine, 'recover-ds'));
+  const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'recover-vdb', source: dsourceId, environment: environments[2], parameters: { mountLocation: join(engine.dir, 'mnt', 'recover-vdb') } });
   expect((await waitForRun(engine.client, provision.run.id, { stream: null })).status).toBe('succeeded');
   vdbId = provision.vdb.id;
 }, 180_000);
@@ -61,6 +50,6 @@ describe('health monitor and recovery', () => {
     const recovery = await engine.runtime.ctx.model.runs.get(back.recoveryRunId!);
     expect(recovery).toMatchObject({ kind: 'vdb-enable', status: 'succeeded', requestedBy: 'health-monitor' });
     expect((await localMountPoints()).includes(mountPath)).toBe(true);
-    expect(await readFile(join(mountPath, 'data.txt'), 'utf8')).toBe('precious\n');
+    expect(await readFile(join(mountPath, 'a.txt'), 'utf8')).toBe('a\n');
   });
 });

@@ -38,8 +38,8 @@ export async function refused(promise: Promise<unknown>): Promise<DvxError> {
   throw new Error('expected the request to be refused');
 }
 
-/** Plugin, three environments, a source directory and a linked dSource named `name`. */
-export async function setUpDsource(engine: EngineFixture, name: string): Promise<{ dsourceId: string; environments: string[] }> {
+/** Plugin, three environments, a source directory (holding a.txt) and a linked dSource named `name`. */
+export async function setUpDsource(engine: EngineFixture, name: string, linkParameters: Record<string, unknown> = {}): Promise<{ dsourceId: string; environments: string[]; sourceDir: string }> {
   const artifact = JSON.parse(await readFile(await engine.build('test/e2e/fixture-plugin'), 'utf8')) as unknown;
   await engine.client.post('/plugins', artifact);
   const environments: string[] = [];
@@ -54,9 +54,9 @@ export async function setUpDsource(engine: EngineFixture, name: string): Promise
   await writeFile(join(sourceDir, 'a.txt'), 'a\n');
   const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
   const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name, path: sourceDir } });
-  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name, sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', `${name}-staging`) } });
+  const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name, sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', `${name}-staging`), ...linkParameters } });
   await succeeded(engine, link);
-  return { dsourceId: link.dsource.id, environments };
+  return { dsourceId: link.dsource.id, environments, sourceDir };
 }
 
 export interface SnapshotView {
