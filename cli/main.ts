@@ -9,6 +9,7 @@ import { registerPolicyCommands } from './commands/policy-commands.js';
 import { registerRunCommands } from './commands/run-commands.js';
 import { registerSnapshotCommands } from './commands/snapshot-commands.js';
 import { registerSourceConfigCommands } from './commands/sourceconfig-commands.js';
+import { registerStorageCommands } from './commands/storage-commands.js';
 import { registerVdbCommands } from './commands/vdb-commands.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
@@ -28,6 +29,7 @@ const COMMANDS: RegisterCommand[] = [
   registerPolicyCommands,
   registerBookmarkCommands,
   registerRunCommands,
+  registerStorageCommands,
 ];
 
 export function buildProgram(): Command {

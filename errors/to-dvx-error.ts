@@ -8,6 +8,11 @@ export interface ErrorContext {
   host?: string;
   /** What was being done ("run a command", "connect", "clone snapshot"). */
   doing?: string;
+  /**
+   * The seam that caught the error, for failures whose meaning depends on it: a failed local command or file
+   * operation of a storage backend becomes a STORAGE_* error, one of a mount transport a MOUNT_* error.
+   */
+  domain?: 'storage' | 'mount';
 }
 
 const TRANSIENT_SOCKET_CODES = new Set([
@@ -106,8 +111,35 @@ export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError
   if (raw.code === 'ENOSPC') {
     return new StorageError({ code: 'STORAGE_NO_SPACE', cause: raw, message: `No space left${doing}.`, action: 'Free space in the storage pool or grow it.' });
   }
+  if (context.domain) return storageError(raw, context.domain, doing);
   if (raw.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(raw.message)) {
     return new DvxError({ code: 'REDIS_UNAVAILABLE', cause: raw, message: `Redis is unavailable${doing}: ${raw.message}.`, action: 'Check that redis-server is running.' });
   }
   return new DvxError({ code: 'INTERNAL', cause: raw, message: raw.message || 'Unexpected error' });
+}
+
+const BUSY = /\b(busy|EBUSY)\b/i;
+const NO_SPACE = /no space left|ENOSPC|quota exceeded|EDQUOT/i;
+
+/**
+ * A storage or mount failure: a local command (execFile error carrying `stderr`) or a Node file-system error.
+ * "busy" is retryable (something still uses it), "no space" is not, anything else is a plain failure with its output.
+ */
+function storageError(raw: Error & { code?: string | number; stderr?: unknown; cmd?: unknown }, domain: 'storage' | 'mount', doing: string): StorageError {
+  const stderr = typeof raw.stderr === 'string' ? raw.stderr.trim() : '';
+  const text = `${stderr}\n${raw.message}\n${typeof raw.code === 'string' ? raw.code : ''}`;
+  const output = stderr ? { output: stderr } : {};
+  const details = typeof raw.cmd === 'string' ? { details: { command: raw.cmd } } : {};
+  const reason = stderr || raw.message;
+  if (BUSY.test(text)) {
+    return new StorageError({
+      code: domain === 'mount' ? 'MOUNT_BUSY' : 'STORAGE_BUSY', cause: raw, ...output, ...details,
+      message: `In use${doing}: ${reason}.`,
+      action: 'Something still uses it (a mount or an open file); dvx retries, or stop what holds it.',
+    });
+  }
+  if (NO_SPACE.test(text)) {
+    return new StorageError({ code: 'STORAGE_NO_SPACE', cause: raw, ...output, ...details, message: `No space left${doing}: ${reason}.`, action: 'Free space in the storage pool or grow it.' });
+  }
+  return new StorageError({ code: domain === 'mount' ? 'MOUNT_FAILED' : 'STORAGE_FAILED', cause: raw, ...output, ...details, message: `Failed${doing}: ${reason}.` });
 }

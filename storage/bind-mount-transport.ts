@@ -4,51 +4,98 @@ import type { AttachRequest, DetachRequest, MountTransport } from './mount-trans
 
 /** Options of {@link BindMountTransport}. */
 export interface BindMountTransportOptions {
-  /** Attempts of a busy unmount before giving up. @defaultValue 5 */
+  /** How many more times a busy unmount is tried before MOUNT_BUSY. @defaultValue 5 */
   busyRetries?: number;
-  /** Pause between them. @defaultValue 500 ms */
+  /** Pause before each of those tries. @defaultValue 500 ms */
   busyRetryIntervalMs?: number;
-  /** Limit of each command on the host. @defaultValue 60 000 ms */
+  /** Limit of each script on the host. @defaultValue 60 000 ms */
   timeoutMs?: number;
 }
 
 export const BIND_MOUNT_DEFAULTS: Required<BindMountTransportOptions> = { busyRetries: 5, busyRetryIntervalMs: 500, timeoutMs: 60_000 };
+
+/** One process that keeps a mount busy. */
+export interface MountHolder {
+  pid: number;
+  /** Its command line (truncated to 200 characters). */
+  command: string;
+}
 
 // Exit codes of the scripts below, so that the engine can tell the outcomes apart.
 const OTHER_MOUNT = 3;
 const BUSY = 4;
 const NO_SOURCE = 5;
 
+// Paths arrive as variables (never pasted into the script). The mount path is attached, then owned, then made
+// read-only (a chown on a read-only mount would fail); each stage checks its state first, so that a retry after a
+// crash at any point finishes the job and a repeated attach changes nothing.
 const ATTACH = String.raw`
 set -u
 [ -d "$SOURCE_PATH" ] || { echo "$SOURCE_PATH does not exist on this host: is the engine's storage shared with it?" >&2; exit ${NO_SOURCE}; }
 if mountpoint -q "$MOUNT_PATH" 2>/dev/null; then
-  if [ "$(stat -c %d:%i "$MOUNT_PATH")" = "$(stat -c %d:%i "$SOURCE_PATH")" ]; then exit 0; fi
-  findmnt -rn -o SOURCE --mountpoint "$MOUNT_PATH" >&2 || true
-  exit ${OTHER_MOUNT}
+  if [ "$(stat -c %d:%i -- "$MOUNT_PATH")" != "$(stat -c %d:%i -- "$SOURCE_PATH")" ]; then
+    findmnt -rn -o SOURCE --mountpoint "$MOUNT_PATH" >&2 || echo "an unknown filesystem" >&2
+    exit ${OTHER_MOUNT}
+  fi
+else
+  mkdir -p -- "$MOUNT_PATH" || exit 1
+  mount --bind -- "$SOURCE_PATH" "$MOUNT_PATH" || exit 1
 fi
-mkdir -p "$MOUNT_PATH" || exit 1
-mount --bind "$SOURCE_PATH" "$MOUNT_PATH" || exit 1
-if [ -n "$READ_ONLY" ]; then mount -o remount,bind,ro "$MOUNT_PATH" || exit 1; fi
-if [ -n "$OWNER" ]; then chown "$OWNER" "$MOUNT_PATH" || exit 1; fi
+options=,$(findmnt -n -o OPTIONS --mountpoint "$MOUNT_PATH" | tail -n 1),
+if [ -n "$OWNER" ] && [ "$(stat -c %u:%g -- "$MOUNT_PATH")" != "$OWNER" ]; then
+  case "$options" in *,ro,*) mount -o remount,bind,rw -- "$MOUNT_PATH" || exit 1; options=,rw, ;; esac
+  chown -- "$OWNER" "$MOUNT_PATH" || exit 1
+fi
+case "$READ_ONLY:$options" in
+  1:*,rw,*) mount -o remount,bind,ro -- "$MOUNT_PATH" || exit 1 ;;
+  :*,ro,*) mount -o remount,bind,rw -- "$MOUNT_PATH" || exit 1 ;;
+esac
+exit 0
 `;
 
+// Holders come from a scan of /proc (cwd, root, executable, open files, mapped files under the mount path).
+// fuser -m is no use here: for a bind mount it names every user of the whole underlying filesystem.
 const DETACH = String.raw`
 set -u
-mountpoint -q "$MOUNT_PATH" 2>/dev/null || exit 0
-out=$(umount "$MOUNT_PATH" 2>&1) && exit 0
-case "$out" in
-  *busy*)
-    for pid in $(fuser -m "$MOUNT_PATH" 2>/dev/null); do
-      pid=$(printf %s "$pid" | tr -dc 0-9)
-      [ -n "$pid" ] && printf 'holder %s %s\n' "$pid" "$(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null | head -c 200)"
-    done
-    exit ${BUSY} ;;
-  *) echo "$out" >&2; exit 1 ;;
-esac
+target=$(realpath -m -- "$MOUNT_PATH")
+holders() {
+  pattern=$(printf '%s' "$target" | sed 's/[][*?\\]/\\&/g')
+  {
+    find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd -maxdepth 1 \( -lname "$pattern" -o -lname "$pattern/*" \) -printf '%p\n' 2>/dev/null
+    grep -lF -- " $target/" /proc/[0-9]*/maps 2>/dev/null
+  } | cut -d/ -f3 | sort -un | while read -r pid; do
+    [ "$pid" = "$$" ] && continue
+    printf 'holder %s %s\n' "$pid" "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | head -c 200)"
+  done
+}
+for round in 1 2 3 4 5 6 7 8; do
+  mountpoint -q "$target" 2>/dev/null || exit 0
+  if ! out=$(umount -- "$target" 2>&1); then
+    case "$out" in
+      *busy*) holders; exit ${BUSY} ;;
+      *) echo "$out" >&2; exit 1 ;;
+    esac
+  fi
+done
+echo "$target is still mounted after 8 unmounts" >&2
+exit 1
 `;
 
-/** Bind mounts over SSH, for hosts that see the engine's filesystem at the same paths. */
+/** Parses the `holder PID COMMAND` lines of the detach script. */
+function parseHolders(stdout: string): MountHolder[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('holder '))
+    .map((line) => {
+      const [, pid, ...command] = line.split(' ');
+      return { pid: Number(pid), command: command.join(' ').trim() };
+    });
+}
+
+/**
+ * Bind mounts over SSH, for hosts that see the engine's filesystem at the same paths (a host on the engine machine,
+ * or one sharing its storage). Needs a login user that may mount (root). Remote hosts need an `nfs` transport.
+ */
 export class BindMountTransport implements MountTransport {
   readonly kind = 'bind' as const;
   readonly #options: Required<BindMountTransportOptions>;
@@ -69,41 +116,47 @@ export class BindMountTransport implements MountTransport {
     });
     if (result.exitCode === 0) return;
     const host = request.connection.address.name;
+    const details = { host, mountPath: request.mountPath, sourcePath: request.sourcePath };
     if (result.exitCode === OTHER_MOUNT) {
-      throw new StorageError({ code: 'MOUNT_FAILED', message: `${request.mountPath} on ${host} already has something else mounted (${result.stderr.trim()}).`, action: 'Unmount it, or give the VDB another mount path.', details: { host, mountPath: request.mountPath } });
+      const other = result.stderr.trim();
+      throw new StorageError({
+        code: 'MOUNT_FAILED',
+        message: `${request.mountPath} on ${host} already has something else mounted: ${other}.`,
+        action: 'Unmount it, or give this object another mount path.',
+        details: { ...details, mounted: other },
+      });
     }
     throw new StorageError({
       code: 'MOUNT_FAILED',
-      message: `Mounting ${request.sourcePath} at ${request.mountPath} on ${host} failed: ${result.stderr.trim()}`,
-      action: result.exitCode === NO_SOURCE ? 'The bind transport needs hosts that share the engine filesystem.' : 'Check that the login user may mount (root) and the path is valid.',
+      message: `Mounting ${request.sourcePath} at ${request.mountPath} on ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+      action: result.exitCode === NO_SOURCE ? 'The bind transport needs a host that shares the engine\'s filesystem.' : 'Check that the login user may mount (root) and that the mount path is valid.',
       output: result.stderr,
-      details: { host, mountPath: request.mountPath },
+      details,
     });
   }
 
   async detach(request: DetachRequest): Promise<void> {
     const host = request.connection.address.name;
-    let holders: { pid: number; command: string }[] = [];
-    for (let attempt = 1; attempt <= this.#options.busyRetries; attempt += 1) {
+    let holders: MountHolder[] = [];
+    for (let attempt = 0; attempt <= this.#options.busyRetries; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
       const result = await runBash(request.connection, DETACH, { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
       if (result.exitCode === 0) return;
       if (result.exitCode !== BUSY) {
-        throw new StorageError({ code: 'MOUNT_FAILED', message: `Unmounting ${request.mountPath} on ${host} failed: ${result.stderr.trim()}`, output: result.stderr, details: { host, mountPath: request.mountPath } });
-      }
-      holders = result.stdout
-        .split('\n')
-        .filter((line) => line.startsWith('holder '))
-        .map((line) => {
-          const [, pid, ...command] = line.split(' ');
-          return { pid: Number(pid), command: command.join(' ').trim() };
+        throw new StorageError({
+          code: 'MOUNT_FAILED',
+          message: `Unmounting ${request.mountPath} on ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+          output: result.stderr,
+          details: { host, mountPath: request.mountPath },
         });
-      if (attempt < this.#options.busyRetries) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
+      }
+      holders = parseHolders(result.stdout);
     }
-    const named = holders.length ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ') : 'an unknown process';
+    const named = holders.length ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ') : 'a process that could not be identified';
     throw new StorageError({
       code: 'MOUNT_BUSY',
-      message: `${request.mountPath} on ${host} is busy: ${named} ${holders.length === 1 ? 'uses' : 'use'} it.`,
-      action: 'Stop those processes (or leave the directory), then retry.',
+      message: `${request.mountPath} on ${host} is busy after ${this.#options.busyRetries + 1} tries: used by ${named}.`,
+      action: 'Stop those processes (or make them leave the directory), then retry.',
       details: { host, mountPath: request.mountPath, holders },
     });
   }

@@ -1,16 +1,21 @@
 import { mkdir, stat, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StorageError } from '../errors/index.js';
-import { mountsUnder } from './local-mounts.js';
-import { runCommand } from './run-command.js';
+import { mountsUsing } from './local-mounts.js';
+import { runCommand, storageFailure } from './run-command.js';
 import type { StorageBackend, StorageUsage } from './storage-backend.js';
 import { checkStorageId } from './storage-id.js';
 
 /** Options of {@link BtrfsBackend}. */
 export interface BtrfsBackendOptions {
-  /** A directory on a btrfs filesystem (a pool's mount point). Datasets and snapshots are subvolumes under it. */
+  /**
+   * A directory on a mounted btrfs filesystem, usually a pool's mount point (`<dataDir>/storage/pool`).
+   * Datasets are subvolumes under `<root>/datasets`, snapshots under `<root>/snapshots`. Needs root.
+   */
   root: string;
 }
+
+const BTRFS_SUPER_MAGIC = 0x9123683e;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -32,11 +37,13 @@ async function isSubvolume(path: string): Promise<boolean> {
 
 /**
  * Datasets are subvolumes (`<root>/datasets/<id>`), snapshots read-only snapshots of them (`<root>/snapshots/<id>`),
- * clones writable snapshots of a snapshot. Each is one btrfs operation, atomic and O(1) in the data's size.
+ * clones writable snapshots of a snapshot. Each is one btrfs ioctl, atomic (a crash leaves it done or not begun)
+ * and O(1) in the data's size, which is also what makes every call idempotent: done means the subvolume is there.
  */
 export class BtrfsBackend implements StorageBackend {
   readonly kind = 'btrfs' as const;
   readonly root: string;
+  #checked = false;
 
   constructor(options: BtrfsBackendOptions) {
     this.root = options.root;
@@ -50,72 +57,113 @@ export class BtrfsBackend implements StorageBackend {
     return join(this.root, 'snapshots', checkStorageId(snapshotId, 'snapshot'));
   }
 
-  async #dirs(): Promise<void> {
+  /** Refuses to work on anything but btrfs: an unmounted pool's empty mount point must not collect datasets. */
+  async #prepare(): Promise<void> {
+    if (this.#checked) return;
+    // The root itself, or the nearest folder above it that exists (the root is then made on the same filesystem).
+    let dir = this.root;
+    let fs = await statfs(dir).catch(() => null);
+    while (!fs && dirname(dir) !== dir) {
+      dir = dirname(dir);
+      fs = await statfs(dir).catch(() => null);
+    }
+    if (fs?.type !== BTRFS_SUPER_MAGIC) {
+      throw new StorageError({
+        code: 'STORAGE_UNSUPPORTED',
+        message: `${this.root} is not on a btrfs filesystem.`,
+        action: 'Mount the storage pool (dvx engine start does it), or use the reflink backend.',
+        details: { root: this.root },
+      });
+    }
     await mkdir(join(this.root, 'datasets'), { recursive: true });
     await mkdir(join(this.root, 'snapshots'), { recursive: true });
+    this.#checked = true;
+  }
+
+  async #run<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw storageFailure(error, doing);
+    }
   }
 
   async createDataset(datasetId: string): Promise<void> {
     const path = this.datasetPath(datasetId);
-    if (await isSubvolume(path)) return;
-    await this.#dirs();
-    await runCommand('btrfs', ['subvolume', 'create', path], { what: `Creating dataset ${datasetId}` });
+    return this.#run(`create dataset ${datasetId}`, async () => {
+      if (await isSubvolume(path)) return;
+      await this.#prepare();
+      await runCommand('btrfs', ['subvolume', 'create', path], { doing: `create dataset ${datasetId}` });
+    });
   }
 
   async snapshot(datasetId: string, snapshotId: string): Promise<void> {
-    const target = this.snapshotPath(snapshotId);
-    if (await isSubvolume(target)) return;
     const source = this.datasetPath(datasetId);
-    if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
-    await this.#dirs();
-    await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target], { what: `Snapshotting ${datasetId} as ${snapshotId}` });
+    const target = this.snapshotPath(snapshotId);
+    return this.#run(`snapshot dataset ${datasetId} as ${snapshotId}`, async () => {
+      if (await isSubvolume(target)) return;
+      if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
+      await this.#prepare();
+      await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target], { doing: `snapshot dataset ${datasetId} as ${snapshotId}` });
+    });
   }
 
   async clone(snapshotId: string, datasetId: string): Promise<void> {
-    const target = this.datasetPath(datasetId);
-    if (await isSubvolume(target)) return;
     const source = this.snapshotPath(snapshotId);
-    if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
-    await this.#dirs();
-    await runCommand('btrfs', ['subvolume', 'snapshot', source, target], { what: `Cloning ${snapshotId} as ${datasetId}` });
+    const target = this.datasetPath(datasetId);
+    return this.#run(`clone snapshot ${snapshotId} as ${datasetId}`, async () => {
+      if (await isSubvolume(target)) return;
+      if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
+      await this.#prepare();
+      await runCommand('btrfs', ['subvolume', 'snapshot', source, target], { doing: `clone snapshot ${snapshotId} as ${datasetId}` });
+    });
   }
 
-  async #destroy(path: string, what: string): Promise<void> {
-    if (!(await exists(path))) return;
-    const mounts = await mountsUnder(path);
-    if (mounts.length) throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: ${mounts.join(', ')} is mounted on it.`, action: 'Unmount it first.', details: { mounts } });
-    await runCommand('btrfs', ['subvolume', 'delete', path], { what: `Destroying ${what}` });
+  #destroy(path: string, what: string): Promise<void> {
+    return this.#run(`destroy ${what}`, async () => {
+      if (!(await exists(path))) return;
+      const mounts = await mountsUsing(path);
+      if (mounts.length) {
+        throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
+      }
+      await runCommand('btrfs', ['subvolume', 'delete', path], { doing: `destroy ${what}` });
+    });
   }
 
-  destroyDataset(datasetId: string): Promise<void> {
+  async destroyDataset(datasetId: string): Promise<void> {
     return this.#destroy(this.datasetPath(datasetId), `dataset ${datasetId}`);
   }
 
-  destroySnapshot(snapshotId: string): Promise<void> {
+  async destroySnapshot(snapshotId: string): Promise<void> {
     return this.#destroy(this.snapshotPath(snapshotId), `snapshot ${snapshotId}`);
   }
 
-  hasDataset(datasetId: string): Promise<boolean> {
+  async hasDataset(datasetId: string): Promise<boolean> {
     return isSubvolume(this.datasetPath(datasetId));
   }
 
-  hasSnapshot(snapshotId: string): Promise<boolean> {
+  async hasSnapshot(snapshotId: string): Promise<boolean> {
     return isSubvolume(this.snapshotPath(snapshotId));
   }
 
-  async usage(): Promise<StorageUsage> {
-    const fs = await statfs(this.root);
-    const totalBytes = fs.blocks * fs.bsize;
-    const freeBytes = fs.bavail * fs.bsize;
-    return { totalBytes, freeBytes, usedBytes: totalBytes - fs.bfree * fs.bsize };
+  usage(): Promise<StorageUsage> {
+    return this.#run('read the pool usage', async () => {
+      await this.#prepare();
+      const fs = await statfs(this.root);
+      const totalBytes = fs.blocks * fs.bsize;
+      return { totalBytes, freeBytes: fs.bavail * fs.bsize, usedBytes: (fs.blocks - fs.bfree) * fs.bsize };
+    });
   }
 
+  /** From `btrfs filesystem du`: data extents referenced by this subvolume and no other. A dataset id is looked up first. */
   async exclusiveBytes(id: string): Promise<number | null> {
-    const path = (await isSubvolume(this.datasetPath(id))) ? this.datasetPath(id) : this.snapshotPath(id);
-    if (!(await exists(path))) return null;
-    const { stdout } = await runCommand('btrfs', ['filesystem', 'du', '-s', '--raw', path], { what: `Measuring ${id}` });
-    const line = stdout.trim().split('\n').at(-1) ?? '';
-    const exclusive = Number(line.trim().split(/\s+/)[1]);
-    return Number.isFinite(exclusive) ? exclusive : null;
+    checkStorageId(id, 'dataset or snapshot');
+    return this.#run(`measure ${id}`, async () => {
+      const path = (await isSubvolume(this.datasetPath(id))) ? this.datasetPath(id) : this.snapshotPath(id);
+      if (!(await isSubvolume(path))) return null;
+      const { stdout } = await runCommand('btrfs', ['filesystem', 'du', '-s', '--raw', path], { doing: `measure ${id}` });
+      const exclusive = Number((stdout.trim().split('\n').at(-1) ?? '').trim().split(/\s+/)[1]);
+      return Number.isFinite(exclusive) ? exclusive : null;
+    });
   }
 }

@@ -1,58 +1,133 @@
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StorageError } from '../errors/index.js';
+import { StorageError, ValidationError } from '../errors/index.js';
 import { localMountPoints } from './local-mounts.js';
-import { runCommand } from './run-command.js';
+import { runCommand, storageFailure } from './run-command.js';
+
+/** A btrfs pool on a loop file, as `storage.json` records it. */
+export interface BtrfsPoolConfig {
+  backend: 'btrfs';
+  /** The sparse image file (`<dataDir>/storage/pool.img`). */
+  image: string;
+  /** Where it is mounted (`<dataDir>/storage/pool`): the BtrfsBackend root. */
+  mountPoint: string;
+  /** Size of the image file; it takes disk space only as it fills. */
+  sizeBytes: number;
+}
+
+/** A reflink directory backend, as `storage.json` records it. */
+export interface ReflinkStorageConfig {
+  backend: 'reflink';
+  /** The ReflinkBackend root. */
+  root: string;
+}
 
 /** What `<dataDir>/storage/storage.json` records. */
-export type StorageConfig = { backend: 'btrfs'; image: string; mountPoint: string; sizeBytes: number } | { backend: 'reflink'; root: string };
+export type StorageConfig = BtrfsPoolConfig | ReflinkStorageConfig;
 
 /** Options of {@link initBtrfsPool}. */
 export interface InitBtrfsPoolOptions {
+  /** The engine data dir; the pool goes under `<dataDir>/storage`. */
   dataDir: string;
-  /** Size of the (sparse) pool file. */
+  /** Size of the (sparse) pool file, at least {@link MIN_POOL_SIZE_BYTES}. */
   sizeBytes: number;
 }
+
+/** mkfs.btrfs refuses devices much smaller than this. */
+export const MIN_POOL_SIZE_BYTES = 256 * 1024 ** 2;
 
 export const storageDir = (dataDir: string) => join(dataDir, 'storage');
 export const storageConfigPath = (dataDir: string) => join(storageDir(dataDir), 'storage.json');
 
+/** The data dir's storage.json, or null if there is none yet. */
 export async function readStorageConfig(dataDir: string): Promise<StorageConfig | null> {
+  let text: string;
   try {
-    return JSON.parse(await readFile(storageConfigPath(dataDir), 'utf8')) as StorageConfig;
+    text = await readFile(storageConfigPath(dataDir), 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new StorageError({ code: 'STORAGE_FAILED', message: `${storageConfigPath(dataDir)} is unreadable: ${(error as Error).message}`, action: 'Fix or remove the file.' });
+    throw storageFailure(error, `read ${storageConfigPath(dataDir)}`);
   }
+  const config = (() => {
+    try {
+      return JSON.parse(text) as Partial<StorageConfig> | null;
+    } catch {
+      return null;
+    }
+  })();
+  const valid =
+    (config?.backend === 'btrfs' && typeof config.image === 'string' && typeof config.mountPoint === 'string' && typeof config.sizeBytes === 'number') ||
+    (config?.backend === 'reflink' && typeof config.root === 'string');
+  if (!valid) {
+    throw new StorageError({ code: 'STORAGE_FAILED', message: `${storageConfigPath(dataDir)} is not a valid storage record.`, action: 'Fix the file, or remove it together with the data dir\'s storage to start over.' });
+  }
+  return config as StorageConfig;
 }
 
+/** Writes storage.json atomically (temp file and rename). */
 export async function writeStorageConfig(dataDir: string, config: StorageConfig): Promise<void> {
-  await mkdir(storageDir(dataDir), { recursive: true });
-  await writeFile(storageConfigPath(dataDir), `${JSON.stringify(config, null, 2)}\n`);
+  try {
+    await mkdir(storageDir(dataDir), { recursive: true });
+    const temporary = `${storageConfigPath(dataDir)}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`);
+    await rename(temporary, storageConfigPath(dataDir));
+  } catch (error) {
+    throw storageFailure(error, `write ${storageConfigPath(dataDir)}`);
+  }
 }
 
 function requireRoot(doing: string): void {
   if (process.getuid?.() !== 0) {
-    throw new StorageError({ code: 'STORAGE_UNSUPPORTED', message: `${doing} needs root (loop devices and mounts).`, action: 'Run it as root, or use the reflink backend: dvx storage init --backend reflink.' });
+    throw new StorageError({
+      code: 'STORAGE_UNSUPPORTED',
+      message: `${doing} needs root (it sets up a loop device and mounts it).`,
+      action: 'Run it as root (sudo), or use the reflink backend, which works without root: dvx storage init --backend reflink.',
+    });
   }
 }
 
-/** Creates a btrfs pool in a sparse loop file under the data dir, mounts it and records it. */
-export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<StorageConfig & { backend: 'btrfs' }> {
+/** Whether the pool is mounted at its mount point (from /proc/self/mountinfo). */
+export async function isPoolMounted(config: { mountPoint: string }): Promise<boolean> {
+  return (await localMountPoints()).includes(config.mountPoint);
+}
+
+/**
+ * Creates a btrfs pool in a sparse loop file under the data dir (`storage/pool.img`), mounts it at `storage/pool` and
+ * records it in `storage/storage.json`. Needs root. Refuses a data dir that already has storage. storage.json is
+ * written last, so an init interrupted before it is simply redone. Quotas are not enabled (qgroups slow down snapshot
+ * deletion); {@link BtrfsBackend.exclusiveBytes} uses `btrfs filesystem du` instead.
+ */
+export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<BtrfsPoolConfig> {
+  if (!Number.isSafeInteger(options.sizeBytes) || options.sizeBytes < MIN_POOL_SIZE_BYTES) {
+    throw new ValidationError(`The pool size ${options.sizeBytes} is too small: a btrfs pool needs at least 256M.`, [{ pointer: '/sizeBytes', message: `at least ${MIN_POOL_SIZE_BYTES}` }], { action: 'Give a size such as 20G.' });
+  }
   requireRoot('Creating a btrfs pool');
   const existing = await readStorageConfig(options.dataDir);
-  if (existing) throw new StorageError({ code: 'STORAGE_EXISTS', message: `The data dir already has a ${existing.backend} storage pool (${storageConfigPath(options.dataDir)}).`, action: 'Use it, or remove the data dir to start over.' });
+  if (existing) {
+    throw new StorageError({
+      code: 'STORAGE_EXISTS',
+      message: `The data dir already has ${existing.backend} storage (${storageConfigPath(options.dataDir)}).`,
+      action: 'Keep using it (dvx storage status shows it), or use another data dir.',
+      details: { config: existing },
+    });
+  }
   const dir = storageDir(options.dataDir);
-  await mkdir(dir, { recursive: true });
-  const config = { backend: 'btrfs' as const, image: join(dir, 'pool.img'), mountPoint: join(dir, 'pool'), sizeBytes: options.sizeBytes };
-  const file = await open(config.image, 'w');
+  const config: BtrfsPoolConfig = { backend: 'btrfs', image: join(dir, 'pool.img'), mountPoint: join(dir, 'pool'), sizeBytes: options.sizeBytes };
+  // Leftover of an init that stopped before writing storage.json.
+  await detachBtrfsPool(config);
   try {
-    await file.truncate(options.sizeBytes);
-  } finally {
-    await file.close();
+    await mkdir(dir, { recursive: true });
+    const file = await open(config.image, 'w');
+    try {
+      await file.truncate(options.sizeBytes);
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    throw storageFailure(error, `create the pool file ${config.image}`);
   }
   try {
-    await runCommand('mkfs.btrfs', ['-q', '-f', config.image], { what: 'Formatting the btrfs pool' });
+    await runCommand('mkfs.btrfs', ['-q', '-f', config.image], { doing: 'format the btrfs pool' });
     await attachBtrfsPool(config);
   } catch (error) {
     await rm(config.image, { force: true });
@@ -62,20 +137,25 @@ export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<Stor
   return config;
 }
 
-export async function isPoolMounted(config: { mountPoint: string }): Promise<boolean> {
-  return (await localMountPoints()).includes(config.mountPoint);
-}
-
-/** Mounts the pool again if it is not (after a reboot). */
+/** Mounts the pool again if it is not mounted (after a reboot). Idempotent. */
 export async function attachBtrfsPool(config: { image: string; mountPoint: string }): Promise<void> {
   if (await isPoolMounted(config)) return;
   requireRoot('Mounting the btrfs pool');
+  try {
+    await access(config.image);
+  } catch {
+    throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `The pool image ${config.image} is missing.`, action: 'Restore it, or remove storage.json to start with a new, empty pool.', details: { image: config.image } });
+  }
   await mkdir(config.mountPoint, { recursive: true });
-  await runCommand('mount', ['-o', 'loop', config.image, config.mountPoint], { what: 'Mounting the btrfs pool' });
+  await runCommand('mount', ['-o', 'loop', config.image, config.mountPoint], { doing: 'mount the btrfs pool' });
 }
 
-/** Unmounts the pool; its loop device is freed with it (mount -o loop sets autoclear). */
-export async function detachBtrfsPool(config: { mountPoint: string }): Promise<void> {
-  if (!(await isPoolMounted(config))) return;
-  await runCommand('umount', [config.mountPoint], { what: 'Unmounting the btrfs pool' });
+/** Unmounts the pool and frees its loop device. Idempotent; STORAGE_BUSY while something uses the pool. */
+export async function detachBtrfsPool(config: { image: string; mountPoint: string }): Promise<void> {
+  if (await isPoolMounted(config)) await runCommand('umount', [config.mountPoint], { doing: 'unmount the btrfs pool' });
+  // mount -o loop sets autoclear, so the device usually went with the unmount; one left over by a crash goes here.
+  const attached = await runCommand('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', config.image], { doing: 'list the pool\'s loop devices' }).catch(() => ({ stdout: '' }));
+  for (const device of attached.stdout.split('\n').map((line) => line.trim()).filter(Boolean)) {
+    await runCommand('losetup', ['-d', device], { doing: `free the loop device ${device}` }).catch(() => undefined);
+  }
 }

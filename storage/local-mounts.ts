@@ -1,21 +1,74 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+
+/** One line of /proc/self/mountinfo. */
+export interface MountEntry {
+  /** `major:minor` of the mounted filesystem. */
+  device: string;
+  /** The directory of that filesystem shown at the mount point (`/` unless a bind or subvolume mount). */
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
 
 /** Decodes the octal escapes of /proc/self/mountinfo paths (`\040` for a space). */
 function unescape(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 
-/** Mount points of this mount namespace. */
-export async function localMountPoints(): Promise<string[]> {
+/** The mounts of this mount namespace, in mount order. */
+export async function localMounts(): Promise<MountEntry[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
   return text
     .split('\n')
     .filter(Boolean)
-    .map((line) => unescape(line.split(' ')[4]!));
+    .map((line) => {
+      const fields = line.split(' ');
+      const separator = fields.indexOf('-');
+      return {
+        device: fields[2]!,
+        root: unescape(fields[3]!),
+        mountPoint: unescape(fields[4]!),
+        fsType: fields[separator + 1] ?? '',
+        source: unescape(fields[separator + 2] ?? ''),
+      };
+    });
 }
+
+/** Mount points of this mount namespace. */
+export async function localMountPoints(): Promise<string[]> {
+  return (await localMounts()).map((mount) => mount.mountPoint);
+}
+
+const within = (path: string, dir: string) => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
 
 /** Mount points at `path` or below it. */
 export async function mountsUnder(path: string): Promise<string[]> {
-  const prefix = path.replace(/\/+$/, '');
-  return (await localMountPoints()).filter((mount) => mount === prefix || mount.startsWith(`${prefix}/`));
+  const prefix = path.replace(/(?<=.)\/+$/, '');
+  return (await localMounts()).map((mount) => mount.mountPoint).filter((mountPoint) => within(mountPoint, prefix));
+}
+
+/**
+ * Mount points that use the directory `path`: mounted on it or inside it, or showing it (or a folder of it)
+ * elsewhere, such as a bind mount of a dataset at a VDB's mount path. Found from mountinfo alone: the filesystem
+ * device and the directory within it that each mount shows.
+ */
+export async function mountsUsing(path: string): Promise<string[]> {
+  let real: string;
+  try {
+    real = await realpath(path);
+  } catch {
+    return mountsUnder(path);
+  }
+  const mounts = await localMounts();
+  const containing = mounts.filter((mount) => within(real, mount.mountPoint)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  const found = new Set(mounts.map((mount) => mount.mountPoint).filter((mountPoint) => within(mountPoint, real)));
+  if (containing) {
+    const rest = real.slice(containing.mountPoint === '/' ? 0 : containing.mountPoint.length);
+    const inFilesystem = containing.root === '/' ? rest || '/' : `${containing.root}${rest}`;
+    for (const mount of mounts) {
+      if (mount !== containing && mount.device === containing.device && within(mount.root, inFilesystem)) found.add(mount.mountPoint);
+    }
+  }
+  return [...found];
 }

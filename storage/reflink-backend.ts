@@ -1,17 +1,18 @@
-import { mkdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { mountsUnder } from './local-mounts.js';
-import { runCommand } from './run-command.js';
+import { mountsUsing } from './local-mounts.js';
+import { runCommand, storageFailure } from './run-command.js';
 import type { StorageBackend, StorageUsage } from './storage-backend.js';
 import { checkStorageId } from './storage-id.js';
 
 /** Options of {@link ReflinkBackend}. */
 export interface ReflinkBackendOptions {
-  /** Directory holding `datasets/` and `snapshots/`. */
+  /** Directory holding `datasets/`, `snapshots/` and the backend's work folders (`.tmp/`, `.trash/`). Created if missing. */
   root: string;
-  /** Told once when clones are full copies because the filesystem cannot reflink. @defaultValue silent */
+  /** Gets one warning when this filesystem cannot reflink, so that snapshots and clones are full copies. @defaultValue silentLogger */
   logger?: Logger;
 }
 
@@ -23,11 +24,21 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
+const unique = () => `${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}`;
+
 /**
- * Plain directories. Snapshots and clones copy every file with copy-on-write (FICLONE, `cp --reflink`) where the
- * filesystem supports it, so they cost no space until written; elsewhere they are full copies. Each copy is made
- * under a temporary name and renamed into place, so a crash never leaves a half-copied snapshot under its real name.
- * Snapshots are made read-only by mode bits, which root ignores: they are immutable by convention here.
+ * Plain directories, for hosts without btrfs or without root. Snapshots and clones copy every file with
+ * `cp -a --reflink=auto`: copy-on-write (FICLONE) where the filesystem supports it (btrfs, XFS with reflink), so
+ * they cost no data space until written, but still one pass over the file tree; a full copy elsewhere (ext4), with
+ * one warning per backend.
+ *
+ * Crash safety: a snapshot or clone is built under `.tmp/` and renamed into place, so its real name only ever names a
+ * complete copy and a retried call redoes a half-made one. A destroy renames away first, then deletes.
+ *
+ * Read-only snapshots: their files lose every write bit (`chmod -R a-w`), which stops the owner but not root:
+ * as root a snapshot is immutable by convention only. A clone gets the owner's write bit back (`chmod -R u+w`);
+ * group and other write bits of the original files are not restored.
+ * A snapshot of a dataset that is being written copies files one by one: it is consistent only if the dataset is quiet.
  */
 export class ReflinkBackend implements StorageBackend {
   readonly kind = 'reflink' as const;
@@ -48,17 +59,25 @@ export class ReflinkBackend implements StorageBackend {
     return join(this.root, 'snapshots', checkStorageId(snapshotId, 'snapshot'));
   }
 
-  /** Whether this filesystem clones files by reference; probed once, warned about once. */
+  get #tmp(): string {
+    return join(this.root, '.tmp');
+  }
+
+  get #trash(): string {
+    return join(this.root, '.trash');
+  }
+
+  /** Whether this filesystem clones files by reference (`cp --reflink=always` of a probe file). Probed once; warned once. */
   supportsReflink(): Promise<boolean> {
     this.#reflinks ??= (async () => {
-      const probe = join(this.root, '.reflink-probe');
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.#tmp, { recursive: true });
+      const probe = join(this.#tmp, `reflink-probe-${unique()}`);
       await writeFile(probe, 'probe');
       try {
-        await runCommand('cp', ['--reflink=always', probe, `${probe}.clone`], { what: 'Probing reflink support' });
+        await runCommand('cp', ['--reflink=always', probe, `${probe}.clone`], { doing: 'probe reflink support' });
         return true;
       } catch {
-        this.#logger.warn({ root: this.root }, 'this filesystem cannot reflink: snapshots and clones are full copies here (use a btrfs pool for thin clones)');
+        this.#logger.warn({ root: this.root }, 'this filesystem cannot reflink: snapshots and clones are full copies here (a btrfs pool makes them thin)');
         return false;
       } finally {
         await rm(probe, { force: true });
@@ -68,73 +87,123 @@ export class ReflinkBackend implements StorageBackend {
     return this.#reflinks;
   }
 
-  async #copy(source: string, target: string, readOnly: boolean): Promise<void> {
-    const temporary = `${target}.partial`;
-    await rm(temporary, { recursive: true, force: true });
+  async #run<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw storageFailure(error, doing);
+    }
+  }
+
+  /** Deletes a tree that may hold read-only folders (which stop a non-root owner's rm). */
+  async #remove(path: string, doing: string): Promise<void> {
+    if (!(await isDirectory(path))) return rm(path, { force: true });
+    await runCommand('chmod', ['-R', 'u+w', path], { doing });
+    await rm(path, { recursive: true, force: true });
+  }
+
+  async #copy(source: string, target: string, mode: 'a-w' | 'u+w', doing: string): Promise<void> {
+    await mkdir(this.#tmp, { recursive: true });
     await mkdir(join(target, '..'), { recursive: true });
-    const reflink = (await this.supportsReflink()) ? 'always' : 'never';
-    await runCommand('cp', ['-a', `--reflink=${reflink}`, source, temporary], { what: `Copying ${source}` });
-    if (readOnly) await runCommand('chmod', ['-R', 'a-w', temporary], { what: 'Making the snapshot read-only' });
-    await rename(temporary, target);
+    // One name per target: a retry after a crash finds and replaces its own leftover.
+    const temporary = join(this.#tmp, target.slice(this.root.length + 1).replace(/\//g, '--'));
+    await this.#remove(temporary, doing);
+    await this.supportsReflink();
+    await runCommand('cp', ['-a', '--reflink=auto', '--no-target-directory', source, temporary], { doing, timeoutMs: 24 * 3_600_000 });
+    await runCommand('chmod', ['-R', mode, temporary], { doing });
+    // Moving a folder to another parent rewrites its "..": a non-root owner needs write permission on it for that.
+    if (mode === 'a-w') await chmod(temporary, (await stat(temporary)).mode | 0o200);
+    try {
+      await rename(temporary, target);
+    } catch (error) {
+      // Another delivery of the same step finished first.
+      if (!(await isDirectory(target))) throw error;
+      await this.#remove(temporary, doing);
+    }
+    if (mode === 'a-w') await this.#seal(target);
+  }
+
+  /** Takes the write bits off a snapshot's top folder (its content is sealed before the rename). */
+  async #seal(path: string): Promise<void> {
+    const { mode } = await stat(path);
+    if (mode & 0o222) await chmod(path, mode & ~0o222);
   }
 
   async createDataset(datasetId: string): Promise<void> {
-    await mkdir(this.datasetPath(datasetId), { recursive: true });
+    const path = this.datasetPath(datasetId);
+    await this.#run(`create dataset ${datasetId}`, () => mkdir(path, { recursive: true }));
   }
 
   async snapshot(datasetId: string, snapshotId: string): Promise<void> {
-    const target = this.snapshotPath(snapshotId);
-    if (await isDirectory(target)) return;
     const source = this.datasetPath(datasetId);
-    if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
-    await this.#copy(source, target, true);
+    const target = this.snapshotPath(snapshotId);
+    const doing = `snapshot dataset ${datasetId} as ${snapshotId}`;
+    await this.#run(doing, async () => {
+      // Done already; a crash may have come between the rename and sealing the top folder.
+      if (await isDirectory(target)) return this.#seal(target);
+      if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
+      await this.#copy(source, target, 'a-w', doing);
+    });
   }
 
   async clone(snapshotId: string, datasetId: string): Promise<void> {
-    const target = this.datasetPath(datasetId);
-    if (await isDirectory(target)) return;
     const source = this.snapshotPath(snapshotId);
-    if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
-    await this.#copy(source, target, false);
-    await runCommand('chmod', ['-R', 'u+w', target], { what: 'Making the clone writable' });
+    const target = this.datasetPath(datasetId);
+    const doing = `clone snapshot ${snapshotId} as ${datasetId}`;
+    await this.#run(doing, async () => {
+      if (await isDirectory(target)) return;
+      if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
+      await this.#copy(source, target, 'u+w', doing);
+    });
   }
 
   async #destroy(path: string, what: string): Promise<void> {
-    if (!(await isDirectory(path))) return;
-    const mounts = await mountsUnder(path);
-    if (mounts.length) throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: ${mounts.join(', ')} is mounted on it.`, action: 'Unmount it first.', details: { mounts } });
-    // Renamed away first, so that the real name disappears atomically even if the removal is interrupted.
-    const trash = join(this.root, '.trash', `${what.replace(/\W+/g, '-')}-${Date.now()}`);
-    await mkdir(join(this.root, '.trash'), { recursive: true });
-    await rename(path, trash);
-    await runCommand('chmod', ['-R', 'u+w', trash], { what: `Destroying ${what}` });
-    await rm(trash, { recursive: true, force: true });
+    await this.#run(`destroy ${what}`, async () => {
+      if (await isDirectory(path)) {
+        const mounts = await mountsUsing(path);
+        if (mounts.length) {
+          throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
+        }
+        // Renamed away first, so that the name disappears atomically even if the deletion is interrupted.
+        await mkdir(this.#trash, { recursive: true });
+        const trashed = join(this.#trash, unique());
+        await chmod(path, (await stat(path)).mode | 0o200);
+        await rename(path, trashed);
+        await this.#remove(trashed, `destroy ${what}`);
+      }
+      // Leftovers of an interrupted destroy (best effort: another destroy may be deleting them right now).
+      for (const entry of await readdir(this.#trash).catch(() => [])) await this.#remove(join(this.#trash, entry), `destroy ${what}`).catch(() => undefined);
+    });
   }
 
-  destroyDataset(datasetId: string): Promise<void> {
-    return this.#destroy(this.datasetPath(datasetId), `dataset ${datasetId}`);
+  async destroyDataset(datasetId: string): Promise<void> {
+    await this.#destroy(this.datasetPath(datasetId), `dataset ${datasetId}`);
   }
 
-  destroySnapshot(snapshotId: string): Promise<void> {
-    return this.#destroy(this.snapshotPath(snapshotId), `snapshot ${snapshotId}`);
+  async destroySnapshot(snapshotId: string): Promise<void> {
+    await this.#destroy(this.snapshotPath(snapshotId), `snapshot ${snapshotId}`);
   }
 
-  hasDataset(datasetId: string): Promise<boolean> {
+  async hasDataset(datasetId: string): Promise<boolean> {
     return isDirectory(this.datasetPath(datasetId));
   }
 
-  hasSnapshot(snapshotId: string): Promise<boolean> {
+  async hasSnapshot(snapshotId: string): Promise<boolean> {
     return isDirectory(this.snapshotPath(snapshotId));
   }
 
   async usage(): Promise<StorageUsage> {
-    await mkdir(this.root, { recursive: true });
-    const fs = await statfs(this.root);
-    const totalBytes = fs.blocks * fs.bsize;
-    return { totalBytes, freeBytes: fs.bavail * fs.bsize, usedBytes: totalBytes - fs.bfree * fs.bsize };
+    return this.#run('read the storage usage', async () => {
+      await mkdir(this.root, { recursive: true });
+      const fs = await statfs(this.root);
+      const totalBytes = fs.blocks * fs.bsize;
+      return { totalBytes, freeBytes: fs.bavail * fs.bsize, usedBytes: (fs.blocks - fs.bfree) * fs.bsize };
+    });
   }
 
-  async exclusiveBytes(): Promise<number | null> {
+  /** Reflinked extents are shared invisibly to `du`, so this backend cannot tell. */
+  async exclusiveBytes(id: string): Promise<number | null> {
+    checkStorageId(id, 'dataset or snapshot');
     return null;
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { StorageError } from '../errors/index.js';
+import { toDvxError, type DvxError } from '../errors/index.js';
 
 /** Output of a finished local command. */
 export interface CommandOutput {
@@ -7,26 +7,29 @@ export interface CommandOutput {
   stderr: string;
 }
 
+/** Options of {@link runCommand}. */
+export interface RunCommandOptions {
+  /** What the command does, for the error message ("clone snapshot s1"). */
+  doing: string;
+  /** Kill the command after this long. @defaultValue 120 000 ms */
+  timeoutMs?: number;
+}
+
 /**
- * Runs a local program with arguments (never through a shell) and maps a failure onto a StorageError: "busy"
- * becomes STORAGE_BUSY (retryable), "no space" STORAGE_NO_SPACE, anything else STORAGE_FAILED with the output.
+ * Runs a local program with arguments, never through a shell, so ids and paths stay data. A failure goes through
+ * `toDvxError` (domain storage): "busy" becomes STORAGE_BUSY (retryable), "no space" STORAGE_NO_SPACE, a missing
+ * program DEPENDENCY_MISSING, anything else STORAGE_FAILED with the command's output.
  */
-export function runCommand(file: string, args: string[], options: { what: string; timeoutMs?: number } = { what: file }): Promise<CommandOutput> {
+export function runCommand(file: string, args: string[], options: RunCommandOptions): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve({ stdout, stderr });
-      const text = `${stderr}\n${error.message}`;
-      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-      const code = missing ? 'STORAGE_UNSUPPORTED' : /busy/i.test(text) ? 'STORAGE_BUSY' : /no space/i.test(text) ? 'STORAGE_NO_SPACE' : 'STORAGE_FAILED';
-      reject(
-        new StorageError({
-          code,
-          message: missing ? `${options.what}: ${file} is not installed.` : `${options.what} failed: ${stderr.trim() || error.message}`,
-          ...(missing ? { action: `Install it (apt-get install ${file === 'btrfs' || file === 'mkfs.btrfs' ? 'btrfs-progs' : file}).` } : {}),
-          details: { command: [file, ...args].join(' '), stderr: stderr.trim() },
-          cause: error,
-        }),
-      );
+      reject(toDvxError(Object.assign(error, { stderr }), { doing: options.doing, domain: 'storage' }));
     });
   });
+}
+
+/** Maps whatever a storage operation threw (a Node fs error, say) onto a typed error. */
+export function storageFailure(error: unknown, doing: string): DvxError {
+  return toDvxError(error, { doing, domain: 'storage' });
 }

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDvxError, type DvxError } from '../../errors/index.js';
+import { runBash, type HostConnection } from '../../hosts/index.js';
+import { localMounts, type MountTransport } from '../../storage/index.js';
+import { waitFor } from '../harness/wait-for.js';
+
+/** What a conformance run needs: a transport, a connection to a host that can mount, and places to mount. */
+export interface MountTransportFixture {
+  transport: MountTransport;
+  connection: HostConnection;
+  /** A fresh engine-local directory (a dataset) to expose. */
+  makeSource(): Promise<string>;
+  /** A fresh path on the host, not yet mounted (it may not exist). */
+  mountPath(): string;
+  cleanup(): Promise<void>;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DvxError> {
+  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
+  return error;
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The contract every MountTransport fulfils. Run it from a `*.test.ts` file with a factory for a real host; the host
+ * must see the engine's filesystem for the checks made from the engine side (every test host does).
+ */
+export function describeMountTransportConformance(name: string, factory: () => Promise<MountTransportFixture>): void {
+  describe(`MountTransport conformance: ${name}`, () => {
+    let fixture: MountTransportFixture;
+    let transport: MountTransport;
+    let connection: HostConnection;
+    const attached: string[] = [];
+    const holders: number[] = [];
+    beforeAll(async () => {
+      fixture = await factory();
+      transport = fixture.transport;
+      connection = fixture.connection;
+    });
+    afterAll(async () => {
+      for (const pid of holders) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      for (const mountPath of attached.reverse()) {
+        while ((await localMounts()).some((mount) => mount.mountPoint === mountPath)) execFileSync('umount', ['-l', mountPath]);
+      }
+      await fixture?.cleanup();
+    });
+
+    const countMounts = async (mountPath: string) => (await localMounts()).filter((mount) => mount.mountPoint === mountPath).length;
+    const onHost = async (script: string, variables: Record<string, string>) => runBash(connection, script, { variables, check: true });
+
+    async function attachNew(options: { ownership?: { uid: number; gid: number }; readOnly?: boolean } = {}) {
+      const sourcePath = await fixture.makeSource();
+      await writeFile(join(sourcePath, 'hello.txt'), 'hello from the engine\n');
+      const mountPath = fixture.mountPath();
+      attached.push(mountPath);
+      await transport.attach({ connection, sourcePath, mountPath, ...options });
+      return { sourcePath, mountPath };
+    }
+
+    it('attaches a dataset at the mount path, where the host sees its files, and writes reach the dataset', async () => {
+      const { sourcePath, mountPath } = await attachNew();
+      expect(await transport.isAttached({ connection, mountPath })).toBe(true);
+      expect((await onHost('cat "$P/hello.txt"', { P: mountPath })).stdout).toBe('hello from the engine\n');
+      await onHost('echo "written on the host" > "$P/from-host.txt"', { P: mountPath });
+      expect(await readFile(join(sourcePath, 'from-host.txt'), 'utf8')).toBe('written on the host\n');
+    });
+
+    it('treats attaching the same dataset at the same path again as a no-op', async () => {
+      const { sourcePath, mountPath } = await attachNew();
+      await transport.attach({ connection, sourcePath, mountPath });
+      await transport.attach({ connection, sourcePath, mountPath });
+      expect(await countMounts(mountPath)).toBe(1);
+    });
+
+    it('refuses (MOUNT_FAILED) to attach over something else mounted at the path, naming it', async () => {
+      const { mountPath } = await attachNew();
+      const other = await fixture.makeSource();
+      const error = await rejection(transport.attach({ connection, sourcePath: other, mountPath }));
+      expect(error.code).toBe('MOUNT_FAILED');
+      expect(error.message).toContain(mountPath);
+      expect(String(error.details?.mounted)).not.toBe('');
+      expect(await countMounts(mountPath)).toBe(1);
+      expect((await onHost('cat "$P/hello.txt"', { P: mountPath })).stdout).toBe('hello from the engine\n');
+    });
+
+    it('gives the mounted root the requested owner, also when a retry finds it attached but not yet owned', async () => {
+      const { sourcePath, mountPath } = await attachNew({ ownership: { uid: 4321, gid: 4322 } });
+      expect((await onHost('stat -c %u:%g "$P"', { P: mountPath })).stdout.trim()).toBe('4321:4322');
+      expect((await stat(sourcePath)).uid).toBe(4321);
+      execFileSync('chown', ['0:0', sourcePath]);
+      await transport.attach({ connection, sourcePath, mountPath, ownership: { uid: 4321, gid: 4322 } });
+      expect((await stat(sourcePath)).gid).toBe(4322);
+      expect(await countMounts(mountPath)).toBe(1);
+    });
+
+    it('attaches read-only when asked: the host cannot write through the mount', async () => {
+      const { sourcePath, mountPath } = await attachNew({ readOnly: true, ownership: { uid: 1234, gid: 1234 } });
+      const write = await runBash(connection, 'echo x > "$P/new.txt"', { variables: { P: mountPath } });
+      expect(write.exitCode).not.toBe(0);
+      expect(write.stderr).toMatch(/read-only/i);
+      expect(existsSync(join(sourcePath, 'new.txt'))).toBe(false);
+      expect((await stat(sourcePath)).uid).toBe(1234);
+      await transport.attach({ connection, sourcePath, mountPath, readOnly: true, ownership: { uid: 1234, gid: 1234 } });
+      expect(await countMounts(mountPath)).toBe(1);
+    });
+
+    it('detaches, leaving the dataset intact; a second detach, or one of a path never mounted, is a no-op', async () => {
+      const { sourcePath, mountPath } = await attachNew();
+      await transport.detach({ connection, mountPath });
+      expect(await transport.isAttached({ connection, mountPath })).toBe(false);
+      expect(await countMounts(mountPath)).toBe(0);
+      await transport.detach({ connection, mountPath });
+      await transport.detach({ connection, mountPath: fixture.mountPath() });
+      expect(await readFile(join(sourcePath, 'hello.txt'), 'utf8')).toBe('hello from the engine\n');
+      // It can be attached again.
+      await transport.attach({ connection, sourcePath, mountPath });
+      expect(await transport.isAttached({ connection, mountPath })).toBe(true);
+    });
+
+    it('refuses (MOUNT_BUSY) to detach while a process works inside the mount, naming it, and detaches once it is gone', async () => {
+      const { mountPath } = await attachNew();
+      await mkdir(join(mountPath, 'work'), { recursive: true });
+      const started = await onHost('cd "$P/work" && { setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; }', { P: mountPath });
+      const pid = Number(started.stdout.trim());
+      holders.push(pid);
+      expect(isAlive(pid)).toBe(true);
+
+      const error = await rejection(transport.detach({ connection, mountPath }));
+      expect(error.code).toBe('MOUNT_BUSY');
+      expect(error.retryable).toBe(true);
+      expect(error.message).toContain(`pid ${pid}`);
+      expect(error.message).toContain('sleep 300');
+      expect(error.details?.holders).toEqual(expect.arrayContaining([{ pid, command: 'sleep 300' }]));
+      expect(await transport.isAttached({ connection, mountPath })).toBe(true);
+
+      await onHost('kill "$PID"', { PID: String(pid) });
+      await waitFor('the holder to exit', () => !isAlive(pid));
+      await transport.detach({ connection, mountPath });
+      expect(await transport.isAttached({ connection, mountPath })).toBe(false);
+    });
+  });
+}

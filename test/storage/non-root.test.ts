@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process';
+import { chown } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir } from '../harness/temp-dir.js';
+
+const execFileAsync = promisify(execFile);
+const NOBODY = 65534;
+const tsx = createRequire(import.meta.url).resolve('tsx');
+const probe = fileURLToPath(new URL('./non-root-probe.ts', import.meta.url));
+
+let temp: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  temp = await makeTempDir('non-root');
+  await chown(temp.path, NOBODY, NOBODY);
+});
+afterAll(async () => {
+  await temp?.remove();
+});
+
+describe('storage without root', () => {
+  it('refuses a btrfs pool with what to do instead, and falls back to a reflink backend whose snapshots the owner cannot write', async () => {
+    const { stdout } = await execFileAsync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '--import', tsx, probe, temp.path], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: temp.path },
+    });
+    const report = JSON.parse(stdout) as Record<string, unknown>;
+    expect(report.init).toMatchObject({ code: 'STORAGE_UNSUPPORTED', message: expect.stringMatching(/needs root/), action: expect.stringMatching(/--backend reflink/) });
+    expect(report.kind).toBe('reflink');
+    expect(report.root).toBe(join(temp.path, 'auto', 'storage', 'datasets'));
+    expect(report.snapshotWrite).toBe('EACCES');
+    expect(report.snapshotNewFile).toBe('EACCES');
+    expect(report.cloneWrite).toBe('written');
+    expect(report.left).toEqual({ snapshot: false, clone: false });
+  });
+});
