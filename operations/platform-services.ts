@@ -26,14 +26,20 @@ export interface PlatformServices {
 export interface PlatformServicesOptions {
   /** The host connection of an environment reference (`RemoteEnvironment.reference`). */
   connect(environmentReference: string): Promise<HostConnection>;
-  /** Engine path `runSync` copies into; absent where the operation may not sync. @defaultValue runSync refused */
-  syncDestination?: string;
+  /**
+   * Where `runSync` copies to: an engine path (a direct plugin's dSource) or a directory on a host (a staged plugin's
+   * staging mount, copied host to host); absent where the operation may not sync. @defaultValue runSync refused
+   */
+  syncDestination?: SyncDestination;
   /** Credentials of an environment user reference. @defaultValue plugins may not retrieve credentials */
   credentials?(reference: string): Promise<Credentials>;
   logger: Logger;
   /** Aborting kills running commands and copies. */
   signal?: AbortSignal;
 }
+
+/** Where {@link PlatformServices.runSync} copies to. */
+export type SyncDestination = string | { environmentReference: string; path: string };
 
 /** A HOST_COMMAND_FAILED error that keeps the command's exit code and output, for the plugin that asked to check it. */
 export class CommandFailedError extends HostError {
@@ -78,8 +84,8 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
       if (!options.syncDestination) {
         throw new PluginError({
           code: 'PLUGIN_FAULT',
-          message: 'runSync works only in linked.preSnapshot of a direct plugin.',
-          action: 'Copy data with runSync from linked.preSnapshot of a DIRECT plugin; staged plugins copy into their staging mount with runBash.',
+          message: 'runSync works only in linked.preSnapshot, while the dSource\'s storage (direct) or staging mount (staged) is in place.',
+          action: 'Copy data with runSync from linked.preSnapshot.',
         });
       }
       if (request.rsyncUser !== undefined && request.rsyncUser !== request.remoteConnection.user.name) {
@@ -91,9 +97,10 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
         });
       }
       const host = await options.connect(request.remoteConnection.environment.reference);
+      const destination = options.syncDestination;
       const stats = await runSync({
         from: { connection: host, path: request.sourceDirectory },
-        to: { path: options.syncDestination },
+        to: typeof destination === 'string' ? { path: destination } : { connection: await options.connect(destination.environmentReference), path: destination.path },
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
         ...withSignal,

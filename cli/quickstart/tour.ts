@@ -96,12 +96,12 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   const stagingPath = join(options.workDir, `${prefix}-staging`);
   await mkdir(options.workDir, { recursive: true });
 
-  await step('upload plugin', async () => {
+  const pluginId = await step('upload plugin', async () => {
     const artifact = JSON.parse(await readFile(plugin.artifactPath, 'utf8')) as unknown;
-    const answer = await client.post<{ plugin: { name: string }; runs: { id: string }[] }>('/plugins', artifact);
+    const answer = await client.post<{ plugin: { id: string; name: string }; runs: { id: string }[] }>('/plugins', artifact);
     for (const run of answer.runs) await waitForRun(client, run.id, { stream: null });
-    return answer.plugin.name;
-  }, (name) => name);
+    return answer.plugin.id;
+  }, (id) => id);
 
   const environments: Record<'source' | 'staging' | 'target', string> = { source: '', staging: '', target: '' };
   for (const role of ['source', 'staging', 'target'] as const) {
@@ -120,11 +120,11 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   }
 
   const sourceConfig = await step('add source config', async () => {
-    const { repositories } = await client.get<{ repositories: { id: string; pluginId: string }[] }>(`/repositories?environment=${environments.source}`);
-    check(repositories.length > 0, 'discovery found no repository on the source host');
+    const repositories = (await client.get<{ repositories: { id: string; pluginId: string }[] }>(`/repositories?environment=${environments.source}`)).repositories.filter((repository) => repository.pluginId === pluginId);
+    check(repositories.length > 0, 'discovery found no repository of the plugin on the source host');
     const parameters = plugin.sourceConfig(options.sourceDir, `${prefix}-data`);
     const { sourceConfigs } = await client.get<{ sourceConfigs: { id: string; repositoryId: string; parameters: Record<string, unknown> }[] }>(`/sourceconfigs?environment=${environments.source}`);
-    const same = sourceConfigs.find((config) => JSON.stringify(config.parameters) === JSON.stringify(parameters));
+    const same = sourceConfigs.find((config) => repositories.some((repository) => repository.id === config.repositoryId) && JSON.stringify(config.parameters) === JSON.stringify(parameters));
     if (same) return same.id;
     return (await client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters })).sourceConfig.id;
   }, (id) => id);

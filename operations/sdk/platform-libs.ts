@@ -138,8 +138,10 @@ export async function runExpect(remoteConnection: RemoteConnection, command: str
 }
 
 /**
- * Copies a directory of a host into the dSource being synced, with rsync. Only in `linked.preSnapshot` of a DIRECT
- * plugin (the engine picks the destination); elsewhere it fails.
+ * Copies a directory of a host into the dSource being synced, with rsync; the destination mirrors the source. Only in
+ * `linked.preSnapshot`, where the engine picks the destination: a DIRECT plugin's copy lands in the dSource's storage,
+ * a STAGED plugin's in its staging mount (rsync runs on the staging host and reaches the source host over SSH with the
+ * source environment's key, so the source environment must use key authentication). Elsewhere it fails.
  */
 export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse> {
   const platform = hook('runSync');

@@ -1,12 +1,21 @@
 import { PluginError } from '../../errors/index.js';
 import type { StepContext, StepHandlers } from '../step-handler.js';
-import { dsourceOperands } from './dsource-operands.js';
+import type { SyncDestination } from '../../operations/platform-services.js';
+import { dsourceOperands, type DsourceOperands } from './dsource-operands.js';
 import { callPlugin } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
 interface DsourceStep {
   dsourceId: string;
   snapshotParameters?: Record<string, unknown> | null;
+}
+
+/** Where a plugin's runSync in linked.preSnapshot copies to: the dSource's storage, or its staging mount on the staging host. */
+function syncDestinationOf(services: StepServices, operands: DsourceOperands): SyncDestination | undefined {
+  const { dsource } = operands;
+  if (dsource.pluginType === 'DIRECT') return dsource.currentTimeflowId ? services.storage.datasetPath(dsource.currentTimeflowId) : undefined;
+  const mount = dsource.stagingMounts?.[0];
+  return mount ? { environmentReference: mount.environmentId, path: mount.mountPath } : undefined;
 }
 
 /** The plugin's linked operations, called for a dSource. */
@@ -20,7 +29,7 @@ export function linkedSteps(services: StepServices): StepHandlers {
     if (operation === 'mountSpecification' && direct) {
       throw new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: 'Direct plugins have no linked mount specification.', details: { operation: 'linked.mountSpecification' } });
     }
-    const syncDestination = direct && operation === 'preSnapshot' && operands.dsource.currentTimeflowId ? services.storage.datasetPath(operands.dsource.currentTimeflowId) : undefined;
+    const syncDestination = operation === 'preSnapshot' ? syncDestinationOf(services, operands) : undefined;
     return callPlugin(services, context, { pluginId: operands.dsource.pluginId, operation: `linked.${operation}`, args, ...(syncDestination ? { syncDestination } : {}) });
   };
   return {

@@ -3,6 +3,7 @@ import type { EnvironmentRecord } from '../../model/environment.js';
 import { mapPasswordFields } from '../../model/schema-secrets.js';
 import { SecretBox } from '../../model/secret-box.js';
 import { createPlatformServices, invokePlugin, type OperationName, type PluginArtifact, type SchemaDefinitionName } from '../../operations/index.js';
+import type { SyncDestination } from '../../operations/platform-services.js';
 import type { StepContext } from '../step-handler.js';
 import { connectEnvironment, openCredentials } from './environment-connection.js';
 import type { StepServices } from './step-services.js';
@@ -46,8 +47,8 @@ export interface PluginCall {
   pluginId: string;
   operation: OperationName;
   args: Record<string, unknown>;
-  /** Engine path that `runSync` copies into (direct plugins' linked.preSnapshot). */
-  syncDestination?: string;
+  /** Where `runSync` copies to in linked.preSnapshot: the dSource's storage (direct) or its staging mount (staged). */
+  syncDestination?: SyncDestination;
 }
 
 /**
