@@ -1,10 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { DvxError, PluginError, toDvxError } from '../../errors/index.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { OperationName, PluginArtifact } from '../plugin-artifact.js';
 import type { PlatformServices } from '../platform-services.js';
 import { cachedCodePath } from './code-cache.js';
+import { runnerScript } from './runner-script.js';
 import type { ChildMessage, ParentMessage, PlatformMethod, RunnerFailure } from './ipc-messages.js';
 import { checkInputs, checkOutput, hasDefault, hasOperation, OPERATION_DEFAULTS } from './operation-contract.js';
 import { SecretScrubber } from './secret-scrubber.js';
@@ -36,8 +36,6 @@ const MAX_TEXT = 128 * 1024;
 /** How long to wait for a killed plugin process to be reaped before giving up on it. */
 const REAP_WAIT_MS = 5_000;
 const PLATFORM_METHODS: ReadonlySet<string> = new Set<PlatformMethod>(['runBash', 'runExpect', 'runSync', 'retrieveCredentials']);
-
-const runnerPath = fileURLToPath(new URL(`./plugin-runner${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
 
 /** The child's environment: enough to run node, nothing of the engine's (keys, tokens, Redis URLs). */
 function childEnvironment(): NodeJS.ProcessEnv {
@@ -145,8 +143,8 @@ export async function invokePlugin(options: InvokeOptions): Promise<unknown> {
   if (options.signal?.aborted) throw cancelled();
   const timeoutMs = options.timeoutMs ?? INVOKE_DEFAULTS.timeoutMs;
 
-  const child = fork(runnerPath, [], {
-    execArgv: runnerPath.endsWith('.ts') ? ['--import', 'tsx'] : [],
+  const child = fork(await runnerScript(), [], {
+    execArgv: [],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Its own process group, so that whatever it starts is killed with it.
     detached: true,
