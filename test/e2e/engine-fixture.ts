@@ -7,7 +7,7 @@ import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
-const buildPlugin = async (options: { dir: string; out: string }): Promise<{ artifactPath: string }> => ({ artifactPath: await (await import('./bundle-fixture.js')).bundleForTest(options.dir, options.out) });
+import { buildPlugin } from '../../operations/toolchain/index.js';
 import { BtrfsBackend } from '../../storage/index.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 
@@ -62,7 +62,8 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
       return { name: `e2e-${host.name}`, host: host.address.host, port: host.address.port, user: host.address.user, privateKey: host.credentials.privateKey! };
     },
     async build(dir) {
-      const built = await buildPlugin({ dir, out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`) });
+      // Built as `dvx plugin build` would, without writing generated types into the plugin's directory.
+      const built = await buildPlugin({ dir, out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`), writeTypes: false });
       return built.artifactPath;
     },
     async stop() {

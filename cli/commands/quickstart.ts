@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { buildPlugin } from '../../operations/toolchain/index.js';
+import { resolveDataDir } from '../data-dir.js';
+import { EngineClient } from '../engine-client.js';
+import { packageRoot } from '../package-info.js';
+import { ensureBackgroundEngine } from '../quickstart/background-engine.js';
+import { startLocalSshds } from '../quickstart/local-sshd.js';
+import { writeSampleData } from '../quickstart/sample-data.js';
+import { DIRTREE_TOUR_PLUGIN } from '../quickstart/tour-plugins.js';
+import { runTour } from '../quickstart/tour.js';
+
+/** `dvx quickstart`: the engine, three local hosts and the dirtree tour, then the engine stays up for you. */
+export function registerQuickstart(program: Command): void {
+  program
+    .command('quickstart')
+    .description('Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up')
+    .action(async function (this: Command) {
+      const options = this.optsWithGlobals() as { dataDir?: string; json?: boolean };
+      const dataDir = resolveDataDir(options.dataDir);
+      const say = (line: string) => process.stdout.write(`${line}\n`);
+      const engine = await ensureBackgroundEngine(dataDir);
+      say(`engine ${engine.started ? 'started' : 'already running'}: ${engine.info.url} (pid ${engine.info.pid}, log ${engine.logFile})`);
+      const work = join(dataDir, 'quickstart');
+      const { hosts, clientKeyPath } = await startLocalSshds(join(work, 'hosts'), ['qs-source', 'qs-staging', 'qs-target']);
+      say(`local hosts: ${hosts.map((host) => `${host.name} 127.0.0.1:${host.port}`).join(', ')}`);
+      const built = await buildPlugin({ dir: join(packageRoot(), 'plugins', 'dirtree'), out: join(work, 'dirtree-artifact.json'), writeTypes: false });
+      say(`built plugin dirtree: ${built.artifactPath}`);
+      const prefix = `tour-${new Date().toISOString().slice(11, 19).replace(/:/g, '')}`;
+      const sourceDir = join(hosts[0]!.home, 'datasets', prefix);
+      await writeSampleData(sourceDir);
+      const privateKey = await readFile(clientKeyPath, 'utf8');
+      const host = (index: number) => ({ name: hosts[index]!.name, host: '127.0.0.1', port: hosts[index]!.port, user: 'root', privateKey });
+      const client = await EngineClient.connect({ dataDir });
+      say(`\ntour (${prefix}):`);
+      const report = await runTour({
+        client,
+        plugin: { ...DIRTREE_TOUR_PLUGIN, artifactPath: built.artifactPath },
+        hosts: { source: host(0), staging: host(1), target: host(2) },
+        sourceDir,
+        workDir: join(work, 'mnt'),
+        prefix,
+        log: (line) => say(`  ${line}`),
+      });
+      const play = `${prefix}-play`;
+      const mountPath = join(work, 'mnt', play);
+      const answer = await client.post<{ run: { id: string } }>('/vdbs', { name: play, source: report.dsource.id, environment: 'qs-target', parameters: DIRTREE_TOUR_PLUGIN.vdbParameters(mountPath) });
+      say(`\nThe engine is still running. Provisioning ${play} at ${mountPath} for you to try (run ${answer.run.id}).`);
+      say('Go on with, for example:');
+      for (const line of [
+        'dvx dsource list',
+        `dvx run watch ${answer.run.id}`,
+        'dvx vdb list',
+        `dvx vdb snapshot ${play} --wait`,
+        `dvx snapshot list --of ${play}`,
+        `dvx dsource sync ${report.dsource.name} --wait`,
+        `dvx vdb refresh ${play} --wait`,
+        'dvx run list',
+      ]) say(`  npx dvx ${options.dataDir ? `--data-dir ${dataDir} ` : ''}${line.replace(/^dvx /, '')}`);
+    });
+}
