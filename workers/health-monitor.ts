@@ -50,6 +50,7 @@ export class HealthMonitor {
   readonly #options: Required<HealthMonitorOptions>;
   #queue: Queue | null = null;
   #worker: Worker | null = null;
+  #workerClient: Redis | null = null;
 
   constructor(
     private readonly services: StepServices,
@@ -63,13 +64,16 @@ export class HealthMonitor {
   async start(connection: Redis): Promise<void> {
     this.#queue = new Queue(HEALTH_QUEUE, { connection, prefix: QUEUE_PREFIX });
     await this.#queue.upsertJobScheduler(HEALTH_SCHEDULER, { every: this.#options.intervalMs }, { name: HEALTH_SCHEDULER, opts: { removeOnComplete: 10, removeOnFail: 50 } });
-    this.#worker = new Worker(HEALTH_QUEUE, async () => this.check(), { connection: connection.duplicate(), prefix: QUEUE_PREFIX, concurrency: 1 });
+    // A worker blocks its connection, so it gets its own; BullMQ leaves a connection it was given open, so stop() closes it.
+    this.#workerClient = connection.duplicate();
+    this.#worker = new Worker(HEALTH_QUEUE, async () => this.check(), { connection: this.#workerClient, prefix: QUEUE_PREFIX, concurrency: 1 });
     this.#worker.on('error', (error) => this.logger.warn({ err: error.message }, 'health monitor worker error'));
   }
 
   async stop(): Promise<void> {
     await this.#worker?.close();
     await this.#queue?.close();
+    await this.#workerClient?.quit().catch(() => this.#workerClient?.disconnect());
   }
 
   async #reachable(environmentId: string): Promise<string | null> {

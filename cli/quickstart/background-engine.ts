@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DvxError } from '../../errors/index.js';
 import { ENGINE_INFO_FILE, type EngineInfo } from '../engine-client.js';
@@ -22,6 +22,7 @@ export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_00
   const logFile = join(dataDir, 'engine.log');
   const running = await healthy(dataDir);
   if (running) return { info: running, started: false, logFile };
+  await mkdir(dataDir, { recursive: true });
   const out = openSync(logFile, 'a');
   const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'dvx.js'), '--data-dir', dataDir, 'engine', 'start'], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
@@ -33,4 +34,25 @@ export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_00
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new DvxError({ code: 'ENGINE_UNREACHABLE', message: `The engine did not come up; see ${logFile}.`, action: `Read ${logFile}, fix what it says, and run again.` });
+}
+
+/** Stops the data dir's engine with SIGTERM (a graceful stop) and waits for it to exit; returns its pid, or null if none ran. */
+export async function stopBackgroundEngine(dataDir: string, timeoutMs = 60_000): Promise<number | null> {
+  let pid: number;
+  try {
+    pid = (JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo).pid;
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return null;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return pid;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new DvxError({ code: 'ENGINE_UNREACHABLE', message: `The engine (pid ${pid}) did not stop within ${timeoutMs / 1000} s.`, action: `Look at ${join(dataDir, 'engine.log')}; kill -9 ${pid} stops it at once (runs carry on at the next start).` });
 }

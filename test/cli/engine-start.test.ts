@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../harness/free-port.js';
+import { startRedisServer } from '../harness/redis-server.js';
+import { makeTempDir } from '../harness/temp-dir.js';
+import { waitFor } from '../harness/wait-for.js';
+
+const DVX = fileURLToPath(new URL('../toolchain/dvx-from-sources.ts', import.meta.url));
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function dvx(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', DVX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exit, output: () => output };
+}
+
+describe('dvx engine start', () => {
+  it('serves the API until SIGTERM, then stops gracefully and exits by itself', async () => {
+    const temp = await makeTempDir('engine-start');
+    cleanups.push(() => temp.remove());
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.remove());
+    const dataDir = join(temp.path, 'data');
+    expect(await dvx(['--data-dir', dataDir, 'storage', 'init', '--backend', 'reflink']).exit).toBe(0);
+
+    const port = await freePort();
+    const engine = dvx(['--data-dir', dataDir, 'engine', 'start', '--redis', redis.url, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    cleanups.push(async () => engine.child.exitCode === null && engine.child.kill('SIGKILL'));
+    await waitFor('the engine to answer /health', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok || null, 60_000, 200);
+
+    // Every Redis client, worker, timer and socket it opened is closed: nothing keeps the process alive.
+    engine.child.kill('SIGTERM');
+    const code = await Promise.race([engine.exit, new Promise((resolve) => setTimeout(() => resolve('still running 30 s after SIGTERM'), 30_000))]);
+    expect(code, engine.output()).toBe(0);
+    expect(engine.output()).toContain('dvx engine running');
+  }, 120_000);
+});
