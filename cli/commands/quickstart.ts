@@ -5,25 +5,34 @@ import { buildPlugin } from '../../operations/toolchain/index.js';
 import { resolveDataDir } from '../data-dir.js';
 import { EngineClient } from '../engine-client.js';
 import { packageRoot } from '../package-info.js';
-import { ensureBackgroundEngine } from '../quickstart/background-engine.js';
-import { startLocalSshds } from '../quickstart/local-sshd.js';
+import { ensureBackgroundEngine, stopBackgroundEngine } from '../quickstart/background-engine.js';
+import { startLocalSshds, stopLocalSshds } from '../quickstart/local-sshd.js';
 import { writeSampleData } from '../quickstart/sample-data.js';
 import { DIRTREE_TOUR_PLUGIN } from '../quickstart/tour-plugins.js';
 import { runTour } from '../quickstart/tour.js';
+
+const HOST_NAMES = ['qs-source', 'qs-staging', 'qs-target'];
 
 /** `dvx quickstart`: the engine, three local hosts and the dirtree tour, then the engine stays up for you. */
 export function registerQuickstart(program: Command): void {
   program
     .command('quickstart')
     .description('Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up')
+    .option('--stop', 'stop what an earlier quickstart left running (the background engine and the local hosts); data and mounts stay')
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as { dataDir?: string; json?: boolean };
+      const options = this.optsWithGlobals() as { dataDir?: string; json?: boolean; stop?: boolean };
       const dataDir = resolveDataDir(options.dataDir);
       const say = (line: string) => process.stdout.write(`${line}\n`);
+      if (options.stop) {
+        await stopLocalSshds(join(dataDir, 'quickstart', 'hosts'), HOST_NAMES);
+        const pid = await stopBackgroundEngine(dataDir);
+        say(pid ? `stopped the engine (pid ${pid}) and the local hosts` : 'no engine was running; stopped the local hosts');
+        return;
+      }
       const engine = await ensureBackgroundEngine(dataDir);
       say(`engine ${engine.started ? 'started' : 'already running'}: ${engine.info.url} (pid ${engine.info.pid}, log ${engine.logFile})`);
       const work = join(dataDir, 'quickstart');
-      const { hosts, clientKeyPath } = await startLocalSshds(join(work, 'hosts'), ['qs-source', 'qs-staging', 'qs-target']);
+      const { hosts, clientKeyPath } = await startLocalSshds(join(work, 'hosts'), HOST_NAMES);
       say(`local hosts: ${hosts.map((host) => `${host.name} 127.0.0.1:${host.port}`).join(', ')}`);
       const built = await buildPlugin({ dir: join(packageRoot(), 'plugins', 'dirtree'), out: join(work, 'dirtree-artifact.json'), writeTypes: false });
       say(`built plugin dirtree: ${built.artifactPath}`);
@@ -57,6 +66,7 @@ export function registerQuickstart(program: Command): void {
         `dvx dsource sync ${report.dsource.name} --wait`,
         `dvx vdb refresh ${play} --wait`,
         'dvx run list',
+        'dvx quickstart --stop',
       ]) say(`  npx dvx ${options.dataDir ? `--data-dir ${dataDir} ` : ''}${line.replace(/^dvx /, '')}`);
     });
 }
