@@ -1,8 +1,15 @@
+import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
+import { AuditLog } from '../model/audit-log.js';
 import type { TokenStore } from '../model/token-store.js';
+import { adminQueues, engineQueues } from './admin-queues.js';
 import { authenticate } from './auth.js';
 import { errorHandler } from './http-error.js';
+import { EngineMetrics } from './metrics.js';
+import { metricsRoute } from './metrics-route.js';
+import { openApi } from './openapi.js';
+import { auditRoutes, recordMutations } from './routes/audit-routes.js';
 import { bookmarkRoutes } from './routes/bookmark-routes.js';
 import { dsourceRoutes } from './routes/dsource-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
@@ -12,6 +19,7 @@ import { policyRoutes } from './routes/policy-routes.js';
 import { runRoutes } from './routes/run-routes.js';
 import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { sourceConfigRoutes } from './routes/sourceconfig-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
 import { vdbRoutes } from './routes/vdb-routes.js';
 import type { ServiceContext } from './services/service-context.js';
 
@@ -22,9 +30,18 @@ export interface ServerOptions {
   logger: Logger;
   /** More route registrations (each lifecycle area adds its own). */
   routes?: ((app: FastifyInstance, ctx: ServiceContext) => void)[];
+  /** Queues shown at /admin/queues and measured at /metrics. @defaultValue every engine queue, on the model's Redis client */
+  queues?: Queue[];
+  /** Where mutating requests are recorded. @defaultValue the audit stream on the model's Redis client */
+  audit?: AuditLog;
+  /** Serve /metrics without a token. @defaultValue false (a viewer token, like every other read) */
+  publicMetrics?: boolean;
 }
 
-/** The REST API: every route but /health needs a token; errors have one JSON shape. */
+/**
+ * The REST API: every route but /health, /openapi.json and /docs needs a token; errors have one JSON shape; every
+ * mutating request is audited; /metrics for Prometheus; bull-board at /admin/queues.
+ */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({ loggerInstance: options.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 * 1024 });
   app.setErrorHandler(errorHandler(options.logger));
@@ -32,8 +49,26 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.`, retryable: false, name: 'DvxError' } });
   });
   app.addHook('onRequest', authenticate(options.tokens));
-  app.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
-  for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes, policyRoutes, bookmarkRoutes]) register(app, options.context);
-  for (const register of options.routes ?? []) register(app, options.context);
+  const { context } = options;
+  const audit = options.audit ?? new AuditLog(context.model.redis);
+  recordMutations(app, audit, options.logger);
+  openApi(app);
+  const ownQueues = options.queues ? [] : engineQueues(context.model.redis, options.logger);
+  const queues = options.queues ?? ownQueues;
+  const metrics = new EngineMetrics({ driver: context.driver, model: context.model, storage: context.storage, queues, logger: options.logger });
+  app.addHook('onClose', async () => {
+    metrics.close();
+    await Promise.all(ownQueues.map((queue) => queue.close()));
+  });
+  // Routes go in a plugin so that they are added after @fastify/swagger has loaded (it learns routes as they come).
+  app.register(async (api) => {
+    api.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
+    for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes, policyRoutes, bookmarkRoutes]) register(api, context);
+    tokenRoutes(api, options.tokens);
+    auditRoutes(api, audit);
+    metricsRoute(api, metrics, { public: options.publicMetrics ?? false });
+    for (const register of options.routes ?? []) register(api, context);
+  });
+  adminQueues(app, { ctx: context, queues, logger: options.logger });
   return app;
 }

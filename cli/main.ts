@@ -1,15 +1,18 @@
 import { Command } from 'commander';
 import { registerEngineStart } from './commands/engine-start.js';
+import { registerAuditCommands } from './commands/audit-commands.js';
 import { registerBookmarkCommands } from './commands/bookmark-commands.js';
 import { registerDsourceCommands } from './commands/dsource-commands.js';
 import { registerEnvCommands } from './commands/env-commands.js';
 import { registerHookCommands } from './commands/hook-commands.js';
 import { registerPluginCommands } from './commands/plugin-commands.js';
 import { registerPolicyCommands } from './commands/policy-commands.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerRunCommands } from './commands/run-commands.js';
 import { registerSnapshotCommands } from './commands/snapshot-commands.js';
 import { registerSourceConfigCommands } from './commands/sourceconfig-commands.js';
 import { registerStorageCommands } from './commands/storage-commands.js';
+import { registerTokenCommands } from './commands/token-commands.js';
 import { registerVdbCommands } from './commands/vdb-commands.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
@@ -19,6 +22,7 @@ export type RegisterCommand = (program: Command) => void;
 
 const COMMANDS: RegisterCommand[] = [
   registerEngineStart,
+  registerQuickstart,
   registerEnvCommands,
   registerPluginCommands,
   registerSourceConfigCommands,
@@ -29,6 +33,8 @@ const COMMANDS: RegisterCommand[] = [
   registerPolicyCommands,
   registerBookmarkCommands,
   registerRunCommands,
+  registerTokenCommands,
+  registerAuditCommands,
   registerStorageCommands,
 ];
 

@@ -39,6 +39,17 @@ export class TokenStore {
     return text ? (JSON.parse(text) as TokenRecord) : null;
   }
 
+  /** Revokes the token with this id: it stops working at once. Returns its record, or null for an unknown id. */
+  async revoke(id: string): Promise<TokenRecord | null> {
+    const hashes = await this.redis.smembers(`${KEY_PREFIX}:tokens`);
+    if (hashes.length === 0) return null;
+    const texts = await this.redis.mget(...hashes.map((digest) => this.key(digest)));
+    const index = texts.findIndex((text) => text !== null && (JSON.parse(text) as TokenRecord).id === id);
+    if (index < 0) return null;
+    await this.redis.multi().del(this.key(hashes[index]!)).srem(`${KEY_PREFIX}:tokens`, hashes[index]!).exec();
+    return JSON.parse(texts[index]!) as TokenRecord;
+  }
+
   async list(): Promise<TokenRecord[]> {
     const hashes = await this.redis.smembers(`${KEY_PREFIX}:tokens`);
     if (hashes.length === 0) return [];

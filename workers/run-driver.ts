@@ -38,8 +38,8 @@ export interface StartRunOptions {
 export interface RunDriverEvents {
   /** A run reached a final state. */
   ended: [runId: string, kind: string, status: RunStatus];
-  /** A step's result was applied: `stepId` finished with `outcome`. */
-  stepEnded: [runId: string, kind: string, stepId: string, outcome: 'done' | 'error'];
+  /** A step's result was applied: `stepId` finished with `outcome`, its last attempt lasting `durationMs` when known. */
+  stepEnded: [runId: string, kind: string, stepId: string, outcome: 'done' | 'error', durationMs?: number];
 }
 
 /** What became of a delivered event. */
@@ -207,7 +207,7 @@ export class RunDriver {
       }, options.jobId && options.attempt ? { jobId: options.jobId, record: options.attempt } : undefined);
       if (!written) continue;
       const stepResult = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
-      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error');
+      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error', options.attempt?.durationMs);
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
         this.events.emit('ended', runId, run.kind, status);

@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError, ValidationError } from '../../errors/index.js';
+import type { Role, TokenStore } from '../../model/token-store.js';
+import { NAME_SCHEMA } from './actor.js';
+
+export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
+
+const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
+
+/**
+ * /tokens (admin only): create (the secret is in the answer, once, and nowhere else), list (never secrets),
+ * revoke (the token stops working at once).
+ */
+export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
+  app.post<{ Body: { role: string; name?: string } }>(
+    '/tokens',
+    {
+      config: { role: 'admin' },
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['role'],
+          // The role is checked by hand so that a wrong one is answered with the allowed values.
+          properties: { role: { type: 'string', description: `one of ${ROLES.join(', ')}` }, name: NAME_SCHEMA },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { role, name } = request.body;
+      if (!isRole(role)) {
+        throw new ValidationError(`Unknown role "${role}": use ${ROLES.join(', ')}.`, [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }], { action: `Give a role among ${ROLES.join(', ')}.` });
+      }
+      const created = await tokens.create(name ?? role, role);
+      return reply.status(201).send({ token: created.record, secret: created.token });
+    },
+  );
+  app.get('/tokens', { config: { role: 'admin' } }, async () => ({
+    tokens: (await tokens.list()).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)),
+  }));
+  app.delete<{ Params: { id: string } }>('/tokens/:id', { config: { role: 'admin' } }, async (request) => {
+    const revoked = await tokens.revoke(request.params.id);
+    if (!revoked) throw new NotFoundError('token', request.params.id, 'List tokens with `dvx token list` and use one of their ids.');
+    return { token: revoked };
+  });
+}
