@@ -64,6 +64,19 @@ export async function readStorageConfig(dataDir: string): Promise<StorageConfig 
   return config as StorageConfig;
 }
 
+/** Refuses (STORAGE_EXISTS) a data dir that already has storage: creating it again would orphan what it holds. */
+export async function refuseExistingStorage(dataDir: string): Promise<void> {
+  const existing = await readStorageConfig(dataDir);
+  if (existing) {
+    throw new StorageError({
+      code: 'STORAGE_EXISTS',
+      message: `The data dir already has ${existing.backend} storage (${storageConfigPath(dataDir)}).`,
+      action: 'Keep using it (dvx storage status shows it), or use another data dir.',
+      details: { config: existing },
+    });
+  }
+}
+
 /** Writes storage.json atomically (temp file and rename). */
 export async function writeStorageConfig(dataDir: string, config: StorageConfig): Promise<void> {
   try {
@@ -102,15 +115,7 @@ export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<Btrf
     throw new ValidationError(`The pool size ${options.sizeBytes} is too small: a btrfs pool needs at least 256M.`, [{ pointer: '/sizeBytes', message: `at least ${MIN_POOL_SIZE_BYTES}` }], { action: 'Give a size such as 20G.' });
   }
   requireRoot('Creating a btrfs pool');
-  const existing = await readStorageConfig(options.dataDir);
-  if (existing) {
-    throw new StorageError({
-      code: 'STORAGE_EXISTS',
-      message: `The data dir already has ${existing.backend} storage (${storageConfigPath(options.dataDir)}).`,
-      action: 'Keep using it (dvx storage status shows it), or use another data dir.',
-      details: { config: existing },
-    });
-  }
+  await refuseExistingStorage(options.dataDir);
   const dir = storageDir(options.dataDir);
   const config: BtrfsPoolConfig = { backend: 'btrfs', image: join(dir, 'pool.img'), mountPoint: join(dir, 'pool'), sizeBytes: options.sizeBytes };
   // Leftover of an init that stopped before writing storage.json.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { BtrfsBackend } from './btrfs-backend.js';
-import { attachBtrfsPool, initBtrfsPool, readStorageConfig, storageConfigPath, storageDir, writeStorageConfig, type StorageConfig } from './btrfs-pool.js';
+import { attachBtrfsPool, initBtrfsPool, readStorageConfig, refuseExistingStorage, storageConfigPath, storageDir, writeStorageConfig, type StorageConfig } from './btrfs-pool.js';
 import { ReflinkBackend } from './reflink-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 
@@ -53,15 +53,7 @@ export async function canMakeBtrfsPool(): Promise<boolean> {
  */
 export async function initStorage(options: InitStorageOptions): Promise<StorageConfig> {
   const logger = options.logger ?? silentLogger;
-  const existing = await readStorageConfig(options.dataDir);
-  if (existing) {
-    throw new StorageError({
-      code: 'STORAGE_EXISTS',
-      message: `The data dir already has ${existing.backend} storage (${storageConfigPath(options.dataDir)}).`,
-      action: 'Keep using it (dvx storage status shows it), or use another data dir.',
-      details: { config: existing },
-    });
-  }
+  await refuseExistingStorage(options.dataDir);
   const backend = options.backend ?? ((await canMakeBtrfsPool()) ? 'btrfs' : 'reflink');
   if (backend === 'btrfs') {
     const pool = await initBtrfsPool({ dataDir: options.dataDir, sizeBytes: options.sizeBytes ?? DEFAULT_POOL_SIZE_BYTES });

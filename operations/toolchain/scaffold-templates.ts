@@ -113,20 +113,22 @@ ${VIRTUAL_OPERATIONS}
 `;
 }
 
+/** The compiler settings plugins are written and checked with (the editor's tsconfig and `dvx plugin build` agree). */
+export const PLUGIN_COMPILER_OPTIONS = {
+  target: 'ES2023',
+  lib: ['ES2023'],
+  module: 'ESNext',
+  moduleResolution: 'bundler',
+  strict: true,
+  noEmit: true,
+  skipLibCheck: true,
+  isolatedModules: true,
+} as const;
+
 /** tsconfig.json of a new plugin, for editors: `dvx/sdk` is the engine's SDK at `sdkTypes` (relative to the plugin). */
 export function tsconfigText(sdkTypes: string): string {
   const config = {
-    compilerOptions: {
-      target: 'ES2023',
-      lib: ['ES2023'],
-      module: 'ESNext',
-      moduleResolution: 'bundler',
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      isolatedModules: true,
-      paths: { 'dvx/sdk': [sdkTypes] },
-    },
+    compilerOptions: { ...PLUGIN_COMPILER_OPTIONS, paths: { 'dvx/sdk': [sdkTypes] } },
     include: ['src'],
   };
   return `${JSON.stringify(config, null, 2)}\n`;

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { PluginBuildIssue } from './plugin-build-error.js';
+import { PLUGIN_COMPILER_OPTIONS } from './scaffold-templates.js';
 import { SDK_TYPES } from './sdk-location.js';
 
 /** Options of {@link typeCheckPlugin}. */
@@ -43,14 +44,7 @@ function checkConfig(dir: string, srcDir: string): object {
   const typeRoots = nodeTypeRoots();
   return {
     compilerOptions: {
-      target: 'ES2023',
-      lib: ['ES2023'],
-      module: 'ESNext',
-      moduleResolution: 'bundler',
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      isolatedModules: true,
+      ...PLUGIN_COMPILER_OPTIONS,
       allowImportingTsExtensions: true,
       resolveJsonModule: true,
       types: typeRoots.length ? ['node'] : [],
