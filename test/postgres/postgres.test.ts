@@ -1,0 +1,226 @@
+// plugins/postgres end to end: a real source cluster, a streaming standby in a btrfs-backed staging mount, VDBs
+// promoted from clones, all through the engine's REST API with real sshd hosts. Skips only without PostgreSQL.
+import { execFile } from 'node:child_process';
+import { chmod, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForRun } from '../../cli/wait-for-run.js';
+import { localMountPoints } from '../../storage/local-mounts.js';
+import { startEngineFixture, type EngineFixture } from '../e2e/engine-fixture.js';
+import { succeeded } from '../e2e/fixture-setup.js';
+import { freePort } from '../harness/free-port.js';
+import { makeTempDir } from '../harness/temp-dir.js';
+import { asPostgres, findPostgresBin, hasPostgresUser, postgresOnPort, postmastersUnder, sql, startSourceCluster, stopPostgresUnder, type SourceCluster } from './pg-cluster.js';
+
+const execFileAsync = promisify(execFile);
+const PG_BIN = findPostgresBin();
+const READY = PG_BIN !== null && hasPostgresUser();
+const SKIP_REASON = 'PostgreSQL binaries (initdb, pg_ctl, psql, pgbench, pg_basebackup under /usr/lib/postgresql/N/bin) or the postgres OS user are missing; install them with `node scripts/setup.mjs --postgres`';
+if (!READY) console.warn(`test/postgres skipped: ${SKIP_REASON}.`);
+
+interface RunError {
+  code: string;
+  message: string;
+  action?: string;
+}
+
+describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
+  const bin = PG_BIN!;
+  let engine: EngineFixture;
+  let work: { path: string; remove(): Promise<void> };
+  let source: SourceCluster;
+  const environments: string[] = [];
+  let sourceConfigId: string;
+  let dsourceId: string;
+  let vdbPort: number;
+  let vdbId: string;
+  const vdbMount = () => join(work.path, 'vdb1');
+  const vdbQuery = (query: string) => sql(bin, vdbPort, query);
+  const count = async (port: number, table: string) => Number(await sql(bin, port, `select count(*) from ${table}`));
+
+  async function failed(answer: { run: { id: string } }): Promise<RunError> {
+    const run = await waitForRun(engine.client, answer.run.id, { stream: null });
+    expect(run.status).toBe('failed');
+    return run.error as RunError;
+  }
+
+  beforeAll(async () => {
+    // Mount paths and the source live under a directory the postgres user can traverse (mkdtemp makes 0700 ones).
+    work = await makeTempDir('pg');
+    await chmod(work.path, 0o755);
+    engine = await startEngineFixture({ hosts: 3 });
+    source = await startSourceCluster({ bin, dir: join(work.path, 'source'), port: await freePort(), replicationUser: 'dvx_repl', password: "s3cret 'quoted' $(pw)" });
+    await asPostgres(join(bin, 'pgbench'), ['-i', '-s', '1', '-q', '-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', 'postgres']);
+    const artifact = JSON.parse(await readFile(await engine.build('plugins/postgres'), 'utf8')) as unknown;
+    await engine.client.post('/plugins', artifact);
+    for (const index of [0, 1, 2]) {
+      const host = engine.tourHost(index);
+      const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
+      await succeeded(engine, answer);
+      environments.push(answer.environment.id);
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    // Whatever a failed test left: postgres servers by pid, then mounts, then the engine and the files.
+    if (work) await stopPostgresUnder(work.path);
+    if (work) {
+      for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${work.path}/`)).reverse()) {
+        await execFileAsync('umount', ['-l', mount]).catch(() => undefined);
+      }
+    }
+    await engine?.stop();
+    if (dsourceId) await rm(join('/var/lib/postgresql/.dvx', `pgpass-${dsourceId}`), { force: true });
+    await work?.remove();
+  }, 180_000);
+
+  it('discovers the installation and the running source cluster; a re-discovery adds nothing', async () => {
+    const { repositories } = await engine.client.get<{ repositories: { id: string; parameters: { binDir: string; version: string } }[] }>(`/repositories?environment=${environments[0]}`);
+    const repository = repositories.find((candidate) => candidate.parameters.binDir === bin);
+    expect(repository, JSON.stringify(repositories)).toBeDefined();
+    expect(repository!.parameters.version).toMatch(new RegExp(`^${bin.split('/').at(-2)}\\.`));
+    const { sourceConfigs } = await engine.client.get<{ sourceConfigs: { id: string; parameters: { dataDir: string; port: number } }[] }>(`/sourceconfigs?environment=${environments[0]}`);
+    const found = sourceConfigs.filter((config) => config.parameters.dataDir === source.dataDir);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.parameters.port).toBe(source.port);
+    sourceConfigId = found[0]!.id;
+
+    await succeeded(engine, await engine.client.post(`/environments/${environments[0]}/refresh`));
+    const again = await engine.client.get<{ sourceConfigs: { id: string }[] }>(`/sourceconfigs?environment=${environments[0]}`);
+    expect(again.sourceConfigs.map((config) => config.id).sort()).toEqual(sourceConfigs.map((config) => config.id).sort());
+    const reposAgain = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
+    expect(reposAgain.repositories.map((r) => r.id).sort()).toEqual(repositories.map((r) => r.id).sort());
+  });
+
+  it('refuses a wrong replication password at link with a UserError, leaving no standby or mount', async () => {
+    const stagingPort = await freePort();
+    const mountPath = join(work.path, 'staging-bad');
+    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
+      name: 'pg-bad-password',
+      sourceConfig: sourceConfigId,
+      stagingEnvironment: environments[1],
+      parameters: { mountPath, replicationUser: source.replicationUser, password: 'not the password', stagingPort },
+    });
+    const error = await failed(answer);
+    expect(error.code).toBe('PLUGIN_USER_ERROR');
+    expect(error.message).toMatch(/refused the replication user's password/);
+    expect(error.action).toMatch(/password/);
+    expect(JSON.stringify(error)).not.toContain('not the password');
+    expect(await postmastersUnder(mountPath)).toEqual([]);
+    expect((await localMountPoints()).includes(mountPath)).toBe(false);
+    await engine.client.delete(`/dsources/${answer.dsource.id}`).catch(() => undefined);
+  });
+
+  it('refuses an unreachable source at link with a UserError', async () => {
+    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
+      name: 'pg-unreachable',
+      sourceConfig: sourceConfigId,
+      stagingEnvironment: environments[1],
+      parameters: { mountPath: join(work.path, 'staging-unreachable'), sourcePort: await freePort(), replicationUser: source.replicationUser, password: source.password, stagingPort: await freePort() },
+    });
+    const error = await failed(answer);
+    expect(error.code).toBe('PLUGIN_USER_ERROR');
+    expect(error.message).toMatch(/cannot be reached/);
+    expect(error.action).toMatch(/sourcePort/);
+    await engine.client.delete(`/dsources/${answer.dsource.id}`).catch(() => undefined);
+  });
+
+  it('links: base backup into the staging mount, a running standby, a snapshot with lsn, timestamp and version', async () => {
+    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
+      name: 'pg-source',
+      sourceConfig: sourceConfigId,
+      stagingEnvironment: environments[1],
+      parameters: { mountPath: join(work.path, 'staging'), replicationUser: source.replicationUser, password: source.password, stagingPort: await freePort() },
+    });
+    await succeeded(engine, answer);
+    dsourceId = answer.dsource.id;
+    const standbys = await postmastersUnder(join(work.path, 'staging'));
+    expect(standbys).toHaveLength(1);
+    const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string; timestamp: string; pgVersion: string; superuser: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
+    expect(snapshots).toHaveLength(1);
+    expect(snapshots[0]!.metadata).toMatchObject({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), pgVersion: bin.split('/').at(-2), superuser: 'postgres' });
+    expect(Number.isNaN(Date.parse(snapshots[0]!.metadata.timestamp))).toBe(false);
+    // The password file stays outside the mount, so that no snapshot carries the password.
+    const { stdout } = await execFileAsync('grep', ['-rl', '--', 's3cret', join(work.path, 'staging')]).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
+    expect(stdout).toBe('');
+  });
+
+  it('provisions a VDB that answers queries with the source row counts; writes in it leave the source untouched', async () => {
+    vdbPort = await freePort();
+    const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'pg-vdb', source: dsourceId, environment: environments[2], parameters: { mountPath: vdbMount(), port: vdbPort } });
+    await succeeded(engine, answer);
+    vdbId = answer.vdb.id;
+    for (const table of ['pgbench_accounts', 'pgbench_branches', 'pgbench_tellers']) expect(await count(vdbPort, table)).toBe(await count(source.port, table));
+    expect(await count(vdbPort, 'pgbench_accounts')).toBe(100_000);
+    expect(await vdbQuery('select pg_is_in_recovery()')).toBe('f');
+
+    await vdbQuery('delete from pgbench_accounts where aid <= 1000; create table made_in_vdb (id int); insert into made_in_vdb values (1)');
+    expect(await count(vdbPort, 'pgbench_accounts')).toBe(99_000);
+    expect(await count(source.port, 'pgbench_accounts')).toBe(100_000);
+    expect(await sql(bin, source.port, "select to_regclass('made_in_vdb') is null")).toBe('t');
+  });
+
+  it('rewinds to a VDB snapshot: later writes are undone', async () => {
+    await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/snapshot`));
+    const { snapshots } = await engine.client.get<{ snapshots: { id: string; metadata: { lsn?: string } }[] }>(`/snapshots?of=${vdbId}`);
+    const snapshot = snapshots.at(-1)!;
+    expect(snapshot.metadata.lsn).toMatch(/\//);
+    await vdbQuery('delete from pgbench_accounts; drop table made_in_vdb');
+    expect(await count(vdbPort, 'pgbench_accounts')).toBe(0);
+    await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/rewind`, { snapshot: snapshot.id }));
+    expect(await count(vdbPort, 'pgbench_accounts')).toBe(99_000);
+    expect(await count(vdbPort, 'made_in_vdb')).toBe(1);
+  });
+
+  it('syncs a change of the source and refreshes the VDB to it', async () => {
+    await sql(bin, source.port, "create table changed_on_source (note text); insert into changed_on_source values ('after link'); update pgbench_branches set bbalance = 42");
+    await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
+    const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
+    expect(snapshots).toHaveLength(2);
+    await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/refresh`, {}));
+    expect(await vdbQuery('select note from changed_on_source')).toBe('after link');
+    expect(await vdbQuery('select bbalance from pgbench_branches')).toBe('42');
+    expect(await count(vdbPort, 'pgbench_accounts')).toBe(100_000);
+    expect(await vdbQuery("select to_regclass('made_in_vdb') is null")).toBe('t');
+  });
+
+  it('stops and starts the VDB', async () => {
+    await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/stop`));
+    expect(await postgresOnPort(vdbPort)).toEqual([]);
+    await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/start`));
+    expect(await count(vdbPort, 'changed_on_source')).toBe(1);
+  });
+
+  it('refuses to provision on a port in use with a UserError, leaving no clone mounted', async () => {
+    const mountPath = join(work.path, 'vdb-busy-port');
+    const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'pg-vdb-busy', source: dsourceId, environment: environments[2], parameters: { mountPath, port: source.port } });
+    const error = await failed(answer);
+    expect(error.code).toBe('PLUGIN_USER_ERROR');
+    expect(error.message).toMatch(new RegExp(`Port ${source.port} is already in use`));
+    expect(error.action).toMatch(/free port/);
+    expect(await postmastersUnder(mountPath)).toEqual([]);
+    expect((await localMountPoints()).includes(mountPath)).toBe(false);
+    await succeeded(engine, await engine.client.delete(`/vdbs/${answer.vdb.id}`));
+  });
+
+  it('deletes the VDB: no postgres on its port, no mount, no clone', async () => {
+    const { snapshots } = await engine.client.get<{ snapshots: { timeflowId: string }[] }>(`/snapshots?of=${vdbId}`);
+    const timeflows = [...new Set(snapshots.map((snapshot) => snapshot.timeflowId))];
+    expect(timeflows.length).toBeGreaterThan(0);
+    await succeeded(engine, await engine.client.delete(`/vdbs/${vdbId}`));
+    expect(await postgresOnPort(vdbPort)).toEqual([]);
+    expect(await postmastersUnder(vdbMount())).toEqual([]);
+    expect((await localMountPoints()).includes(vdbMount())).toBe(false);
+    for (const timeflow of timeflows) expect(await engine.storage.hasDataset(timeflow)).toBe(false);
+  });
+
+  it('deletes the dSource: the standby stops and its password file goes', async () => {
+    await succeeded(engine, await engine.client.delete(`/dsources/${dsourceId}`));
+    expect(await postmastersUnder(join(work.path, 'staging'))).toEqual([]);
+    expect((await localMountPoints()).includes(join(work.path, 'staging'))).toBe(false);
+    await expect(readFile(join('/var/lib/postgresql/.dvx', `pgpass-${dsourceId}`))).rejects.toMatchObject({ code: 'ENOENT' });
+    // The source is untouched by all of it.
+    expect(await count(source.port, 'pgbench_accounts')).toBe(100_000);
+  });
+});
