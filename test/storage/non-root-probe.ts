@@ -1,7 +1,8 @@
 // Run as an unprivileged user by non-root.test.ts: what the storage layer does without root.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initBtrfsPool, openStorage } from '../../storage/index.js';
+import { initBtrfsPool } from '../../storage/btrfs-pool.js';
+import { openStorage } from '../../storage/open-storage.js';
 
 const dataDir = process.argv[2]!;
 const report: Record<string, unknown> = {};
