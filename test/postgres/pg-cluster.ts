@@ -2,7 +2,7 @@
 // stop every postgres under a directory (staging standbys and VDBs the plugin started) by pid.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -143,4 +143,51 @@ export async function stopPostgresUnder(dir: string): Promise<number> {
   const found = await postmastersUnder(dir);
   for (const { dataDir } of found) await stopPostgresIn(dataDir);
   return found.length;
+}
+
+export interface FakeInstallation {
+  /** The `bin` directory discovery finds, e.g. /usr/pgsql-99-dvx-test-Ab12Cd/bin. */
+  binDir: string;
+  /** `postgres --version` of it, e.g. `99.1`. */
+  version: string;
+  /** Every call of its tools, one line each: `postgres --version`, `pg_ctl -D ... start`. */
+  calls(): Promise<string[]>;
+  /** Deletes the installation (idempotent). */
+  remove(): Promise<void>;
+}
+
+/**
+ * A fake PostgreSQL installation of another major version, where the plugin's discovery looks (`/usr/pgsql-N/bin`, the
+ * PGDG RPM layout, a tree the test owns whole): `postgres`, `pg_ctl` and `psql` answer `--version` and
+ * refuse everything else, logging every call, so a test can tell whether anything tried to run a server with them.
+ */
+export async function installFakePostgres(version: string): Promise<FakeInstallation> {
+  const root = await mkdtemp(`/usr/pgsql-${version.split('.')[0]}-dvx-test-`);
+  await chmod(root, 0o755);
+  const binDir = join(root, 'bin');
+  const log = join(root, 'calls.log');
+  await mkdir(binDir, { mode: 0o755 });
+  // Written to by whoever runs the tools: the login user (root) or the PostgreSQL OS user.
+  await writeFile(log, '');
+  await chmod(log, 0o666);
+  for (const tool of ['postgres', 'pg_ctl', 'psql']) {
+    const script = [
+      '#!/bin/sh',
+      `echo "${tool} $*" >> '${log}' 2>/dev/null`,
+      `if [ "\${1:-}" = --version ]; then echo '${tool} (PostgreSQL) ${version}'; exit 0; fi`,
+      `echo '${tool}: a fake PostgreSQL ${version} installed by test/postgres, it runs nothing' >&2`,
+      'exit 1',
+      '',
+    ].join('\n');
+    await writeFile(join(binDir, tool), script);
+    await chmod(join(binDir, tool), 0o755);
+  }
+  return {
+    binDir,
+    version,
+    async calls() {
+      return (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => line.length > 0);
+    },
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
 }

@@ -1,7 +1,7 @@
 // plugins/postgres end to end: a real source cluster, a streaming standby in a btrfs-backed staging mount, VDBs
 // promoted from clones, all through the engine's REST API with real sshd hosts. Skips only without PostgreSQL.
 import { execFile } from 'node:child_process';
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { startEngineFixture, type EngineFixture } from '../e2e/engine-fixture.js
 import { succeeded } from '../e2e/fixture-setup.js';
 import { freePort } from '../harness/free-port.js';
 import { makeTempDir } from '../harness/temp-dir.js';
-import { asPostgres, findPostgresBin, hasPostgresUser, postgresOnPort, postmastersUnder, sql, startSourceCluster, stopPostgresUnder, type SourceCluster } from './pg-cluster.js';
+import { asPostgres, findPostgresBin, hasPostgresUser, installFakePostgres, postgresOnPort, postmastersUnder, sql, startSourceCluster, stopPostgresUnder, type FakeInstallation, type SourceCluster } from './pg-cluster.js';
 
 const execFileAsync = promisify(execFile);
 const PG_BIN = findPostgresBin();
@@ -35,6 +35,7 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
   let dsourceId: string;
   let vdbPort: number;
   let vdbId: string;
+  let fakeInstallation: FakeInstallation | undefined;
   const vdbMount = () => join(work.path, 'vdb1');
   const vdbQuery = (query: string) => sql(bin, vdbPort, query);
   const count = async (port: number, table: string) => Number(await sql(bin, port, `select count(*) from ${table}`));
@@ -63,7 +64,9 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
   }, 300_000);
 
   afterAll(async () => {
-    // Whatever a failed test left: postgres servers by pid, then mounts, then the engine and the files.
+    // Whatever a failed test left: the fake installation, postgres servers by pid, then mounts, then the engine and
+    // the files.
+    await fakeInstallation?.remove();
     if (work) await stopPostgresUnder(work.path);
     if (work) {
       for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${work.path}/`)).reverse()) {
@@ -202,6 +205,57 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     expect(await postmastersUnder(mountPath)).toEqual([]);
     expect((await localMountPoints()).includes(mountPath)).toBe(false);
     await succeeded(engine, await engine.client.delete(`/vdbs/${answer.vdb.id}`));
+  });
+
+  it('refuses to provision a snapshot onto a repository of another major version with a UserError, starting nothing', async () => {
+    const target = environments[2]!;
+    const major = bin.split('/').at(-2)!;
+    type Repositories = { repositories: { id: string; parameters: { binDir: string; version: string } }[] };
+    const datasets = async () => (await readdir(join(engine.storage.root, 'datasets'))).sort();
+    const repositoriesBefore = (await engine.client.get<Repositories>(`/repositories?environment=${target}`)).repositories.map((repository) => repository.id).sort();
+    const fake = await installFakePostgres('99.1');
+    fakeInstallation = fake;
+    let refusedVdbId: string | undefined;
+    try {
+      // Discovery finds the other installation as a second repository of the target.
+      await succeeded(engine, await engine.client.post(`/environments/${target}/refresh`));
+      const { repositories } = await engine.client.get<Repositories>(`/repositories?environment=${target}`);
+      const other = repositories.find((candidate) => candidate.parameters.binDir === fake.binDir);
+      expect(other, JSON.stringify(repositories)).toBeDefined();
+      expect(other!.parameters.version).toBe('99.1');
+      const { snapshots } = await engine.client.get<{ snapshots: { metadata: { pgVersion: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
+      expect(snapshots.at(-1)!.metadata.pgVersion).toBe(major);
+
+      const before = await datasets();
+      const mountPath = join(work.path, 'vdb-other-version');
+      const port = await freePort();
+      const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'pg-vdb-other-version', source: dsourceId, environment: target, repository: other!.id, parameters: { mountPath, port } });
+      refusedVdbId = answer.vdb.id;
+      const error = await failed(answer);
+      expect(error.code).toBe('PLUGIN_USER_ERROR');
+      // The plugin's check of the snapshot's version against the repository's, naming both.
+      expect(error.message).toMatch(new RegExp(`^The snapshot holds PostgreSQL ${major} data, but repository .*${fake.binDir}.* is PostgreSQL 99\\.$`));
+      expect(error.action).toMatch(new RegExp(`^Provision onto a repository of PostgreSQL ${major} \\(install it on the target and refresh the environment\\)`));
+      // Refused before anything ran with the other binaries (discovery only asked them their version), and the undo
+      // chain left no server, mount or clone.
+      expect((await fake.calls()).filter((call) => !/^(postgres|pg_ctl) --version$/.test(call))).toEqual([]);
+      expect(await postmastersUnder(mountPath)).toEqual([]);
+      expect(await postgresOnPort(port)).toEqual([]);
+      expect((await localMountPoints()).includes(mountPath)).toBe(false);
+      expect(await datasets()).toEqual(before);
+      // The failed VDB goes, so that nothing holds on to the repository.
+      await succeeded(engine, await engine.client.delete(`/vdbs/${answer.vdb.id}`));
+      refusedVdbId = undefined;
+    } finally {
+      // Even when an assertion failed: the VDB would hold on to the dSource (and the repository).
+      if (refusedVdbId) await engine.client.delete<{ run: { id: string } }>(`/vdbs/${refusedVdbId}`).then((removal) => waitForRun(engine.client, removal.run.id, { stream: null })).catch(() => undefined);
+      await fake.remove();
+      fakeInstallation = undefined;
+    }
+    // Once the installation is gone, a refresh drops its repository: the target has its repositories of before again.
+    await succeeded(engine, await engine.client.post(`/environments/${target}/refresh`));
+    const { repositories } = await engine.client.get<Repositories>(`/repositories?environment=${target}`);
+    expect(repositories.map((repository) => repository.id).sort()).toEqual(repositoriesBefore);
   });
 
   it('deletes the VDB: no postgres on its port, no mount, no clone', async () => {
