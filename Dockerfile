@@ -7,7 +7,7 @@ WORKDIR /opt/dvx
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npx tsc -p tsconfig.build.json && touch dist/.build-stamp
+RUN npm run build && touch dist/.build-stamp
 ENV DVX_DATA_DIR=/var/lib/dvx DVX_LISTEN=0.0.0.0:7433
 EXPOSE 7433
 ENTRYPOINT ["node", "bin/dvx.js"]
