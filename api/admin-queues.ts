@@ -9,24 +9,22 @@ import type { Redis } from 'ioredis';
 import { isDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { POLICY_QUEUE } from '../workers/policy-queue.js';
+import { MAINTENANCE_QUEUE } from '../workers/durable-engine.js';
+import { HEALTH_QUEUE } from '../workers/health-monitor.js';
 import { QUEUE_PREFIX, STEP_QUEUE } from '../workers/step-job.js';
 import { BROWSER_AUTH_PATH, TOKEN_COOKIE } from './auth.js';
 import { errorHandler } from './http-error.js';
 import { showRun } from './services/runs.js';
 import type { ServiceContext } from './services/service-context.js';
 
-/**
- * Every BullMQ queue of an engine (all under {@link QUEUE_PREFIX}). `dvx-maintenance` (the reconciler's scheduler,
- * workers/durable-engine.ts) and `dvx-health` (workers/health-monitor.ts) are private constants there; a test
- * checks that no other queue shows up in Redis.
- */
-export const ENGINE_QUEUE_NAMES = [STEP_QUEUE, POLICY_QUEUE, 'dvx-maintenance', 'dvx-health'] as const;
+/** Every BullMQ queue of an engine (all under {@link QUEUE_PREFIX}); a test checks that no other queue shows up in Redis. */
+export const ENGINE_QUEUE_NAMES = [STEP_QUEUE, POLICY_QUEUE, MAINTENANCE_QUEUE, HEALTH_QUEUE] as const;
 
 const DESCRIPTIONS: Record<string, string> = {
   [STEP_QUEUE]: 'Lifecycle steps: one job per step execution; each links to its run.',
   [POLICY_QUEUE]: 'Policy fires (SnapSync, VDB snapshot, refresh schedules) and bookmark expiry.',
-  'dvx-maintenance': 'The reconciler: re-enqueues steps of running runs whose job went missing.',
-  'dvx-health': 'The health monitor: host reachability and dSource/VDB status checks.',
+  [MAINTENANCE_QUEUE]: 'The reconciler: re-enqueues steps of running runs whose job went missing.',
+  [HEALTH_QUEUE]: 'The health monitor: host reachability and dSource/VDB status checks.',
 };
 
 /** Queue handles for every engine queue on a Redis client (which stays the caller's to close). */

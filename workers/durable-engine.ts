@@ -13,7 +13,7 @@ import type { StepHandlers } from './step-handler.js';
 import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from './step-job.js';
 import { createStepWorker, type StepWorkerOptions } from './step-worker.js';
 
-const MAINTENANCE_QUEUE = 'dvx-maintenance';
+export const MAINTENANCE_QUEUE = 'dvx-maintenance';
 const RECONCILE_SCHEDULER = 'reconcile';
 
 /** Options of {@link DurableEngine.start}. */

@@ -25,7 +25,7 @@ export interface HealthMonitorOptions {
 
 export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = { intervalMs: 15_000, probeTimeoutMs: 5_000, autoRecover: true, recoveryBackoffMs: 300_000 };
 
-const HEALTH_QUEUE = 'dvx-health';
+export const HEALTH_QUEUE = 'dvx-health';
 const HEALTH_SCHEDULER = 'health-check';
 
 /** What one check round found and did. */
