@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { buildPlugin } from '../../operations/toolchain/index.js';
+import { stopEmbeddedRedis } from '../../model/embedded-redis.js';
 import { resolveDataDir } from '../data-dir.js';
 import { EngineClient } from '../engine-client.js';
 import { packageRoot } from '../package-info.js';
@@ -18,7 +19,7 @@ export function registerQuickstart(program: Command): void {
   program
     .command('quickstart')
     .description('Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up')
-    .option('--stop', 'stop what an earlier quickstart left running (the background engine and the local hosts); data and mounts stay')
+    .option('--stop', 'stop what an earlier quickstart left running (the background engine, its embedded Redis, the local hosts); data and mounts stay')
     .action(async function (this: Command) {
       const options = this.optsWithGlobals() as { dataDir?: string; json?: boolean; stop?: boolean };
       const dataDir = resolveDataDir(options.dataDir);
@@ -26,7 +27,9 @@ export function registerQuickstart(program: Command): void {
       if (options.stop) {
         await stopLocalSshds(join(dataDir, 'quickstart', 'hosts'), HOST_NAMES);
         const pid = await stopBackgroundEngine(dataDir);
-        say(pid ? `stopped the engine (pid ${pid}) and the local hosts` : 'no engine was running; stopped the local hosts');
+        // The engine leaves its embedded Redis running for the next start; --stop means everything.
+        const redisStopped = await stopEmbeddedRedis(dataDir);
+        say(`${pid ? `stopped the engine (pid ${pid})` : 'no engine was running'}${redisStopped ? ', its embedded Redis' : ''} and the local hosts`);
         return;
       }
       const engine = await ensureBackgroundEngine(dataDir);
