@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { PluginArtifact, SchemaDefinitionName } from './plugin-artifact.js';
@@ -15,14 +16,17 @@ export function createPluginAjv(): Ajv {
   return ajv;
 }
 
+// Keyed by the schema's content: two builds with the same code but different schemas never share a validator, and
+// an artifact read again from Redis (the API does on every request) finds the validator compiled before.
 const cache = new Map<string, ValidateFunction>();
 
-/** The compiled validator of one schema definition of an artifact (compiled once per build). */
+/** The compiled validator of one schema definition of an artifact (compiled once per distinct schema). */
 export function definitionValidator(artifact: PluginArtifact, definition: SchemaDefinitionName): ValidateFunction {
-  const key = `${artifact.codeSha256}:${definition}`;
+  const schema = artifact.schemas[definition];
+  const key = createHash('sha256').update(JSON.stringify(schema)).digest('base64');
   let validate = cache.get(key);
   if (!validate) {
-    validate = createPluginAjv().compile(artifact.schemas[definition]);
+    validate = createPluginAjv().compile(schema);
     cache.set(key, validate);
   }
   return validate;
