@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDvxError, type DvxError } from '../../errors/index.js';
 import type { StorageBackend } from '../../storage/index.js';
 import { makeTempDir } from '../harness/temp-dir.js';
-import { treeDigest } from './tree-digest.js';
+import { treeEntries } from '../../cli/quickstart/tree-digest.js';
 
 /** What a conformance run needs: a backend on an empty root, and how to clean up after it. */
 export interface StorageBackendFixture {
@@ -73,6 +73,17 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       await scratch?.remove();
     });
 
+
+    /** A dataset filled with the test tree and a snapshot of it. */
+    async function filledSnapshot(): Promise<{ dataset: string; snapshot: string }> {
+      const dataset = id('ds');
+      const snapshot = id('snap');
+      await backend.createDataset(dataset);
+      await fill(backend.datasetPath(dataset));
+      await backend.snapshot(dataset, snapshot);
+      return { dataset, snapshot };
+    }
+
     it('creates an empty writable dataset under its root, and leaves an existing one as it is', async () => {
       const dataset = id('ds');
       expect(await backend.hasDataset(dataset)).toBe(false);
@@ -93,7 +104,7 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       await backend.createDataset(dataset);
       const source = backend.datasetPath(dataset);
       await fill(source);
-      const before = await treeDigest(source);
+      const before = await treeEntries(source);
       await backend.snapshot(dataset, snapshot);
       await backend.snapshot(dataset, snapshot);
       expect(await backend.hasSnapshot(snapshot)).toBe(true);
@@ -106,16 +117,12 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       // A repeated snapshot call (a redelivered step) does not take the newer state.
       await backend.snapshot(dataset, snapshot);
 
-      expect(await treeDigest(backend.snapshotPath(snapshot))).toEqual(before);
+      expect(await treeEntries(backend.snapshotPath(snapshot))).toEqual(before);
       expect(await readFile(join(backend.snapshotPath(snapshot), 'a.txt'), 'utf8')).toBe('first version\n');
     });
 
     it('makes snapshots read-only: writing into one fails, or its files carry no write permission', async () => {
-      const dataset = id('ds');
-      const snapshot = id('snap');
-      await backend.createDataset(dataset);
-      await fill(backend.datasetPath(dataset));
-      await backend.snapshot(dataset, snapshot);
+      const { snapshot } = await filledSnapshot();
       const file = join(backend.snapshotPath(snapshot), 'a.txt');
       const refused = await writeFile(file, 'changed').then(() => false, () => true);
       if (!refused) {
@@ -127,29 +134,25 @@ export function describeStorageBackendConformance(name: string, factory: () => P
     });
 
     it('clones a snapshot into a writable dataset with its contents byte for byte, independent of both', async () => {
-      const dataset = id('ds');
-      const snapshot = id('snap');
+      const { dataset, snapshot } = await filledSnapshot();
       const clone = id('clone');
-      await backend.createDataset(dataset);
-      await fill(backend.datasetPath(dataset));
-      await backend.snapshot(dataset, snapshot);
-      const snapshotDigest = await treeDigest(backend.snapshotPath(snapshot));
+      const snapshotDigest = await treeEntries(backend.snapshotPath(snapshot));
 
       await backend.clone(snapshot, clone);
       await backend.clone(snapshot, clone);
       expect(await backend.hasDataset(clone)).toBe(true);
       const clonePath = backend.datasetPath(clone);
-      expect(await treeDigest(clonePath)).toEqual(snapshotDigest);
+      expect(await treeEntries(clonePath)).toEqual(snapshotDigest);
       expect((await stat(join(clonePath, 'private'))).mode & 0o200).toBe(0o200);
 
       await writeFile(join(clonePath, 'a.txt'), 'written in the clone\n');
       await appendFile(join(clonePath, 'nested/deeper/b.bin'), 'clone tail');
       await writeFile(join(clonePath, 'clone-only'), 'x');
       await rm(join(clonePath, 'link-to-b'));
-      const sourceDigest = await treeDigest(backend.datasetPath(dataset));
+      const sourceDigest = await treeEntries(backend.datasetPath(dataset));
 
-      expect(await treeDigest(backend.snapshotPath(snapshot))).toEqual(snapshotDigest);
-      expect(await treeDigest(backend.datasetPath(dataset))).toEqual(sourceDigest);
+      expect(await treeEntries(backend.snapshotPath(snapshot))).toEqual(snapshotDigest);
+      expect(await treeEntries(backend.datasetPath(dataset))).toEqual(sourceDigest);
       expect(await readFile(join(backend.datasetPath(dataset), 'a.txt'), 'utf8')).toBe('first version\n');
       // A redelivered clone finds the (now changed) clone and leaves it alone.
       await backend.clone(snapshot, clone);
@@ -160,22 +163,18 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       const grandchild = id('clone');
       await backend.snapshot(clone, second);
       await backend.clone(second, grandchild);
-      expect(await treeDigest(backend.datasetPath(grandchild))).toEqual(await treeDigest(clonePath));
+      expect(await treeEntries(backend.datasetPath(grandchild))).toEqual(await treeEntries(clonePath));
     });
 
     it('keeps snapshots and clones when what they came from is destroyed', async () => {
-      const dataset = id('ds');
-      const snapshot = id('snap');
+      const { dataset, snapshot } = await filledSnapshot();
       const clone = id('clone');
-      await backend.createDataset(dataset);
-      await fill(backend.datasetPath(dataset));
-      await backend.snapshot(dataset, snapshot);
-      const digest = await treeDigest(backend.snapshotPath(snapshot));
+      const digest = await treeEntries(backend.snapshotPath(snapshot));
       await backend.clone(snapshot, clone);
       await backend.destroyDataset(dataset);
-      expect(await treeDigest(backend.snapshotPath(snapshot))).toEqual(digest);
+      expect(await treeEntries(backend.snapshotPath(snapshot))).toEqual(digest);
       await backend.destroySnapshot(snapshot);
-      expect(await treeDigest(backend.datasetPath(clone))).toEqual(digest);
+      expect(await treeEntries(backend.datasetPath(clone))).toEqual(digest);
     });
 
     it('says STORAGE_NOT_FOUND for a missing dataset or snapshot, and creates nothing', async () => {
@@ -192,11 +191,7 @@ export function describeStorageBackendConformance(name: string, factory: () => P
     });
 
     it('destroys datasets and snapshots, and a second destroy (or one of something missing) is a no-op', async () => {
-      const dataset = id('ds');
-      const snapshot = id('snap');
-      await backend.createDataset(dataset);
-      await fill(backend.datasetPath(dataset));
-      await backend.snapshot(dataset, snapshot);
+      const { dataset, snapshot } = await filledSnapshot();
       await backend.destroySnapshot(snapshot);
       await backend.destroySnapshot(snapshot);
       await backend.destroyDataset(dataset);
@@ -216,7 +211,7 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       const good = id('ds');
       await backend.createDataset(good);
       await backend.snapshot(good, id('snap'));
-      const before = await treeDigest(backend.root);
+      const before = await treeEntries(backend.root);
       for (const bad of BAD_IDS) {
         expect(() => backend.datasetPath(bad), bad).toThrow(/not a valid dataset id/);
         expect(() => backend.snapshotPath(bad), bad).toThrow(/not a valid snapshot id/);
@@ -236,7 +231,7 @@ export function describeStorageBackendConformance(name: string, factory: () => P
           expect(error.message).toContain('not a valid');
         }
       }
-      expect(await treeDigest(backend.root)).toEqual(before);
+      expect(await treeEntries(backend.root)).toEqual(before);
       expect(existsSync(join(dirname(backend.root), 'escape'))).toBe(false);
     });
 
@@ -261,11 +256,7 @@ export function describeStorageBackendConformance(name: string, factory: () => P
     });
 
     it('refuses (STORAGE_BUSY) to destroy a dataset or snapshot that is mounted elsewhere', async () => {
-      const dataset = id('ds');
-      const snapshot = id('snap');
-      await backend.createDataset(dataset);
-      await fill(backend.datasetPath(dataset));
-      await backend.snapshot(dataset, snapshot);
+      const { dataset, snapshot } = await filledSnapshot();
       const elsewhere = join(scratch.path, id('mountpoint'));
       await mkdir(elsewhere);
       bindMount(backend.datasetPath(dataset), elsewhere);

@@ -7,7 +7,7 @@ import { BtrfsBackend, ReflinkBackend } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { describeStorageBackendConformance } from './storage-backend.conformance.js';
-import { treeDigest } from './tree-digest.js';
+import { treeEntries } from '../../cli/quickstart/tree-digest.js';
 
 /** A pino logger that keeps its records, to check what a backend warned about. */
 function recordingLogger() {
@@ -89,8 +89,8 @@ describe('ReflinkBackend', () => {
       expect(await backend.hasDataset('clone')).toBe(false);
       await backend.clone('snap', 'clone');
       await backend.snapshot('ds', 'snap-2');
-      expect(await treeDigest(backend.datasetPath('clone'))).toEqual(await treeDigest(backend.snapshotPath('snap')));
-      expect(await treeDigest(backend.snapshotPath('snap-2'))).toEqual(await treeDigest(backend.datasetPath('ds')));
+      expect(await treeEntries(backend.datasetPath('clone'))).toEqual(await treeEntries(backend.snapshotPath('snap')));
+      expect(await treeEntries(backend.snapshotPath('snap-2'))).toEqual(await treeEntries(backend.datasetPath('ds')));
       // A destroy interrupted after its rename leaves the tree in the trash; the next destroy clears it.
       await mkdir(join(temp.path, '.trash', 'left-over', 'deep'), { recursive: true });
       await backend.destroyDataset('clone');
