@@ -1,8 +1,9 @@
 import { mkdir, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from '../errors/index.js';
-import { mountsUsing } from './local-mounts.js';
-import { runCommand, storageFailure } from './run-command.js';
+import { filesystemUsage } from './filesystem-usage.js';
+import { refuseIfMounted } from './local-mounts.js';
+import { runCommand, storageWork } from './run-command.js';
 import type { StorageBackend, StorageUsage } from './storage-backend.js';
 import { checkStorageId } from './storage-id.js';
 
@@ -80,17 +81,9 @@ export class BtrfsBackend implements StorageBackend {
     this.#checked = true;
   }
 
-  async #run<T>(doing: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw storageFailure(error, doing);
-    }
-  }
-
   async createDataset(datasetId: string): Promise<void> {
     const path = this.datasetPath(datasetId);
-    return this.#run(`create dataset ${datasetId}`, async () => {
+    return storageWork(`create dataset ${datasetId}`, async () => {
       if (await isSubvolume(path)) return;
       await this.#prepare();
       await runCommand('btrfs', ['subvolume', 'create', path], { doing: `create dataset ${datasetId}` });
@@ -100,7 +93,7 @@ export class BtrfsBackend implements StorageBackend {
   async snapshot(datasetId: string, snapshotId: string): Promise<void> {
     const source = this.datasetPath(datasetId);
     const target = this.snapshotPath(snapshotId);
-    return this.#run(`snapshot dataset ${datasetId} as ${snapshotId}`, async () => {
+    return storageWork(`snapshot dataset ${datasetId} as ${snapshotId}`, async () => {
       if (await isSubvolume(target)) return;
       if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
       await this.#prepare();
@@ -111,7 +104,7 @@ export class BtrfsBackend implements StorageBackend {
   async clone(snapshotId: string, datasetId: string): Promise<void> {
     const source = this.snapshotPath(snapshotId);
     const target = this.datasetPath(datasetId);
-    return this.#run(`clone snapshot ${snapshotId} as ${datasetId}`, async () => {
+    return storageWork(`clone snapshot ${snapshotId} as ${datasetId}`, async () => {
       if (await isSubvolume(target)) return;
       if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
       await this.#prepare();
@@ -120,12 +113,9 @@ export class BtrfsBackend implements StorageBackend {
   }
 
   #destroy(path: string, what: string): Promise<void> {
-    return this.#run(`destroy ${what}`, async () => {
+    return storageWork(`destroy ${what}`, async () => {
       if (!(await exists(path))) return;
-      const mounts = await mountsUsing(path);
-      if (mounts.length) {
-        throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
-      }
+      await refuseIfMounted(path, what);
       await runCommand('btrfs', ['subvolume', 'delete', path], { doing: `destroy ${what}` });
     });
   }
@@ -147,18 +137,16 @@ export class BtrfsBackend implements StorageBackend {
   }
 
   usage(): Promise<StorageUsage> {
-    return this.#run('read the pool usage', async () => {
+    return storageWork('read the pool usage', async () => {
       await this.#prepare();
-      const fs = await statfs(this.root);
-      const totalBytes = fs.blocks * fs.bsize;
-      return { totalBytes, freeBytes: fs.bavail * fs.bsize, usedBytes: (fs.blocks - fs.bfree) * fs.bsize };
+      return filesystemUsage(this.root);
     });
   }
 
   /** From `btrfs filesystem du`: data extents referenced by this subvolume and no other. A dataset id is looked up first. */
   async exclusiveBytes(id: string): Promise<number | null> {
     checkStorageId(id, 'dataset or snapshot');
-    return this.#run(`measure ${id}`, async () => {
+    return storageWork(`measure ${id}`, async () => {
       const path = (await isSubvolume(this.datasetPath(id))) ? this.datasetPath(id) : this.snapshotPath(id);
       if (!(await isSubvolume(path))) return null;
       const { stdout } = await runCommand('btrfs', ['filesystem', 'du', '-s', '--raw', path], { doing: `measure ${id}` });

@@ -1,4 +1,5 @@
 import { readFile, realpath } from 'node:fs/promises';
+import { StorageError } from '../errors/index.js';
 
 /** One line of /proc/self/mountinfo. */
 export interface MountEntry {
@@ -71,4 +72,12 @@ export async function mountsUsing(path: string): Promise<string[]> {
     }
   }
   return [...found];
+}
+
+/** Refuses (STORAGE_BUSY, naming the mounts) to destroy `what` at `path` while a mount still uses it. */
+export async function refuseIfMounted(path: string, what: string): Promise<void> {
+  const mounts = await mountsUsing(path);
+  if (mounts.length) {
+    throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
+  }
 }

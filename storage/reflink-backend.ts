@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { mountsUsing } from './local-mounts.js';
-import { runCommand, storageFailure } from './run-command.js';
+import { filesystemUsage } from './filesystem-usage.js';
+import { refuseIfMounted } from './local-mounts.js';
+import { runCommand, storageWork } from './run-command.js';
 import type { StorageBackend, StorageUsage } from './storage-backend.js';
 import { checkStorageId } from './storage-id.js';
 
@@ -87,14 +88,6 @@ export class ReflinkBackend implements StorageBackend {
     return this.#reflinks;
   }
 
-  async #run<T>(doing: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw storageFailure(error, doing);
-    }
-  }
-
   /** Deletes a tree that may hold read-only folders (which stop a non-root owner's rm). */
   async #remove(path: string, doing: string): Promise<void> {
     if (!(await isDirectory(path))) return rm(path, { force: true });
@@ -131,14 +124,14 @@ export class ReflinkBackend implements StorageBackend {
 
   async createDataset(datasetId: string): Promise<void> {
     const path = this.datasetPath(datasetId);
-    await this.#run(`create dataset ${datasetId}`, () => mkdir(path, { recursive: true }));
+    await storageWork(`create dataset ${datasetId}`, () => mkdir(path, { recursive: true }));
   }
 
   async snapshot(datasetId: string, snapshotId: string): Promise<void> {
     const source = this.datasetPath(datasetId);
     const target = this.snapshotPath(snapshotId);
     const doing = `snapshot dataset ${datasetId} as ${snapshotId}`;
-    await this.#run(doing, async () => {
+    await storageWork(doing, async () => {
       // Done already; a crash may have come between the rename and sealing the top folder.
       if (await isDirectory(target)) return this.#seal(target);
       if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
@@ -150,7 +143,7 @@ export class ReflinkBackend implements StorageBackend {
     const source = this.snapshotPath(snapshotId);
     const target = this.datasetPath(datasetId);
     const doing = `clone snapshot ${snapshotId} as ${datasetId}`;
-    await this.#run(doing, async () => {
+    await storageWork(doing, async () => {
       if (await isDirectory(target)) return;
       if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
       await this.#copy(source, target, 'u+w', doing);
@@ -158,12 +151,9 @@ export class ReflinkBackend implements StorageBackend {
   }
 
   async #destroy(path: string, what: string): Promise<void> {
-    await this.#run(`destroy ${what}`, async () => {
+    await storageWork(`destroy ${what}`, async () => {
       if (await isDirectory(path)) {
-        const mounts = await mountsUsing(path);
-        if (mounts.length) {
-          throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
-        }
+        await refuseIfMounted(path, what);
         // Renamed away first, so that the name disappears atomically even if the deletion is interrupted.
         await mkdir(this.#trash, { recursive: true });
         const trashed = join(this.#trash, unique());
@@ -193,11 +183,9 @@ export class ReflinkBackend implements StorageBackend {
   }
 
   async usage(): Promise<StorageUsage> {
-    return this.#run('read the storage usage', async () => {
+    return storageWork('read the storage usage', async () => {
       await mkdir(this.root, { recursive: true });
-      const fs = await statfs(this.root);
-      const totalBytes = fs.blocks * fs.bsize;
-      return { totalBytes, freeBytes: fs.bavail * fs.bsize, usedBytes: (fs.blocks - fs.bfree) * fs.bsize };
+      return filesystemUsage(this.root);
     });
   }
 

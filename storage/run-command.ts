@@ -33,3 +33,12 @@ export function runCommand(file: string, args: string[], options: RunCommandOpti
 export function storageFailure(error: unknown, doing: string): DvxError {
   return toDvxError(error, { doing, domain: 'storage' });
 }
+
+/** Runs a storage operation, mapping whatever it throws onto a typed error (see {@link storageFailure}). */
+export async function storageWork<T>(doing: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw storageFailure(error, doing);
+  }
+}
