@@ -2,7 +2,7 @@ import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { StorageError, ValidationError } from '../errors/index.js';
 import { localMountPoints } from './local-mounts.js';
-import { runCommand, storageFailure } from './run-command.js';
+import { runCommand, storageFailure, storageWork } from './run-command.js';
 
 /** A btrfs pool on a loop file, as `storage.json` records it. */
 export interface BtrfsPoolConfig {
@@ -79,14 +79,12 @@ export async function refuseExistingStorage(dataDir: string): Promise<void> {
 
 /** Writes storage.json atomically (temp file and rename). */
 export async function writeStorageConfig(dataDir: string, config: StorageConfig): Promise<void> {
-  try {
+  await storageWork(`write ${storageConfigPath(dataDir)}`, async () => {
     await mkdir(storageDir(dataDir), { recursive: true });
     const temporary = `${storageConfigPath(dataDir)}.tmp`;
     await writeFile(temporary, `${JSON.stringify(config, null, 2)}\n`);
     await rename(temporary, storageConfigPath(dataDir));
-  } catch (error) {
-    throw storageFailure(error, `write ${storageConfigPath(dataDir)}`);
-  }
+  });
 }
 
 function requireRoot(doing: string): void {
@@ -120,7 +118,7 @@ export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<Btrf
   const config: BtrfsPoolConfig = { backend: 'btrfs', image: join(dir, 'pool.img'), mountPoint: join(dir, 'pool'), sizeBytes: options.sizeBytes };
   // Leftover of an init that stopped before writing storage.json.
   await detachBtrfsPool(config);
-  try {
+  await storageWork(`create the pool file ${config.image}`, async () => {
     await mkdir(dir, { recursive: true });
     const file = await open(config.image, 'w');
     try {
@@ -128,9 +126,7 @@ export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<Btrf
     } finally {
       await file.close();
     }
-  } catch (error) {
-    throw storageFailure(error, `create the pool file ${config.image}`);
-  }
+  });
   try {
     await runCommand('mkfs.btrfs', ['-q', '-f', config.image], { doing: 'format the btrfs pool' });
     await attachBtrfsPool(config);
