@@ -22,6 +22,15 @@ export interface ClientOptions {
 }
 
 /** A thin client of the engine's REST API; errors come back as the engine's typed errors. */
+/** What the data dir's engine wrote to engine.json, or null when there is none (or it is unreadable). */
+export async function readEngineInfo(dataDir: string): Promise<EngineInfo | null> {
+  try {
+    return JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo;
+  } catch {
+    return null;
+  }
+}
+
 export class EngineClient {
   constructor(
     readonly baseUrl: string,
@@ -33,9 +42,8 @@ export class EngineClient {
     const dataDir = resolveDataDir(options.dataDir, env);
     let url = options.engine ?? env.DVX_ENGINE_URL;
     if (!url) {
-      try {
-        url = (JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo).url;
-      } catch {
+      url = (await readEngineInfo(dataDir))?.url;
+      if (!url) {
         throw new DvxError({
           code: 'ENGINE_UNREACHABLE',
           message: `No engine is known in ${dataDir}.`,

@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DvxError } from '../../errors/index.js';
-import { ENGINE_INFO_FILE, type EngineInfo } from '../engine-client.js';
+import { readEngineInfo, type EngineInfo } from '../engine-client.js';
 import { packageRoot } from '../package-info.js';
 
 async function healthy(dataDir: string): Promise<EngineInfo | null> {
   try {
-    const info = JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo;
+    const info = await readEngineInfo(dataDir);
+    if (!info) return null;
     process.kill(info.pid, 0);
     const response = await fetch(`${info.url}/health`);
     return response.ok ? info : null;
@@ -38,9 +39,9 @@ export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_00
 
 /** Stops the data dir's engine with SIGTERM (a graceful stop) and waits for it to exit; returns its pid, or null if none ran. */
 export async function stopBackgroundEngine(dataDir: string, timeoutMs = 60_000): Promise<number | null> {
-  let pid: number;
+  const pid = (await readEngineInfo(dataDir))?.pid;
+  if (!pid) return null;
   try {
-    pid = (JSON.parse(await readFile(join(dataDir, ENGINE_INFO_FILE), 'utf8')) as EngineInfo).pid;
     process.kill(pid, 'SIGTERM');
   } catch {
     return null;
