@@ -1,7 +1,8 @@
 import { PluginError } from '../../errors/index.js';
 import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { DsourceRecord } from '../../model/dsource.js';
 import type { SyncDestination } from '../../operations/platform-services.js';
-import { dsourceOperands, type DsourceOperands } from './dsource-operands.js';
+import { dsourceOperands } from './dsource-operands.js';
 import { callPlugin } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
@@ -11,8 +12,7 @@ interface DsourceStep {
 }
 
 /** Where a plugin's runSync in linked.preSnapshot copies to: the dSource's storage, or its staging mount on the staging host. */
-function syncDestinationOf(services: StepServices, operands: DsourceOperands): SyncDestination | undefined {
-  const { dsource } = operands;
+function syncDestinationOf(services: StepServices, dsource: DsourceRecord): SyncDestination | undefined {
   if (dsource.pluginType === 'DIRECT') return dsource.currentTimeflowId ? services.storage.datasetPath(dsource.currentTimeflowId) : undefined;
   const mount = dsource.stagingMounts?.[0];
   return mount ? { environmentReference: mount.environmentId, path: mount.mountPath } : undefined;
@@ -29,7 +29,7 @@ export function linkedSteps(services: StepServices): StepHandlers {
     if (operation === 'mountSpecification' && direct) {
       throw new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: 'Direct plugins have no linked mount specification.', details: { operation: 'linked.mountSpecification' } });
     }
-    const syncDestination = operation === 'preSnapshot' ? syncDestinationOf(services, operands) : undefined;
+    const syncDestination = operation === 'preSnapshot' ? syncDestinationOf(services, operands.dsource) : undefined;
     return callPlugin(services, context, { pluginId: operands.dsource.pluginId, operation: `linked.${operation}`, args, ...(syncDestination ? { syncDestination } : {}) });
   };
   return {
