@@ -1,5 +1,6 @@
 // The engine-facing side of operations/: run plugin operations, serve their platform calls, read artifacts.
 export * from './plugin-artifact.js';
+export { checkArtifact } from './check-artifact.js';
 export { invokePlugin, hasOperation, hasDefault, OPERATION_DEFAULTS, INVOKE_DEFAULTS, type InvokeOptions } from './invoker/index.js';
 export {
   CommandFailedError,

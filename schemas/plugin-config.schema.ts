@@ -1,3 +1,6 @@
+/** A build number: numbers separated by dots, not all zeros. */
+const BUILD_NUMBER_PATTERN = '^([0-9]+\\.)*[0-9]*[1-9][0-9]*(\\.[0-9]+)*$';
+
 /**
  * JSON Schema (draft-07) of plugin.yml: the vSDK plugin config fields (reference section 4), camelCase, with dvx's
  * values (language TYPESCRIPT, host type UNIX, an entry point that is a file). `fix` (not a JSON Schema keyword) says
@@ -21,7 +24,7 @@ export const PLUGIN_CONFIG_SCHEMA = {
     externalVersion: { type: 'string', minLength: 1, fix: 'set externalVersion to the version users see, quoted, e.g. "1.0.0" (or leave it out: it defaults to buildNumber)' },
     buildNumber: {
       type: 'string',
-      pattern: '^([0-9]+\\.)*[0-9]*[1-9][0-9]*(\\.[0-9]+)*$',
+      pattern: BUILD_NUMBER_PATTERN,
       fix: 'set buildNumber to numbers separated by dots, not all zeros, quoted so YAML keeps it a string: buildNumber: "1.0.0"',
     },
     hostTypes: {

@@ -51,7 +51,7 @@ const RECORD_SIZE = {
 };
 
 const PLAIN_DEFINITION = { allOf: [{ $ref: DRAFT_07 }, OBJECT_SCHEMA, { properties: ONLY_ON_DISCOVERED }] };
-const SOURCE_DEFINITION = { allOf: [{ $ref: DRAFT_07 }, OBJECT_SCHEMA, { properties: ONLY_ON_DISCOVERED }, RECORD_SIZE] };
+const SOURCE_DEFINITION = { allOf: [...PLAIN_DEFINITION.allOf, RECORD_SIZE] };
 
 export const PLUGIN_SCHEMA_SCHEMA = {
   $schema: DRAFT_07,

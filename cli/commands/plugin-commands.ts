@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ValidationError } from '../../errors/index.js';
-import { buildPlugin, formatBuildIssue, initPlugin, type PluginType } from '../../operations/toolchain/index.js';
+import { buildPlugin, formatBuildIssue, initPlugin, parsePluginType, type PluginType } from '../../operations/toolchain/index.js';
 import { withClient } from '../client-command.js';
 import { commandGroup } from '../command-group.js';
 import { formatTable, print } from '../output.js';
@@ -23,8 +23,8 @@ function shortPath(path: string): string {
 }
 
 function pluginTypeOf(value: string): PluginType {
-  const type = value.toUpperCase();
-  if (type !== 'STAGED' && type !== 'DIRECT') throw new InvalidArgumentError('use staged (ingestion through a staging mount) or direct (the engine copies with runSync).');
+  const type = parsePluginType(value);
+  if (!type) throw new InvalidArgumentError('use staged (ingestion through a staging mount) or direct (the engine copies with runSync).');
   return type;
 }
 

@@ -39,8 +39,14 @@ export interface BuildPluginResult {
   warnings: PluginBuildIssue[];
 }
 
+/** How a bundle that is not a loadable plugin is reported, by {@link readPluginShape}'s problem. */
+const LOAD_FAILURES = {
+  'not-a-plugin': { what: 'is not a plugin', fix: "export the plugin as the module's default: export default definePlugin({...}) (import definePlugin from 'dvx/sdk')" },
+  'import-failed': { what: 'failed to load', fix: 'correct the plugin so that its module loads (definePlugin checks operation names and migration ids when it runs)' },
+};
+
 /** The default artifact path, relative to the plugin directory. */
-export const DEFAULT_ARTIFACT_FILE = join('build', 'artifact.json');
+const DEFAULT_ARTIFACT_FILE = join('build', 'artifact.json');
 
 /**
  * Builds a plugin directory into one artifact (what `dvx plugin upload` sends): validates plugin.yml and the schema
@@ -81,8 +87,8 @@ export async function buildPlugin(options: BuildPluginOptions): Promise<BuildPlu
 
   const shape = await readPluginShape(code);
   if (!shape.ok) {
-    const fix = shape.problem === 'not-a-plugin' ? "export the plugin as the module's default: export default definePlugin({...}) (import definePlugin from 'dvx/sdk')" : 'correct the plugin so that its module loads (definePlugin checks operation names and migration ids when it runs)';
-    throw new PluginBuildError(dir, 'loading the bundle', [{ file: config.entryPoint, pointer: '', message: shape.problem === 'not-a-plugin' ? `is not a plugin: ${shape.message}` : `failed to load: ${shape.message}`, fix }]);
+    const { what, fix } = LOAD_FAILURES[shape.problem];
+    throw new PluginBuildError(dir, 'loading the bundle', [{ file: config.entryPoint, pointer: '', message: `${what}: ${shape.message}`, fix }]);
   }
 
   const warnings: PluginBuildIssue[] = [];

@@ -3,9 +3,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ValidationError } from '../../errors/index.js';
 import { GENERATED_TYPES_FILE, writeDefinitionTypes } from './generate-types.js';
-import { GITIGNORE_TEXT, pluginConfigText, pluginSchemas, pluginSourceText, tsconfigText, type PluginType } from './scaffold-templates.js';
+import { GITIGNORE_TEXT, parsePluginType, pluginConfigText, pluginSchemas, pluginSourceText, tsconfigText, type PluginType } from './scaffold-templates.js';
 import { SDK_TYPES } from './sdk-location.js';
-import type { PluginSchemas } from './validate-plugin-schema.js';
 
 /** Options of {@link initPlugin}. */
 export interface InitPluginOptions {
@@ -46,8 +45,8 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
  */
 export async function initPlugin(options: InitPluginOptions): Promise<InitPluginResult> {
   const dir = resolve(options.dir);
-  const type = String(options.type).toUpperCase();
-  if (type !== 'STAGED' && type !== 'DIRECT') throw new ValidationError(`Unknown plugin type ${JSON.stringify(options.type)}.`, [{ pointer: '/type', message: 'must be staged or direct' }], { action: 'Use --type staged (ingestion through a staging mount) or --type direct (the engine copies with runSync).' });
+  const type = parsePluginType(String(options.type));
+  if (!type) throw new ValidationError(`Unknown plugin type ${JSON.stringify(options.type)}.`, [{ pointer: '/type', message: 'must be staged or direct' }], { action: 'Use --type staged (ingestion through a staging mount) or --type direct (the engine copies with runSync).' });
   const name = options.name ?? basename(dir);
   if (!name.trim()) throw new ValidationError('The plugin name is empty.', [{ pointer: '/name', message: 'must not be empty' }], { action: 'Give a name with --name.' });
   const existing = await entriesOf(dir);
@@ -69,6 +68,6 @@ export async function initPlugin(options: InitPluginOptions): Promise<InitPlugin
     await mkdir(dirname(join(dir, file)), { recursive: true });
     await writeFile(join(dir, file), text);
   }
-  await writeDefinitionTypes(schemas as PluginSchemas, join(dir, 'src', GENERATED_TYPES_FILE));
+  await writeDefinitionTypes(schemas, join(dir, 'src', GENERATED_TYPES_FILE));
   return { dir, id, name, type, files: [...Object.keys(files), join('src', GENERATED_TYPES_FILE)] };
 }

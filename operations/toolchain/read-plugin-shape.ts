@@ -11,7 +11,7 @@ export interface ReadPluginShapeOptions {
   timeoutMs?: number;
 }
 
-export const READ_SHAPE_DEFAULTS = { timeoutMs: 30_000 };
+const READ_SHAPE_DEFAULTS = { timeoutMs: 30_000 };
 
 /** What importing a bundle showed: the plugin's operations and migrations, or why it is not a plugin. */
 export type PluginShape =

@@ -1,8 +1,15 @@
 // What `dvx plugin init` writes: a minimal working plugin of each type, a directory tree copied from a source host.
 import type { PluginConfig } from '../../schemas/plugin-config.schema.js';
+import type { PluginSchemas } from './validate-plugin-schema.js';
 
 /** The plugin types `dvx plugin init` scaffolds. */
 export type PluginType = PluginConfig['pluginType'];
+
+/** `value` as a plugin type, in any case (`staged`, `DIRECT`); undefined when it is neither. */
+export function parsePluginType(value: string): PluginType | undefined {
+  const type = value.toUpperCase();
+  return type === 'STAGED' || type === 'DIRECT' ? type : undefined;
+}
 
 /** plugin.yml of a new plugin. */
 export function pluginConfigText(options: { id: string; name: string; type: PluginType }): string {
@@ -28,26 +35,24 @@ rootSquashEnabled: true
 
 const PATH = { type: 'string', format: 'unixpath' };
 
+/** A discovered object's definition: a `name` (its nameField) and one path property `key` (its identity). */
+function discoveredDefinition(key: string, path: Record<string, string>): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', key],
+    properties: { name: { type: 'string', prettyName: 'Name' }, [key]: { ...PATH, ...path } },
+    identityFields: [key],
+    nameField: 'name',
+  };
+}
+
 /** schema.json of a new plugin: the six definitions. */
-export function pluginSchemas(type: PluginType): Record<string, unknown> {
+export function pluginSchemas(type: PluginType): PluginSchemas {
   const mountLocation = { ...PATH, description: 'Absolute path where the engine mounts the storage on the host' };
   return {
-    repositoryDefinition: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'root'],
-      properties: { name: { type: 'string', prettyName: 'Name' }, root: { ...PATH, prettyName: 'Root directory' } },
-      identityFields: ['root'],
-      nameField: 'name',
-    },
-    sourceConfigDefinition: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'path'],
-      properties: { name: { type: 'string', prettyName: 'Name' }, path: { ...PATH, prettyName: 'Directory', description: 'Absolute path of the directory on the source host' } },
-      identityFields: ['path'],
-      nameField: 'name',
-    },
+    repositoryDefinition: discoveredDefinition('root', { prettyName: 'Root directory' }),
+    sourceConfigDefinition: discoveredDefinition('path', { prettyName: 'Directory', description: 'Absolute path of the directory on the source host' }),
     linkedSourceDefinition:
       type === 'STAGED'
         ? { type: 'object', additionalProperties: false, required: ['mountLocation'], properties: { mountLocation: { ...mountLocation, prettyName: 'Staging mount' } } }

@@ -1,6 +1,7 @@
 // ajv's errors turned into build issues a plugin author can act on: one per problem, with the JSON pointer of the
 // offending value and the `fix` the toolchain's schemas give for it.
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createPluginAjv } from '../schemas-of.js';
 import type { PluginBuildIssue } from './plugin-build-error.js';
 
 type SchemaNode = Record<string, unknown>;
@@ -21,7 +22,7 @@ function schemaAt(root: SchemaNode, schemaPath: string): SchemaNode | undefined 
 }
 
 /** The value at a JSON pointer of `data`. */
-export function valueAt(data: unknown, pointer: string): unknown {
+function valueAt(data: unknown, pointer: string): unknown {
   let node = data;
   for (const token of pointer.split('/').slice(1)) {
     if (!node || typeof node !== 'object') return undefined;
@@ -30,7 +31,8 @@ export function valueAt(data: unknown, pointer: string): unknown {
   return node;
 }
 
-const escapeToken = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
+/** `token` as one JSON pointer token (`~` and `/` escaped). */
+export const escapeToken = (token: string) => token.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
@@ -54,7 +56,6 @@ function describe(error: ErrorObject, data: unknown): string {
     case 'pattern':
       return `is ${shown(value)}, which is not in the expected form`;
     case 'not':
-      return 'is not allowed here';
     case 'false schema':
       return 'is not allowed here';
     case 'minItems':
@@ -65,6 +66,12 @@ function describe(error: ErrorObject, data: unknown): string {
     default:
       return error.message ?? 'is invalid';
   }
+}
+
+/** A validator of one of the toolchain's own schemas, compiled on first use (not when the CLI loads). */
+export function lazyValidator(schema: object): () => ValidateFunction {
+  let compiled: ValidateFunction | undefined;
+  return () => (compiled ??= createPluginAjv().compile(schema));
 }
 
 /**

@@ -17,7 +17,7 @@ export interface TypeCheckOptions {
   timeoutMs?: number;
 }
 
-export const TYPE_CHECK_DEFAULTS = { timeoutMs: 120_000 };
+const TYPE_CHECK_DEFAULTS = { timeoutMs: 120_000 };
 
 const require = createRequire(import.meta.url);
 
@@ -42,6 +42,7 @@ function nodeTypeRoots(): string[] {
  */
 function checkConfig(dir: string, srcDir: string): object {
   const typeRoots = nodeTypeRoots();
+  const sources = resolve(dir, srcDir);
   return {
     compilerOptions: {
       ...PLUGIN_COMPILER_OPTIONS,
@@ -51,26 +52,27 @@ function checkConfig(dir: string, srcDir: string): object {
       ...(typeRoots.length ? { typeRoots } : {}),
       paths: { 'dvx/sdk': [SDK_TYPES] },
     },
-    include: [join(resolve(dir, srcDir), '**/*.ts'), join(resolve(dir, srcDir), '**/*.mts')],
-    exclude: [join(resolve(dir, srcDir), '**/node_modules'), join(resolve(dir, srcDir), '**/*.test.ts')],
+    include: [join(sources, '**/*.ts'), join(sources, '**/*.mts')],
+    exclude: [join(sources, '**/node_modules'), join(sources, '**/*.test.ts')],
   };
 }
 
+const FIX = 'correct the code at that line';
 const DIAGNOSTIC = /^(.+?)\((\d+),(\d+)\): error (TS\d+): (.*)$/;
 
-/** tsc's `file(line,col): error TSnnnn: message` lines (continuation lines appended) as build issues. */
-function parseDiagnostics(output: string, cwd: string, dir: string): PluginBuildIssue[] {
+/** tsc's `file(line,col): error TSnnnn: message` lines (continuation lines appended) as build issues; tsc ran in `dir`. */
+function parseDiagnostics(output: string, dir: string): PluginBuildIssue[] {
   const issues: PluginBuildIssue[] = [];
   for (const line of output.split('\n')) {
     if (line.includes('TS18003')) continue; // no TypeScript inputs: a plugin written in JavaScript
     const match = DIAGNOSTIC.exec(line);
     if (match) {
       const [, file, lineNumber, column, code, message] = match as unknown as [string, string, string, string, string, string];
-      issues.push({ file: relative(dir, resolve(cwd, file)), pointer: '', line: Number(lineNumber), column: Number(column), message: `${message} (${code})` });
+      issues.push({ file: relative(dir, resolve(dir, file)), pointer: '', line: Number(lineNumber), column: Number(column), message: `${message} (${code})`, fix: FIX });
     } else if (line.trim() && issues.length) {
       issues.at(-1)!.message += ` ${line.trim()}`;
     } else if (line.trim() && !issues.length) {
-      issues.push({ file: '', pointer: '', message: line.trim() });
+      issues.push({ file: '', pointer: '', message: line.trim(), fix: FIX });
     }
   }
   return issues;
@@ -89,7 +91,7 @@ export async function typeCheckPlugin(options: TypeCheckOptions): Promise<Plugin
         else resolvePromise(`${stdout}${stderr}`);
       });
     });
-    return parseDiagnostics(output, dir, dir).map((issue) => ({ ...issue, fix: issue.fix ?? 'correct the code at that line' }));
+    return parseDiagnostics(output, dir);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

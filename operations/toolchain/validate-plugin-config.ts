@@ -1,11 +1,9 @@
 import { stat, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import { parseDocument } from 'yaml';
 import { PLUGIN_CONFIG_SCHEMA, type PluginConfig } from '../../schemas/plugin-config.schema.js';
-import { createPluginAjv } from '../schemas-of.js';
 import type { PluginBuildIssue } from './plugin-build-error.js';
-import { schemaIssues } from './schema-issues.js';
+import { lazyValidator, schemaIssues } from './schema-issues.js';
 
 /** The plugin config file of a plugin directory. */
 export const PLUGIN_CONFIG_FILE = 'plugin.yml';
@@ -16,8 +14,7 @@ export interface PluginConfigReading {
   issues: PluginBuildIssue[];
 }
 
-let compiled: ValidateFunction | undefined;
-const configValidator = () => (compiled ??= createPluginAjv().compile(PLUGIN_CONFIG_SCHEMA));
+const configValidator = lazyValidator(PLUGIN_CONFIG_SCHEMA);
 
 async function kindOf(path: string): Promise<'file' | 'directory' | 'missing'> {
   try {
@@ -51,7 +48,7 @@ async function checkPaths(dir: string, config: PluginConfig): Promise<PluginBuil
 }
 
 /** Validates a parsed plugin config (the plugin.yml mapping) against the config schema and the plugin directory. */
-export async function validatePluginConfig(dir: string, data: unknown): Promise<PluginConfigReading> {
+async function validatePluginConfig(dir: string, data: unknown): Promise<PluginConfigReading> {
   const validate = configValidator();
   if (!validate(data)) return { issues: schemaIssues(PLUGIN_CONFIG_FILE, PLUGIN_CONFIG_SCHEMA, data, validate.errors, 'see the plugin config fields in a plugin made by `dvx plugin init`') };
   const config = data as unknown as PluginConfig;

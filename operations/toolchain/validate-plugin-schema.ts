@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import { PLUGIN_SCHEMA_SCHEMA, REFERENCE_TYPES } from '../../schemas/plugin-schema.schema.js';
 import { SCHEMA_DEFINITIONS, type SchemaDefinitionName } from '../plugin-artifact.js';
-import { createPluginAjv } from '../schemas-of.js';
+import { createPluginAjv, PLUGIN_FORMATS } from '../schemas-of.js';
 import type { PluginBuildIssue } from './plugin-build-error.js';
-import { schemaIssues } from './schema-issues.js';
+import { escapeToken, lazyValidator, schemaIssues } from './schema-issues.js';
 
 /** The six definitions of a valid schema file. */
 export type PluginSchemas = Record<SchemaDefinitionName, Record<string, unknown>>;
@@ -18,10 +17,10 @@ export interface PluginSchemaReading {
 
 type SchemaNode = Record<string, unknown>;
 
-const ajv = createPluginAjv();
-let compiled: ValidateFunction | undefined;
-const schemaFileValidator = () => (compiled ??= ajv.compile(PLUGIN_SCHEMA_SCHEMA));
-const KNOWN_FORMATS = Object.keys(ajv.formats).sort();
+const schemaFileValidator = lazyValidator(PLUGIN_SCHEMA_SCHEMA);
+let knownFormats: string[] | undefined;
+/** The formats a definition may use (draft-07's and the plugin formats), read on first use. */
+const formatsKnown = () => (knownFormats ??= Object.keys(createPluginAjv().formats).sort());
 const DISCOVERED: ReadonlySet<string> = new Set(['repositoryDefinition', 'sourceConfigDefinition']);
 // Keywords whose values are data, not schemas: a `format` key inside them is not a format.
 const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'identityFields', 'nameField', 'required', 'ordering', 'dxFormProperties']);
@@ -36,9 +35,10 @@ function formatIssues(file: string, node: unknown, pointer: string, issues: Plug
   const schema = node as SchemaNode;
   if (typeof schema.format === 'string') {
     const format = schema.format;
-    if (!KNOWN_FORMATS.includes(format)) {
-      issues.push({ file, pointer: `${pointer}/format`, message: `is ${JSON.stringify(format)}, which is not a known format`, fix: `use one of ${KNOWN_FORMATS.join(', ')}, or remove format` });
-    } else if (schema.type !== undefined && schema.type !== 'string' && ['unixpath', 'password', 'reference'].includes(format)) {
+    const known = formatsKnown();
+    if (!known.includes(format)) {
+      issues.push({ file, pointer: `${pointer}/format`, message: `is ${JSON.stringify(format)}, which is not a known format`, fix: `use one of ${known.join(', ')}, or remove format` });
+    } else if (schema.type !== undefined && schema.type !== 'string' && (PLUGIN_FORMATS as readonly string[]).includes(format)) {
       issues.push({ file, pointer: `${pointer}/type`, message: `is ${JSON.stringify(schema.type)}, but format ${format} applies to strings`, fix: 'set "type": "string"' });
     }
     if (format === 'reference' && !(REFERENCE_TYPES as readonly unknown[]).includes(schema.referenceType)) {
@@ -52,7 +52,7 @@ function formatIssues(file: string, node: unknown, pointer: string, issues: Plug
   }
   for (const [key, value] of Object.entries(schema)) {
     if (DATA_KEYWORDS.has(key)) continue;
-    formatIssues(file, value, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, issues);
+    formatIssues(file, value, `${pointer}/${escapeToken(key)}`, issues);
   }
 }
 
@@ -75,7 +75,7 @@ function identityIssues(file: string, name: string, definition: SchemaNode): Plu
 }
 
 /** Validates parsed schema-file content: the meta rules, then identity fields, formats, and that ajv compiles each definition. */
-export function validatePluginSchema(file: string, data: unknown): PluginSchemaReading {
+function validatePluginSchema(file: string, data: unknown): PluginSchemaReading {
   const validate = schemaFileValidator();
   if (!validate(data)) return { issues: schemaIssues(file, PLUGIN_SCHEMA_SCHEMA, data, validate.errors, 'write it as JSON Schema draft-07 allows (see https://json-schema.org/draft-07)') };
   const schemas = data as PluginSchemas;

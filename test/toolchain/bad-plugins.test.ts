@@ -2,9 +2,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlugin, PluginBuildError, type PluginBuildIssue } from '../../operations/toolchain/index.js';
+import { buildPlugin, type PluginBuildIssue } from '../../operations/toolchain/index.js';
 import { makeTempDir } from '../harness/temp-dir.js';
-import { copyPlugin, editConfig, editSchema, propertiesOf, scaffold } from './plugin-fixtures.js';
+import { buildFailure, copyPlugin, editConfig, editSchema, propertiesOf, scaffold } from './plugin-fixtures.js';
 
 let temp: { path: string; remove(): Promise<void> };
 let base: string;
@@ -15,17 +15,6 @@ beforeAll(async () => {
   base = await scaffold(join(temp.path, 'base'), 'STAGED');
 });
 afterAll(async () => temp?.remove());
-
-async function buildError(dir: string): Promise<PluginBuildError> {
-  const error = await buildPlugin({ dir, out: join(dir, 'out.json') }).then(
-    () => {
-      throw new Error('expected the build to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(PluginBuildError);
-  return error as PluginBuildError;
-}
 
 type Expected = { file: string; pointer: string; message: string; line?: number };
 type Case = [title: string, change: (dir: string) => Promise<void>, expected: Expected];
@@ -73,7 +62,7 @@ describe('dvx plugin build refuses a bad plugin', () => {
   it.each(CASES)('%s', async (_title, change, expected) => {
     const dir = await copyPlugin(base, join(temp.path, `case-${(count += 1)}`));
     await change(dir);
-    const error = await buildError(dir);
+    const error = await buildFailure(dir);
     expect(error.code).toBe('VALIDATION_FAILED');
     const issue = error.issues.find((candidate) => candidate.file === expected.file && candidate.pointer === expected.pointer && candidate.message.includes(expected.message));
     expect(issue, `expected ${JSON.stringify(expected)} among ${JSON.stringify(error.issues, null, 2)}`).toBeDefined();
@@ -95,7 +84,7 @@ describe('dvx plugin build refuses a bad plugin', () => {
       delete s.repositoryDefinition!.nameField;
       s.virtualSourceDefinition!.identityFields = ['mountLocation'];
     });
-    const error = await buildError(dir);
+    const error = await buildFailure(dir);
     const where = (issue: PluginBuildIssue) => `${issue.file}#${issue.pointer}`;
     expect(error.issues.map(where).sort()).toEqual(['plugin.yml#/buildNumber', 'plugin.yml#/pluginType', 'schema.json#/repositoryDefinition/nameField', 'schema.json#/virtualSourceDefinition/identityFields']);
     expect(error.message).toMatch(/failed validation with 4 errors/);

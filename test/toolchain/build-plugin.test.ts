@@ -12,7 +12,7 @@ import { createPlatformServices, invokePlugin, type PlatformServices, type Remot
 import { buildPlugin, GENERATED_TYPES_FILE, initPlugin, loadArtifact, PluginBuildError } from '../../operations/toolchain/index.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
-import { copyPlugin, editSource, scaffold } from './plugin-fixtures.js';
+import { buildFailure, copyPlugin, editSource, scaffold } from './plugin-fixtures.js';
 
 let temp: { path: string; remove(): Promise<void> };
 let hosts: TestSshHosts;
@@ -39,17 +39,6 @@ function connection(): RemoteConnection {
 
 function services(syncDestination?: string): PlatformServices {
   return createPlatformServices({ connect: async () => pool.get(hosts.hosts[0]!.spec({ id: 'env-1' })), ...(syncDestination ? { syncDestination } : {}), logger: pino({ level: 'silent' }) });
-}
-
-async function buildFailure(dir: string): Promise<PluginBuildError> {
-  const error = await buildPlugin({ dir, out: join(dir, 'out.json') }).then(
-    () => {
-      throw new Error('expected the build to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(PluginBuildError);
-  return error as PluginBuildError;
 }
 
 async function sourceTree(): Promise<string> {

@@ -1,8 +1,9 @@
 // Plugin directories for toolchain tests: a scaffold made once by initPlugin, copied and changed per test.
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { initPlugin, type PluginType } from '../../operations/toolchain/index.js';
+import { buildPlugin, initPlugin, PluginBuildError, type PluginType } from '../../operations/toolchain/index.js';
 
 /** Makes a fresh scaffold of `type` in `dir`. */
 export async function scaffold(dir: string, type: PluginType, name?: string): Promise<string> {
@@ -38,4 +39,16 @@ export async function editSource(dir: string, change: (text: string) => string, 
 /** A property schema of a definition, for edits. */
 export function propertiesOf(definition: Record<string, unknown> | undefined): Record<string, Record<string, unknown>> {
   return definition!.properties as Record<string, Record<string, unknown>>;
+}
+
+/** Builds `dir` (artifact to DIR/out.json), expecting the build to fail with a {@link PluginBuildError}. */
+export async function buildFailure(dir: string): Promise<PluginBuildError> {
+  const error = await buildPlugin({ dir, out: join(dir, 'out.json') }).then(
+    () => {
+      throw new Error('expected the build to fail');
+    },
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(PluginBuildError);
+  return error as PluginBuildError;
 }
