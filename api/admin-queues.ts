@@ -37,7 +37,7 @@ export function engineQueues(redis: Redis, logger: Logger): Queue[] {
 }
 
 /** The run a job belongs to: a step job carries it in its data; a policy fire returns the run it started. */
-export function runIdOfJob(job: { data?: unknown; returnvalue?: unknown }): string | null {
+function runIdOfJob(job: { data?: unknown; returnvalue?: unknown }): string | null {
   const data = job.data as { runId?: unknown } | null | undefined;
   if (typeof data?.runId === 'string') return data.runId;
   const value = job.returnvalue as { runId?: unknown; run?: { id?: unknown } } | null | undefined;
@@ -47,7 +47,7 @@ export function runIdOfJob(job: { data?: unknown; returnvalue?: unknown }): stri
 }
 
 /** Where a job's run can be read in a browser signed in to the board (the cookie only reaches {@link BROWSER_AUTH_PATH}). */
-export const runLink = (runId: string) => `${BROWSER_AUTH_PATH}/runs/${encodeURIComponent(runId)}`;
+const runLink = (runId: string) => `${BROWSER_AUTH_PATH}/runs/${encodeURIComponent(runId)}`;
 
 /** Options of {@link adminQueues}. */
 export interface AdminQueuesOptions {

@@ -28,8 +28,13 @@ export const BROWSER_AUTH_PATH = '/admin/queues';
 /** The HttpOnly cookie holding the API token of a browser session on {@link BROWSER_AUTH_PATH}. */
 export const TOKEN_COOKIE = 'dvx_token';
 
+/** The least role a request needs: the route's own, or viewer for a read and operator for anything else. */
+export function neededRole(method: string, config: { role?: Role }): Role {
+  return config.role ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'operator');
+}
+
 /** Whether a request is for {@link BROWSER_AUTH_PATH} or below it. */
-export function isBrowserAuthPath(url: string): boolean {
+function isBrowserAuthPath(url: string): boolean {
   const path = url.split('?')[0]!;
   return path === BROWSER_AUTH_PATH || path.startsWith(`${BROWSER_AUTH_PATH}/`);
 }
@@ -58,7 +63,7 @@ export function authenticate(tokens: TokenStore) {
     const caller = await tokens.verify(token);
     if (!caller) throw new DvxError({ code: 'UNAUTHORIZED', message: 'The API token is not valid.', action: 'Use a token created by this engine (dvx token create, or <data dir>/admin.token).' });
     request.caller = caller;
-    const need: Role = config.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'operator');
+    const need = neededRole(request.method, config);
     if (!allows(caller.role, need)) {
       throw new DvxError({ code: 'FORBIDDEN', message: `A ${caller.role} token cannot do this; it needs the ${need} role.`, action: `Ask an admin for a token with the ${need} role.` });
     }

@@ -7,7 +7,9 @@ import type { StorageBackend } from '../storage/index.js';
 import type { RunDriver } from '../workers/run-driver.js';
 
 /** Job states whose counts are exported per queue. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
+/** Runtime states always exported per object type, at 0 when no object is in them. */
+const OBJECT_STATES = ['ACTIVE', 'INACTIVE', 'UNREACHABLE', 'UNKNOWN'];
 
 /** Step duration buckets, in seconds: steps last from milliseconds (a storage snapshot) to an hour (a big sync). */
 const STEP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
@@ -20,8 +22,6 @@ export interface EngineMetricsOptions {
   storage: StorageBackend;
   /** Queues whose depths are read at each scrape. */
   queues: Queue[];
-  /** Also export Node's process metrics (CPU, memory, event loop). @defaultValue true */
-  processMetrics?: boolean;
   logger?: Logger;
 }
 
@@ -36,86 +36,74 @@ export interface EngineMetricsOptions {
  */
 export class EngineMetrics {
   readonly registry = new Registry();
-  readonly runs: Counter<'kind' | 'outcome'>;
-  readonly stepDuration: Histogram<'kind' | 'step' | 'outcome'>;
   private readonly detach: () => void;
 
   constructor(options: EngineMetricsOptions) {
     const logger = options.logger ?? silentLogger;
     const registers = [this.registry];
-    this.runs = new Counter({ name: 'dvx_runs_total', help: 'Lifecycle runs that ended, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
-    this.stepDuration = new Histogram({
+    const runs = new Counter({ name: 'dvx_runs_total', help: 'Lifecycle runs that ended, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
+    const stepDuration = new Histogram({
       name: 'dvx_step_duration_seconds',
       help: 'Duration of the attempt that completed a lifecycle step, by run kind, step and outcome (done or error).',
       labelNames: ['kind', 'step', 'outcome'],
       buckets: STEP_BUCKETS,
       registers,
     });
-    const scrapeFailed = (what: string) => (error: unknown) => logger.warn({ err: (error as Error).message }, `metrics: could not read ${what}`);
+    /** A gauge set afresh at each scrape by `read`; a failing read is logged and leaves the gauge empty or partial. */
+    const scraped = <L extends string>(name: string, help: string, labelNames: L[], what: string, read: (gauge: Gauge<L>) => Promise<void>) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          this.reset();
+          await read(this).catch((error: unknown) => logger.warn({ err: (error as Error).message }, `metrics: could not read ${what}`));
+        },
+      });
 
-    new Gauge({
-      name: 'dvx_queue_jobs',
-      help: 'Jobs per BullMQ queue and state, read at scrape.',
-      labelNames: ['queue', 'state'],
-      registers,
-      async collect() {
-        this.reset();
-        await Promise.all(
-          options.queues.map(async (queue) => {
-            const counts = await queue.getJobCounts(...QUEUE_STATES);
-            for (const state of QUEUE_STATES) this.set({ queue: queue.name, state }, counts[state] ?? 0);
-          }),
-        ).catch(scrapeFailed('queue depths'));
-      },
+    scraped('dvx_queue_jobs', 'Jobs per BullMQ queue and state, read at scrape.', ['queue', 'state'], 'queue depths', async (gauge) => {
+      await Promise.all(
+        options.queues.map(async (queue) => {
+          const counts = await queue.getJobCounts(...QUEUE_STATES);
+          for (const state of QUEUE_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
+        }),
+      );
     });
 
-    new Gauge({
-      name: 'dvx_objects',
-      help: 'dSources, VDBs and environments by runtime status (ACTIVE, INACTIVE, UNREACHABLE; UNKNOWN before the first health check), read at scrape.',
-      labelNames: ['type', 'status'],
-      registers,
-      async collect() {
-        this.reset();
-        try {
-          const kinds = { dsource: await options.model.dsources.list(), vdb: await options.model.vdbs.list(), environment: await options.model.environments.list() };
-          for (const [type, records] of Object.entries(kinds)) {
-            const counts = new Map<string, number>([['ACTIVE', 0], ['INACTIVE', 0], ['UNREACHABLE', 0], ['UNKNOWN', 0]]);
-            for (const record of records as { runtime?: { state: string } | null }[]) {
-              const status = record.runtime?.state ?? 'UNKNOWN';
-              counts.set(status, (counts.get(status) ?? 0) + 1);
-            }
-            for (const [status, count] of counts) this.set({ type, status }, count);
+    scraped(
+      'dvx_objects',
+      'dSources, VDBs and environments by runtime status (ACTIVE, INACTIVE, UNREACHABLE; UNKNOWN before the first health check), read at scrape.',
+      ['type', 'status'],
+      'objects',
+      async (gauge) => {
+        const { dsources, vdbs, environments } = options.model;
+        const kinds = await Promise.all([dsources.list(), vdbs.list(), environments.list()]);
+        (['dsource', 'vdb', 'environment'] as const).forEach((type, i) => {
+          const counts = new Map<string, number>(OBJECT_STATES.map((status) => [status, 0]));
+          for (const record of kinds[i]! as { runtime?: { state: string } | null }[]) {
+            const status = record.runtime?.state ?? 'UNKNOWN';
+            counts.set(status, (counts.get(status) ?? 0) + 1);
           }
-        } catch (error) {
-          scrapeFailed('objects')(error);
-        }
+          for (const [status, count] of counts) gauge.set({ type, status }, count);
+        });
       },
+    );
+
+    scraped('dvx_storage_pool_bytes', 'Storage pool space in bytes (total, used, free), read at scrape.', ['backend', 'usage'], 'storage usage', async (gauge) => {
+      const usage = await options.storage.usage();
+      const backend = options.storage.kind;
+      gauge.set({ backend, usage: 'total' }, usage.totalBytes);
+      gauge.set({ backend, usage: 'used' }, usage.usedBytes);
+      gauge.set({ backend, usage: 'free' }, usage.freeBytes);
     });
 
-    new Gauge({
-      name: 'dvx_storage_pool_bytes',
-      help: 'Storage pool space in bytes (total, used, free), read at scrape.',
-      labelNames: ['backend', 'usage'],
-      registers,
-      async collect() {
-        this.reset();
-        try {
-          const usage = await options.storage.usage();
-          const backend = options.storage.kind;
-          this.set({ backend, usage: 'total' }, usage.totalBytes);
-          this.set({ backend, usage: 'used' }, usage.usedBytes);
-          this.set({ backend, usage: 'free' }, usage.freeBytes);
-        } catch (error) {
-          scrapeFailed('storage usage')(error);
-        }
-      },
-    });
+    // Node's process metrics (CPU, memory, event loop).
+    collectDefaultMetrics({ register: this.registry });
 
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
-
-    const onEnded = (_runId: string, kind: string, status: RunStatus) => this.runs.inc({ kind, outcome: status });
+    const onEnded = (_runId: string, kind: string, status: RunStatus) => runs.inc({ kind, outcome: status });
     const onStepEnded = (_runId: string, kind: string, step: string, outcome: 'done' | 'error', durationMs?: number) => {
-      if (durationMs !== undefined) this.stepDuration.observe({ kind, step, outcome }, durationMs / 1000);
+      if (durationMs !== undefined) stepDuration.observe({ kind, step, outcome }, durationMs / 1000);
     };
     options.driver.events.on('ended', onEnded);
     options.driver.events.on('stepEnded', onStepEnded);

@@ -2,10 +2,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { packageVersion } from '../cli/package-info.js';
+import { neededRole } from './auth.js';
 
 /** Where the OpenAPI document and its browsable docs are served (both public: they describe the API, they hold no data). */
-export const OPENAPI_PATH = '/openapi.json';
-export const DOCS_PATH = '/docs';
+const OPENAPI_PATH = '/openapi.json';
+const DOCS_PATH = '/docs';
 
 type RouteSchema = NonNullable<RouteOptions['schema']> & { tags?: string[]; security?: unknown[]; description?: string; hide?: boolean };
 
@@ -22,12 +23,11 @@ function describeRoute(route: RouteOptions): void {
   if (names.length > 0 && !schema.params) {
     schema.params = { type: 'object', required: names, properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])) };
   }
-  const config = (route.config ?? {}) as { public?: boolean; role?: string };
+  const config = route.config ?? {};
   if (!config.public) {
     schema.security ??= [{ bearerAuth: [] }];
     const method = (Array.isArray(route.method) ? route.method[0] : route.method) ?? 'GET';
-    const role = config.role ?? (method === 'GET' || method === 'HEAD' ? 'viewer' : 'operator');
-    schema.description ??= `Needs a token with the ${role} role (or higher).`;
+    schema.description ??= `Needs a token with the ${neededRole(method, config)} role (or higher).`;
   }
   route.schema = schema;
 }

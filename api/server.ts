@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log/logger.js';
 import { AuditLog } from '../model/audit-log.js';
@@ -30,12 +29,6 @@ export interface ServerOptions {
   logger: Logger;
   /** More route registrations (each lifecycle area adds its own). */
   routes?: ((app: FastifyInstance, ctx: ServiceContext) => void)[];
-  /** Queues shown at /admin/queues and measured at /metrics. @defaultValue every engine queue, on the model's Redis client */
-  queues?: Queue[];
-  /** Where mutating requests are recorded. @defaultValue the audit stream on the model's Redis client */
-  audit?: AuditLog;
-  /** Serve /metrics without a token. @defaultValue false (a viewer token, like every other read) */
-  publicMetrics?: boolean;
 }
 
 /**
@@ -50,15 +43,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   app.addHook('onRequest', authenticate(options.tokens));
   const { context } = options;
-  const audit = options.audit ?? new AuditLog(context.model.redis);
+  const audit = new AuditLog(context.model.redis);
   recordMutations(app, audit, options.logger);
   openApi(app);
-  const ownQueues = options.queues ? [] : engineQueues(context.model.redis, options.logger);
-  const queues = options.queues ?? ownQueues;
+  // Handles on every engine queue, shown at /admin/queues and measured at /metrics.
+  const queues = engineQueues(context.model.redis, options.logger);
   const metrics = new EngineMetrics({ driver: context.driver, model: context.model, storage: context.storage, queues, logger: options.logger });
   app.addHook('onClose', async () => {
     metrics.close();
-    await Promise.all(ownQueues.map((queue) => queue.close()));
+    await Promise.all(queues.map((queue) => queue.close()));
   });
   // Routes go in a plugin so that they are added after @fastify/swagger has loaded (it learns routes as they come).
   app.register(async (api) => {
@@ -66,7 +59,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes, policyRoutes, bookmarkRoutes]) register(api, context);
     tokenRoutes(api, options.tokens);
     auditRoutes(api, audit);
-    metricsRoute(api, metrics, { public: options.publicMetrics ?? false });
+    metricsRoute(api, metrics);
     for (const register of options.routes ?? []) register(api, context);
   });
   adminQueues(app, { ctx: context, queues, logger: options.logger });

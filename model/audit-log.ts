@@ -45,8 +45,7 @@ export interface AuditLogOptions {
   maxEntries?: number;
 }
 
-export const AUDIT_LOG_DEFAULTS: Required<AuditLogOptions> = { maxEntries: 100_000 };
-
+/** Entries read per XREVRANGE while filtering by actor. */
 const PAGE = 1_000;
 
 /** The audit log: a capped Redis stream of mutating API requests. */
@@ -56,9 +55,9 @@ export class AuditLog {
 
   constructor(
     private readonly redis: Redis,
-    options: AuditLogOptions = {},
+    { maxEntries = 100_000 }: AuditLogOptions = {},
   ) {
-    this.maxEntries = options.maxEntries ?? AUDIT_LOG_DEFAULTS.maxEntries;
+    this.maxEntries = maxEntries;
   }
 
   /** Appends an entry; its id and time come from Redis. */

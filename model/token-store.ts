@@ -4,7 +4,10 @@ import { KEY_PREFIX } from './keys.js';
 import { newId } from './ids.js';
 
 /** What a token may do. admin: everything; operator: run lifecycles; viewer: read. */
-export type Role = 'admin' | 'operator' | 'viewer';
+export const ROLES = ['admin', 'operator', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
 /** A stored API token: only its SHA-256 is kept. */
 export interface TokenRecord {
@@ -15,6 +18,8 @@ export interface TokenRecord {
 }
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+/** Set: the hash of every token. */
+const TOKENS_KEY = `${KEY_PREFIX}:tokens`;
 
 /** API tokens in Redis, keyed by their hash: a leaked Redis dump does not leak usable tokens. */
 export class TokenStore {
@@ -28,7 +33,7 @@ export class TokenStore {
   async create(name: string, role: Role): Promise<{ token: string; record: TokenRecord }> {
     const token = `dvx_${randomBytes(24).toString('base64url')}`;
     const record: TokenRecord = { id: newId('tok'), name, role, createdAt: new Date().toISOString() };
-    await this.redis.multi().set(this.key(hash(token)), JSON.stringify(record)).sadd(`${KEY_PREFIX}:tokens`, hash(token)).exec();
+    await this.redis.multi().set(this.key(hash(token)), JSON.stringify(record)).sadd(TOKENS_KEY, hash(token)).exec();
     return { token, record };
   }
 
@@ -41,19 +46,21 @@ export class TokenStore {
 
   /** Revokes the token with this id: it stops working at once. Returns its record, or null for an unknown id. */
   async revoke(id: string): Promise<TokenRecord | null> {
-    const hashes = await this.redis.smembers(`${KEY_PREFIX}:tokens`);
-    if (hashes.length === 0) return null;
-    const texts = await this.redis.mget(...hashes.map((digest) => this.key(digest)));
-    const index = texts.findIndex((text) => text !== null && (JSON.parse(text) as TokenRecord).id === id);
-    if (index < 0) return null;
-    await this.redis.multi().del(this.key(hashes[index]!)).srem(`${KEY_PREFIX}:tokens`, hashes[index]!).exec();
-    return JSON.parse(texts[index]!) as TokenRecord;
+    const found = (await this.entries()).find((entry) => entry.record.id === id);
+    if (!found) return null;
+    await this.redis.multi().del(this.key(found.digest)).srem(TOKENS_KEY, found.digest).exec();
+    return found.record;
   }
 
   async list(): Promise<TokenRecord[]> {
-    const hashes = await this.redis.smembers(`${KEY_PREFIX}:tokens`);
+    return (await this.entries()).map((entry) => entry.record);
+  }
+
+  /** Every stored token's record with the hash it is keyed by. */
+  private async entries(): Promise<{ digest: string; record: TokenRecord }[]> {
+    const hashes = await this.redis.smembers(TOKENS_KEY);
     if (hashes.length === 0) return [];
     const texts = await this.redis.mget(...hashes.map((digest) => this.key(digest)));
-    return texts.filter((text): text is string => text !== null).map((text) => JSON.parse(text) as TokenRecord);
+    return hashes.flatMap((digest, i) => (texts[i] ? [{ digest, record: JSON.parse(texts[i]) as TokenRecord }] : []));
   }
 }

@@ -1,11 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../errors/index.js';
-import type { Role, TokenStore } from '../../model/token-store.js';
+import { isRole, ROLES, type TokenStore } from '../../model/token-store.js';
 import { NAME_SCHEMA } from './actor.js';
-
-export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
-
-const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
 
 /**
  * /tokens (admin only): create (the secret is in the answer, once, and nowhere else), list (never secrets),

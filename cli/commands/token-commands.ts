@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors/index.js';
-import type { TokenRecord } from '../../model/token-store.js';
+import { isRole, ROLES, type TokenRecord } from '../../model/token-store.js';
 import { withClient } from '../client-command.js';
 import { formatTable, print } from '../output.js';
-
-const ROLES = ['admin', 'operator', 'viewer'];
 
 /** `dvx token create|list|rm`: API tokens (admin only). */
 export function registerTokenCommands(program: Command): void {
@@ -17,7 +15,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--name <name>', 'a name, recorded in runs and in the audit log (default: the role)')
     .action(
       withClient<{ role: string; name?: string }, []>(async ({ client, options }) => {
-        if (!ROLES.includes(options.role)) {
+        if (!isRole(options.role)) {
           throw new ValidationError(`Unknown role "${options.role}": use ${ROLES.join(', ')}.`, [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }], { action: `Use --role ${ROLES.join('|')}.` });
         }
         const answer = await client.post<{ token: TokenRecord; secret: string }>('/tokens', { role: options.role, ...(options.name ? { name: options.name } : {}) });
