@@ -6,27 +6,19 @@
 // DVX_BENCH_PG_SCALES=10 limits the scales (default 10,100); the concurrency, rewind/refresh and space parts use the
 // first scale.
 import { execFile } from 'node:child_process';
-import { chmod, readFile, rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { RunView } from '../cli/run-view.js';
-import { waitForRun } from '../cli/wait-for-run.js';
-import { localMountPoints } from '../storage/local-mounts.js';
 import { startEngineFixture, type EngineFixture } from '../test/e2e/engine-fixture.js';
 import { freePort } from '../test/harness/free-port.js';
 import { makeTempDir } from '../test/harness/temp-dir.js';
-import { asPostgres, findPostgresBin, sql, startSourceCluster, stopPostgresUnder, type SourceCluster } from '../test/postgres/pg-cluster.js';
+import { asPostgres, findPostgresBin, sql, startSourceCluster, stopPostgresAndUnmountUnder, type SourceCluster } from '../test/postgres/pg-cluster.js';
+import { finished, installPluginWithEnvironments, wallMs } from './lib/engine.js';
 import { median, percentile, round } from './lib/stats.js';
 
 const run = promisify(execFile);
 
-async function finished(engine: EngineFixture, answer: { run: { id: string } }): Promise<RunView> {
-  const view = await waitForRun(engine.client, answer.run.id, { stream: null });
-  if (view.status !== 'succeeded') throw new Error(`run ${view.id} (${view.kind}) ${view.status}: ${view.error?.message} ${view.error?.output ?? ''}`);
-  return view;
-}
-
-const wallMs = (view: RunView) => new Date(view.endedAt!).getTime() - new Date(view.createdAt).getTime();
 const stepMs = (view: RunView, stepId: string) => view.steps.filter((step) => step.stepId === stepId).reduce<number | null>((sum, step) => (sum ?? 0) + (step.durationMs ?? 0), null);
 /** From the request to the end of the plugin's configure: the VDB answers queries from then on. */
 const readyMs = (view: RunView) => {
@@ -52,7 +44,10 @@ async function poolUsedBytes(engine: EngineFixture): Promise<number> {
   return (await engine.storage.usage()).usedBytes;
 }
 
-const summary = (samples: number[]) => ({ n: samples.length, p50: round(percentile([...samples].sort((a, b) => a - b), 50), 1), p95: round(percentile([...samples].sort((a, b) => a - b), 95), 1), max: round(Math.max(...samples), 1) });
+const summary = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p95: round(percentile(sorted, 95), 1), max: round(sorted.at(-1)!, 1) };
+};
 
 export default async function postgres() {
   const bin = findPostgresBin();
@@ -64,15 +59,7 @@ export default async function postgres() {
   const sources: SourceCluster[] = [];
   const linked: string[] = [];
   try {
-    const artifact = JSON.parse(await readFile(await engine.build('plugins/postgres'), 'utf8')) as unknown;
-    await engine.client.post('/plugins', artifact);
-    const environments: string[] = [];
-    for (const index of [0, 1, 2]) {
-      const host = engine.tourHost(index);
-      const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-      await finished(engine, answer);
-      environments.push(answer.environment.id);
-    }
+    const environments = await installPluginWithEnvironments(engine, 'plugins/postgres');
     const provision = async (name: string, dsourceId: string, port?: number) => {
       const vdbPort = port ?? (await freePort());
       const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name, source: dsourceId, environment: environments[2], parameters: { mountPath: join(work.path, name), port: vdbPort } });
@@ -187,8 +174,7 @@ export default async function postgres() {
       },
     };
   } finally {
-    await stopPostgresUnder(work.path);
-    for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${work.path}/`)).reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
+    await stopPostgresAndUnmountUnder(work.path);
     await engine.stop();
     for (const source of sources) await source.stop().catch(() => undefined);
     for (const id of linked) await rm(join('/var/lib/postgresql/.dvx', `pgpass-${id}`), { force: true });

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DIRTREE_TOUR_PLUGIN } from '../cli/quickstart/tour-plugins.js';
 import type { RunView } from '../cli/run-view.js';
-import { waitForRun } from '../cli/wait-for-run.js';
 import { parseSize } from '../storage/index.js';
 import { startEngineFixture, type EngineFixture } from '../test/e2e/engine-fixture.js';
+import { finished, installPluginWithEnvironments, wallMs } from './lib/engine.js';
 import { median, round } from './lib/stats.js';
 
 const run = promisify(execFile);
@@ -27,14 +27,7 @@ async function writeDataset(dir: string, bytes: number): Promise<void> {
   }
 }
 
-async function finished(engine: EngineFixture, answer: { run: { id: string } }): Promise<RunView> {
-  const view = await waitForRun(engine.client, answer.run.id, { stream: null });
-  if (view.status !== 'succeeded') throw new Error(`run ${view.id} (${view.kind}) ${view.status}: ${view.error?.message}`);
-  return view;
-}
-
 const stepMs = (view: RunView, stepId: string) => view.steps.find((step) => step.stepId === stepId)?.durationMs ?? null;
-const wallMs = (view: RunView) => new Date(view.endedAt!).getTime() - new Date(view.createdAt).getTime();
 
 async function poolUsedBytes(engine: EngineFixture): Promise<number> {
   await run('btrfs', ['filesystem', 'sync', engine.storage.root]);
@@ -45,16 +38,7 @@ export default async function provision() {
   const sizes = (process.env.DVX_BENCH_SIZES ?? '100M,1G,10G').split(',').map((size) => ({ label: size, bytes: parseSize(size) }));
   const engine = await startEngineFixture({ poolSizeBytes: 64 * 1024 ** 3, retryDeadlineMs: 600_000 });
   try {
-    const artifactPath = await engine.build('plugins/dirtree');
-    const artifact = JSON.parse(await (await import('node:fs/promises')).readFile(artifactPath, 'utf8')) as unknown;
-    await engine.client.post('/plugins', artifact);
-    const environments: string[] = [];
-    for (const index of [0, 1, 2]) {
-      const host = engine.tourHost(index);
-      const answer = await engine.client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-      await finished(engine, answer);
-      environments.push(answer.environment.id);
-    }
+    const environments = await installPluginWithEnvironments(engine, 'plugins/dirtree');
     const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
     const mnt = join(engine.dir, 'mnt');
 

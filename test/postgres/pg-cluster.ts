@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { localMountPoints } from '../../storage/local-mounts.js';
 
 const run = promisify(execFile);
 
@@ -86,7 +87,7 @@ export async function startSourceCluster(options: { bin: string; dir: string; po
 }
 
 /** pid of the postmaster of a data directory, if one runs. */
-export async function postmasterPid(dataDir: string): Promise<number | null> {
+async function postmasterPid(dataDir: string): Promise<number | null> {
   try {
     const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     if (!Number.isInteger(pid) || pid <= 0) return null;
@@ -121,7 +122,7 @@ export async function postgresOnPort(port: number): Promise<number[]> {
 }
 
 /** Stops the postmaster of a data directory: fast, then immediate, then SIGKILL of its pid. */
-export async function stopPostgresIn(dataDir: string): Promise<void> {
+async function stopPostgresIn(dataDir: string): Promise<void> {
   const pid = await postmasterPid(dataDir);
   if (pid === null) return;
   const bin = findPostgresBin();
@@ -138,11 +139,10 @@ export async function stopPostgresIn(dataDir: string): Promise<void> {
   }
 }
 
-/** Stops every postmaster whose data directory is under `dir`. */
-export async function stopPostgresUnder(dir: string): Promise<number> {
-  const found = await postmastersUnder(dir);
-  for (const { dataDir } of found) await stopPostgresIn(dataDir);
-  return found.length;
+/** What a test or benchmark left under `dir`: every postmaster whose data directory is there, then its mounts, deepest first. */
+export async function stopPostgresAndUnmountUnder(dir: string): Promise<void> {
+  for (const { dataDir } of await postmastersUnder(dir)) await stopPostgresIn(dataDir);
+  for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${dir}/`)).reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
 }
 
 export interface FakeInstallation {

@@ -11,7 +11,7 @@ import { startEngineFixture, type EngineFixture } from '../e2e/engine-fixture.js
 import { succeeded } from '../e2e/fixture-setup.js';
 import { freePort } from '../harness/free-port.js';
 import { makeTempDir } from '../harness/temp-dir.js';
-import { asPostgres, findPostgresBin, hasPostgresUser, installFakePostgres, postgresOnPort, postmastersUnder, sql, startSourceCluster, stopPostgresUnder, type FakeInstallation, type SourceCluster } from './pg-cluster.js';
+import { asPostgres, findPostgresBin, hasPostgresUser, installFakePostgres, postgresOnPort, postmastersUnder, sql, startSourceCluster, stopPostgresAndUnmountUnder, type FakeInstallation, type SourceCluster } from './pg-cluster.js';
 
 const execFileAsync = promisify(execFile);
 const PG_BIN = findPostgresBin();
@@ -46,6 +46,19 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     return run.error as RunError;
   }
 
+  /** Links a dSource that must fail with a UserError; `check` runs before the failed dSource is deleted. */
+  async function refusedLink(name: string, parameters: Record<string, unknown>, check: () => Promise<void> = async () => undefined): Promise<RunError> {
+    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name, sourceConfig: sourceConfigId, stagingEnvironment: environments[1], parameters });
+    try {
+      const error = await failed(answer);
+      expect(error.code).toBe('PLUGIN_USER_ERROR');
+      await check();
+      return error;
+    } finally {
+      await engine.client.delete(`/dsources/${answer.dsource.id}`).catch(() => undefined);
+    }
+  }
+
   beforeAll(async () => {
     // Mount paths and the source live under a directory the postgres user can traverse (mkdtemp makes 0700 ones).
     work = await makeTempDir('pg');
@@ -67,12 +80,7 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     // Whatever a failed test left: the fake installation, postgres servers by pid, then mounts, then the engine and
     // the files.
     await fakeInstallation?.remove();
-    if (work) await stopPostgresUnder(work.path);
-    if (work) {
-      for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${work.path}/`)).reverse()) {
-        await execFileAsync('umount', ['-l', mount]).catch(() => undefined);
-      }
-    }
+    if (work) await stopPostgresAndUnmountUnder(work.path);
     await engine?.stop();
     if (dsourceId) await rm(join('/var/lib/postgresql/.dvx', `pgpass-${dsourceId}`), { force: true });
     await work?.remove();
@@ -97,36 +105,20 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
   });
 
   it('refuses a wrong replication password at link with a UserError, leaving no standby or mount', async () => {
-    const stagingPort = await freePort();
     const mountPath = join(work.path, 'staging-bad');
-    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
-      name: 'pg-bad-password',
-      sourceConfig: sourceConfigId,
-      stagingEnvironment: environments[1],
-      parameters: { mountPath, replicationUser: source.replicationUser, password: 'not the password', stagingPort },
+    const error = await refusedLink('pg-bad-password', { mountPath, replicationUser: source.replicationUser, password: 'not the password', stagingPort: await freePort() }, async () => {
+      expect(await postmastersUnder(mountPath)).toEqual([]);
+      expect((await localMountPoints()).includes(mountPath)).toBe(false);
     });
-    const error = await failed(answer);
-    expect(error.code).toBe('PLUGIN_USER_ERROR');
     expect(error.message).toMatch(/refused the replication user's password/);
     expect(error.action).toMatch(/password/);
     expect(JSON.stringify(error)).not.toContain('not the password');
-    expect(await postmastersUnder(mountPath)).toEqual([]);
-    expect((await localMountPoints()).includes(mountPath)).toBe(false);
-    await engine.client.delete(`/dsources/${answer.dsource.id}`).catch(() => undefined);
   });
 
   it('refuses an unreachable source at link with a UserError', async () => {
-    const answer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
-      name: 'pg-unreachable',
-      sourceConfig: sourceConfigId,
-      stagingEnvironment: environments[1],
-      parameters: { mountPath: join(work.path, 'staging-unreachable'), sourcePort: await freePort(), replicationUser: source.replicationUser, password: source.password, stagingPort: await freePort() },
-    });
-    const error = await failed(answer);
-    expect(error.code).toBe('PLUGIN_USER_ERROR');
+    const error = await refusedLink('pg-unreachable', { mountPath: join(work.path, 'staging-unreachable'), sourcePort: await freePort(), replicationUser: source.replicationUser, password: source.password, stagingPort: await freePort() });
     expect(error.message).toMatch(/cannot be reached/);
     expect(error.action).toMatch(/sourcePort/);
-    await engine.client.delete(`/dsources/${answer.dsource.id}`).catch(() => undefined);
   });
 
   it('links: base backup into the staging mount, a running standby, a snapshot with lsn, timestamp and version', async () => {

@@ -2,7 +2,7 @@
 // quoting that PostgreSQL's configuration files and libpq connection strings need.
 
 /** Settings dvx sets, or removes from a clone (recovery settings of the staging standby). */
-export const MANAGED_KEYS = [
+const MANAGED_KEYS = [
   'port',
   'listen_addresses',
   'unix_socket_directories',
@@ -30,12 +30,12 @@ export const MANAGED_KEYS = [
 ] as const;
 
 /** A string as a postgresql.conf value: single quotes, quotes doubled, backslashes escaped. */
-export function confString(value: string): string {
+function confString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 /** One value of a libpq connection string. */
-export function conninfoValue(value: string): string {
+function conninfoValue(value: string): string {
   return /^[A-Za-z0-9_.\/:@-]+$/.test(value) ? value : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -52,7 +52,7 @@ export function pgpassLine(user: string, password: string): string {
   return `*:*:*:${escape(user)}:${escape(password)}`;
 }
 
-export interface ConfigBlockOptions {
+interface ConfigBlockOptions {
   port: number;
   /** `''` for a staging standby (Unix socket only). */
   listenAddresses: string;

@@ -2,6 +2,7 @@
 // never pasted into their text. PostgreSQL refuses to run as root, so servers and clients run as the OS user
 // (runuser when the login user is root).
 import { runBash, UserError, type RemoteConnection } from 'dvx/sdk';
+import type { Snapshot } from './definitions.js';
 
 /** Exit codes of the scripts, so that failures become the right UserError. */
 export const EXIT = {
@@ -23,7 +24,7 @@ export const EXIT = {
 } as const;
 
 // Common functions. Needs OS_USER, BIN and (for instance functions) MOUNT, PORT, TIMEOUT.
-export const PRELUDE = String.raw`
+const PRELUDE = String.raw`
 set -u
 cd /
 OS_USER=${'${OS_USER:-postgres}'}
@@ -129,15 +130,10 @@ wait_sql() {
 # Records what postSnapshot reports, at the moment the data is made consistent (just before the storage snapshot).
 # write_meta ROLE LSN_EXPRESSION TIMESTAMP_EXPRESSION
 write_meta() {
-  local row
+  local row lsn timestamp timeline
   row=$(q "$1" "select $2, coalesce($3, now()), (select timeline_id from pg_control_checkpoint())") || exit ${EXIT.sqlFailed}
-  {
-    echo "lsn=$(echo "$row" | cut -d'|' -f1)"
-    echo "timestamp=$(echo "$row" | cut -d'|' -f2)"
-    echo "timeline=$(echo "$row" | cut -d'|' -f3)"
-    echo "pgVersion=$(cat "$D/PG_VERSION")"
-    echo "superuser=$1"
-  } > "$X/snapshot.meta"
+  IFS='|' read -r lsn timestamp timeline <<< "$row"
+  printf 'lsn=%s\ntimestamp=%s\ntimeline=%s\npgVersion=%s\nsuperuser=%s\n' "$lsn" "$timestamp" "$timeline" "$(cat "$D/PG_VERSION")" "$1" > "$X/snapshot.meta"
 }
 `;
 
@@ -150,7 +146,7 @@ export interface FailureContext {
 }
 
 /** Turns a script's failure into a UserError with message and action; the output goes along (never a password). */
-export function failure(result: { exitCode: number; stdout: string; stderr: string }, context: FailureContext): UserError {
+function failure(result: { exitCode: number; stdout: string; stderr: string }, context: FailureContext): UserError {
   const output = result.stderr.trim() || result.stdout.trim();
   const first = output.split('\n').find((line) => line.trim()) ?? '';
   const at = `${context.what} on ${context.host}`;
@@ -210,4 +206,30 @@ export async function osUserIds(connection: RemoteConnection, osUser: string, co
   const out = await pgBash(connection, 'echo "uid=$(id -u "$OS_USER")"; echo "gid=$(id -g "$OS_USER")"', { OS_USER: osUser, BIN: '/' }, context);
   const values = keyValues(out);
   return { uid: Number(values.uid), gid: Number(values.gid) };
+}
+
+/** Whether the instance's server runs (staging standby or VDB): `status=ACTIVE` or `status=INACTIVE`. */
+export const STATUS = String.raw`if running_pid >/dev/null; then echo status=ACTIVE; else echo status=INACTIVE; fi`;
+
+/** The snapshot metadata preSnapshot recorded. */
+export const POST_SNAPSHOT = String.raw`cat "$X/snapshot.meta"`;
+
+/** The status a STATUS script printed. */
+export function statusOf(stdout: string): 'ACTIVE' | 'INACTIVE' {
+  return keyValues(stdout).status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE';
+}
+
+/** The snapshot metadata written by write_meta. */
+export function snapshotMetadata(text: string): Snapshot {
+  const values = keyValues(text);
+  const snapshot: Snapshot = {};
+  if (values.lsn) snapshot.lsn = values.lsn;
+  if (values.timestamp) {
+    const time = new Date(values.timestamp.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+    snapshot.timestamp = Number.isNaN(time.getTime()) ? values.timestamp : time.toISOString();
+  }
+  if (values.pgVersion) snapshot.pgVersion = values.pgVersion;
+  if (values.timeline && /^\d+$/.test(values.timeline)) snapshot.timeline = Number(values.timeline);
+  if (values.superuser) snapshot.superuser = values.superuser;
+  return snapshot;
 }

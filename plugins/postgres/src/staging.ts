@@ -4,8 +4,8 @@
 // engine snapshots the storage.
 import { type StagedLinkedOperations, type StagedSource, type UnmountedStagedSource } from 'dvx/sdk';
 import { conninfo, configBlock, MANAGED_KEYS_PATTERN, pgpassLine } from './config.js';
-import { DEFAULT_OS_USER, majorVersion, type Definitions, type LinkedSource, type Repository, type Snapshot, type SourceConfig } from './definitions.js';
-import { EXIT, keyValues, osUserIds, pgBash, type FailureContext } from './shell.js';
+import { DEFAULT_OS_USER, majorVersion, type Definitions, type LinkedSource, type Repository, type SourceConfig } from './definitions.js';
+import { EXIT, osUserIds, pgBash, POST_SNAPSHOT, snapshotMetadata, STATUS, statusOf, type FailureContext } from './shell.js';
 
 // The password file lives in the OS user's home, outside the mount, so that no snapshot (and no VDB) holds it.
 const PASSFILE = String.raw`
@@ -81,69 +81,60 @@ q "$SUPER" CHECKPOINT >/dev/null || exit ${EXIT.sqlFailed}
 write_meta "$SUPER" 'pg_last_wal_replay_lsn()' 'pg_last_xact_replay_timestamp()'
 `;
 
-const POST_SNAPSHOT = String.raw`cat "$X/snapshot.meta"`;
-
-const STATUS = String.raw`if running_pid >/dev/null; then echo status=ACTIVE; else echo status=INACTIVE; fi`;
+// The templates' placeholders, once the script knows the password file and the socket directory.
+const RESOLVE = String.raw`
+SOURCE_CONNINFO=${'${SOURCE_CONNINFO_T//@PASSFILE@/$PF}'}
+BLOCK=${'${BLOCK_T//@PASSFILE@/$PF}'}
+BLOCK=${'${BLOCK//@SOCKDIR@/$SOCK}'}
+`;
 
 type StagedArgs = { stagedSource: StagedSource<LinkedSource>; repository: Repository; sourceConfig: SourceConfig };
-
-function settings(stagedSource: StagedSource<LinkedSource> | UnmountedStagedSource<LinkedSource>, repository: Repository, sourceConfig: SourceConfig) {
-  const p = stagedSource.parameters;
-  const sourcePort = p.sourcePort ?? sourceConfig.port ?? 5432;
-  const sourceHost = p.sourceHost ?? stagedSource.sourceConnection.environment.host.hostname;
-  return { osUser: p.osUser ?? DEFAULT_OS_USER, bin: p.stagingBinDir ?? repository.binDir, sourceHost, sourcePort };
-}
 
 function context(stagedSource: StagedSource<LinkedSource> | UnmountedStagedSource<LinkedSource>): FailureContext {
   return { what: `the staging standby of dSource ${stagedSource.guid}`, host: stagedSource.stagedConnection.environment.name, port: stagedSource.parameters.stagingPort };
 }
 
-/** The variables every staging script gets. The password only ever travels as PGPASS_LINE, into the password file. */
-function variables({ stagedSource, repository, sourceConfig }: StagedArgs, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * Runs a staging script with the password-file helpers. The password only ever travels as PGPASS_LINE, into the
+ * password file; SOURCE_CONNINFO and BLOCK name that file, whose path (under the OS user's home) is resolved on the host.
+ */
+async function stagingBash({ stagedSource, repository, sourceConfig }: StagedArgs, script: string, extra: Record<string, string> = {}): Promise<string> {
   const p = stagedSource.parameters;
-  const s = settings(stagedSource, repository, sourceConfig);
+  const guid = stagedSource.guid.replace(/[^A-Za-z0-9_-]/g, '_');
   const mountPath = stagedSource.mount.mountPath;
-  return {
-    OS_USER: s.osUser,
-    BIN: s.bin,
-    MOUNT: mountPath,
-    PORT: String(p.stagingPort),
-    TIMEOUT: '300',
-    GUID: stagedSource.guid.replace(/[^A-Za-z0-9_-]/g, '_'),
-    REPL_USER: p.replicationUser,
-    PGPASS_LINE: pgpassLine(p.replicationUser, p.password),
-    STRIP: MANAGED_KEYS_PATTERN,
-    ...extra,
-  };
-}
-
-function sourceConninfo(args: StagedArgs, passfile: string): string {
-  const s = settings(args.stagedSource, args.repository, args.sourceConfig);
-  return conninfo({ host: s.sourceHost, port: s.sourcePort, user: args.stagedSource.parameters.replicationUser, passfile, connect_timeout: 10, application_name: 'dvx_staging' });
-}
-
-/** Runs a staging script with the password-file helpers; SOURCE_CONNINFO and BLOCK refer to that file. */
-async function stagingBash(args: StagedArgs, script: string, extra: Record<string, string> = {}): Promise<string> {
-  const guid = variables(args).GUID!;
-  // The home directory is resolved on the host; the connection string names the file through $PF, so build it there.
-  const placeholder = '@PASSFILE@';
-  const sourceInfo = sourceConninfo(args, placeholder);
+  const sourceInfo = conninfo({
+    host: p.sourceHost ?? stagedSource.sourceConnection.environment.host.hostname,
+    port: p.sourcePort ?? sourceConfig.port ?? 5432,
+    user: p.replicationUser,
+    passfile: '@PASSFILE@',
+    connect_timeout: 10,
+    application_name: 'dvx_staging',
+  });
   const block = configBlock({
-    port: args.stagedSource.parameters.stagingPort,
+    port: p.stagingPort,
     listenAddresses: '',
     socketDir: '@SOCKDIR@',
-    mountPath: args.stagedSource.mount.mountPath,
+    mountPath,
     // The staging binaries' version is checked against the data files on the host (prepare).
-    majorVersion: majorVersion(args.repository.version),
+    majorVersion: majorVersion(repository.version),
     clusterName: `dvx-staging-${guid}`.slice(0, 60),
     primaryConninfo: sourceInfo,
   });
-  const resolve = String.raw`
-SOURCE_CONNINFO=${'${SOURCE_CONNINFO_T//@PASSFILE@/$PF}'}
-BLOCK=${'${BLOCK_T//@PASSFILE@/$PF}'}
-BLOCK=${'${BLOCK//@SOCKDIR@/$SOCK}'}
-`;
-  return pgBash(args.stagedSource.stagedConnection, `${PASSFILE}\n${resolve}\n${script}`, variables(args, { SOURCE_CONNINFO_T: sourceInfo, BLOCK_T: block, ...extra }), context(args.stagedSource));
+  const variables = {
+    OS_USER: p.osUser ?? DEFAULT_OS_USER,
+    BIN: p.stagingBinDir ?? repository.binDir,
+    MOUNT: mountPath,
+    PORT: String(p.stagingPort),
+    TIMEOUT: '300',
+    GUID: guid,
+    REPL_USER: p.replicationUser,
+    PGPASS_LINE: pgpassLine(p.replicationUser, p.password),
+    STRIP: MANAGED_KEYS_PATTERN,
+    SOURCE_CONNINFO_T: sourceInfo,
+    BLOCK_T: block,
+    ...extra,
+  };
+  return pgBash(stagedSource.stagedConnection, `${PASSFILE}\n${RESOLVE}\n${script}`, variables, context(stagedSource));
 }
 
 export const linked: StagedLinkedOperations<Definitions> = {
@@ -159,7 +150,7 @@ export const linked: StagedLinkedOperations<Definitions> = {
     await stagingBash(args, STOP_STAGING);
   },
   async status(args) {
-    return keyValues(await stagingBash(args, STATUS)).status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE';
+    return statusOf(await stagingBash(args, STATUS));
   },
   async preSnapshot({ snapshotParameters, ...args }) {
     const catchUp = args.stagedSource.parameters.catchUpTimeoutSeconds ?? 600;
@@ -169,18 +160,3 @@ export const linked: StagedLinkedOperations<Definitions> = {
     return snapshotMetadata(await stagingBash(args, POST_SNAPSHOT));
   },
 };
-
-/** The snapshot metadata written by write_meta. */
-export function snapshotMetadata(text: string): Snapshot {
-  const values = keyValues(text);
-  const snapshot: Snapshot = {};
-  if (values.lsn) snapshot.lsn = values.lsn;
-  if (values.timestamp) {
-    const time = new Date(values.timestamp.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-    snapshot.timestamp = Number.isNaN(time.getTime()) ? values.timestamp : time.toISOString();
-  }
-  if (values.pgVersion) snapshot.pgVersion = values.pgVersion;
-  if (values.timeline && /^\d+$/.test(values.timeline)) snapshot.timeline = Number(values.timeline);
-  if (values.superuser) snapshot.superuser = values.superuser;
-  return snapshot;
-}

@@ -1,9 +1,8 @@
 // VDBs: a clone of a staging standby's (or another VDB's) files, turned into a primary of its own on the target.
-import { UserError, type VirtualOperations, type VirtualSource } from 'dvx/sdk';
+import { UserError, type UnmountedVirtualSource, type VirtualOperations, type VirtualSource } from 'dvx/sdk';
 import { configBlock, MANAGED_KEYS_PATTERN } from './config.js';
 import { DEFAULT_OS_USER, majorVersion, type Definitions, type Repository, type SourceConfig, type VirtualSourceParameters } from './definitions.js';
-import { EXIT, keyValues, osUserIds, pgBash, type FailureContext } from './shell.js';
-import { snapshotMetadata } from './staging.js';
+import { EXIT, keyValues, osUserIds, pgBash, POST_SNAPSHOT, snapshotMetadata, STATUS, statusOf, type FailureContext } from './shell.js';
 
 // Configure (provision, refresh) and reconfigure (rewind, enable): own the files, replace the staging settings by the
 // VDB's, drop what belonged to the origin's server, start; a clone of a standby is promoted to a primary.
@@ -25,7 +24,6 @@ if [ "$(q "$SUPER" 'select pg_is_in_recovery()')" = t ]; then
     sleep 0.2
   done
 fi
-wait_sql "$SUPER"
 echo "superuser=$SUPER"
 `;
 
@@ -36,8 +34,6 @@ wait_sql "${'${SUPER:-$OS_USER}'}"
 `;
 
 const STOP = 'stop_pg';
-
-const STATUS = String.raw`if running_pid >/dev/null; then echo status=ACTIVE; else echo status=INACTIVE; fi`;
 
 const PRE_SNAPSHOT = String.raw`
 SUPER=${'${SUPER:-$OS_USER}'}
@@ -50,11 +46,9 @@ else
 fi
 `;
 
-const POST_SNAPSHOT = String.raw`cat "$X/snapshot.meta"`;
-
 type Params = VirtualSourceParameters;
 
-function context(virtualSource: VirtualSource<Params> | { guid: string; connection: VirtualSource<Params>['connection']; parameters: Params }): FailureContext {
+function context(virtualSource: VirtualSource<Params> | UnmountedVirtualSource<Params>): FailureContext {
   return { what: `VDB ${virtualSource.guid} (port ${virtualSource.parameters.port})`, host: virtualSource.connection.environment.name, port: virtualSource.parameters.port };
 }
 
@@ -139,7 +133,7 @@ export const virtual: VirtualOperations<Definitions> = {
     await vdbBash(virtualSource, repository, sourceConfig?.superuser, STOP);
   },
   async status({ virtualSource, repository, sourceConfig }) {
-    return keyValues(await vdbBash(virtualSource, repository, sourceConfig?.superuser, STATUS)).status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE';
+    return statusOf(await vdbBash(virtualSource, repository, sourceConfig?.superuser, STATUS));
   },
   async preSnapshot({ virtualSource, repository, sourceConfig }) {
     await vdbBash(virtualSource, repository, sourceConfig?.superuser, PRE_SNAPSHOT);
