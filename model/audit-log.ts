@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KEY_PREFIX } from './keys.js';
+import { keys } from './keys.js';
 
 /** Who made a request, as far as the engine could tell (null fields for an unauthenticated attempt). */
 export interface AuditActor {
@@ -50,7 +50,7 @@ const PAGE = 1_000;
 
 /** The audit log: a capped Redis stream of mutating API requests. */
 export class AuditLog {
-  readonly key = `${KEY_PREFIX}:audit`;
+  readonly key = keys.audit();
   private readonly maxEntries: number;
 
   constructor(

@@ -17,6 +17,12 @@ export const keys = {
   /** String: the id of the run holding an object. */
   lock: (objectKey: string) => `${KEY_PREFIX}:lock:${objectKey}`,
   lockPattern: () => `${KEY_PREFIX}:lock:*`,
+  /** Stream: the audit log of mutating API requests, capped. */
+  audit: () => `${KEY_PREFIX}:audit`,
+  /** Set: the hash of every API token. */
+  tokens: () => `${KEY_PREFIX}:tokens`,
+  /** String: one API token record (JSON: id, name, role, times), keyed by the token's hash, never the token. */
+  token: (tokenHash: string) => `${KEY_PREFIX}:token:${tokenHash}`,
 } as const;
 
 /** `<type>/<id>`: how runs and locks name the object they act on. */

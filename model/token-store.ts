@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { KEY_PREFIX } from './keys.js';
+import { keys } from './keys.js';
 import { newId } from './ids.js';
 
 /** What a token may do. admin: everything; operator: run lifecycles; viewer: read. */
@@ -18,29 +18,23 @@ export interface TokenRecord {
 }
 
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
-/** Set: the hash of every token. */
-const TOKENS_KEY = `${KEY_PREFIX}:tokens`;
 
 /** API tokens in Redis, keyed by their hash: a leaked Redis dump does not leak usable tokens. */
 export class TokenStore {
   constructor(private readonly redis: Redis) {}
 
-  private key(tokenHash: string): string {
-    return `${KEY_PREFIX}:token:${tokenHash}`;
-  }
-
   /** Creates a token and returns it in clear, once. */
   async create(name: string, role: Role): Promise<{ token: string; record: TokenRecord }> {
     const token = `dvx_${randomBytes(24).toString('base64url')}`;
     const record: TokenRecord = { id: newId('tok'), name, role, createdAt: new Date().toISOString() };
-    await this.redis.multi().set(this.key(hash(token)), JSON.stringify(record)).sadd(TOKENS_KEY, hash(token)).exec();
+    await this.redis.multi().set(keys.token(hash(token)), JSON.stringify(record)).sadd(keys.tokens(), hash(token)).exec();
     return { token, record };
   }
 
   /** The token's record, or null for an unknown token. */
   async verify(token: string): Promise<TokenRecord | null> {
     if (!token.startsWith('dvx_')) return null;
-    const text = await this.redis.get(this.key(hash(token)));
+    const text = await this.redis.get(keys.token(hash(token)));
     return text ? (JSON.parse(text) as TokenRecord) : null;
   }
 
@@ -48,7 +42,7 @@ export class TokenStore {
   async revoke(id: string): Promise<TokenRecord | null> {
     const found = (await this.entries()).find((entry) => entry.record.id === id);
     if (!found) return null;
-    await this.redis.multi().del(this.key(found.digest)).srem(TOKENS_KEY, found.digest).exec();
+    await this.redis.multi().del(keys.token(found.digest)).srem(keys.tokens(), found.digest).exec();
     return found.record;
   }
 
@@ -58,9 +52,9 @@ export class TokenStore {
 
   /** Every stored token's record with the hash it is keyed by. */
   private async entries(): Promise<{ digest: string; record: TokenRecord }[]> {
-    const hashes = await this.redis.smembers(TOKENS_KEY);
+    const hashes = await this.redis.smembers(keys.tokens());
     if (hashes.length === 0) return [];
-    const texts = await this.redis.mget(...hashes.map((digest) => this.key(digest)));
+    const texts = await this.redis.mget(...hashes.map((digest) => keys.token(digest)));
     return hashes.flatMap((digest, i) => (texts[i] ? [{ digest, record: JSON.parse(texts[i]) as TokenRecord }] : []));
   }
 }
