@@ -138,4 +138,12 @@ describe('failure paths', () => {
     expect(environments).not.toContain(keyBody);
     redis.disconnect();
   });
+
+  it('logs structured JSON lines that carry the run, step, object and operation id of each step', () => {
+    const lines = logLines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The UserError in configure of the first test, as an operator finds it in the log.
+    const failed = lines.find((line) => line.msg === 'step failed' && line.step === 'configure');
+    expect(failed).toMatchObject({ runId: expect.stringMatching(/^run-/), step: 'configure', objectId: expect.stringMatching(/^vdb-/), operationId: expect.any(String), src: 'plugin.virtual.configure' });
+    expect((failed!.err as { code?: string }).code).toBe('PLUGIN_USER_ERROR');
+  });
 });
