@@ -1,7 +1,7 @@
 // plugins/postgres end to end: a real source cluster, a streaming standby in a btrfs-backed staging mount, VDBs
 // promoted from clones, all through the engine's REST API with real sshd hosts. Skips only without PostgreSQL.
 import { execFile } from 'node:child_process';
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,8 +98,12 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     sourceConfigId = found[0]!.id;
 
     await succeeded(engine, await engine.client.post(`/environments/${environments[0]}/refresh`));
-    const again = await engine.client.get<{ sourceConfigs: { id: string }[] }>(`/sourceconfigs?environment=${environments[0]}`);
-    expect(again.sourceConfigs.map((config) => config.id).sort()).toEqual(sourceConfigs.map((config) => config.id).sort());
+    // Other clusters on this machine may come and go meanwhile (another suite's); ours keeps its record, and no
+    // data directory has two.
+    const again = await engine.client.get<{ sourceConfigs: { id: string; parameters: { dataDir: string } }[] }>(`/sourceconfigs?environment=${environments[0]}`);
+    expect(again.sourceConfigs.filter((config) => config.parameters.dataDir === source.dataDir).map((config) => config.id)).toEqual([sourceConfigId]);
+    const dataDirs = again.sourceConfigs.map((config) => config.parameters.dataDir);
+    expect(new Set(dataDirs).size).toBe(dataDirs.length);
     const reposAgain = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
     expect(reposAgain.repositories.map((r) => r.id).sort()).toEqual(repositories.map((r) => r.id).sort());
   });
@@ -178,6 +182,26 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     expect(await vdbQuery('select bbalance from pgbench_branches')).toBe('42');
     expect(await count(vdbPort, 'pgbench_accounts')).toBe(100_000);
     expect(await vdbQuery("select to_regclass('made_in_vdb') is null")).toBe('t');
+  });
+
+  it('resyncs: the standby is rebuilt from a new base backup, where a plain sync keeps it', async () => {
+    const staging = join(work.path, 'staging');
+    const [before] = await postmastersUnder(staging);
+    // A file of ours in the standby's data directory survives a sync and goes with a rebuild.
+    const marker = join(before!.dataDir, 'dvx-test-marker');
+    await writeFile(marker, 'kept by a sync, gone after a resync');
+    await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
+    expect(await readFile(marker, 'utf8')).toBe('kept by a sync, gone after a resync');
+
+    await sql(bin, source.port, "insert into changed_on_source values ('before resync')");
+    await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, { resync: true }));
+    await expect(readFile(marker, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+    const after = await postmastersUnder(staging);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.pid).not.toBe(before!.pid);
+    const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
+    expect(snapshots, JSON.stringify(snapshots.map((snapshot) => snapshot.metadata))).toHaveLength(4);
+    expect(new Set(snapshots.map((snapshot) => snapshot.metadata.lsn)).size).toBe(4);
   });
 
   it('stops and starts the VDB', async () => {
