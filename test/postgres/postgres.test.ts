@@ -201,7 +201,8 @@ describe.skipIf(!READY)('plugins/postgres (staged) end to end', () => {
     expect(after[0]!.pid).not.toBe(before!.pid);
     const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
     expect(snapshots, JSON.stringify(snapshots.map((snapshot) => snapshot.metadata))).toHaveLength(4);
-    expect(new Set(snapshots.map((snapshot) => snapshot.metadata.lsn)).size).toBe(4);
+    // The resync's snapshot is past the row written just before it (the plain sync before had nothing new).
+    expect(snapshots.at(-1)!.metadata.lsn).not.toBe(snapshots.at(-2)!.metadata.lsn);
   });
 
   it('stops and starts the VDB', async () => {
