@@ -17,6 +17,7 @@ import { vdbStopLifecycle } from './vdb-stop.js';
 
 export { defineLifecycle, outcomeOf, type Lifecycle } from './lifecycle/define-lifecycle.js';
 export { activeInvokes, type ActiveInvoke } from './lifecycle/active-invokes.js';
+export { pureTransition } from './lifecycle/pure-transition.js';
 export type { LifecycleContext, LifecycleOutcome, LifecycleSpec, StepError, StepSpec } from './lifecycle/types.js';
 
 /** Every lifecycle dvx runs, by kind. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
-import type { AnyEventObject, AnyMachineSnapshot } from 'xstate';
-import { activeInvokes, LIFECYCLES, type Lifecycle } from '../../machines/index.js';
+import { transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { activeInvokes, LIFECYCLES, pureTransition, type Lifecycle } from '../../machines/index.js';
 import { drive } from './drive.js';
 
 const byKind = new Map(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle as Lifecycle<unknown>]));
@@ -146,5 +146,52 @@ describe('path coverage (xstate/graph): every state of every lifecycle is reacha
     const unreached = allStateKeys(lifecycleOf).filter((key) => !transient(key) && !reached.has(key));
     expect(unreached).toEqual([]);
     expect([...outcomes].sort()).toEqual(['cancelled', 'failed', 'succeeded']);
+  });
+});
+
+describe('pureTransition (the driver reuses one inert actor per machine) steps exactly as XState transition does', () => {
+  const spawns = (actions: readonly { type: string; params?: unknown }[]) =>
+    actions.filter((action) => action.type === 'xstate.spawnChild').map((action) => {
+      const { id, src, input } = action.params as { id: string; src: string; input: unknown };
+      return { id, src, input };
+    });
+
+  it.each(LIFECYCLES.map((l) => [l.kind, l as Lifecycle<unknown>] as const))('%s, along every shortest path', (kind, lifecycleOf) => {
+    const machine = lifecycleOf.machine;
+    const paths = getShortestPaths(machine, {
+      input: INPUTS[kind]!,
+      events: eventsFor(lifecycleOf),
+      serializeState: (snapshot) => JSON.stringify({ v: snapshot.value, c: (snapshot as AnyMachineSnapshot).context }),
+    });
+    const seen = new Set<string>();
+    let compared = 0;
+    for (const path of paths) {
+      for (const step of path.steps) {
+        const state = step.state as AnyMachineSnapshot;
+        if (state.status === 'done') continue;
+        const persisted = JSON.stringify({ value: state.value, context: state.context });
+        const key = `${persisted} ${JSON.stringify(step.event)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const resolved = machine.resolveState(JSON.parse(persisted));
+        const [expected, expectedActions] = transition(machine, resolved, step.event);
+        const [actual, actualActions] = pureTransition(machine, resolved, step.event);
+        expect({ value: actual.value, status: actual.status, context: actual.context, spawned: spawns(actualActions) }).toEqual({
+          value: expected.value,
+          status: expected.status,
+          context: expected.context,
+          spawned: spawns(expectedActions),
+        });
+        // The driver transitions its cached in-memory snapshot when it wrote the run's last state itself.
+        const [fromMemory, fromMemoryActions] = pureTransition(machine, state, step.event);
+        expect({ value: fromMemory.value, context: fromMemory.context, spawned: spawns(fromMemoryActions) }).toEqual({
+          value: expected.value,
+          context: expected.context,
+          spawned: spawns(expectedActions),
+        });
+        compared += 1;
+      }
+    }
+    expect(compared).toBeGreaterThan(0);
   });
 });
