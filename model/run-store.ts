@@ -60,16 +60,13 @@ return {'OK'}
 
 const PERSIST_RUN = `
 if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
-local fields = cjson.decode(ARGV[2])
-local flat = {}
-for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-redis.call('HSET', KEYS[1], unpack(flat))
-redis.call('RPUSH', KEYS[2], ARGV[3])
-if ARGV[6] ~= '' then redis.call('HSET', KEYS[4], ARGV[6], ARGV[7]) end
-if ARGV[4] ~= 'running' then
-  redis.call('SREM', KEYS[3], ARGV[5])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('RPUSH', KEYS[2], ARGV[2])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[5], ARGV[6]) end
+if ARGV[3] ~= 'running' then
+  redis.call('SREM', KEYS[3], ARGV[4])
   for i = 5, #KEYS do
-    if redis.call('GET', KEYS[i]) == ARGV[5] then redis.call('DEL', KEYS[i]) end
+    if redis.call('GET', KEYS[i]) == ARGV[4] then redis.call('DEL', KEYS[i]) end
   end
 end
 return 1
@@ -77,15 +74,20 @@ return 1
 
 /**
  * A worker takes up a step: if the run is running and waits for this job, record the step (once) and the start
- * of this attempt, and return the run so that delivering the result needs no second read.
+ * of this attempt, and return the run (ARGV[6] = '1') so that delivering the result needs no second read.
+ * 'AHEAD' when the transition that started the job is not written yet (the job was enqueued alongside it).
  */
 const BEGIN_STEP = `
 local status = redis.call('HGET', KEYS[1], 'status')
 local pending = redis.call('HGET', KEYS[1], 'pending')
-if status ~= 'running' or not pending or not string.find(pending, '"jobId":"' .. ARGV[1] .. '"', 1, true) then return false end
+if status ~= 'running' or not pending or not string.find(pending, '"jobId":"' .. ARGV[1] .. '"', 1, true) then
+  if status == 'running' and tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[5]) then return 'AHEAD' end
+  return false
+end
 redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1] .. '#' .. ARGV[3], ARGV[4])
-return redis.call('HGETALL', KEYS[1])
+if ARGV[6] == '1' then return redis.call('HGETALL', KEYS[1]) end
+return 'OK'
 `;
 
 /** Releases a lock only if the given run still holds it. */
@@ -97,7 +99,7 @@ return 0
 type Scripted = Redis & {
   dvxCreateRun(...args: (string | number)[]): Promise<string[]>;
   dvxPersistRun(...args: (string | number)[]): Promise<number>;
-  dvxBeginStep(runKey: string, stepsKey: string, jobId: string, meta: string, attempt: number, start: string): Promise<string[] | null>;
+  dvxBeginStep(runKey: string, stepsKey: string, jobId: string, meta: string, attempt: number, start: string, seq: number, returnRun: '0' | '1'): Promise<string[] | string | null>;
   dvxReleaseLock(key: string, runId: string): Promise<number>;
 };
 
@@ -128,6 +130,9 @@ export interface RunUpdate {
   error?: RunRecord['error'];
 }
 
+/** What {@link RunStore.beginStep} found. */
+export type BeganStep = { status: 'ready'; run: RunRecord } | { status: 'stale' } | { status: 'ahead' };
+
 /** Filters of {@link RunStore.list}. */
 export interface RunQuery {
   objectKey?: string;
@@ -138,6 +143,16 @@ export interface RunQuery {
 }
 
 const JSON_FIELDS = ['state', 'pending', 'locks', 'error'] as const;
+
+/** The hash fields of a record as field, value, field, value... (JSON for the structured ones). */
+function fieldPairs(record: Record<string, unknown>): string[] {
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined) continue;
+    pairs.push(key, (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : String(value));
+  }
+  return pairs;
+}
 
 function toFields(record: Record<string, unknown>): string {
   const fields: Record<string, string> = {};
@@ -250,8 +265,9 @@ export class RunStore {
     const applied = await this.redis.dvxPersistRun(
       4 + lockKeys.length,
       keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), ...lockKeys,
-      String(update.expectedSeq), toFields(fields), JSON.stringify(update.log), update.status, run.id,
+      String(update.expectedSeq), JSON.stringify(update.log), update.status, run.id,
       attempt ? attemptField(attempt.jobId, attempt.record.attempt) : '', attempt ? JSON.stringify(attempt.record) : '',
+      ...fieldPairs(fields),
     );
     return applied === 1;
   }
@@ -302,15 +318,26 @@ export class RunStore {
   }
 
   /**
-   * Takes up a step job: null when its run has ended or no longer waits for it (the job is a leftover);
-   * otherwise records the step and the start of this attempt, and returns the run.
+   * Takes up a step job: `stale` when its run has ended or no longer waits for it (the job is a leftover),
+   * `ahead` when the transition that started it is not written yet; otherwise records the step and the start of
+   * this attempt, and returns the run.
    */
-  async beginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<RunRecord | null> {
-    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt));
-    if (!reply) return null;
+  async beginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<BeganStep> {
+    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '1');
+    if (!reply) return { status: 'stale' };
+    if (reply === 'AHEAD') return { status: 'ahead' };
     const hash: Record<string, string> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
-    return fromHash(hash);
+    const run = fromHash(hash);
+    return run ? { status: 'ready', run } : { status: 'stale' };
+  }
+
+  /**
+   * Records the step and the start of an attempt, as {@link beginStep} does, for a worker that already knows the
+   * run waits for the job. Sent on the connection that later writes the step's result, so it lands first.
+   */
+  async recordStepStart(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<void> {
+    await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '0');
   }
 
   /** Records how an attempt ended (when no transition is written with it: retries, stale results). */

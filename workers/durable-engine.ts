@@ -119,6 +119,7 @@ export class DurableEngine {
       await Promise.all(this.workers.map((worker) => worker.close(true)));
     }
     clearTimeout(timer);
+    await this.driver.settle();
     await this.queue.close();
     await this.maintenanceQueue.close();
     await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));

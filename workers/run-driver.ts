@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
-import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { initialTransition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import { DvxError, type SerializedError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { activeInvokes, outcomeOf, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
+import { activeInvokes, outcomeOf, pureTransition, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
 import { newRunId } from '../model/ids.js';
 import { objectKey } from '../model/keys.js';
 import type { PendingStep, RunRecord, RunStatus, StepAttempt, TransitionLogEntry } from '../model/run-record.js';
-import type { RunStore } from '../model/run-store.js';
+import type { RunStore, RunUpdate } from '../model/run-store.js';
 import { stepDelayMs, stepJobId, type StepJobData } from './step-job.js';
 
 /** Options of {@link RunDriver}. */
@@ -19,6 +19,22 @@ export interface RunDriverOptions {
   logger?: Logger;
   /** Attempts a transition is retried when another writer moved the run first. @defaultValue 50 */
   maxConflictRetries?: number;
+  /**
+   * Running runs whose last transition this driver wrote are kept in memory (record and machine snapshot), so
+   * that taking up and finishing their next step reads nothing back from Redis. Only a hint: every write is
+   * still a compare-and-set on the run's sequence. @defaultValue 5000
+   */
+  liveRunCacheSize?: number;
+}
+
+/** A run as this driver last wrote it, with its machine snapshot at that sequence. */
+interface LiveRun {
+  run: RunRecord;
+  snapshot: AnyMachineSnapshot;
+  /** Whether Redis took the write: set once it answers. */
+  confirmed: boolean;
+  /** Settles with the answer; false when the compare-and-set failed or the write did not go through. */
+  written: Promise<boolean>;
 }
 
 /** How a run is started. */
@@ -77,12 +93,16 @@ export class RunDriver {
   private readonly lifecycles = new Map<string, Lifecycle<never>>();
   private readonly logger: Logger;
   private readonly maxConflictRetries: number;
+  private readonly liveRunCacheSize: number;
+  private readonly live = new Map<string, LiveRun>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RunDriverOptions) {
     this.store = options.store;
     this.queue = options.queue;
     this.logger = options.logger ?? silentLogger;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    this.liveRunCacheSize = options.liveRunCacheSize ?? 5_000;
     for (const lifecycle of options.lifecycles) this.lifecycles.set(lifecycle.kind, lifecycle);
   }
 
@@ -116,8 +136,22 @@ export class RunDriver {
       ...(runError(snapshot, status) ? { error: runError(snapshot, status)! } : {}),
     });
     this.logger.info({ runId, kind, objectType: options.objectType, objectId: options.objectId }, 'run started');
+    this.remember(run, snapshot, Promise.resolve(true));
     await this.enqueue(run.id, pending);
     return run;
+  }
+
+  /**
+   * The run as this driver last wrote it, if it is running and waits for job `jobId`; undefined when this
+   * process does not know (another engine moved it, or it was never here). A hint, never a substitute for the
+   * compare-and-set that applies the step's result.
+   */
+  async knownRun(runId: string, jobId: string): Promise<RunRecord | undefined> {
+    const live = this.live.get(runId);
+    if (!live || live.run.status !== 'running' || !live.run.pending.some((step) => step.jobId === jobId)) return undefined;
+    // A job can be fetched before the answer to the write that started it is read: that answer is already on its
+    // way (Redis applied the write before adding the job), so waiting for it costs no round trip.
+    return (await live.written) ? live.run : undefined;
   }
 
   /**
@@ -136,6 +170,35 @@ export class RunDriver {
     const outcome = await this.deliver(runId, event, { jobId, actor: 'engine', ...known });
     if (outcome !== 'applied' && known.attempt) await this.store.recordAttempt(runId, jobId, known.attempt);
     return outcome;
+  }
+
+  /**
+   * Delivers a step's result as {@link deliverResult} does, but resolves as soon as the transition and the jobs it
+   * starts are on their way to Redis, not when Redis confirms them. The step worker uses it so that completing the
+   * step's job (which also fetches the next one) travels in the same round trip as the transition; the delivery
+   * goes on in the background, conflict retries included, and {@link settle} waits for it. Should it fail, the
+   * step's job has completed with its output, and the reconciler delivers that output to the run.
+   */
+  async sendResult(
+    runId: string,
+    jobId: string,
+    stepId: string,
+    result: { output: unknown },
+    known: { run?: RunRecord; attempt?: StepAttempt } = {},
+  ): Promise<void> {
+    const delivery = this.deliverResult(runId, jobId, stepId, result, known).catch((error: unknown) =>
+      this.logger.warn({ runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) }, 'step result not applied yet; the reconciler will apply it'),
+    );
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+    // A tick queued from here runs once the promise chains already under way have run: by then the transition and
+    // the job adds have been written to the connection (ioredis writes when a command is issued).
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+  }
+
+  /** Waits for the deliveries {@link sendResult} left running. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   /** Asks a run to stop: it takes its failure path at the next step boundary and ends cancelled. */
@@ -187,8 +250,9 @@ export class RunDriver {
         return 'applied';
       }
       const machine = lifecycle.machine;
-      const current = machine.resolveState(run.state as never);
-      const [next, actions] = transition(machine, current, event);
+      const cached = this.live.get(runId);
+      const current = cached?.confirmed && cached.run.seq === run.seq ? cached.snapshot : machine.resolveState(run.state as never);
+      const [next, actions] = pureTransition(machine, current, event);
       const seq = run.seq + 1;
       const started = this.spawned(runId, seq, actions);
       const startedIds = new Set(started.map((step) => step.stepId));
@@ -196,7 +260,7 @@ export class RunDriver {
       const pending = [...run.pending.filter((step) => active.has(step.stepId) && !startedIds.has(step.stepId)), ...started];
       const status = statusOf(next);
       const error = runError(next, status);
-      const written = await this.store.persist(run, {
+      const update: RunUpdate = {
         expectedSeq: run.seq,
         seq,
         status,
@@ -204,15 +268,28 @@ export class RunDriver {
         pending,
         log: this.logEntry(seq, event, run.state.value, next.value, started, options.actor ?? 'engine', options.jobId),
         ...(error ? { error } : {}),
-      }, options.jobId && options.attempt ? { jobId: options.jobId, record: options.attempt } : undefined);
-      if (!written) continue;
+      };
+      // The jobs go out right behind the transition, without waiting for its reply: one round trip for both. On
+      // the engine's shared connection Redis applies the transition first; a job seen before its transition waits
+      // for it in the step worker. If the compare-and-set fails, a job it started is a leftover that the
+      // step worker drops: the run has moved past the job's sequence without waiting for it.
+      const persisted = this.store.persist(run, update, options.jobId && options.attempt ? { jobId: options.jobId, record: options.attempt } : undefined);
+      const live = this.remember(this.updated(run, update), next, persisted.catch(() => false));
+      const enqueued = started.length > 0 ? this.enqueue(runId, started) : Promise.resolve();
+      const [written, queued] = await Promise.allSettled([persisted, enqueued]);
+      if (written.status === 'rejected' || !written.value) {
+        if (this.live.get(runId) === live) this.live.delete(runId);
+        if (written.status === 'rejected') throw written.reason;
+        continue;
+      }
       const stepResult = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
       if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error', options.attempt?.durationMs);
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
         this.events.emit('ended', runId, run.kind, status);
       }
-      await this.enqueue(runId, started);
+      // A failed enqueue after a written transition is what the reconciler repairs; the caller still hears of it.
+      if (queued.status === 'rejected') throw queued.reason;
       return 'applied';
     }
     throw new DvxError({ code: 'INTERNAL', message: `Run ${runId} kept changing under ${this.maxConflictRetries} attempts to apply an event.`, retryable: true });
@@ -220,10 +297,31 @@ export class RunDriver {
 
   /** Adds the jobs of pending steps; jobs that exist already are left alone. */
   async enqueue(runId: string, steps: PendingStep[]): Promise<void> {
-    for (const step of steps) {
+    await Promise.all(steps.map((step) => {
       const delay = stepDelayMs(step.src, step.input);
-      await this.queue.add(step.src, { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input }, { jobId: step.jobId, ...(delay ? { delay } : {}) });
-    }
+      return this.queue.add(step.src, { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input }, { jobId: step.jobId, ...(delay ? { delay } : {}) });
+    }));
+  }
+
+  /** Keeps a run this driver is writing, from the moment the write is sent; `written` settles with Redis's answer. */
+  private remember(run: RunRecord, snapshot: AnyMachineSnapshot, written: Promise<boolean>): LiveRun {
+    const live: LiveRun = { run, snapshot, confirmed: false, written };
+    void written.then((ok) => {
+      live.confirmed = ok;
+    });
+    this.live.delete(run.id);
+    if (run.status !== 'running') return live;
+    this.live.set(run.id, live);
+    if (this.live.size > this.liveRunCacheSize) this.live.delete(this.live.keys().next().value!);
+    return live;
+  }
+
+  private updated(run: RunRecord, update: RunUpdate): RunRecord {
+    const now = new Date().toISOString();
+    const next: RunRecord = { ...run, seq: update.seq, status: update.status, state: update.state, pending: update.pending, updatedAt: now };
+    if (update.status !== 'running') next.endedAt = now;
+    if (update.error) next.error = update.error;
+    return next;
   }
 
   private spawned(runId: string, seq: number, actions: readonly { type: string; params?: unknown }[]): PendingStep[] {
@@ -246,6 +344,7 @@ export class RunDriver {
   }
 
   private async failUnresumable(run: RunRecord, lifecycle: Lifecycle<never> | undefined): Promise<void> {
+    this.live.delete(run.id);
     const error = new DvxError({
       code: 'MACHINE_VERSION_UNSUPPORTED',
       message: lifecycle

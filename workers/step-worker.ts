@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DvxError, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -44,17 +44,37 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
   const handlers = new Map<string, StepHandler>(Object.entries(options.handlers));
   const now = () => new Date().toISOString();
 
-  const processor = async (job: Job<StepJobData>, _token?: string, signal?: AbortSignal): Promise<unknown> => {
-    const { runId, stepId, src, seq } = job.data;
+  const processor = async (job: Job<StepJobData>, token?: string, signal?: AbortSignal): Promise<unknown> => {
+    const { runId, stepId, seq } = job.data;
     const jobId = job.id!;
     const attempt = job.attemptsMade + 1;
     const startedMs = Date.now();
     const started: StepAttempt = { attempt, startedAt: new Date(startedMs).toISOString() };
-    const run = await store.beginStep(runId, jobId, { stepId, src, jobId, operationId: jobId, seq, startedAt: started.startedAt }, started);
-    if (!run) {
-      logger.debug({ runId, stepId, jobId }, 'skipping a step its run no longer waits for');
-      return null;
+    const meta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
+    let run = await driver.knownRun(runId, jobId);
+    if (run) {
+      store.recordStepStart(runId, jobId, meta, started).catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
+    } else {
+      const began = await store.beginStep(runId, jobId, meta, started);
+      if (began.status === 'ahead') {
+        // Enqueued with a transition that is not written yet (or never will be, if its engine died in between): look
+        // again later, without spending an attempt. It runs once the run reaches its sequence, or is dropped then.
+        const waitMs = Math.min(Math.max((Date.now() - job.timestamp) / 2, 50), 30_000);
+        logger.debug({ runId, stepId, jobId, waitMs }, 'step job is ahead of its run; waiting for the transition that started it');
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        throw new DelayedError();
+      }
+      if (began.status === 'stale') {
+        logger.debug({ runId, stepId, jobId }, 'skipping a step its run no longer waits for');
+        return null;
+      }
+      run = began.run;
     }
+    // What to run comes from the run, not the job: when two transitions raced to start the same step, the job may
+    // have been added by the one that lost its compare-and-set, with that one's data.
+    const step = run.pending.find((pending) => pending.jobId === jobId);
+    const src = step?.src ?? job.data.src;
+    const input = step ? step.input : job.data.input;
     const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
     const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): StepAttempt => ({
       ...started,
@@ -69,7 +89,7 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     try {
       const handler = handlers.get(src);
       if (!handler) throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${src}".` });
-      output = await handler(job.data.input as never, {
+      output = await handler(input as never, {
         runId,
         stepId,
         src,
@@ -102,7 +122,7 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
       await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() }, { run, attempt: ended('failed', final) });
       throw new UnrecoverableError(final.message);
     }
-    await driver.deliverResult(runId, jobId, stepId, { output: output ?? null }, { run, attempt: ended('succeeded') });
+    await driver.sendResult(runId, jobId, stepId, { output: output ?? null }, { run, attempt: ended('succeeded') });
     return output ?? null;
   };
 

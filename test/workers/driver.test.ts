@@ -118,6 +118,57 @@ describe('run driver', () => {
     expect((await calls(client, runId)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
   });
 
+  it('a job fetched before the transition that started it is written waits for it, spends no attempt, and runs the step the run holds', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o12', stepMs: 400 }, { objectType: 'thing', objectId: 'o12' });
+    await waitFor('a to start', async () => (await calls(client, run.id)).length === 1);
+    // The job step b will get once a is done, added early and with other data, as a transition racing another would.
+    const early = `${run.id}-2-b`;
+    await engine.queue.add('test.step', { runId: run.id, stepId: 'b', src: 'test.step', seq: 2, input: { name: 'forged', objectId: 'o12' } }, { jobId: early });
+    await waitFor('the early job to be put back to wait', async () => (await engine.queue.getJob(early))?.isDelayed());
+    expect((await engine.store.get(run.id))!.seq).toBe(1);
+    expect((await finished(run.id)).status).toBe('succeeded');
+    expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1']);
+    const b = (await engine.store.detail(run.id))!.steps.find((step) => step.stepId === 'b')!;
+    expect(b.jobId).toBe(early);
+    expect(b.attempts.map((attempt) => attempt.attempt)).toEqual([1]);
+  });
+
+  it('drops a job whose run moved past its sequence without it', async () => {
+    const run = await engine.driver.start('test-chain', { objectId: 'o13', stepMs: 300 }, { objectType: 'thing', objectId: 'o13' });
+    await waitFor('step c to be pending', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'c');
+    const stray = `${run.id}-2-c`;
+    await engine.queue.add('test.step', { runId: run.id, stepId: 'c', src: 'test.step', seq: 2, input: { name: 'stray', objectId: 'o13' } }, { jobId: stray });
+    await waitFor('the stray job to be dropped', async () => (await engine.queue.getJob(stray))?.isCompleted());
+    expect((await engine.queue.getJob(stray))!.returnvalue).toBeNull();
+    expect((await finished(run.id)).status).toBe('succeeded');
+    expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a step whose result could not be written has completed its job, and the reconciler applies the output', async () => {
+    const store = engine.store;
+    const persist = store.persist.bind(store);
+    let failed = 0;
+    store.persist = async (run, update, attempt) => {
+      if (update.log.stepId === 'b' && failed === 0) {
+        failed += 1;
+        throw new Error('connection lost while writing the transition');
+      }
+      return persist(run, update, attempt);
+    };
+    const run = await engine.driver.start('test-chain', { objectId: 'o14' }, { objectType: 'thing', objectId: 'o14' });
+    const jobB = `${run.id}-2-b`;
+    await waitFor('b to complete its job', async () => (await engine.queue.getJob(jobB))?.isCompleted());
+    await engine.driver.settle();
+    expect(failed).toBe(1);
+    expect((await engine.store.get(run.id))!.pending.map((step) => step.jobId)).toEqual([jobB]);
+
+    expect((await engine.reconciler.reconcile()).delivered).toBe(1);
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('succeeded');
+    expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
+    expect((ended.state.context as { results: Record<string, unknown> }).results.b).toEqual({ name: 'b', at: 1 });
+  });
+
   it('retries transient errors with backoff, keeping the operation id of the step', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o6', flaky: { b: 3 } }, { objectType: 'thing', objectId: 'o6' });
     expect((await finished(run.id)).status).toBe('succeeded');
