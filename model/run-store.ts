@@ -6,6 +6,12 @@ import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, Step
 /** What is recorded once about a step job; its attempts are stored beside it. */
 export type StepMeta = Pick<StepExecution, 'stepId' | 'src' | 'jobId' | 'operationId' | 'seq' | 'startedAt'>;
 
+/** How an attempt of a step ended, with the step's record (written unless the step has one already). */
+export interface FinishedAttempt {
+  meta: StepMeta;
+  record: StepAttempt;
+}
+
 function attemptField(jobId: string, attempt: number): string {
   return `${jobId}#${attempt}`;
 }
@@ -60,9 +66,12 @@ return {'OK'}
 
 const PERSIST_RUN = `
 if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('RPUSH', KEYS[2], ARGV[2])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[4], ARGV[5], ARGV[6]) end
+if ARGV[5] ~= '' then
+  redis.call('HSETNX', KEYS[4], ARGV[7], ARGV[8])
+  redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
+end
 if ARGV[3] ~= 'running' then
   redis.call('SREM', KEYS[3], ARGV[4])
   for i = 5, #KEYS do
@@ -247,9 +256,9 @@ export class RunStore {
 
   /**
    * Writes a transition if the run is still at `expectedSeq`; false when someone else moved it first.
-   * `attempt`, when given, is the finished step attempt whose result this transition applies, written with it.
+   * `finished`, when given, is the step attempt whose result this transition applies, written with it.
    */
-  async persist(run: RunRecord, update: RunUpdate, attempt?: { jobId: string; record: StepAttempt }): Promise<boolean> {
+  async persist(run: RunRecord, update: RunUpdate, finished?: FinishedAttempt): Promise<boolean> {
     const now = new Date().toISOString();
     const ended = update.status !== 'running';
     const fields = {
@@ -266,7 +275,8 @@ export class RunStore {
       4 + lockKeys.length,
       keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), ...lockKeys,
       String(update.expectedSeq), JSON.stringify(update.log), update.status, run.id,
-      attempt ? attemptField(attempt.jobId, attempt.record.attempt) : '', attempt ? JSON.stringify(attempt.record) : '',
+      finished ? attemptField(finished.meta.jobId, finished.record.attempt) : '', finished ? JSON.stringify(finished.record) : '',
+      finished ? finished.meta.jobId : '', finished ? JSON.stringify(finished.meta) : '',
       ...fieldPairs(fields),
     );
     return applied === 1;
@@ -341,8 +351,13 @@ export class RunStore {
   }
 
   /** Records how an attempt ended (when no transition is written with it: retries, stale results). */
-  async recordAttempt(runId: string, jobId: string, attempt: StepAttempt): Promise<void> {
-    await this.redis.hset(keys.runSteps(runId), attemptField(jobId, attempt.attempt), JSON.stringify(attempt));
+  async recordAttempt(runId: string, finished: FinishedAttempt): Promise<void> {
+    const { meta, record } = finished;
+    await this.redis
+      .multi()
+      .hsetnx(keys.runSteps(runId), meta.jobId, JSON.stringify(meta))
+      .hset(keys.runSteps(runId), attemptField(meta.jobId, record.attempt), JSON.stringify(record))
+      .exec();
   }
 
   /** The run holding the lock on an object (`<type>/<id>`), if any. */

@@ -6,8 +6,8 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { activeInvokes, outcomeOf, pureTransition, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
 import { newRunId } from '../model/ids.js';
 import { objectKey } from '../model/keys.js';
-import type { PendingStep, RunRecord, RunStatus, StepAttempt, TransitionLogEntry } from '../model/run-record.js';
-import type { RunStore, RunUpdate } from '../model/run-store.js';
+import type { PendingStep, RunRecord, RunStatus, TransitionLogEntry } from '../model/run-record.js';
+import type { FinishedAttempt, RunStore, RunUpdate } from '../model/run-store.js';
 import { stepDelayMs, stepJobId, type StepJobData } from './step-job.js';
 
 /** Options of {@link RunDriver}. */
@@ -157,18 +157,18 @@ export class RunDriver {
   /**
    * Feeds a step's result back into its run. `jobId` identifies the step execution the result is for.
    * `known.run` is the run as the worker read it when it took up the step (saves a read if nothing moved since);
-   * `known.attempt` is the finished attempt, recorded in the same write as the transition.
+   * `known.finished` is the attempt that produced the result, recorded in the same write as the transition.
    */
   async deliverResult(
     runId: string,
     jobId: string,
     stepId: string,
     result: { output: unknown } | { error: SerializedError },
-    known: { run?: RunRecord; attempt?: StepAttempt } = {},
+    known: { run?: RunRecord; finished?: FinishedAttempt } = {},
   ): Promise<DeliveryOutcome> {
     const event = 'error' in result ? errorEvent(stepId, result.error) : doneEvent(stepId, result.output);
     const outcome = await this.deliver(runId, event, { jobId, actor: 'engine', ...known });
-    if (outcome !== 'applied' && known.attempt) await this.store.recordAttempt(runId, jobId, known.attempt);
+    if (outcome !== 'applied' && known.finished) await this.store.recordAttempt(runId, known.finished);
     return outcome;
   }
 
@@ -184,7 +184,7 @@ export class RunDriver {
     jobId: string,
     stepId: string,
     result: { output: unknown },
-    known: { run?: RunRecord; attempt?: StepAttempt } = {},
+    known: { run?: RunRecord; finished?: FinishedAttempt } = {},
   ): Promise<void> {
     const delivery = this.deliverResult(runId, jobId, stepId, result, known).catch((error: unknown) =>
       this.logger.warn({ runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) }, 'step result not applied yet; the reconciler will apply it'),
@@ -236,7 +236,7 @@ export class RunDriver {
   async deliver(
     runId: string,
     event: AnyEventObject,
-    options: { jobId?: string; actor?: string; run?: RunRecord; attempt?: StepAttempt } = {},
+    options: { jobId?: string; actor?: string; run?: RunRecord; finished?: FinishedAttempt } = {},
   ): Promise<DeliveryOutcome> {
     for (let attempt = 0; attempt < this.maxConflictRetries; attempt += 1) {
       const run = attempt === 0 && options.run ? options.run : await this.store.get(runId);
@@ -273,7 +273,7 @@ export class RunDriver {
       // the engine's shared connection Redis applies the transition first; a job seen before its transition waits
       // for it in the step worker. If the compare-and-set fails, a job it started is a leftover that the
       // step worker drops: the run has moved past the job's sequence without waiting for it.
-      const persisted = this.store.persist(run, update, options.jobId && options.attempt ? { jobId: options.jobId, record: options.attempt } : undefined);
+      const persisted = this.store.persist(run, update, options.finished);
       const live = this.remember(this.updated(run, update), next, persisted.catch(() => false));
       const enqueued = started.length > 0 ? this.enqueue(runId, started) : Promise.resolve();
       const [written, queued] = await Promise.allSettled([persisted, enqueued]);
@@ -283,7 +283,7 @@ export class RunDriver {
         continue;
       }
       const stepResult = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
-      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error', options.attempt?.durationMs);
+      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error', options.finished?.record.durationMs);
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
         this.events.emit('ended', runId, run.kind, status);

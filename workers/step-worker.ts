@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { DvxError, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { StepAttempt } from '../model/run-record.js';
-import type { RunStore } from '../model/run-store.js';
+import type { FinishedAttempt, RunStore, StepMeta } from '../model/run-store.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepHandler, StepHandlers } from './step-handler.js';
@@ -50,10 +50,15 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     const attempt = job.attemptsMade + 1;
     const startedMs = Date.now();
     const started: StepAttempt = { attempt, startedAt: new Date(startedMs).toISOString() };
-    const meta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
+    const meta: StepMeta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
     let run = await driver.knownRun(runId, jobId);
+    let startRecord: NodeJS.Immediate | undefined;
     if (run) {
-      store.recordStepStart(runId, jobId, meta, started).catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
+      // The start goes into the timeline once the step has been at work for an event-loop turn: a step done by then
+      // records its start with its end, in the transition's write, and spares a write on the way to the next step.
+      startRecord = setImmediate(() => {
+        store.recordStepStart(runId, jobId, meta, started).catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
+      });
     } else {
       const began = await store.beginStep(runId, jobId, meta, started);
       if (began.status === 'ahead') {
@@ -76,14 +81,18 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     const src = step?.src ?? job.data.src;
     const input = step ? step.input : job.data.input;
     const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
-    const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): StepAttempt => ({
-      ...started,
-      endedAt: now(),
-      durationMs: Date.now() - startedMs,
-      outcome,
-      ...(error ? { error: error.toJSON() } : {}),
-      ...(retryAt ? { retryAt: new Date(retryAt).toISOString() } : {}),
-    });
+    const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): FinishedAttempt => {
+      clearImmediate(startRecord);
+      const record: StepAttempt = {
+        ...started,
+        endedAt: now(),
+        durationMs: Date.now() - startedMs,
+        outcome,
+        ...(error ? { error: error.toJSON() } : {}),
+        ...(retryAt ? { retryAt: new Date(retryAt).toISOString() } : {}),
+      };
+      return { meta, record };
+    };
 
     let output: unknown;
     try {
@@ -103,7 +112,7 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
       const cancelled = error.retryable && (await driver.isCancelRequested(runId));
       if (error.retryable && !cancelled && retry.mayRetry(src, job.timestamp, attempt)) {
         const delay = retry.ceilingDelay(attempt);
-        await store.recordAttempt(runId, jobId, ended('retrying', error, Date.now() + delay));
+        await store.recordAttempt(runId, ended('retrying', error, Date.now() + delay));
         stepLogger.warn({ err: error.toJSON(), retryInMs: delay }, 'step failed; retrying');
         throw error;
       }
@@ -119,10 +128,10 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
             })
           : error;
       stepLogger.warn({ err: final.toJSON() }, 'step failed');
-      await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() }, { run, attempt: ended('failed', final) });
+      await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() }, { run, finished: ended('failed', final) });
       throw new UnrecoverableError(final.message);
     }
-    await driver.sendResult(runId, jobId, stepId, { output: output ?? null }, { run, attempt: ended('succeeded') });
+    await driver.sendResult(runId, jobId, stepId, { output: output ?? null }, { run, finished: ended('succeeded') });
     return output ?? null;
   };
 

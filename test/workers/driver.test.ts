@@ -62,6 +62,37 @@ describe('run driver', () => {
     expect(counts).toEqual({ active: 0, waiting: 0, delayed: 0 });
   });
 
+  it('the timeline shows a step at work as running, and a step done at once with its start and end', async () => {
+    const slow = await engine.driver.start('test-chain', { objectId: 'o15', stepMs: 600 }, { objectType: 'thing', objectId: 'o15' });
+    const running = await waitFor('a to show as running', async () => {
+      const step = (await engine.store.detail(slow.id))?.steps[0];
+      return step?.status === 'running' ? step : null;
+    });
+    expect(running).toMatchObject({ stepId: 'a', jobId: `${slow.id}-1-a` });
+    expect(running.attempts).toEqual([{ attempt: 1, startedAt: running.startedAt }]);
+    await finished(slow.id);
+
+    await engine.stop();
+    const instant = defineLifecycle({
+      kind: 'test-instant',
+      version: 1,
+      description: 'two steps that return at once',
+      steps: [
+        { id: 'x', src: 'test.instant', input: () => ({}) },
+        { id: 'y', src: 'test.instant', input: () => ({}) },
+      ],
+    });
+    engine = await startEngine({ lifecycles: [instant as never], handlers: { 'test.instant': (async () => ({ done: true })) as never } });
+    const run = await engine.driver.start('test-instant', {}, { objectType: 'thing', objectId: 'o16' });
+    expect((await finished(run.id)).status).toBe('succeeded');
+    const steps = (await engine.store.detail(run.id))!.steps;
+    expect(steps.map((step) => [step.stepId, step.status, step.operationId === step.jobId, step.attempts.map((attempt) => attempt.outcome)])).toEqual([
+      ['x', 'succeeded', true, ['succeeded']],
+      ['y', 'succeeded', true, ['succeeded']],
+    ]);
+    for (const step of steps) expect(step.attempts[0]!.startedAt).toBe(step.startedAt);
+  });
+
   it('refuses a second run on a locked object, naming the run that holds it, and changes nothing', async () => {
     const first = await engine.driver.start('test-chain', { objectId: 'o2', stepMs: 300 }, { objectType: 'thing', objectId: 'o2' });
     const error = await engine.driver.start('test-chain', { objectId: 'o2' }, { objectType: 'thing', objectId: 'o2' }).catch((e: DvxError) => e);
