@@ -93,6 +93,32 @@ describe('run driver', () => {
     for (const step of steps) expect(step.attempts[0]!.startedAt).toBe(step.startedAt);
   });
 
+  it('two engines on one Redis share the steps of the same runs, each step running once', async () => {
+    const byEngine = { first: 0, second: 0 };
+    const counted = (name: keyof typeof byEngine) => {
+      const handlers = testHandlers(client);
+      return Object.fromEntries(Object.entries(handlers).map(([src, handler]) => [src, (async (input: never, context: never) => {
+        byEngine[name] += 1;
+        return handler(input, context);
+      }) as never]));
+    };
+    await engine.stop();
+    engine = await startEngine({ handlers: counted('first'), worker: { concurrency: 2 } });
+    const second = await startEngine({ handlers: counted('second'), worker: { concurrency: 2 } });
+    try {
+      const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.driver.start('test-chain', { objectId: `m${i}` }, { objectType: 'thing', objectId: `m${i}` })));
+      for (const run of runs) {
+        expect((await finished(run.id)).status).toBe('succeeded');
+        expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1']);
+        expect((await engine.store.detail(run.id))!.steps.map((step) => step.attempts.length)).toEqual([1, 1, 1]);
+      }
+      expect(byEngine.first + byEngine.second).toBe(60);
+      expect(byEngine.second).toBeGreaterThan(0);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses a second run on a locked object, naming the run that holds it, and changes nothing', async () => {
     const first = await engine.driver.start('test-chain', { objectId: 'o2', stepMs: 300 }, { objectType: 'thing', objectId: 'o2' });
     const error = await engine.driver.start('test-chain', { objectId: 'o2' }, { objectType: 'thing', objectId: 'o2' }).catch((e: DvxError) => e);
