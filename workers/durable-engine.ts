@@ -82,6 +82,9 @@ export class DurableEngine {
         },
       });
       const driver = new RunDriver({ store, queue, lifecycles: options.lifecycles ?? LIFECYCLES, logger });
+      // The runs the driver keeps in memory are only as good as the Redis they were written to: one that comes back
+      // from a restart (AOF loses up to a second) or a failover may be behind them.
+      storeClient.on('close', () => driver.forgetLiveRuns());
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
       const workers: Worker[] = [];
@@ -113,13 +116,14 @@ export class DurableEngine {
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), deadlineMs);
     });
-    const graceful = Promise.all(this.workers.map((worker) => worker.close())).then(() => 'closed' as const);
+    const graceful = Promise.all(this.workers.map((worker) => worker.close()))
+      .then(() => this.driver.settle())
+      .then(() => 'closed' as const);
     if ((await Promise.race([graceful, deadline])) === 'timeout') {
       this.logger.warn('running steps did not finish before the deadline; they will be resumed by the next engine');
       await Promise.all(this.workers.map((worker) => worker.close(true)));
     }
     clearTimeout(timer);
-    await this.driver.settle();
     await this.queue.close();
     await this.maintenanceQueue.close();
     await Promise.all(this.clients.map((client) => client.quit().catch(() => client.disconnect())));

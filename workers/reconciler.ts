@@ -1,9 +1,28 @@
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { DvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { RunStore } from '../model/run-store.js';
+import type { PendingStep } from '../model/run-record.js';
+import type { FinishedAttempt, RunStore } from '../model/run-store.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepJobData } from './step-job.js';
+
+/** The timeline entry of a step whose job ended without its result reaching the run, from what the queue kept. */
+function finishedAttempt(step: PendingStep, job: Job<StepJobData>, outcome: 'succeeded' | 'failed', error?: DvxError): FinishedAttempt {
+  const startedMs = job.processedOn ?? job.timestamp;
+  const endedMs = job.finishedOn ?? Date.now();
+  const startedAt = new Date(startedMs).toISOString();
+  return {
+    meta: { stepId: step.stepId, src: step.src, jobId: step.jobId, operationId: step.jobId, seq: step.seq, startedAt },
+    record: {
+      attempt: Math.max(1, job.attemptsMade),
+      startedAt,
+      endedAt: new Date(endedMs).toISOString(),
+      durationMs: Math.max(0, endedMs - startedMs),
+      outcome,
+      ...(error ? { error: error.toJSON() } : {}),
+    },
+  };
+}
 
 /** What one reconciliation pass repaired. */
 export interface ReconcileReport {
@@ -52,15 +71,15 @@ export class Reconciler {
         }
         const state = await job.getState();
         if (state === 'completed') {
-          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { output: job.returnvalue ?? null });
+          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { output: job.returnvalue ?? null }, { finished: finishedAttempt(step, job, 'succeeded') });
           if (outcome === 'applied') report.delivered += 1;
         } else if (state === 'failed') {
           const error = new DvxError({
             code: 'INTERNAL',
             message: `Step ${step.stepId} was abandoned by the queue: ${job.failedReason || 'no reason given'}.`,
             action: 'Look at the engine logs around the time of the failure; retry the operation.',
-          }).toJSON();
-          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { error });
+          });
+          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { error: error.toJSON() }, { finished: finishedAttempt(step, job, 'failed', error) });
           if (outcome === 'applied') report.delivered += 1;
         }
       }

@@ -62,7 +62,10 @@ export interface RunDriverEvents {
 export type DeliveryOutcome = 'applied' | 'stale' | 'unknown-run';
 
 function doneEvent(stepId: string, output: unknown): AnyEventObject {
-  return { type: `xstate.done.actor.${stepId}`, output: output ?? null, actorId: stepId };
+  // As JSON, the form every other path sees it in (a result read back from Redis, a completed job's return value):
+  // a step behaves the same whichever engine or path applies its result, and its handler keeps no reference into
+  // the run's state.
+  return { type: `xstate.done.actor.${stepId}`, output: output === undefined ? null : (JSON.parse(JSON.stringify(output)) as unknown) ?? null, actorId: stepId };
 }
 
 function errorEvent(stepId: string, error: SerializedError): AnyEventObject {
@@ -186,14 +189,20 @@ export class RunDriver {
     result: { output: unknown },
     known: { run?: RunRecord; finished?: FinishedAttempt } = {},
   ): Promise<void> {
-    const delivery = this.deliverResult(runId, jobId, stepId, result, known).catch((error: unknown) =>
-      this.logger.warn({ runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) }, 'step result not applied yet; the reconciler will apply it'),
-    );
+    const delivery = this.deliverResult(runId, jobId, stepId, result, known).catch(async (error: unknown) => {
+      this.logger.warn({ runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) }, 'step result not applied yet; the reconciler will apply it');
+      if (known.finished) await this.store.recordAttempt(runId, known.finished).catch(() => undefined);
+    });
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
     // A tick queued from here runs once the promise chains already under way have run: by then the transition and
     // the job adds have been written to the connection (ioredis writes when a command is issued).
     await new Promise<void>((resolve) => process.nextTick(resolve));
+  }
+
+  /** Drops the runs kept in memory: from now on they are read from Redis again (after a lost connection). */
+  forgetLiveRuns(): void {
+    this.live.clear();
   }
 
   /** Waits for the deliveries {@link sendResult} left running. */

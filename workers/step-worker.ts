@@ -52,6 +52,7 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     const started: StepAttempt = { attempt, startedAt: new Date(startedMs).toISOString() };
     const meta: StepMeta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
     let run = await driver.knownRun(runId, jobId);
+    const fromMemory = run !== undefined;
     let startRecord: NodeJS.Immediate | undefined;
     if (run) {
       // The start goes into the timeline once the step has been at work for an event-loop turn: a step done by then
@@ -79,7 +80,9 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     // have been added by the one that lost its compare-and-set, with that one's data.
     const step = run.pending.find((pending) => pending.jobId === jobId);
     const src = step?.src ?? job.data.src;
-    const input = step ? step.input : job.data.input;
+    meta.src = src;
+    // A run kept in memory shares objects with the driver's snapshot: the handler gets its own copy, as from Redis.
+    const input: unknown = step ? (fromMemory ? JSON.parse(JSON.stringify(step.input ?? null)) : step.input) : job.data.input;
     const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
     const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): FinishedAttempt => {
       clearImmediate(startRecord);

@@ -1,14 +1,28 @@
-import { createActor, type AnyActorScope, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createActor, transition, type AnyActorScope, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 
 type InertScope = Omit<AnyActorScope, 'actionExecutor'>;
 
-const scopes = new WeakMap<AnyStateMachine, InertScope>();
+interface StateNodeLike {
+  invoke: { systemId?: string }[];
+  states: Record<string, StateNodeLike>;
+}
 
-function inertScope(machine: AnyStateMachine): InertScope {
+/** Null for a machine whose invokes carry a system id: those register with the actor system, which must be fresh. */
+const scopes = new WeakMap<AnyStateMachine, InertScope | null>();
+
+function usesSystemIds(node: StateNodeLike): boolean {
+  return node.invoke.some((invoke) => invoke.systemId !== undefined) || Object.values(node.states).some(usesSystemIds);
+}
+
+function inertScope(machine: AnyStateMachine): InertScope | null {
   let scope = scopes.get(machine);
-  if (!scope) {
-    const self = createActor(machine);
-    scope = { self, id: '', sessionId: '', system: self.system, logger: () => {}, defer: () => {}, emit: () => {}, stopChild: () => {} };
+  if (scope === undefined) {
+    if (usesSystemIds(machine.root as unknown as StateNodeLike)) {
+      scope = null;
+    } else {
+      const self = createActor(machine);
+      scope = { self, id: '', sessionId: '', system: self.system, logger: () => {}, defer: () => {}, emit: () => {}, stopChild: () => {} };
+    }
     scopes.set(machine, scope);
   }
   return scope;
@@ -17,10 +31,14 @@ function inertScope(machine: AnyStateMachine): InertScope {
 /**
  * XState's pure `transition(machine, snapshot, event)`: the next snapshot and the actions it would execute, none of
  * them run. `transition` builds a throwaway actor on every call, and building one runs the machine's initial
- * transition; this builds that inert actor once per machine and reuses it, which halves the cost of a step.
+ * transition; this builds that inert actor once per machine and reuses it, which halves the cost of a step. The
+ * children it spawns are never started, so nothing registers with the shared actor system (a machine whose invokes
+ * carry a system id would register them: it gets XState's `transition`).
  */
 export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: AnyEventObject): [AnyMachineSnapshot, { type: string; params?: unknown }[]] {
+  const scope = inertScope(machine);
+  if (!scope) return transition(machine, snapshot, event) as [AnyMachineSnapshot, { type: string; params?: unknown }[]];
   const actions: { type: string; params?: unknown }[] = [];
-  const next = machine.transition(snapshot, event, { ...inertScope(machine), actionExecutor: (action) => actions.push(action) } as AnyActorScope);
+  const next = machine.transition(snapshot, event, { ...scope, actionExecutor: (action) => actions.push(action) } as AnyActorScope);
   return [next, actions];
 }

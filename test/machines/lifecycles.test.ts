@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
-import { transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { fromPromise, initialTransition, setup, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import { activeInvokes, LIFECYCLES, pureTransition, type Lifecycle } from '../../machines/index.js';
 import { drive } from './drive.js';
 
@@ -193,5 +193,23 @@ describe('pureTransition (the driver reuses one inert actor per machine) steps e
       }
     }
     expect(compared).toBeGreaterThan(0);
+  });
+});
+
+describe('pureTransition on a machine whose invokes carry a system id', () => {
+  it('steps as XState does every time (such children register with the actor system, so it is not shared)', () => {
+    const machine = setup({ actors: { work: fromPromise(async () => null) } }).createMachine({
+      initial: 'idle',
+      states: {
+        idle: { on: { GO: 'busy' } },
+        busy: { invoke: { id: 'work', src: 'work', systemId: 'worker' }, on: { BACK: 'idle' } },
+      },
+    });
+    const [idle] = initialTransition(machine);
+    for (let i = 0; i < 3; i += 1) {
+      const [busy, actions] = pureTransition(machine, idle, { type: 'GO' });
+      expect(busy.value).toBe('busy');
+      expect(actions.filter((action) => action.type === 'xstate.spawnChild')).toHaveLength(1);
+    }
   });
 });

@@ -224,6 +224,38 @@ describe('run driver', () => {
     expect(ended.status).toBe('succeeded');
     expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
     expect((ended.state.context as { results: Record<string, unknown> }).results.b).toEqual({ name: 'b', at: 1 });
+    const b = (await engine.store.detail(run.id))!.steps.find((step) => step.stepId === 'b')!;
+    expect(b).toMatchObject({ jobId: jobB, status: 'succeeded' });
+    expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['succeeded']);
+  });
+
+  it('a handler that changes its input changes nothing in the run', async () => {
+    await engine.stop();
+    const sharing = defineLifecycle({
+      kind: 'test-sharing',
+      version: 1,
+      description: 'y and z get what x returned',
+      steps: [
+        { id: 'x', src: 'test.make', input: () => ({}) },
+        { id: 'y', src: 'test.meddle', input: (c) => ({ fromX: c.results.x }) },
+        { id: 'z', src: 'test.echo', input: (c) => ({ fromX: c.results.x }) },
+      ],
+    });
+    engine = await startEngine({
+      lifecycles: [sharing as never],
+      handlers: {
+        'test.make': (async () => ({ n: 1 })) as never,
+        'test.meddle': (async (input: { fromX: { n: number } }) => {
+          input.fromX.n = 99;
+          return null;
+        }) as never,
+        'test.echo': (async (input: unknown) => input) as never,
+      },
+    });
+    const run = await engine.driver.start('test-sharing', {}, { objectType: 'thing', objectId: 'o17' });
+    const ended = await finished(run.id);
+    expect(ended.status).toBe('succeeded');
+    expect((ended.state.context as { results: Record<string, unknown> }).results).toEqual({ x: { n: 1 }, y: null, z: { fromX: { n: 1 } } });
   });
 
   it('retries transient errors with backoff, keeping the operation id of the step', async () => {
