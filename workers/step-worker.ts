@@ -54,11 +54,23 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     let run = await driver.knownRun(runId, jobId);
     const fromMemory = run !== undefined;
     let startRecord: NodeJS.Immediate | undefined;
+    // The handler's signal: aborted when BullMQ cancels the job, or when the run turns out not to wait for it.
+    const stepSignal = new AbortController();
+    signal?.addEventListener('abort', () => stepSignal.abort(signal.reason), { once: true });
+    let noLongerWaited = false;
     if (run) {
       // The start goes into the timeline once the step has been at work for an event-loop turn: a step done by then
       // records its start with its end, in the transition's write, and spares a write on the way to the next step.
+      // Recording it also checks the run in Redis: one ended by another engine since this one wrote it stops the step.
       startRecord = setImmediate(() => {
-        store.recordStepStart(runId, jobId, meta, started).catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
+        store
+          .recordStepStart(runId, jobId, meta, started)
+          .then((waited) => {
+            if (waited) return;
+            noLongerWaited = true;
+            stepSignal.abort(new DvxError({ code: 'RUN_CANCELLED', message: `Run ${runId} no longer waits for step ${stepId}.` }));
+          })
+          .catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
       });
     } else {
       const began = await store.beginStep(runId, jobId, meta, started);
@@ -107,10 +119,14 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
         src,
         operationId: jobId,
         attempt,
-        signal: signal ?? new AbortController().signal,
+        signal: stepSignal.signal,
         logger: stepLogger,
       });
     } catch (raw) {
+      if (noLongerWaited) {
+        stepLogger.info('stopped a step its run no longer waits for');
+        return null;
+      }
       const error = toDvxError(raw);
       const cancelled = error.retryable && (await driver.isCancelRequested(runId));
       if (error.retryable && !cancelled && retry.mayRetry(src, job.timestamp, attempt)) {

@@ -7,6 +7,7 @@ import { keys } from '../../model/keys.js';
 import { parseRedisUrl } from '../../model/redis-target.js';
 import { DurableEngine } from '../../workers/durable-engine.js';
 import { RunDriver } from '../../workers/run-driver.js';
+import type { StepContext } from '../../workers/step-handler.js';
 import type { StepJobData } from '../../workers/step-job.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -227,6 +228,40 @@ describe('run driver', () => {
     const b = (await engine.store.detail(run.id))!.steps.find((step) => step.stepId === 'b')!;
     expect(b).toMatchObject({ jobId: jobB, status: 'succeeded' });
     expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['succeeded']);
+  });
+
+  it('a step of a run another engine ended since this one wrote it is stopped, without effect', async () => {
+    const started: string[] = [];
+    const effects: string[] = [];
+    const step = (async (input: { name: string }, context: StepContext) => {
+      started.push(input.name);
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, 400);
+        context.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(context.signal.reason as Error);
+        }, { once: true });
+      });
+      effects.push(input.name);
+      return { name: input.name };
+    }) as never;
+    await engine.stop();
+    engine = await startEngine({ handlers: { 'test.step': step, 'test.undo': step } });
+    const run = await engine.driver.start('test-chain', { objectId: 'o18' }, { objectType: 'thing', objectId: 'o18' });
+    await waitFor('a to start', async () => started.includes('a'));
+    await engine.queue.pause();
+    await waitFor('b to be pending', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'b');
+    // A newer engine, whose test-chain machine is another version, takes a CANCEL and fails the run.
+    const newer = new RunDriver({ store: engine.store, queue: engine.queue, lifecycles: [defineLifecycle({ ...chainLifecycle.spec, version: 2 }) as never] });
+    expect(await newer.cancel(run.id, 'carol')).toBe('applied');
+    expect(await engine.store.get(run.id)).toMatchObject({ status: 'failed', error: { code: 'MACHINE_VERSION_UNSUPPORTED' } });
+    await engine.queue.resume();
+    const jobB = `${run.id}-2-b`;
+    await waitFor('b to be taken up and stopped', async () => (await engine.queue.getJob(jobB))?.isCompleted());
+    expect(started).toEqual(['a', 'b']);
+    expect(effects).toEqual(['a']);
+    expect((await engine.queue.getJob(jobB))!.returnvalue).toBeNull();
+    expect((await engine.store.detail(run.id))!.steps.map((s) => s.stepId)).toEqual(['a']);
   });
 
   it('a handler that changes its input changes nothing in the run', async () => {
