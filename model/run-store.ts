@@ -344,11 +344,12 @@ export class RunStore {
 
   /**
    * Records the step and the start of an attempt, as {@link beginStep} does, for a worker that already knows the
-   * run waits for the job. Sent on the connection that later writes the step's result, so it lands first. False,
-   * recording nothing, when the run does not wait for the job after all.
+   * run waits for the job. Sent on the connection that later writes the step's result, so it lands first. Records
+   * nothing when the run does not wait for the job after all: `stale` or `ahead` as in {@link beginStep}.
    */
-  async recordStepStart(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<boolean> {
-    return (await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '0')) === 'OK';
+  async recordStepStart(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<'recorded' | 'stale' | 'ahead'> {
+    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '0');
+    return reply === 'OK' ? 'recorded' : reply === 'AHEAD' ? 'ahead' : 'stale';
   }
 
   /** Records how an attempt ended (when no transition is written with it: retries, stale results). */

@@ -65,8 +65,10 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
       startRecord = setImmediate(() => {
         store
           .recordStepStart(runId, jobId, meta, started)
-          .then((waited) => {
-            if (waited) return;
+          .then((found) => {
+            // 'ahead' means Redis lost the write that started this job: the step runs on, its result meets the
+            // compare-and-set, and the run repeats or reuses it (same operation id) once it is back at this step.
+            if (found !== 'stale') return;
             noLongerWaited = true;
             stepSignal.abort(new DvxError({ code: 'RUN_CANCELLED', message: `Run ${runId} no longer waits for step ${stepId}.` }));
           })
