@@ -283,8 +283,8 @@ export class RunDriver {
       // for it in the step worker. If the compare-and-set fails, a job it started is a leftover that the
       // step worker drops: the run has moved past the job's sequence without waiting for it.
       const persisted = this.store.persist(run, update, options.finished);
-      const live = this.remember(this.updated(run, update), next, persisted.catch(() => false));
       const enqueued = started.length > 0 ? this.enqueue(runId, started) : Promise.resolve();
+      const live = this.remember(this.updated(run, update), next, persisted.catch(() => false));
       const [written, queued] = await Promise.allSettled([persisted, enqueued]);
       if (written.status === 'rejected' || !written.value) {
         if (this.live.get(runId) === live) this.live.delete(runId);
