@@ -50,14 +50,11 @@ for i = 6, #KEYS do
   if holder then return {'LOCKED', KEYS[i], holder} end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'EXISTS'} end
-local fields = cjson.decode(ARGV[3])
-local flat = {}
-for k, v in pairs(fields) do flat[#flat + 1] = k; flat[#flat + 1] = v end
-redis.call('HSET', KEYS[1], unpack(flat))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('RPUSH', KEYS[5], ARGV[4])
-if ARGV[5] == 'running' then
+redis.call('RPUSH', KEYS[5], ARGV[3])
+if ARGV[4] == 'running' then
   redis.call('SADD', KEYS[3], ARGV[1])
   for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end
 end
@@ -163,14 +160,6 @@ function fieldPairs(record: Record<string, unknown>): string[] {
   return pairs;
 }
 
-function toFields(record: Record<string, unknown>): string {
-  const fields: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) {
-    if (value === undefined) continue;
-    fields[key] = (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : String(value);
-  }
-  return JSON.stringify(fields);
-}
 
 function fromHash(hash: Record<string, string>): RunRecord | null {
   if (!hash.id) return null;
@@ -238,7 +227,7 @@ export class RunStore {
     const reply = await this.redis.dvxCreateRun(
       5 + lockKeys.length,
       keys.run(run.id), keys.runs(), keys.activeRuns(), keys.objectRuns(objectKey), keys.runLog(run.id), ...lockKeys,
-      run.id, Date.now(), toFields(fields), JSON.stringify(run.log), run.status,
+      run.id, Date.now(), JSON.stringify(run.log), run.status, ...fieldPairs(fields),
     );
     if (reply[0] === 'LOCKED') {
       const lock = reply[1]!.slice(keys.lock('').length);

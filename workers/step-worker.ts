@@ -91,12 +91,13 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
       run = began.run;
     }
     // What to run comes from the run, not the job: when two transitions raced to start the same step, the job may
-    // have been added by the one that lost its compare-and-set, with that one's data.
-    const step = run.pending.find((pending) => pending.jobId === jobId);
-    const src = step?.src ?? job.data.src;
+    // have been added by the one that lost its compare-and-set, with that one's data. (Both paths above found the
+    // job pending in the run.)
+    const step = run.pending.find((pending) => pending.jobId === jobId)!;
+    const src = step.src;
     meta.src = src;
     // A run kept in memory shares objects with the driver's snapshot: the handler gets its own copy, as from Redis.
-    const input: unknown = step ? (fromMemory ? JSON.parse(JSON.stringify(step.input ?? null)) : step.input) : job.data.input;
+    const input: unknown = fromMemory ? JSON.parse(JSON.stringify(step.input ?? null)) : step.input;
     const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
     const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): FinishedAttempt => {
       clearImmediate(startRecord);
