@@ -24,7 +24,8 @@ describe('test harness: sshd hosts', () => {
       const daemon = Number(await readFile(pidFile, 'utf8'));
       const listener = a.pid()!;
       expect(isAlive(daemon)).toBe(true);
-      expect(a.sessionPids()).toContain(daemon);
+      // `$!` is known as soon as bash forks; while the child execs nohup and sleep its environment cannot be read.
+      await waitFor('the session process to be seen', () => a.sessionPids().includes(daemon));
 
       await a.stop();
       expect(isAlive(listener)).toBe(false);
