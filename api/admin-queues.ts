@@ -14,8 +14,8 @@ import { HEALTH_QUEUE } from '../workers/health-monitor.js';
 import { QUEUE_PREFIX, STEP_QUEUE } from '../workers/step-job.js';
 import { BROWSER_AUTH_PATH, TOKEN_COOKIE } from './auth.js';
 import { errorHandler } from './http-error.js';
-import { showRun } from './services/runs.js';
-import type { ServiceContext } from './services/service-context.js';
+import { showRun } from '../services/runs.js';
+import type { ServiceContext } from '../services/service-context.js';
 
 /** Every BullMQ queue of an engine (all under {@link QUEUE_PREFIX}); a test checks that no other queue shows up in Redis. */
 export const ENGINE_QUEUE_NAMES = [STEP_QUEUE, POLICY_QUEUE, MAINTENANCE_QUEUE, HEALTH_QUEUE] as const;

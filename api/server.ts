@@ -20,7 +20,7 @@ import { snapshotRoutes } from './routes/snapshot-routes.js';
 import { sourceConfigRoutes } from './routes/sourceconfig-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { vdbRoutes } from './routes/vdb-routes.js';
-import type { ServiceContext } from './services/service-context.js';
+import type { ServiceContext } from '../services/service-context.js';
 
 /** Options of {@link buildServer}. */
 export interface ServerOptions {

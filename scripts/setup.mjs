@@ -76,7 +76,7 @@ function ensureNpmPackages() {
   if (retry.status !== 0) fail('npm install failed; see the output above.');
 }
 
-const SOURCE_DIRS = ['errors', 'log', 'machines', 'workers', 'operations', 'schemas', 'storage', 'hosts', 'model', 'api', 'cli'];
+const SOURCE_DIRS = ['errors', 'log', 'machines', 'workers', 'operations', 'schemas', 'storage', 'hosts', 'model', 'services', 'api', 'cli'];
 
 function newestSource(dir) {
   let newest = 0;

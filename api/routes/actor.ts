@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../services/service-context.js';
+import type { Actor } from '../../services/service-context.js';
 
 /** The authenticated caller, as runs record who asked. */
 export function actorOf(request: FastifyRequest): Actor {

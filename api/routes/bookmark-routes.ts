@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { createBookmark, deleteBookmark, listBookmarks, showBookmark, type CreateBookmarkRequest } from '../services/bookmarks.js';
-import { findDatasetObject } from '../services/dataset-object.js';
-import type { ServiceContext } from '../services/service-context.js';
+import { createBookmark, deleteBookmark, listBookmarks, showBookmark, type CreateBookmarkRequest } from '../../services/bookmarks.js';
+import { findDatasetObject } from '../../services/dataset-object.js';
+import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
 
 /** /bookmarks: named snapshots with an optional expiry. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { deleteDsource, linkDsource, listDsources, setDsourceEnabled, showDsource, syncDsource, type LinkRequest } from '../services/dsources.js';
-import type { ServiceContext } from '../services/service-context.js';
-import { listSnapshots } from '../services/snapshots.js';
+import { deleteDsource, linkDsource, listDsources, setDsourceEnabled, showDsource, syncDsource, type LinkRequest } from '../../services/dsources.js';
+import type { ServiceContext } from '../../services/service-context.js';
+import { listSnapshots } from '../../services/snapshots.js';
 import { actorOf, NAME_SCHEMA, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
 
 export function dsourceRoutes(app: FastifyInstance, ctx: ServiceContext): void {

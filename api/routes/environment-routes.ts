@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { addEnvironment, listEnvironments, refreshEnvironment, removeEnvironment, showEnvironment, type AddEnvironmentRequest } from '../services/environments.js';
-import type { ServiceContext } from '../services/service-context.js';
+import { addEnvironment, listEnvironments, refreshEnvironment, removeEnvironment, showEnvironment, type AddEnvironmentRequest } from '../../services/environments.js';
+import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
 
 export function environmentRoutes(app: FastifyInstance, ctx: ServiceContext): void {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HOOK_EVENTS } from '../../machines/lifecycle/hook-steps.js';
-import { listHooks, removeHook, setHook } from '../services/hooks.js';
-import type { ServiceContext } from '../services/service-context.js';
+import { listHooks, removeHook, setHook } from '../../services/hooks.js';
+import type { ServiceContext } from '../../services/service-context.js';
 
 export function hookRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get<{ Querystring: { of: string } }>(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { listPlugins, uploadPlugin } from '../services/plugins.js';
-import type { ServiceContext } from '../services/service-context.js';
+import { listPlugins, uploadPlugin } from '../../services/plugins.js';
+import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf } from './actor.js';
 
 export function pluginRoutes(app: FastifyInstance, ctx: ServiceContext): void {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { cancelRun, listRuns, showRun } from '../services/runs.js';
-import type { ServiceContext } from '../services/service-context.js';
+import { cancelRun, listRuns, showRun } from '../../services/runs.js';
+import type { ServiceContext } from '../../services/service-context.js';
 
 const runStatus = { type: 'string', enum: ['running', 'succeeded', 'failed', 'cancelled'] } as const;
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServiceContext } from '../services/service-context.js';
-import { deleteSnapshot, listSnapshots } from '../services/snapshots.js';
+import type { ServiceContext } from '../../services/service-context.js';
+import { deleteSnapshot, listSnapshots } from '../../services/snapshots.js';
 
 export function snapshotRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get<{ Querystring: { of?: string } }>(

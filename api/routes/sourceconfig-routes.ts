@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServiceContext } from '../services/service-context.js';
-import { addSourceConfig, listRepositories, listSourceConfigs } from '../services/sourceconfigs.js';
+import type { ServiceContext } from '../../services/service-context.js';
+import { addSourceConfig, listRepositories, listSourceConfigs } from '../../services/sourceconfigs.js';
 import { PARAMETERS_SCHEMA } from './actor.js';
 
 export function sourceConfigRoutes(app: FastifyInstance, ctx: ServiceContext): void {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { HOOK_EVENTS } from '../../machines/lifecycle/hook-steps.js';
-import type { ServiceContext } from '../services/service-context.js';
-import { listSnapshots } from '../services/snapshots.js';
-import { deleteVdb, listVdbs, provisionVdb, refreshVdb, rewindVdb, showVdb, vdbAction, type ProvisionRequest } from '../services/vdbs.js';
+import type { ServiceContext } from '../../services/service-context.js';
+import { listSnapshots } from '../../services/snapshots.js';
+import { deleteVdb, listVdbs, provisionVdb, refreshVdb, rewindVdb, showVdb, vdbAction, type ProvisionRequest } from '../../services/vdbs.js';
 import { actorOf, NAME_SCHEMA, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
 
 export function vdbRoutes(app: FastifyInstance, ctx: ServiceContext): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors/index.js';
-import type { RunSummary } from '../../api/services/runs.js';
+import type { RunSummary } from '../../services/runs.js';
 import { withClient } from '../client-command.js';
 import { formatTable, print } from '../output.js';
 import { formatRun, type RunView } from '../run-view.js';

@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError } from '../../errors/index.js';
-import { objectKey } from '../../model/keys.js';
-import type { RunDetail, RunRecord, RunStatus } from '../../model/run-record.js';
+import { ConflictError, NotFoundError } from '../errors/index.js';
+import { objectKey } from '../model/keys.js';
+import type { RunDetail, RunRecord, RunStatus } from '../model/run-record.js';
 import { present } from './present.js';
 import type { Actor, ServiceContext } from './service-context.js';
 

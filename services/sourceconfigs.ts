@@ -1,6 +1,6 @@
-import { ValidationError } from '../../errors/index.js';
-import type { PluginArtifact } from '../../operations/index.js';
-import { identityOf, nameOf, sealPluginData, stableId } from '../../workers/steps/index.js';
+import { ValidationError } from '../errors/index.js';
+import type { PluginArtifact } from '../operations/index.js';
+import { identityOf, nameOf, sealPluginData, stableId } from '../workers/steps/index.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
 import type { ServiceContext } from './service-context.js';

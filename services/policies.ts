@@ -1,8 +1,8 @@
-import { ConflictError, isDvxError, NotFoundError, toDvxError, ValidationError } from '../../errors/index.js';
-import { newId } from '../../model/ids.js';
-import { DEFAULT_RETENTION_SCHEDULE, POLICY_FIRE_HISTORY, POLICY_TYPES, type PolicyFire, type PolicyRecord, type PolicySchedule, type PolicyTarget, type PolicyType, type RetentionRule } from '../../model/policy.js';
-import type { VdbRecord } from '../../model/vdb.js';
-import { nextCronFires, policyQueue, policySchedulerId, policySchedulerIds, policySchedulerNext, removePolicyScheduler, upsertPolicyScheduler, type PolicyFireJobData } from '../../workers/policy-queue.js';
+import { ConflictError, isDvxError, NotFoundError, toDvxError, ValidationError } from '../errors/index.js';
+import { newId } from '../model/ids.js';
+import { DEFAULT_RETENTION_SCHEDULE, POLICY_FIRE_HISTORY, POLICY_TYPES, type PolicyFire, type PolicyRecord, type PolicySchedule, type PolicyTarget, type PolicyType, type RetentionRule } from '../model/policy.js';
+import type { VdbRecord } from '../model/vdb.js';
+import { nextCronFires, policyQueue, policySchedulerId, policySchedulerIds, policySchedulerNext, removePolicyScheduler, upsertPolicyScheduler, type PolicyFireJobData } from '../workers/policy-queue.js';
 import { findDatasetObject, type DatasetObject } from './dataset-object.js';
 import { checkName } from './dsources.js';
 import { requireState } from './object-state.js';

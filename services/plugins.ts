@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { isDvxError, ValidationError } from '../../errors/index.js';
-import type { PluginRecord } from '../../model/plugin-record.js';
-import { checkArtifact, type PluginArtifact } from '../../operations/index.js';
+import { isDvxError, ValidationError } from '../errors/index.js';
+import type { PluginRecord } from '../model/plugin-record.js';
+import { checkArtifact, type PluginArtifact } from '../operations/index.js';
 import type { RunSummary } from './runs.js';
 import type { Actor, ServiceContext } from './service-context.js';
 import { startRun } from './start-run.js';

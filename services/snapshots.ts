@@ -1,5 +1,5 @@
-import { refuseIfDependents, snapshotDependents } from '../../model/dependencies.js';
-import type { SnapshotRecord } from '../../model/snapshot.js';
+import { refuseIfDependents, snapshotDependents } from '../model/dependencies.js';
+import type { SnapshotRecord } from '../model/snapshot.js';
 import { refuseIfBookmarked } from './bookmarks.js';
 import { findDatasetObject } from './dataset-object.js';
 import { present } from './present.js';

@@ -1,8 +1,8 @@
-import { ValidationError } from '../../errors/index.js';
-import { fetchHostKey } from '../../hosts/index.js';
-import { refuseIfDependents, type Dependent } from '../../model/dependencies.js';
-import type { EnvironmentRecord } from '../../model/environment.js';
-import { newId } from '../../model/ids.js';
+import { ValidationError } from '../errors/index.js';
+import { fetchHostKey } from '../hosts/index.js';
+import { refuseIfDependents, type Dependent } from '../model/dependencies.js';
+import type { EnvironmentRecord } from '../model/environment.js';
+import { newId } from '../model/ids.js';
 import { present } from './present.js';
 import type { RunSummary } from './runs.js';
 import type { Actor, ServiceContext } from './service-context.js';

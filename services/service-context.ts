@@ -1,8 +1,8 @@
-import type { Logger } from '../../log/logger.js';
-import type { DvxModel } from '../../model/dvx-model.js';
-import type { SecretBox } from '../../model/secret-box.js';
-import type { RunDriver } from '../../workers/run-driver.js';
-import type { StorageBackend } from '../../storage/index.js';
+import type { Logger } from '../log/logger.js';
+import type { DvxModel } from '../model/dvx-model.js';
+import type { SecretBox } from '../model/secret-box.js';
+import type { RunDriver } from '../workers/run-driver.js';
+import type { StorageBackend } from '../storage/index.js';
 
 /** What every service function works with. The API and the engine build one per process. */
 export interface ServiceContext {

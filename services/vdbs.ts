@@ -1,10 +1,10 @@
-import { ValidationError } from '../../errors/index.js';
-import { childVdbs, refuseIfDependents, snapshotDependents, type Dependent } from '../../model/dependencies.js';
-import { hookIdOf } from '../../model/hook.js';
-import { newId, newRunId } from '../../model/ids.js';
-import type { VdbRecord } from '../../model/vdb.js';
-import type { PluginArtifact } from '../../operations/index.js';
-import { sealPluginData } from '../../workers/steps/index.js';
+import { ValidationError } from '../errors/index.js';
+import { childVdbs, refuseIfDependents, snapshotDependents, type Dependent } from '../model/dependencies.js';
+import { hookIdOf } from '../model/hook.js';
+import { newId, newRunId } from '../model/ids.js';
+import type { VdbRecord } from '../model/vdb.js';
+import type { PluginArtifact } from '../operations/index.js';
+import { sealPluginData } from '../workers/steps/index.js';
 import { refuseIfBookmarked, resolveSnapshotRef } from './bookmarks.js';
 import { checkName } from './dsources.js';
 import { requireState } from './object-state.js';

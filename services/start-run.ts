@@ -1,6 +1,6 @@
-import { ConflictError } from '../../errors/index.js';
-import { objectKey } from '../../model/keys.js';
-import { newRunId } from '../../model/ids.js';
+import { ConflictError } from '../errors/index.js';
+import { objectKey } from '../model/keys.js';
+import { newRunId } from '../model/ids.js';
 import { summarize, type RunSummary } from './runs.js';
 import type { Actor, ServiceContext } from './service-context.js';
 

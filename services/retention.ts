@@ -1,7 +1,7 @@
-import { isDvxError } from '../../errors/index.js';
-import { snapshotDependents } from '../../model/dependencies.js';
-import type { RetentionKept, RetentionRule } from '../../model/policy.js';
-import type { SnapshotRecord } from '../../model/snapshot.js';
+import { isDvxError } from '../errors/index.js';
+import { snapshotDependents } from '../model/dependencies.js';
+import type { RetentionKept, RetentionRule } from '../model/policy.js';
+import type { SnapshotRecord } from '../model/snapshot.js';
 import { snapshotBookmarks } from './bookmarks.js';
 import type { DatasetObject } from './dataset-object.js';
 import type { ServiceContext } from './service-context.js';

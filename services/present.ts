@@ -1,5 +1,5 @@
-import { isSecretKey, REDACTED } from '../../log/redact.js';
-import { SecretBox } from '../../model/secret-box.js';
+import { isSecretKey, REDACTED } from '../log/redact.js';
+import { SecretBox } from '../model/secret-box.js';
 
 /**
  * A copy of a value fit for an API response: sealed secrets and secret-named properties are replaced by

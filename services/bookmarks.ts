@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError, ValidationError } from '../../errors/index.js';
-import { isExpired, type BookmarkRecord } from '../../model/bookmark.js';
-import { newId } from '../../model/ids.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
+import { isExpired, type BookmarkRecord } from '../model/bookmark.js';
+import { newId } from '../model/ids.js';
 import { checkName } from './dsources.js';
 import { present } from './present.js';
 import type { Actor, ServiceContext } from './service-context.js';

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../errors/index.js';
+import { NotFoundError } from '../errors/index.js';
 import type { ServiceContext } from './service-context.js';
 
 /** A dSource or a VDB, found by id or name. */

@@ -1,5 +1,5 @@
-import { ValidationError } from '../../errors/index.js';
-import { definitionValidator, issuesOf, type PluginArtifact, type SchemaDefinitionName } from '../../operations/index.js';
+import { ValidationError } from '../errors/index.js';
+import { definitionValidator, issuesOf, type PluginArtifact, type SchemaDefinitionName } from '../operations/index.js';
 
 /**
  * Checks user-given plugin data (parameters of a link or provision, a manual source config) against the plugin's

@@ -1,6 +1,6 @@
-import { ValidationError } from '../../errors/index.js';
-import { HOOK_EVENTS } from '../../machines/lifecycle/hook-steps.js';
-import { hookIdOf } from '../../model/hook.js';
+import { ValidationError } from '../errors/index.js';
+import { HOOK_EVENTS } from '../machines/lifecycle/hook-steps.js';
+import { hookIdOf } from '../model/hook.js';
 import { findDatasetObject, type DatasetObject } from './dataset-object.js';
 import type { ServiceContext } from './service-context.js';
 import { refuseIfLocked } from './start-run.js';

@@ -1,9 +1,9 @@
-import { ValidationError } from '../../errors/index.js';
-import { childVdbs, refuseIfDependents } from '../../model/dependencies.js';
-import type { DsourceRecord } from '../../model/dsource.js';
-import { newId, newRunId } from '../../model/ids.js';
-import type { PluginArtifact } from '../../operations/index.js';
-import { sealPluginData } from '../../workers/steps/index.js';
+import { ValidationError } from '../errors/index.js';
+import { childVdbs, refuseIfDependents } from '../model/dependencies.js';
+import type { DsourceRecord } from '../model/dsource.js';
+import { newId, newRunId } from '../model/ids.js';
+import type { PluginArtifact } from '../operations/index.js';
+import { sealPluginData } from '../workers/steps/index.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';

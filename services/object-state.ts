@@ -1,4 +1,4 @@
-import { ConflictError } from '../../errors/index.js';
+import { ConflictError } from '../errors/index.js';
 
 /** Refuses a request the object's current state does not allow, saying what state it is in and what to do. */
 export function requireState(condition: boolean, message: string, action: string): void {
