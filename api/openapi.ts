@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
-import { packageVersion } from '../cli/package-info.js';
 import { neededRole } from './auth.js';
 
 /** Where the OpenAPI document and its browsable docs are served (both public: they describe the API, they hold no data). */
@@ -36,14 +35,14 @@ function describeRoute(route: RouteOptions): void {
  * The OpenAPI 3 document of every route at {@link OPENAPI_PATH} (@fastify/swagger, built from the routes' schemas)
  * and Swagger UI at {@link DOCS_PATH}. Call before any route is added: both learn routes as they are added.
  */
-export function openApi(app: FastifyInstance): void {
+export function openApi(app: FastifyInstance, version: string): void {
   app.addHook('onRoute', describeRoute);
   app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'dvx engine API',
-        version: packageVersion(),
+        version,
         description: 'Every route but /health, /openapi.json and /docs needs `Authorization: Bearer <token>`. Roles: viewer (read), operator (run lifecycles), admin (everything, tokens, audit, plugins).',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },

@@ -27,6 +27,8 @@ export interface ServerOptions {
   context: ServiceContext;
   tokens: TokenStore;
   logger: Logger;
+  /** The dvx version the OpenAPI document states (the caller reads it: the package is known above api/). */
+  version: string;
   /** More route registrations (each lifecycle area adds its own). */
   routes?: ((app: FastifyInstance, ctx: ServiceContext) => void)[];
 }
@@ -45,7 +47,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const { context } = options;
   const audit = new AuditLog(context.model.redis);
   recordMutations(app, audit, options.logger);
-  openApi(app);
+  openApi(app, options.version);
   // Handles on every engine queue, shown at /admin/queues and measured at /metrics.
   const queues = engineQueues(context.model.redis, options.logger);
   const metrics = new EngineMetrics({ driver: context.driver, model: context.model, storage: context.storage, queues, logger: options.logger });

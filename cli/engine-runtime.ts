@@ -21,6 +21,7 @@ import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-moni
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
 import { ADMIN_TOKEN_FILE, ENGINE_INFO_FILE, type EngineInfo } from './engine-client.js';
+import { packageVersion } from './package-info.js';
 
 /** Options of {@link startEngineRuntime}. */
 export interface EngineRuntimeOptions {
@@ -90,18 +91,24 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
   const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport(), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
 
-  // The driver is needed by the handlers and the handlers by the engine: the context gets the driver after.
-  const ctx = { model, secrets, logger, storage } as ServiceContext;
-  const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
-  const durable = await DurableEngine.start({ ...options.engine, redis: target, handlers, logger });
-  ctx.driver = durable.driver;
+  // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
+  // (which may use both), then the workers that run them.
+  const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
+  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage };
+  try {
+    const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
+    if (options.engine?.runWorkers !== false) await durable.startWorkers(handlers);
+  } catch (error) {
+    await durable.stop({ deadlineMs: 0 });
+    throw error;
+  }
   // Policy fires go through the service layer, so the scheduler's worker is wired here rather than in workers/.
   const policies = options.engine?.runWorkers === false ? null : await PolicyScheduler.start({ redis: target, queueClient: redis, fire: (data) => firePolicy(ctx, data), maintain: () => expireBookmarks(ctx), reconcile: () => reconcilePolicySchedulers(ctx), logger: logger.child({ component: 'policies' }) });
   const healthClient = createRedisClient(target, 'worker');
   const health = options.health === false ? null : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
   await health?.start(healthClient);
 
-  const api = buildServer({ context: ctx, tokens, logger });
+  const api = buildServer({ context: ctx, tokens, logger, version: packageVersion() });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
   const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

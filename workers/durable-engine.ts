@@ -1,5 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ConflictError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { LIFECYCLES, type Lifecycle } from '../machines/index.js';
 import { checkRedis } from '../model/check-redis.js';
@@ -16,11 +17,9 @@ import { createStepWorker, type StepWorkerOptions } from './step-worker.js';
 export const MAINTENANCE_QUEUE = 'dvx-maintenance';
 const RECONCILE_SCHEDULER = 'reconcile';
 
-/** Options of {@link DurableEngine.start}. */
-export interface DurableEngineOptions {
+/** Options of {@link DurableEngine.open}: everything but the step handlers, which may need the driver to be built. */
+export interface DurableEngineOpenOptions {
   redis: RedisTarget;
-  /** Step handlers by name; every step of every lifecycle needs one. */
-  handlers: StepHandlers;
   /** @defaultValue every dvx lifecycle */
   lifecycles?: Iterable<Lifecycle<never>>;
   logger?: Logger;
@@ -33,6 +32,12 @@ export interface DurableEngineOptions {
   reconcileIntervalMs?: number;
   /** Check that Redis is durable (AOF, noeviction, version) before starting. @defaultValue true */
   checkRedis?: boolean;
+}
+
+/** Options of {@link DurableEngine.start}. */
+export interface DurableEngineOptions extends DurableEngineOpenOptions {
+  /** Step handlers by name; every step of every lifecycle needs one. */
+  handlers: StepHandlers;
 }
 
 /** Options of {@link DurableEngine.stop}. */
@@ -48,20 +53,44 @@ export interface StopOptions {
  */
 export class DurableEngine {
   private stopping: Promise<void> | null = null;
+  private readonly workers: Worker[] = [];
+  private report: ReconcileReport = { runs: 0, requeued: 0, delivered: 0, releasedLocks: 0 };
 
   private constructor(
     readonly driver: RunDriver,
     readonly store: RunStore,
     readonly queue: Queue<StepJobData>,
     readonly reconciler: Reconciler,
-    readonly startupReport: ReconcileReport,
-    private readonly workers: Worker[],
     private readonly maintenanceQueue: Queue,
     private readonly clients: Redis[],
+    private readonly workerClient: Redis,
+    private readonly options: DurableEngineOpenOptions,
     private readonly logger: Logger,
   ) {}
 
+  /** What the reconciler found when the workers started (all zeros before, or in a process without workers). */
+  get startupReport(): ReconcileReport {
+    return this.report;
+  }
+
+  /** Opens the engine and, unless `runWorkers` is false, starts its workers with the handlers. */
   static async start(options: DurableEngineOptions): Promise<DurableEngine> {
+    const engine = await DurableEngine.open(options);
+    if (options.runWorkers === false) return engine;
+    try {
+      await engine.startWorkers(options.handlers);
+    } catch (error) {
+      await engine.stop({ deadlineMs: 0 });
+      throw error;
+    }
+    return engine;
+  }
+
+  /**
+   * Opens the run store, the step queue and the run driver, without workers: runs can be started, none is taken up
+   * until {@link startWorkers}. Lets a composition root build what the step handlers need (the driver among them) first.
+   */
+  static async open(options: DurableEngineOpenOptions): Promise<DurableEngine> {
     const logger = options.logger ?? silentLogger;
     const storeClient = createRedisClient(options.redis, 'store');
     const workerClient = createRedisClient(options.redis, 'worker');
@@ -70,7 +99,6 @@ export class DurableEngine {
     try {
       if (options.checkRedis !== false) await checkRedis(storeClient, describeRedisTarget(options.redis));
       const store = new RunStore(storeClient);
-      const retry = new RetryPolicy(options.retry);
       const queue = new Queue<StepJobData>(STEP_QUEUE, {
         connection: storeClient,
         prefix: QUEUE_PREFIX,
@@ -87,21 +115,26 @@ export class DurableEngine {
       storeClient.on('close', () => driver.forgetLiveRuns());
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
-      const workers: Worker[] = [];
-      let startupReport: ReconcileReport = { runs: 0, requeued: 0, delivered: 0, releasedLocks: 0 };
-      if (options.runWorkers !== false) {
-        startupReport = await reconciler.reconcile();
-        workers.push(createStepWorker({ connection: workerClient, driver, store, handlers: options.handlers, retry, logger, ...options.worker }));
-        await maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: options.reconcileIntervalMs ?? 30_000 }, { name: RECONCILE_SCHEDULER });
-        const maintenance = new Worker(MAINTENANCE_QUEUE, async () => reconciler.reconcile(), { connection: workerClient, prefix: QUEUE_PREFIX, concurrency: 1 });
-        maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
-        workers.push(maintenance);
-      }
-      return new DurableEngine(driver, store, queue, reconciler, startupReport, workers, maintenanceQueue, clients, logger);
+      return new DurableEngine(driver, store, queue, reconciler, maintenanceQueue, clients, workerClient, options, logger);
     } catch (error) {
       for (const client of clients) client.disconnect();
       throw error;
     }
+  }
+
+  /** Reconciles, then starts the step worker with the handlers and the reconciler's schedule. Once per engine. */
+  async startWorkers(handlers: StepHandlers): Promise<ReconcileReport> {
+    if (this.workers.length > 0) throw new ConflictError({ message: 'The engine\'s workers are already started.', action: 'Call startWorkers once per engine.' });
+    const { driver, store, reconciler, maintenanceQueue, logger, options } = this;
+    const connection = this.workerClient;
+    const retry = new RetryPolicy(options.retry);
+    this.report = await reconciler.reconcile();
+    this.workers.push(createStepWorker({ connection, driver, store, handlers, retry, logger, ...options.worker }));
+    await maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: options.reconcileIntervalMs ?? 30_000 }, { name: RECONCILE_SCHEDULER });
+    const maintenance = new Worker(MAINTENANCE_QUEUE, async () => reconciler.reconcile(), { connection, prefix: QUEUE_PREFIX, concurrency: 1 });
+    maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
+    this.workers.push(maintenance);
+    return this.report;
   }
 
   /** Stops taking steps, waits for running ones up to the deadline, closes every Redis client. Idempotent. */

@@ -7,6 +7,7 @@ import { ENGINE_QUEUE_NAMES } from '../../api/admin-queues.js';
 import { buildServer } from '../../api/server.js';
 import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
 import { main } from '../../cli/main.js';
+import { packageVersion } from '../../cli/package-info.js';
 import { silentLogger } from '../../log/logger.js';
 import { TokenStore } from '../../model/token-store.js';
 import { ReflinkBackend } from '../../storage/index.js';
@@ -72,7 +73,7 @@ beforeAll(async () => {
   viewer = created.token;
   viewerId = created.record.id;
   // A server of its own on the runtime's services, so that every route can be seen as it is added.
-  app = buildServer({ context: runtime.ctx, tokens, logger: silentLogger });
+  app = buildServer({ context: runtime.ctx, tokens, logger: silentLogger, version: packageVersion() });
   app.addHook('onRoute', (route) => {
     routes.push(route);
   });

@@ -1,20 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../api/server.js';
+import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
 import { silentLogger } from '../../log/logger.js';
 import { ReflinkBackend } from '../../storage/index.js';
-import { DvxModel } from '../../model/dvx-model.js';
-import { parseRedisUrl } from '../../model/redis-target.js';
-import { SecretBox } from '../../model/secret-box.js';
 import { TokenStore } from '../../model/token-store.js';
-import { DurableEngine } from '../../workers/durable-engine.js';
+import type { DurableEngine } from '../../workers/durable-engine.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
+import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { chainLifecycle, testHandlers } from '../workers/test-lifecycles.js';
 
 let redis: TestRedis;
 let client: Redis;
+let dir: { path: string; remove(): Promise<void> };
+let runtime: EngineRuntime;
 let engine: DurableEngine;
 let app: FastifyInstance;
 let admin: string;
@@ -23,21 +24,27 @@ let viewer: string;
 beforeAll(async () => {
   redis = await startRedisServer();
   client = redis.client();
-  engine = await DurableEngine.start({
-    redis: parseRedisUrl(redis.url),
-    handlers: testHandlers(client),
-    lifecycles: [chainLifecycle as never],
-    retry: { initialDelayMs: 2_000, maxDelayMs: 2_000, deadlineMs: 60_000 },
+  dir = await makeTempDir('runs-api');
+  runtime = await startEngineRuntime({
+    dataDir: dir.path,
+    redisUrl: redis.url,
+    port: 0,
+    logger: silentLogger,
+    storage: new ReflinkBackend({ root: join(dir.path, 'pool') }),
+    handlers: ({ redis: store }) => testHandlers(store),
+    health: false,
+    engine: { lifecycles: [chainLifecycle as never], retry: { initialDelayMs: 2_000, maxDelayMs: 2_000, deadlineMs: 60_000 } },
   });
+  engine = runtime.durable;
+  app = runtime.api;
   const tokens = new TokenStore(client);
   admin = (await tokens.create('alice', 'admin')).token;
   viewer = (await tokens.create('victor', 'viewer')).token;
-  app = buildServer({ context: { model: new DvxModel(client), driver: engine.driver, secrets: SecretBox.random(), logger: silentLogger, storage: new ReflinkBackend({ root: '/nonexistent/dvx-runs-api-test' }) }, tokens, logger: silentLogger });
 });
 afterAll(async () => {
-  await app.close();
-  await engine.stop();
+  await runtime.stop();
   await redis.remove();
+  await dir.remove();
 });
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
