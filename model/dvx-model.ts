@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { NotFoundError } from '../errors/index.js';
+import type { PluginArtifact } from '../schemas/plugin-artifact.js';
 import type { BookmarkRecord } from './bookmark.js';
 import type { DsourceRecord } from './dsource.js';
 import type { EnvironmentRecord } from './environment.js';
@@ -44,13 +46,21 @@ export class DvxModel {
     this.runs = new RunStore(redis);
   }
 
-  /** The stored artifact (JSON) of a plugin. */
-  async pluginArtifact(pluginId: string): Promise<unknown> {
-    const text = await this.redis.get(`${KEY_PREFIX}:plugin-artifact:${pluginId}`);
-    return text ? (JSON.parse(text) as unknown) : null;
+  /** The stored artifact of a plugin; a NotFoundError when there is none. */
+  async pluginArtifact(pluginId: string): Promise<PluginArtifact> {
+    const artifact = await this.findPluginArtifact(pluginId);
+    if (!artifact) throw new NotFoundError('plugin artifact', pluginId, 'Upload the plugin again with `dvx plugin upload`.');
+    return artifact;
   }
 
-  async putPluginArtifact(pluginId: string, artifact: unknown): Promise<void> {
+  /** The stored artifact of a plugin, or null. */
+  async findPluginArtifact(pluginId: string): Promise<PluginArtifact | null> {
+    const text = await this.redis.get(`${KEY_PREFIX}:plugin-artifact:${pluginId}`);
+    // Only putPluginArtifact writes this key, with an artifact that checkArtifact accepted on upload.
+    return text ? (JSON.parse(text) as PluginArtifact) : null;
+  }
+
+  async putPluginArtifact(pluginId: string, artifact: PluginArtifact): Promise<void> {
     await this.redis.set(`${KEY_PREFIX}:plugin-artifact:${pluginId}`, JSON.stringify(artifact));
   }
 

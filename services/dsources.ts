@@ -2,8 +2,7 @@ import { ValidationError } from '../errors/index.js';
 import { childVdbs, refuseIfDependents } from '../model/dependencies.js';
 import type { DsourceRecord } from '../model/dsource.js';
 import { newId, newRunId } from '../model/ids.js';
-import type { PluginArtifact } from '../operations/index.js';
-import { sealPluginData } from '../workers/steps/index.js';
+import { sealPluginData } from '../model/plugin-data.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
@@ -50,7 +49,7 @@ export async function linkDsource(ctx: ServiceContext, request: LinkRequest, act
   checkName(request.name, 'dSource');
   const sourceConfig = await findSourceConfig(ctx, request.sourceConfig);
   const plugin = await model.plugins.require(sourceConfig.pluginId);
-  const artifact = (await model.pluginArtifact(plugin.id)) as PluginArtifact;
+  const artifact = await model.pluginArtifact(plugin.id);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'linkedSourceDefinition', parameters, '/parameters');
   const staging = plugin.pluginType === 'STAGED' ? (request.stagingEnvironment ? await model.environments.find(request.stagingEnvironment) : await model.environments.require(sourceConfig.environmentId)) : null;

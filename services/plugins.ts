@@ -36,5 +36,5 @@ export async function uploadPlugin(ctx: ServiceContext, body: unknown, actor: Ac
 }
 
 export async function listPlugins(ctx: ServiceContext) {
-  return Promise.all((await ctx.model.plugins.list()).map(async (plugin) => presentPlugin(plugin, (await ctx.model.pluginArtifact(plugin.id)) as PluginArtifact | null)));
+  return Promise.all((await ctx.model.plugins.list()).map(async (plugin) => presentPlugin(plugin, await ctx.model.findPluginArtifact(plugin.id))));
 }

@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/index.js';
-import type { PluginArtifact } from '../operations/index.js';
-import { identityOf, nameOf, sealPluginData, stableId } from '../workers/steps/index.js';
+import { sealPluginData } from '../model/plugin-data.js';
+import { identityOf, nameOf, stableId } from '../model/plugin-identity.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
 import type { ServiceContext } from './service-context.js';
@@ -24,7 +24,7 @@ export async function listSourceConfigs(ctx: ServiceContext, filter: { environme
 export async function addSourceConfig(ctx: ServiceContext, request: { repository: string; parameters: Record<string, unknown> }) {
   const repository = await ctx.model.repositories.get(request.repository);
   if (!repository) throw new ValidationError(`No repository "${request.repository}".`, [{ pointer: '/repository', message: 'no such repository' }], { action: 'See `dvx repo list` for repository ids.' });
-  const artifact = (await ctx.model.pluginArtifact(repository.pluginId)) as PluginArtifact;
+  const artifact = await ctx.model.pluginArtifact(repository.pluginId);
   validatePluginData(artifact, 'sourceConfigDefinition', request.parameters, '/parameters');
   const identity = identityOf(artifact.schemas.sourceConfigDefinition, request.parameters);
   const id = stableId('sc', repository.id, identity);

@@ -3,8 +3,7 @@ import { childVdbs, refuseIfDependents, snapshotDependents, type Dependent } fro
 import { hookIdOf } from '../model/hook.js';
 import { newId, newRunId } from '../model/ids.js';
 import type { VdbRecord } from '../model/vdb.js';
-import type { PluginArtifact } from '../operations/index.js';
-import { sealPluginData } from '../workers/steps/index.js';
+import { sealPluginData } from '../model/plugin-data.js';
 import { refuseIfBookmarked, resolveSnapshotRef } from './bookmarks.js';
 import { checkName } from './dsources.js';
 import { requireState } from './object-state.js';
@@ -68,7 +67,7 @@ export async function provisionVdb(ctx: ServiceContext, request: ProvisionReques
       { action: repositories.length ? `Use one of: ${repositories.map((r) => r.id).join(', ')}.` : `Refresh the environment (dvx env refresh ${environment.name}) after installing the plugin.` },
     );
   }
-  const artifact = (await model.pluginArtifact(source.pluginId)) as PluginArtifact;
+  const artifact = await model.pluginArtifact(source.pluginId);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'virtualSourceDefinition', parameters, '/parameters');
   const runId = newRunId();

@@ -3,8 +3,9 @@ import type { SerializedError } from '../../errors/index.js';
 import type { HostFacts } from '../../model/environment.js';
 import type { StepContext, StepHandlers } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
-import { identityOf, nameOf, stableId } from './identity.js';
-import { callPlugin, loadPluginArtifact, openPluginData, remoteConnectionOf, sealPluginData } from './plugin-call.js';
+import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
+import { identityOf, nameOf, stableId } from '../../model/plugin-identity.js';
+import { callPlugin, loadPluginArtifact, remoteConnectionOf } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
 interface DiscoveryStep {

@@ -1,7 +1,8 @@
 import type { DsourceRecord } from '../../model/dsource.js';
 import type { PluginArtifact } from '../../operations/index.js';
 import { sdkMounts } from './mount-specification.js';
-import { loadPluginArtifact, openPluginData, remoteConnectionOf } from './plugin-call.js';
+import { openPluginData } from '../../model/plugin-data.js';
+import { loadPluginArtifact, remoteConnectionOf } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
 /** Everything a linked plugin operation of a dSource is called with. */

@@ -11,8 +11,7 @@ import { virtualSteps } from './virtual-steps.js';
 
 export type { PluginCallOptions, StepServices } from './step-services.js';
 export { hostSpecOf, openCredentials } from './environment-connection.js';
-export { identityOf, nameOf, stableId } from './identity.js';
-export { loadPluginArtifact, sealPluginData, openPluginData } from './plugin-call.js';
+export { loadPluginArtifact } from './plugin-call.js';
 
 /** Every step handler of dvx's lifecycles, bound to the engine's services. */
 export function createStepHandlers(services: StepServices): StepHandlers {

@@ -1,8 +1,6 @@
 import { NotFoundError } from '../../errors/index.js';
 import type { EnvironmentRecord } from '../../model/environment.js';
-import { mapPasswordFields } from '../../model/schema-secrets.js';
-import { SecretBox } from '../../model/secret-box.js';
-import { createPlatformServices, invokePlugin, type OperationName, type PluginArtifact, type SchemaDefinitionName } from '../../operations/index.js';
+import { createPlatformServices, invokePlugin, type OperationName, type PluginArtifact } from '../../operations/index.js';
 import type { SyncDestination } from '../../operations/platform-services.js';
 import type { StepContext } from '../step-handler.js';
 import { connectEnvironment, openCredentials } from './environment-connection.js';
@@ -16,20 +14,9 @@ export async function loadPluginArtifact(services: StepServices, pluginId: strin
   if (!record) throw new NotFoundError('plugin', pluginId, 'Upload it with `dvx plugin upload`.');
   const cached = artifacts.get(pluginId);
   if (cached && cached.hash === record.artifactHash) return cached.artifact;
-  const artifact = (await services.model.pluginArtifact(pluginId)) as PluginArtifact | null;
-  if (!artifact) throw new NotFoundError('plugin artifact', pluginId, 'Upload the plugin again with `dvx plugin upload`.');
+  const artifact = await services.model.pluginArtifact(pluginId);
   artifacts.set(pluginId, { hash: record.artifactHash, artifact });
   return artifact;
-}
-
-/** Plugin data as the plugin sees it: password fields unsealed. */
-export function openPluginData<T>(services: { secrets: SecretBox }, artifact: PluginArtifact, definition: SchemaDefinitionName, data: T): T {
-  return mapPasswordFields(data, artifact.schemas[definition], (value) => (SecretBox.isSealed(value) ? services.secrets.open(value) : value)) as T;
-}
-
-/** Plugin data as it is stored: password fields sealed. */
-export function sealPluginData<T>(services: { secrets: SecretBox }, artifact: PluginArtifact, definition: SchemaDefinitionName, data: T): T {
-  return mapPasswordFields(data, artifact.schemas[definition], (value) => (SecretBox.isSealed(value) ? value : services.secrets.seal(value))) as T;
 }
 
 /** The SDK's RemoteEnvironment of an environment. */

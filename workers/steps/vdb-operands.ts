@@ -2,7 +2,8 @@ import type { ResolvedMount } from '../../model/dsource.js';
 import type { VdbRecord } from '../../model/vdb.js';
 import type { PluginArtifact } from '../../operations/index.js';
 import { sdkMounts } from './mount-specification.js';
-import { loadPluginArtifact, openPluginData, remoteConnectionOf } from './plugin-call.js';
+import { openPluginData } from '../../model/plugin-data.js';
+import { loadPluginArtifact, remoteConnectionOf } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
 /** Everything a virtual plugin operation of a VDB is called with. */

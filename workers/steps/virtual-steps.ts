@@ -4,7 +4,8 @@ import { hasOperation, type PluginArtifact } from '../../operations/index.js';
 import type { StepContext, StepHandlers } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
 import { resolveMountSpecification, type PluginMountSpecification } from './mount-specification.js';
-import { callPlugin, openPluginData, sealPluginData } from './plugin-call.js';
+import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
+import { callPlugin } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 import { snapshotMetadata, vdbOperands } from './vdb-operands.js';
 
