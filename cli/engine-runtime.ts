@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildServer } from '../api/server.js';
 import { expireBookmarks } from '../services/bookmarks.js';
-import { firePolicy, reconcilePolicySchedulers } from '../services/policies.js';
+import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';

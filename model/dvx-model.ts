@@ -8,6 +8,7 @@ import type { HookRecord } from './hook.js';
 import { KEY_PREFIX } from './keys.js';
 import type { PluginRecord } from './plugin-record.js';
 import type { PolicyRecord } from './policy.js';
+import { PolicySlots } from './policy-slots.js';
 import { RecordStore } from './record-store.js';
 import type { RepositoryRecord } from './repository.js';
 import { RunStore } from './run-store.js';
@@ -29,6 +30,8 @@ export class DvxModel {
   readonly hooks: RecordStore<HookRecord>;
   readonly policies: RecordStore<PolicyRecord>;
   readonly bookmarks: RecordStore<BookmarkRecord>;
+  /** Which policy holds each (object, policy type): one of each type per object. */
+  readonly policySlots: PolicySlots;
   readonly runs: RunStore;
 
   constructor(readonly redis: Redis) {
@@ -43,6 +46,7 @@ export class DvxModel {
     this.hooks = new RecordStore(redis, { kind: 'hook', indexes: ['objectId'] });
     this.policies = new RecordStore(redis, { kind: 'policy', nameField: 'name', indexes: ['type'] });
     this.bookmarks = new RecordStore(redis, { kind: 'bookmark', nameField: 'name', indexes: ['snapshotId', 'ownerId'] });
+    this.policySlots = new PolicySlots(redis);
     this.runs = new RunStore(redis);
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { POLICY_TYPES } from '../../model/policy.js';
-import { applyPolicy, createPolicy, deletePolicy, listPolicies, setPolicyPaused, showPolicy, unapplyPolicy, updatePolicy, type CreatePolicyRequest, type UpdatePolicyRequest } from '../../services/policies.js';
+import { applyPolicy, createPolicy, deletePolicy, listPolicies, setPolicyPaused, showPolicy, unapplyPolicy, updatePolicy, type CreatePolicyRequest, type UpdatePolicyRequest } from '../../services/policies/index.js';
 import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
 
