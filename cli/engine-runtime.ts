@@ -15,7 +15,7 @@ import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
 import { SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
-import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
+import { DurableEngine, type DurableEngineOpenOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-monitor.js';
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
@@ -41,7 +41,7 @@ export interface EngineRuntimeOptions {
   plugins?: PluginCallOptions;
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
-  engine?: Omit<DurableEngineOptions, 'redis' | 'handlers' | 'logger'>;
+  engine?: Omit<DurableEngineOpenOptions, 'redis' | 'logger'>;
 }
 
 /** A running engine: Redis, workers, API. */
