@@ -68,7 +68,11 @@ async function ensureAdminToken(tokens: TokenStore, dataDir: string): Promise<vo
   await writeFile(path, `${token}\n`, { mode: 0o600 });
 }
 
-/** Starts everything an engine process runs and writes `<dataDir>/engine.json` for local commands. */
+/**
+ * Starts everything an engine process runs and writes `<dataDir>/engine.json` for local commands. The composition
+ * root: the one place that builds the model, the engine's driver, the services on both, the step handlers and the
+ * workers, each from what was built before it (tests and benchmarks start engines through it too).
+ */
 export async function startEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
   const { dataDir, logger } = options;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });

@@ -80,7 +80,7 @@ export class DurableEngine {
     try {
       await engine.startWorkers(options.handlers);
     } catch (error) {
-      await engine.stop({ deadlineMs: 0 });
+      for (const client of engine.clients) client.disconnect();
       throw error;
     }
     return engine;
