@@ -4,7 +4,7 @@ import type { SecretBox } from '../model/secret-box.js';
 import type { RunDriver } from '../workers/run-driver.js';
 import type { StorageBackend } from '../storage/index.js';
 
-/** What every service function works with. The API and the engine build one per process. */
+/** What every service function works with: built once per process, whole, by the composition root (cli/engine-runtime.ts). */
 export interface ServiceContext {
   model: DvxModel;
   driver: RunDriver;
