@@ -2,14 +2,27 @@
 export const KEY_PREFIX = 'dvx';
 
 export const keys = {
-  /** Hash: one run (kind, version, status, seq, state, pending steps, object, times). */
+  /**
+   * Hash: one run (kind, version, status, seq, state, pending steps, object, times). Its `layout` field is `2` once
+   * the run store keeps the run's pending job ids in {@link keys.runPending} too; runs written before lack it.
+   */
   run: (runId: string) => `${KEY_PREFIX}:run:${runId}`,
   /** List: the run's transition log, append-only. */
   runLog: (runId: string) => `${KEY_PREFIX}:run:${runId}:log`,
   /** Hash: the run's step executions by job id (attempts, durations, errors). */
   runSteps: (runId: string) => `${KEY_PREFIX}:run:${runId}:steps`,
-  /** Sorted set: every run id, by creation time. */
+  /** Set: the job ids of the steps the run waits for (the `pending` field's job ids), for exact membership tests. */
+  runPending: (runId: string) => `${KEY_PREFIX}:run:${runId}:pending`,
+  /** Sorted set: every run id, by creation time (ms). The indexes below use the same scores. */
   runs: () => `${KEY_PREFIX}:runs`,
+  /** Sorted set: run ids of one kind, by creation time. */
+  runsByKind: (kind: string) => `${KEY_PREFIX}:runs:kind:${kind}`,
+  /** Sorted set: run ids with one status, by creation time; moved from one status to the next as the run moves. */
+  runsByStatus: (status: string) => `${KEY_PREFIX}:runs:status:${status}`,
+  /** Sorted set: run ids of one kind with one status, by creation time. */
+  runsByKindAndStatus: (kind: string, status: string) => `${KEY_PREFIX}:runs:status:${status}:kind:${kind}`,
+  /** String: the version of the kind and status indexes every run is in; absent until runs written before are indexed. */
+  runIndexes: () => `${KEY_PREFIX}:runs:indexed`,
   /** Set: ids of runs that have not ended. */
   activeRuns: () => `${KEY_PREFIX}:runs:active`,
   /** Sorted set: run ids per object, by creation time. */

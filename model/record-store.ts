@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConflictError, DvxError, NotFoundError } from '../errors/index.js';
 import { KEY_PREFIX } from './keys.js';
+import { integerReply, RedisScript } from './lua/redis-script.js';
 
 /** Every stored record has an id, a revision bumped on each write, and timestamps. */
 export interface StoredRecord {
@@ -25,17 +26,7 @@ export interface RecordStoreOptions<T> {
   indexes?: readonly (keyof T & string)[];
 }
 
-const PUT = `
-local current = redis.call('GET', KEYS[1])
-if ARGV[1] == '0' then
-  if current then return -1 end
-else
-  if not current then return -2 end
-  if cjson.decode(current).rev ~= tonumber(ARGV[1]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-`;
+const putRecord = new RedisScript('put-record');
 
 /**
  * JSON records of one kind in Redis: `dvx:<kind>:<id>`, a set of all ids, a unique-name index and
@@ -52,7 +43,7 @@ export class RecordStore<T extends StoredRecord> {
   ) {
     this.kind = options.kind;
     this.label = options.label ?? options.kind;
-    if (!('dvxPutRecord' in redis)) redis.defineCommand('dvxPutRecord', { numberOfKeys: 1, lua: PUT });
+    putRecord.define(redis);
   }
 
   private key(id: string): string {
@@ -68,8 +59,8 @@ export class RecordStore<T extends StoredRecord> {
     return `${KEY_PREFIX}:${this.kind}:by-${field}:${String(value)}`;
   }
 
-  private put(key: string, expectedRev: number, record: T): Promise<number> {
-    return (this.redis as Redis & { dvxPutRecord(key: string, rev: string, json: string): Promise<number> }).dvxPutRecord(key, String(expectedRev), JSON.stringify(record));
+  private async put(key: string, expectedRev: number, record: T): Promise<number> {
+    return integerReply(putRecord, await putRecord.run(this.redis, [key], [String(expectedRev), JSON.stringify(record)]));
   }
 
   /** Creates a record; refuses a duplicate id or name. */

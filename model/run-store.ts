@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ConflictError, DvxError } from '../errors/index.js';
-import { keys } from './keys.js';
+import { keys, objectKey } from './keys.js';
+import { integerReply, RedisScript, stringsReply, unexpectedReply, type ScriptArg } from './lua/redis-script.js';
 import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, StepAttempt, StepExecution, TransitionLogEntry } from './run-record.js';
 
 /** What is recorded once about a step job; its attempts are stored beside it. */
@@ -44,70 +45,18 @@ function stepExecutions(fields: Record<string, string>): StepExecution[] {
   return executions.sort((a, b) => a.seq - b.seq || a.startedAt.localeCompare(b.startedAt));
 }
 
-const CREATE_RUN = `
-for i = 6, #KEYS do
-  local holder = redis.call('GET', KEYS[i])
-  if holder then return {'LOCKED', KEYS[i], holder} end
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'EXISTS'} end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('RPUSH', KEYS[5], ARGV[3])
-if ARGV[4] == 'running' then
-  redis.call('SADD', KEYS[3], ARGV[1])
-  for i = 6, #KEYS do redis.call('SET', KEYS[i], ARGV[1]) end
-end
-return {'OK'}
-`;
+const createRun = new RedisScript('create-run');
+const persistRun = new RedisScript('persist-run');
+const beginStepScript = new RedisScript('begin-step');
+const releaseLockScript = new RedisScript('release-lock');
+const indexRun = new RedisScript('index-run');
+const listRuns = new RedisScript('list-runs');
+const SCRIPTS = [createRun, persistRun, beginStepScript, releaseLockScript, indexRun, listRuns];
 
-const PERSIST_RUN = `
-if redis.call('HGET', KEYS[1], 'seq') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-redis.call('RPUSH', KEYS[2], ARGV[2])
-if ARGV[5] ~= '' then
-  redis.call('HSETNX', KEYS[4], ARGV[7], ARGV[8])
-  redis.call('HSET', KEYS[4], ARGV[5], ARGV[6])
-end
-if ARGV[3] ~= 'running' then
-  redis.call('SREM', KEYS[3], ARGV[4])
-  for i = 5, #KEYS do
-    if redis.call('GET', KEYS[i]) == ARGV[4] then redis.call('DEL', KEYS[i]) end
-  end
-end
-return 1
-`;
-
-/**
- * A worker takes up a step: if the run is running and waits for this job, record the step (once) and the start
- * of this attempt, and return the run (ARGV[6] = '1') so that delivering the result needs no second read.
- * 'AHEAD' when the transition that started the job is not written yet (the job was enqueued alongside it).
- */
-const BEGIN_STEP = `
-local status = redis.call('HGET', KEYS[1], 'status')
-local pending = redis.call('HGET', KEYS[1], 'pending')
-if status ~= 'running' or not pending or not string.find(pending, '"jobId":"' .. ARGV[1] .. '"', 1, true) then
-  if status == 'running' and tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[5]) then return 'AHEAD' end
-  return false
-end
-redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[1] .. '#' .. ARGV[3], ARGV[4])
-if ARGV[6] == '1' then return redis.call('HGETALL', KEYS[1]) end
-return 'OK'
-`;
-
-/** Releases a lock only if the given run still holds it. */
-const RELEASE_LOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-type Scripted = Redis & {
-  dvxCreateRun(...args: (string | number)[]): Promise<string[]>;
-  dvxPersistRun(...args: (string | number)[]): Promise<number>;
-  dvxBeginStep(runKey: string, stepsKey: string, jobId: string, meta: string, attempt: number, start: string, seq: number, returnRun: '0' | '1'): Promise<string[] | string | null>;
-  dvxReleaseLock(key: string, runId: string): Promise<number>;
-};
+/** The version of the kind and status indexes: {@link keys.runIndexes} holds it once every run is in them. */
+const RUN_INDEXES_VERSION = '1';
+/** Runs indexed per round trip when indexing runs written before the indexes existed. */
+const INDEX_BATCH = 500;
 
 /** What a new run starts with. */
 export interface NewRun {
@@ -139,13 +88,16 @@ export interface RunUpdate {
 /** What {@link RunStore.beginStep} found. */
 export type BeganStep = { status: 'ready'; run: RunRecord } | { status: 'stale' } | { status: 'ahead' };
 
-/** Filters of {@link RunStore.list}. */
+/** Filters and page of {@link RunStore.list}; the filters are indexes in Redis, not checks on the client. */
 export interface RunQuery {
+  /** Only runs of this object (`<type>/<id>`). */
   objectKey?: string;
   kind?: string;
   status?: RunStatus;
   /** @defaultValue 50 */
   limit?: number;
+  /** Matching runs to skip, newest first: the page's start. @defaultValue 0 */
+  offset?: number;
 }
 
 const JSON_FIELDS = ['state', 'pending', 'locks', 'error'] as const;
@@ -159,7 +111,6 @@ function fieldPairs(record: Record<string, unknown>): string[] {
   }
   return pairs;
 }
-
 
 function fromHash(hash: Record<string, string>): RunRecord | null {
   if (!hash.id) return null;
@@ -183,28 +134,42 @@ function fromHash(hash: Record<string, string>): RunRecord | null {
   return record;
 }
 
+/** A reply of begin-step.lua: the run's hash as field, value... */
+function hashReply(reply: string[]): Record<string, string> {
+  const hash: Record<string, string> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i] ?? ''] = reply[i + 1] ?? '';
+  return hash;
+}
+
+/** The ARGV slots of a finished attempt (count first, as persist-run.lua reads them). */
+function finishedArgs(finished: FinishedAttempt | undefined): ScriptArg[] {
+  if (!finished) return [0];
+  return [1, finished.meta.jobId, JSON.stringify(finished.meta), finished.record.attempt, JSON.stringify(finished.record)];
+}
+
+/** The ARGV slots of pending job ids (count first). */
+function pendingArgs(pending: readonly PendingStep[]): ScriptArg[] {
+  return [pending.length, ...pending.map((step) => step.jobId)];
+}
+
 /**
- * Runs in Redis. Every change of a run is one Lua script: creating a run takes its object locks atomically,
- * and persisting a transition is a compare-and-set on the run's sequence number that appends to the
- * transition log and, when the run ends, releases its locks, all at once.
+ * Runs in Redis. Every change of a run is one Lua script (model/lua/): creating a run takes its object locks
+ * atomically, and persisting a transition is a compare-and-set on the run's sequence number that appends to the
+ * transition log, keeps the run's pending job ids and its status indexes, and, when the run ends, releases its
+ * locks, all at once. Runs are listed from indexes by kind, status and object, sorted by creation time.
  */
 export class RunStore {
-  private readonly redis: Scripted;
+  /** Settles once every run is in the kind and status indexes (see {@link ensureIndexes}). */
+  private indexed: Promise<void> | undefined;
 
-  constructor(redis: Redis) {
-    this.redis = redis as Scripted;
-    // Without numberOfKeys, the first argument of each call is the number of keys (lock lists vary in length).
-    if (!('dvxCreateRun' in redis)) {
-      redis.defineCommand('dvxCreateRun', { lua: CREATE_RUN });
-      redis.defineCommand('dvxPersistRun', { lua: PERSIST_RUN });
-      redis.defineCommand('dvxReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
-      redis.defineCommand('dvxBeginStep', { numberOfKeys: 2, lua: BEGIN_STEP });
-    }
+  constructor(private readonly redis: Redis) {
+    for (const script of SCRIPTS) script.define(redis);
   }
 
   /** Creates a run and takes its locks; refuses with OBJECT_LOCKED naming the run that holds one. */
   async create(run: NewRun): Promise<RunRecord> {
-    const now = new Date().toISOString();
+    const created = new Date();
+    const now = created.toISOString();
     const fields = {
       id: run.id,
       kind: run.kind,
@@ -222,16 +187,14 @@ export class RunStore {
       endedAt: run.status === 'running' ? undefined : now,
       error: run.error,
     };
-    const lockKeys = run.locks.map((lock) => keys.lock(lock));
-    const objectKey = `${run.objectType}/${run.objectId}`;
-    const reply = await this.redis.dvxCreateRun(
-      5 + lockKeys.length,
-      keys.run(run.id), keys.runs(), keys.activeRuns(), keys.objectRuns(objectKey), keys.runLog(run.id), ...lockKeys,
-      run.id, Date.now(), JSON.stringify(run.log), run.status, ...fieldPairs(fields),
-    );
-    if (reply[0] === 'LOCKED') {
-      const lock = reply[1]!.slice(keys.lock('').length);
-      const holder = reply[2]!;
+    const reply = stringsReply(createRun, await createRun.run(this.redis, [
+      keys.run(run.id), keys.runs(), keys.activeRuns(), keys.objectRuns(objectKey(run.objectType, run.objectId)), keys.runLog(run.id),
+      keys.runPending(run.id), keys.runsByKind(run.kind), keys.runsByStatus(run.status), keys.runsByKindAndStatus(run.kind, run.status),
+      ...run.locks.map((lock) => keys.lock(lock)),
+    ], [run.id, created.getTime(), JSON.stringify(run.log), run.status, ...pendingArgs(run.pending), ...fieldPairs(fields)]));
+    const [outcome, lockKey, holder] = reply;
+    if (outcome === 'LOCKED' && lockKey !== undefined && holder !== undefined) {
+      const lock = lockKey.slice(keys.lock('').length);
       throw new ConflictError({
         code: 'OBJECT_LOCKED',
         message: `${lock} is busy: run ${holder} holds it.`,
@@ -239,13 +202,17 @@ export class RunStore {
         details: { object: lock, runId: holder },
       });
     }
-    if (reply[0] === 'EXISTS') throw new ConflictError({ message: `Run ${run.id} already exists.` });
-    return (await this.get(run.id))!;
+    if (outcome === 'EXISTS') throw new ConflictError({ message: `Run ${run.id} already exists.` });
+    if (outcome !== 'OK') throw unexpectedReply(createRun, reply);
+    const stored = await this.get(run.id);
+    if (!stored) throw new DvxError({ code: 'INTERNAL', message: `Run ${run.id} vanished right after it was created.`, retryable: true });
+    return stored;
   }
 
   /**
-   * Writes a transition if the run is still at `expectedSeq`; false when someone else moved it first.
-   * `finished`, when given, is the step attempt whose result this transition applies, written with it.
+   * Writes a transition if the run is still at `expectedSeq` (and still has `run.status`); false when someone
+   * else moved it first. `finished`, when given, is the step attempt whose result this transition applies,
+   * written with it.
    */
   async persist(run: RunRecord, update: RunUpdate, finished?: FinishedAttempt): Promise<boolean> {
     const now = new Date().toISOString();
@@ -259,15 +226,15 @@ export class RunStore {
       endedAt: ended ? now : undefined,
       error: update.error,
     };
-    const lockKeys = run.locks.map((lock) => keys.lock(lock));
-    const applied = await this.redis.dvxPersistRun(
-      4 + lockKeys.length,
-      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), ...lockKeys,
-      String(update.expectedSeq), JSON.stringify(update.log), update.status, run.id,
-      finished ? attemptField(finished.meta.jobId, finished.record.attempt) : '', finished ? JSON.stringify(finished.record) : '',
-      finished ? finished.meta.jobId : '', finished ? JSON.stringify(finished.meta) : '',
-      ...fieldPairs(fields),
-    );
+    const applied = integerReply(persistRun, await persistRun.run(this.redis, [
+      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), keys.runPending(run.id), keys.runs(),
+      keys.runsByStatus(run.status), keys.runsByKindAndStatus(run.kind, run.status),
+      keys.runsByStatus(update.status), keys.runsByKindAndStatus(run.kind, update.status),
+      ...run.locks.map((lock) => keys.lock(lock)),
+    ], [
+      String(update.expectedSeq), run.status, update.status, run.id, JSON.stringify(update.log),
+      ...finishedArgs(finished), ...pendingArgs(update.pending), ...fieldPairs(fields),
+    ]));
     return applied === 1;
   }
 
@@ -291,29 +258,82 @@ export class RunStore {
     return this.redis.smembers(keys.activeRuns());
   }
 
-  /** Newest first. */
+  /** Newest first (runs created in the same millisecond: highest id first), one page of `limit` from `offset`. */
   async list(query: RunQuery = {}): Promise<RunRecord[]> {
     const limit = query.limit ?? 50;
-    const index = query.objectKey ? keys.objectRuns(query.objectKey) : keys.runs();
+    const offset = query.offset ?? 0;
+    if (limit <= 0) return [];
+    await this.ensureIndexes();
+    const filter = query.kind !== undefined && query.status !== undefined
+      ? keys.runsByKindAndStatus(query.kind, query.status)
+      : query.kind !== undefined ? keys.runsByKind(query.kind) : query.status !== undefined ? keys.runsByStatus(query.status) : undefined;
+    const objectIndex = query.objectKey !== undefined ? keys.objectRuns(query.objectKey) : undefined;
+    const ids = objectIndex !== undefined && filter !== undefined
+      ? stringsReply(listRuns, await listRuns.run(this.redis, [objectIndex, filter], [offset, limit]))
+      : await this.redis.zrevrange(objectIndex ?? filter ?? keys.runs(), offset, offset + limit - 1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(keys.run(id));
     const found: RunRecord[] = [];
-    const page = Math.max(limit * 2, 100);
-    for (let start = 0; found.length < limit; start += page) {
-      const ids = await this.redis.zrevrange(index, start, start + page - 1);
-      if (ids.length === 0) break;
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(keys.run(id));
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [error, hash] of replies) {
-        if (error) throw error;
-        const record = fromHash(hash as Record<string, string>);
-        if (!record) continue;
-        if (query.kind && record.kind !== query.kind) continue;
-        if (query.status && record.status !== query.status) continue;
-        found.push(record);
-        if (found.length >= limit) break;
-      }
+    for (const [error, hash] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      const record = fromHash(hash as Record<string, string>);
+      if (record) found.push(record);
     }
     return found;
+  }
+
+  /**
+   * Puts every run written before the kind and status indexes existed into them, once per Redis: idempotent, safe
+   * beside engines writing runs (each run is indexed by a script that checks its kind and status have not moved),
+   * and marked done in {@link keys.runIndexes}. {@link list} calls it; engines may call it at start.
+   */
+  async ensureIndexes(): Promise<void> {
+    this.indexed ??= this.buildIndexes().catch((error: unknown) => {
+      this.indexed = undefined;
+      throw error;
+    });
+    return this.indexed;
+  }
+
+  private async buildIndexes(): Promise<void> {
+    if ((await this.redis.get(keys.runIndexes())) === RUN_INDEXES_VERSION) return;
+    // Ascending: runs created meanwhile land after the page being read, never shifting it.
+    for (let start = 0; ; start += INDEX_BATCH) {
+      const ids = await this.redis.zrange(keys.runs(), String(start), String(start + INDEX_BATCH - 1));
+      if (ids.length === 0) break;
+      let left = ids;
+      for (let round = 0; left.length > 0; round += 1) {
+        if (round >= 50) throw new DvxError({ code: 'CONFLICT', message: `Runs ${left.join(', ')} kept changing while they were being indexed; try again.`, retryable: true });
+        left = await this.indexBatch(left);
+      }
+    }
+    await this.redis.set(keys.runIndexes(), RUN_INDEXES_VERSION);
+  }
+
+  /** Indexes runs by the kind and status read just before; returns those that moved in between, to read again. */
+  private async indexBatch(ids: string[]): Promise<string[]> {
+    const read = this.redis.pipeline();
+    for (const id of ids) read.hmget(keys.run(id), 'kind', 'status');
+    const seen = ((await read.exec()) ?? []).map(([error, fields]) => {
+      if (error) throw error;
+      return fields as (string | null)[];
+    });
+    const write = this.redis.pipeline();
+    const written: string[] = [];
+    ids.forEach((id, i) => {
+      const [kind, status] = seen[i] ?? [];
+      if (kind === null || kind === undefined || status === null || status === undefined) return;
+      indexRun.queue(write, [keys.run(id), keys.runs(), keys.runsByKind(kind), keys.runsByStatus(status), keys.runsByKindAndStatus(kind, status)], [id, kind, status]);
+      written.push(id);
+    });
+    if (written.length === 0) return [];
+    const replies = (await write.exec()) ?? [];
+    return written.filter((_, i) => {
+      const [error, reply] = replies[i] ?? [];
+      if (error) throw error;
+      return integerReply(indexRun, reply) === 0;
+    });
   }
 
   /**
@@ -322,12 +342,10 @@ export class RunStore {
    * this attempt, and returns the run.
    */
   async beginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<BeganStep> {
-    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '1');
-    if (!reply) return { status: 'stale' };
+    const reply = await this.runBeginStep(runId, jobId, meta, attempt, 'run');
+    if (reply === null) return { status: 'stale' };
     if (reply === 'AHEAD') return { status: 'ahead' };
-    const hash: Record<string, string> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) hash[reply[i]!] = reply[i + 1]!;
-    const run = fromHash(hash);
+    const run = fromHash(hashReply(stringsReply(beginStepScript, reply)));
     return run ? { status: 'ready', run } : { status: 'stale' };
   }
 
@@ -337,8 +355,17 @@ export class RunStore {
    * nothing when the run does not wait for the job after all: `stale` or `ahead` as in {@link beginStep}.
    */
   async recordStepStart(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<'recorded' | 'stale' | 'ahead'> {
-    const reply = await this.redis.dvxBeginStep(keys.run(runId), keys.runSteps(runId), jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, '0');
-    return reply === 'OK' ? 'recorded' : reply === 'AHEAD' ? 'ahead' : 'stale';
+    const reply = await this.runBeginStep(runId, jobId, meta, attempt, 'ack');
+    if (reply === 'OK') return 'recorded';
+    if (reply === 'AHEAD') return 'ahead';
+    if (reply === null) return 'stale';
+    throw unexpectedReply(beginStepScript, reply);
+  }
+
+  private runBeginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt, answer: 'run' | 'ack'): Promise<unknown> {
+    return beginStepScript.run(this.redis, [keys.run(runId), keys.runSteps(runId), keys.runPending(runId)], [
+      jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, answer,
+    ]);
   }
 
   /** Records how an attempt ended (when no transition is written with it: retries, stale results). */
@@ -375,7 +402,7 @@ export class RunStore {
 
   /** Drops a lock left by a run that is not running any more. */
   async releaseLock(object: string, runId: string): Promise<boolean> {
-    return (await this.redis.dvxReleaseLock(keys.lock(object), runId)) === 1;
+    return integerReply(releaseLockScript, await releaseLockScript.run(this.redis, [keys.lock(object)], [runId])) === 1;
   }
 
   /** Removes an id from the active set when its run has ended or vanished. */

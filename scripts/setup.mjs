@@ -84,7 +84,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|json|mjs)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
+    else if (/\.(ts|json|mjs|lua)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
   }
   return newest;
 }

@@ -255,8 +255,8 @@ export class RunDriver {
 
       const lifecycle = this.lifecycles.get(run.kind);
       if (!lifecycle || lifecycle.version !== run.machineVersion) {
-        await this.failUnresumable(run, lifecycle);
-        return 'applied';
+        if (await this.failUnresumable(run, lifecycle)) return 'applied';
+        continue; // someone else moved the run first: decide again from a fresh read
       }
       const machine = lifecycle.machine;
       const cached = this.live.get(runId);
@@ -352,7 +352,8 @@ export class RunDriver {
     return entry;
   }
 
-  private async failUnresumable(run: RunRecord, lifecycle: Lifecycle<never> | undefined): Promise<void> {
+  /** Fails a run this engine cannot resume; false when the run moved since `run` was read (nothing written). */
+  private async failUnresumable(run: RunRecord, lifecycle: Lifecycle<never> | undefined): Promise<boolean> {
     this.live.delete(run.id);
     const error = new DvxError({
       code: 'MACHINE_VERSION_UNSUPPORTED',
@@ -362,7 +363,7 @@ export class RunDriver {
       action: 'Finish or cancel runs before upgrading dvx, or run the dvx version that started this run.',
     }).toJSON();
     const outcome: LifecycleOutcome = 'failed';
-    await this.store.persist(run, {
+    return this.store.persist(run, {
       expectedSeq: run.seq,
       seq: run.seq + 1,
       status: outcome,

@@ -23,6 +23,22 @@ export function findPostgresBin(): string | null {
   return null;
 }
 
+/**
+ * The PostgreSQL bin directory, or an error saying how to install PostgreSQL: the suite fails rather than skips
+ * when it is missing, so that CI cannot pass without running it (`npm test` installs it through setup).
+ */
+export function requirePostgres(): string {
+  const bin = findPostgresBin();
+  const missing = [
+    ...(bin === null ? ['the PostgreSQL binaries (initdb, pg_ctl, psql, pgbench, pg_basebackup under /usr/lib/postgresql/N/bin)'] : []),
+    ...(hasPostgresUser() ? [] : [`the ${PG_OS_USER} OS user`]),
+  ];
+  if (bin === null || missing.length > 0) {
+    throw new Error(`test/postgres needs ${missing.join(' and ')}, which this machine lacks. Install PostgreSQL with \`node scripts/setup.mjs --postgres\` (npm test does) and run the suite again.`);
+  }
+  return bin;
+}
+
 /** Whether the postgres OS user exists (PostgreSQL refuses to run as root). */
 export function hasPostgresUser(): boolean {
   try {
