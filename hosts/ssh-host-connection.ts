@@ -2,7 +2,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
-import { DvxError, HostError, toDvxError } from '../errors/index.js';
+import { DvxError, HostError, isChannelOpenRefused, isNotConnected, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { ChannelLimiter, type ReleaseSlot } from './channel-limiter.js';
 import type { ExecOptions, ExecResult, HostAddress, HostConnection, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
@@ -116,17 +116,8 @@ function endClient(client: Client): Promise<void> {
 /** Channel opens refused by the host (sshd MaxSessions) retried before giving up; ~1.3 s in all. */
 const CHANNEL_OPEN_RETRIES = 8;
 
-function isChannelRefused(error: unknown): boolean {
-  return error instanceof Error && /^\(SSH\) Channel open failure/.test(error.message);
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True for ssh2 errors that mean "this client is no longer connected" at channel-open time. */
-function isNotConnected(error: unknown): boolean {
-  return error instanceof Error && /Not connected|No response from server/i.test(error.message);
 }
 
 /**
@@ -226,34 +217,20 @@ export class SshHostConnection implements HostConnection {
 
   /** One signal for the caller's signal and the timeout, whose reason is already the DvxError to throw. */
   #commandSignal(options: { timeoutMs?: number; signal?: AbortSignal }): { signal: AbortSignal; cleanup(): void } {
-    const controller = new AbortController();
     const name = this.address.name;
-    let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs !== undefined) {
-      const timeoutMs = options.timeoutMs;
-      timer = setTimeout(() => controller.abort(new HostError({
+    const deadline = startDeadline({
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      timeoutError: (timeoutMs) => new HostError({
         code: 'HOST_TIMEOUT', host: name,
         message: `A command on ${name} did not finish within ${timeoutMs} ms and was killed.`,
         action: 'Raise the timeout, or find out why the command hangs on the host.',
         details: { timeoutMs },
-      })), timeoutMs);
-    }
-    const outer = options.signal;
-    const onAbort = () => {
-      const reason: unknown = outer?.reason;
-      controller.abort(reason instanceof DvxError ? reason : new DvxError({
-        code: 'RUN_CANCELLED', message: `A command on ${name} was cancelled.`, details: { host: name }, cause: reason,
-      }));
-    };
-    if (outer?.aborted) onAbort();
-    else outer?.addEventListener('abort', onAbort, { once: true });
-    return {
-      signal: controller.signal,
-      cleanup: () => {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onAbort);
-      },
-    };
+      }),
+      what: `A command on ${name}`,
+      details: { host: name },
+    });
+    return { signal: deadline.signal, cleanup: deadline.dispose };
   }
 
   /** Opens a session channel running `command`; the returned exit settles when the channel closes. */
@@ -276,7 +253,7 @@ export class SshHostConnection implements HostConnection {
             if (attempt > 0) throw error;
             this.#forget(live);
             live = await this.#whileNotAborted(this.#live(), signal);
-          } else if (isChannelRefused(error) && attempt < CHANNEL_OPEN_RETRIES) {
+          } else if (isChannelOpenRefused(error) && attempt < CHANNEL_OPEN_RETRIES) {
             // sshd frees a closed session only after it has read what follows the close, so a channel opened right
             // after another closed can briefly exceed MaxSessions. The command never started: wait a little, retry.
             await this.#whileNotAborted(delay(5 * 2 ** attempt), signal);
