@@ -13,7 +13,7 @@ import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
-import { SshConnectionPool } from '../hosts/index.js';
+import { runBash, SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
@@ -88,7 +88,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
-  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport(), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
+  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport({ runBash }), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
 
   // The driver is needed by the handlers and the handlers by the engine: the context gets the driver after.
   const ctx = { model, secrets, logger, storage } as ServiceContext;

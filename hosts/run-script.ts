@@ -1,6 +1,6 @@
 import { CommandFailedError, HostError, outputTail } from '../errors/index.js';
 import { bootstrapCommand, bootstrapInput, BOOTSTRAP_FAILED_EXIT, MISSING_INTERPRETER_MARKER, type ScriptInterpreter } from './bash-bootstrap.js';
-import type { ExecResult, HostConnection, KeySigner } from './host-connection.js';
+import type { CommandHost, ExecResult, KeySigner } from './host-connection.js';
 
 /** Options shared by `runBash` and `runExpect`. */
 export interface RunScriptOptions {
@@ -17,7 +17,7 @@ export interface RunScriptOptions {
 }
 
 /** Runs `script` with `interpreter` through the fixed bootstrap (see bash-bootstrap.ts). */
-export async function runScript(connection: HostConnection, interpreter: ScriptInterpreter, script: string, options: RunScriptOptions): Promise<ExecResult> {
+export async function runScript(connection: CommandHost, interpreter: ScriptInterpreter, script: string, options: RunScriptOptions): Promise<ExecResult> {
   const host = connection.address.name;
   const stdin = bootstrapInput(script, options.variables ?? {}, host);
   const result = await connection.exec(bootstrapCommand(interpreter), {
