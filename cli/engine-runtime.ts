@@ -13,7 +13,7 @@ import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
-import { SshConnectionPool } from '../hosts/index.js';
+import { runBash, SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOpenOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
@@ -93,7 +93,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
-  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport(), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
+  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport({ runBash }), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.

@@ -7,3 +7,6 @@ export { ValidationError, type ValidationIssue } from './validation-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { ConflictError } from './conflict-error.js';
 export { toDvxError, type ErrorContext } from './to-dvx-error.js';
+export { cancellationError, startDeadline, type Deadline, type DeadlineOptions } from './deadline.js';
+export { CommandFailedError, outputTail, OUTPUT_TAIL_CHARS, type CommandFailure } from './command-failed-error.js';
+export { isChannelOpenRefused, isNotConnected, rsyncFailureError, RSYNC_OK_EXIT_CODES, type RsyncCopy, type RsyncFailure } from './classify-host-failure.js';

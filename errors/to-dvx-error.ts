@@ -1,3 +1,4 @@
+import { isChannelOpenRefused } from './classify-host-failure.js';
 import { DvxError } from './dvx-error.js';
 import { HostError } from './host-error.js';
 import { StorageError } from './storage-error.js';
@@ -92,7 +93,7 @@ export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError
     });
   }
   // ssh2: the host refused to open another session channel (sshd MaxSessions, or a connection on its way down).
-  if (/^\(SSH\) Channel open failure/.test(raw.message)) {
+  if (isChannelOpenRefused(raw)) {
     return new HostError({
       code: 'HOST_CONNECTION_LOST', ...hostOptions, cause: raw,
       message: `Host${where} refused to open a session${doing}: ${raw.message}.`,

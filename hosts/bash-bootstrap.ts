@@ -1,4 +1,5 @@
 import { HostError } from '../errors/index.js';
+import { PID_REPORT } from './remote-pid.js';
 
 /** What runs the script once the bootstrap has set the variables. */
 export type ScriptInterpreter = 'bash' | 'bash-login' | 'expect';
@@ -16,12 +17,41 @@ const INTERPRETERS: Record<ScriptInterpreter, { probe: string; run: string }> = 
 };
 
 /*
- * The bootstrap is fixed text: no user data is ever pasted into it. It reads NUL-terminated NAME=VALUE entries from
- * stdin up to an empty entry, exports each, goes to $HOME, and hands the rest of stdin (the script) to the interpreter
- * as a file on fd 3, with stdin itself replaced by /dev/null. `read -d ""` reads a pipe byte by byte, so the script
- * starts exactly after the empty entry.
- * It contains no single quote, backslash or "!", and is one line, so that any login shell (sh, bash, zsh, csh, fish)
- * passes it through unchanged inside single quotes.
+ * Every command reaches the host as `exec /bin/bash --noprofile --norc -c '<PID_REPORT>; <command>'`: the login shell,
+ * whatever its family (sh, bash, zsh, csh, tcsh, fish), sees the word exec, a path, two options and one single-quoted
+ * string, which all of them read the same way as long as the string holds no single quote, backslash (fish), "!"
+ * (csh history) or line break (csh). The bash it execs keeps the session leader's pid, reports it (remote-pid.ts) and
+ * runs the command.
+ */
+const UNSAFE_IN_COMMAND_LINE = /['\\!\r\n\0]/;
+
+/** Options of {@link hostCommandLine}. */
+export interface HostCommandLineOptions {
+  /** Start with the pid report that lets the connection kill the command. @defaultValue true */
+  reportPid?: boolean;
+}
+
+/**
+ * The command line sent to the host for `command` (bash text of one line). Throws HOST_BAD_INPUT when `command` holds
+ * a character that some login shell would read inside single quotes (`'`, backslash, `!`, a line break, NUL).
+ */
+export function hostCommandLine(command: string, host: string, options: HostCommandLineOptions = {}): string {
+  if (UNSAFE_IN_COMMAND_LINE.test(command)) {
+    throw new HostError({
+      code: 'HOST_BAD_INPUT', host,
+      message: `A command for ${host} holds a single quote, backslash, "!" or line break, which a csh or fish login shell would misread.`,
+      action: 'Pass data as script variables (runBash) instead of command text.',
+    });
+  }
+  return `exec /bin/bash --noprofile --norc -c '${options.reportPid === false ? '' : `${PID_REPORT}; `}${command}'`;
+}
+
+/*
+ * The bootstrap of runBash and runExpect is fixed text: no user data is ever pasted into it. It reads NUL-terminated
+ * NAME=VALUE entries from stdin up to an empty entry, exports each, goes to $HOME, and hands the rest of stdin (the
+ * script) to the interpreter as a file on fd 3, with stdin itself replaced by /dev/null. `read -d ""` reads a pipe
+ * byte by byte, so the script starts exactly after the empty entry. It is one line of bash without the characters
+ * hostCommandLine refuses.
  */
 function bootstrap(interpreter: ScriptInterpreter): string {
   const { probe, run } = INTERPRETERS[interpreter];
@@ -34,9 +64,9 @@ function bootstrap(interpreter: ScriptInterpreter): string {
   ].join('; ');
 }
 
-/** The exec command line for `interpreter`. Constant per interpreter. */
+/** The bash command of the bootstrap for `interpreter`, for `HostConnection.exec`. Constant per interpreter. */
 export function bootstrapCommand(interpreter: ScriptInterpreter): string {
-  return `exec /bin/bash --noprofile --norc -c '${bootstrap(interpreter)}'`;
+  return bootstrap(interpreter);
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -95,15 +95,25 @@ export interface HostProcess {
   kill(): void;
 }
 
+/** The part of a {@link HostConnection} that running a script needs (`runBash`, `runExpect`). */
+export interface CommandHost {
+  readonly address: { readonly name: string };
+  /** See {@link HostConnection.exec}. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+}
+
 /**
  * A connection to one host. The seam every host implementation (ssh2, and any future transport) fulfils;
  * `test/hosts/host-connection.conformance.ts` is the suite each must pass.
  */
-export interface HostConnection {
+export interface HostConnection extends CommandHost {
   readonly address: HostAddress;
-  /** Runs `command` through the login user's shell and collects its output. Never pass user data in `command`. */
+  /**
+   * Runs `command` (one line of bash) and collects its output. Never pass user data in `command`; a command holding a
+   * single quote, backslash, "!" or line break fails with HOST_BAD_INPUT (see bash-bootstrap.ts).
+   */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** Starts `command` and hands back its streams. Never pass user data in `command`. */
+  /** Starts `command` (as for {@link exec}) and hands back its streams. Never pass user data in `command`. */
   spawn(command: string, options?: SpawnOptions): Promise<HostProcess>;
   /** The key the host presented (and that was verified against the pin), connecting first if needed. */
   hostKey(): Promise<HostKey>;

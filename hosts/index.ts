@@ -1,4 +1,4 @@
-export type { ExecOptions, ExecResult, HostAddress, HostConnection, HostCredentials, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
+export type { CommandHost, ExecOptions, ExecResult, HostAddress, HostConnection, HostCredentials, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
 export { fetchHostKey, fingerprintOf, FETCH_HOST_KEY_DEFAULTS, type FetchHostKeyOptions, type HostKey } from './host-key.js';
 export { SshConnectionPool, type SshConnectionPoolOptions } from './ssh-connection-pool.js';
 export { SshHostConnection, SSH_CONNECTION_DEFAULTS, type SshConnectionOptions, type SshConnectionStats } from './ssh-host-connection.js';

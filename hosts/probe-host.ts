@@ -57,7 +57,7 @@ export async function probeHost(connection: HostConnection, options: ProbeHostOp
     throw new HostError({
       code: 'HOST_COMMAND_FAILED', host: connection.address.name,
       message: `Probing ${connection.address.name} returned unreadable output.`,
-      action: 'Check that the login user has a POSIX shell and that its profile prints nothing.',
+      action: 'Check that the host has /bin/bash and that the login user\'s shell start-up files print nothing on stdout.',
       output: `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
     });
   }

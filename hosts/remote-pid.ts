@@ -5,19 +5,22 @@ import { Transform, type TransformCallback } from 'node:stream';
  * command cannot be killed through the channel everywhere. Instead, every command first reports the pid of its
  * session leader on stderr; sshd makes that process a session and process-group leader, so `kill -- -PID` on another
  * channel ends the command and everything it started. The report line is removed from stderr before anyone sees it.
+ * The report is made by the bash that the fixed command line execs (see bash-bootstrap.ts), not by the login shell:
+ * `$$` and `>&2` mean other things in csh and fish.
  */
 
-const MARKER = '\u001edvx-pid=';
+const MARKER = 'dvx-remote-pid=';
 /** Stop looking for the report after this many bytes of stderr (a login shell's rc files may print first). */
 const SEARCH_LIMIT = 8192;
 
-/** `command` prefixed with the pid report. Needs a POSIX-family login shell (sh, bash, dash, ksh, zsh). */
-export function withPidReport(command: string): string {
-  return `printf '\\036dvx-pid=%s\\n' "$$" >&2; ${command}`;
-}
+/**
+ * The bash statement that reports the pid. The marker is split in two in the text, so that a login shell echoing the
+ * command line it runs (csh's `set echo`, `set -x`) does not show a false report.
+ */
+export const PID_REPORT = 'echo "dvx-remote""-pid=$$" >&2';
 
-/** The command that kills process group `pid` (and the process itself, should it have left the group). */
-export function killProcessGroupCommand(pid: number): string {
+/** The bash statements that kill process group `pid` (and the process itself, should it have left the group). */
+export function killProcessGroupScript(pid: number): string {
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`Not a killable pid: ${pid}`);
   return `kill -KILL -- -${pid} 2>/dev/null; kill -KILL ${pid} 2>/dev/null; exit 0`;
 }

@@ -1,4 +1,4 @@
-import type { ExecResult, HostConnection } from './host-connection.js';
+import type { CommandHost, ExecResult } from './host-connection.js';
 import { runScript, type RunScriptOptions } from './run-script.js';
 
 /** Options of {@link runBash}. */
@@ -16,7 +16,7 @@ export interface RunBashOptions extends RunScriptOptions {
  * Each value must fit in one environment variable (128 KiB on Linux). With `loginShell`, the profile runs after the
  * variables are set and may override those it sets itself (such as PATH).
  */
-export function runBash(connection: HostConnection, script: string, options: RunBashOptions = {}): Promise<ExecResult> {
+export function runBash(connection: CommandHost, script: string, options: RunBashOptions = {}): Promise<ExecResult> {
   const { loginShell, ...rest } = options;
   return runScript(connection, loginShell ? 'bash-login' : 'bash', script, rest);
 }

@@ -1,6 +1,6 @@
-import { HostError } from '../errors/index.js';
+import { CommandFailedError, HostError, outputTail } from '../errors/index.js';
 import { bootstrapCommand, bootstrapInput, BOOTSTRAP_FAILED_EXIT, MISSING_INTERPRETER_MARKER, type ScriptInterpreter } from './bash-bootstrap.js';
-import type { ExecResult, HostConnection, KeySigner } from './host-connection.js';
+import type { CommandHost, ExecResult, KeySigner } from './host-connection.js';
 
 /** Options shared by `runBash` and `runExpect`. */
 export interface RunScriptOptions {
@@ -16,15 +16,8 @@ export interface RunScriptOptions {
   forwardAgent?: KeySigner;
 }
 
-/** Bytes of stdout and of stderr kept in an error's `output` (the tail). */
-const OUTPUT_TAIL_BYTES = 32 * 1024;
-
-function tail(text: string): string {
-  return text.length > OUTPUT_TAIL_BYTES ? `[...]${text.slice(-OUTPUT_TAIL_BYTES)}` : text;
-}
-
 /** Runs `script` with `interpreter` through the fixed bootstrap (see bash-bootstrap.ts). */
-export async function runScript(connection: HostConnection, interpreter: ScriptInterpreter, script: string, options: RunScriptOptions): Promise<ExecResult> {
+export async function runScript(connection: CommandHost, interpreter: ScriptInterpreter, script: string, options: RunScriptOptions): Promise<ExecResult> {
   const host = connection.address.name;
   const stdin = bootstrapInput(script, options.variables ?? {}, host);
   const result = await connection.exec(bootstrapCommand(interpreter), {
@@ -39,17 +32,9 @@ export async function runScript(connection: HostConnection, interpreter: ScriptI
       code: 'HOST_CAPABILITY_MISSING', host,
       message: `${program} is not installed on ${host} (or not on the login user's PATH).`,
       action: `Install ${program} on ${host} (for example \`apt-get install ${program}\` or \`dnf install ${program}\`) and try again.`,
-      output: tail(result.stderr), details: { program },
+      output: outputTail(result.stderr), details: { program },
     });
   }
-  if (options.check && result.exitCode !== 0) {
-    throw new HostError({
-      code: 'HOST_COMMAND_FAILED', host,
-      message: `The script failed on ${host} with exit code ${result.exitCode}.`,
-      action: 'Read the output below; fix the script or the host.',
-      output: `stdout:\n${tail(result.stdout)}\nstderr:\n${tail(result.stderr)}`,
-      details: { exitCode: result.exitCode },
-    });
-  }
+  if (options.check && result.exitCode !== 0) throw new CommandFailedError({ host, ...result });
   return result;
 }

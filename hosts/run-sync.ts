@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { DvxError, HostError, toDvxError } from '../errors/index.js';
+import { HostError, RSYNC_OK_EXIT_CODES, rsyncFailureError, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { ExecResult, HostConnection } from './host-connection.js';
 import { hostKeyAlgorithmsFor } from './host-key.js';
@@ -56,9 +56,6 @@ interface SyncPass {
   mode: 'dir' | 'file';
   args: string[];
 }
-
-/** rsync exit codes that mean success: 24 is "some source files vanished during the copy", normal for a live source. */
-const RSYNC_OK = new Set([0, 24]);
 
 function badInput(host: string, message: string, action: string, pointer: string): HostError {
   return new HostError({ code: 'HOST_BAD_INPUT', host, message, action, details: { pointer } });
@@ -149,46 +146,6 @@ function passPaths(pass: SyncPass, sourceRoot: string, destinationRoot: string):
   return { source: `${childPath(sourceRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'), destination: `${childPath(destinationRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/') };
 }
 
-/** The error for a failed copy, from what rsync (and ssh, for host-to-host) printed. */
-function copyFailed(result: ExecResult, source: string, destination: string, options: { viaSsh: boolean; remoteStderr?: string }): HostError {
-  const output = `${result.stderr}${options.remoteStderr ? `\n${options.remoteStderr}` : ''}`.trim();
-  if (result.exitCode === 127 || /rsync: (command )?not found/.test(output)) {
-    return new HostError({
-      code: 'HOST_CAPABILITY_MISSING', host: source,
-      message: `rsync is not installed on ${source}, which a copy from it needs.`,
-      action: `Install rsync on ${source} (for example \`apt-get install rsync\`).`, output,
-    });
-  }
-  // What the destination's ssh client printed while connecting to the source.
-  if (options.viaSsh && /Host key verification failed/.test(output)) {
-    return new HostError({
-      code: 'HOST_KEY_MISMATCH', host: source,
-      message: `${destination} was shown a different host key for ${source} than the one pinned for it; the copy was refused.`,
-      action: `Check that ${destination} reaches ${source} at the same address as the engine does, and that nothing intercepts the connection.`, output,
-    });
-  }
-  if (options.viaSsh && /Permission denied \((publickey|password|keyboard-interactive)/.test(output)) {
-    return new HostError({
-      code: 'HOST_AUTH_FAILED', host: source,
-      message: `${source} refused the key of its environment when ${destination} connected to it for the copy.`,
-      action: `Check that ${source} accepts its environment's key from ${destination} (AuthorizedKeysFile, "from=" restrictions).`, output,
-    });
-  }
-  if (options.viaSsh && /ssh: .*(Connection refused|Connection timed out|No route to host|Could not resolve hostname|Network is unreachable)/.test(output)) {
-    return new HostError({
-      code: 'HOST_UNREACHABLE', host: source,
-      message: `${destination} could not connect to ${source} for the copy.`,
-      action: `Check that ${destination} can reach ${source}'s SSH port.`, output,
-    });
-  }
-  return new HostError({
-    code: 'HOST_COMMAND_FAILED', host: source,
-    message: `Copying from ${source} to ${destination} failed: rsync exited with code ${result.exitCode}.`,
-    action: 'Read the output below: a missing source directory, permissions or a full disk are the usual causes.', output,
-    details: { exitCode: result.exitCode },
-  });
-}
-
 function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal): Promise<ExecResult> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<ExecResult>((resolve, reject) => {
@@ -225,9 +182,10 @@ async function syncToEngine(source: RunSyncSource, sourceRoot: string, destinati
       const sessions = bridge.sessions.slice(before);
       const failed = sessions.find((session) => session.error !== undefined);
       if (failed) throw toDvxError(failed.error, { host, doing: 'copy files' });
-      if (!RSYNC_OK.has(result.exitCode)) {
+      if (!RSYNC_OK_EXIT_CODES.has(result.exitCode)) {
         const remoteExit = sessions.find((session) => session.exitCode === 127);
-        throw copyFailed(remoteExit ? { ...result, exitCode: 127 } : result, host, 'the engine', { viaSsh: false, remoteStderr: sessions.map((session) => session.stderr).join('') });
+        const remoteStderr = sessions.map((session) => session.stderr).join('');
+        throw rsyncFailureError({ exitCode: remoteExit ? 127 : result.exitCode, output: `${result.stderr}${remoteStderr ? `\n${remoteStderr}` : ''}` }, { source: host, destination: 'the engine', viaSsh: false });
       }
       output += result.stdout;
     }
@@ -306,7 +264,7 @@ async function syncHostToHost(source: RunSyncSource, destination: { connection: 
       action: `Enable ${missing.program} on ${destinationName}, or copy into an engine path instead.`, output: result.stderr,
     });
   }
-  if (!RSYNC_OK.has(result.exitCode)) throw copyFailed(result, sourceName, destinationName, { viaSsh: true });
+  if (!RSYNC_OK_EXIT_CODES.has(result.exitCode)) throw rsyncFailureError({ exitCode: result.exitCode, output: result.stderr }, { source: sourceName, destination: destinationName, viaSsh: true });
   return parseRsyncStats(result.stdout);
 }
 
@@ -329,32 +287,30 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
   const excludes = (options.excludePaths ?? []).map((path, i) => checkRelative(path, host, `/excludePaths/${i}`));
   const links = (options.symLinksToFollow ?? []).map((path, i) => checkRelative(path, host, `/symLinksToFollow/${i}`));
 
-  const controller = new AbortController();
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new HostError({
-    code: 'HOST_TIMEOUT', host,
-    message: `Copying from ${host} did not finish within ${options.timeoutMs} ms and was stopped.`,
-    action: 'Raise the timeout, or check the network and the size of what is copied.',
-  })), options.timeoutMs);
-  const onAbort = () => {
-    const reason: unknown = options.signal?.reason;
-    controller.abort(reason instanceof DvxError ? reason : new DvxError({ code: 'RUN_CANCELLED', message: `Copying from ${host} was cancelled.`, cause: reason }));
-  };
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = startDeadline({
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    timeoutError: (timeoutMs) => new HostError({
+      code: 'HOST_TIMEOUT', host,
+      message: `Copying from ${host} did not finish within ${timeoutMs} ms and was stopped.`,
+      action: 'Raise the timeout, or check the network and the size of what is copied.',
+    }),
+    what: `Copying from ${host}`,
+  });
+  const { signal } = deadline;
   const started = Date.now();
   try {
-    const resolvedLinks = await resolveLinks(from, sourceRoot, links, controller.signal);
+    const resolvedLinks = await resolveLinks(from, sourceRoot, links, signal);
     const passes = planPasses(excludes, resolvedLinks, options.deleteExtraneous ?? true);
     const stats = to.connection
-      ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, { signal: controller.signal })
-      : await syncToEngine(from, sourceRoot, destinationRoot, passes, controller.signal);
+      ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, { signal })
+      : await syncToEngine(from, sourceRoot, destinationRoot, passes, signal);
     log.info({ ...stats, ms: Date.now() - started, to: to.connection?.address.name ?? 'engine' }, 'copy done');
     return stats;
   } catch (error) {
-    throw controller.signal.aborted ? controller.signal.reason : error;
+    throw signal.aborted ? signal.reason : error;
   } finally {
-    clearTimeout(timer);
-    options.signal?.removeEventListener('abort', onAbort);
+    deadline.dispose();
   }
 }
 

@@ -2,13 +2,14 @@ import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
-import { DvxError, HostError, toDvxError } from '../errors/index.js';
+import { DvxError, HostError, isChannelOpenRefused, isNotConnected, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { ChannelLimiter, type ReleaseSlot } from './channel-limiter.js';
 import type { ExecOptions, ExecResult, HostAddress, HostConnection, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
 import { parsePinnedHostKey, type HostKey, type ParsedPin } from './host-key.js';
 import { keySignerFor } from './key-signer.js';
-import { killProcessGroupCommand, PidReportFilter, withPidReport } from './remote-pid.js';
+import { hostCommandLine } from './bash-bootstrap.js';
+import { killProcessGroupScript, PidReportFilter } from './remote-pid.js';
 import { SigningAgent } from './signing-agent.js';
 import { openSshClient, parseCredentials, type ParsedCredentials } from './ssh-client.js';
 
@@ -84,25 +85,10 @@ function lostError(host: string, cause?: unknown): DvxError {
   });
 }
 
-/**
- * Sends a "signal" channel request. ssh2's own `signal()` stays silent once stdin is closed, so this goes to the
- * protocol directly. OpenSSH honours it only with post-auth privilege separation (not for root); see remote-pid.ts.
- */
-function sendSignal(channel: ClientChannel, name: string): void {
-  const internal = channel as unknown as { outgoing?: { state?: string; id?: number }; _client?: { _protocol?: { signal(id: number, signal: string): void } } };
-  const outgoing = internal.outgoing;
-  if (outgoing?.id === undefined || (outgoing.state !== 'open' && outgoing.state !== 'eof')) return;
-  try {
-    internal._client?._protocol?.signal(outgoing.id, name);
-  } catch {
-    // The connection is gone.
-  }
-}
-
 /** Kills process group `pid` from another channel, outside the channel bound (it is short and must not queue). */
-function killRemote(client: Client, pid: number): void {
+function killRemote(client: Client, pid: number, host: string): void {
   try {
-    client.exec(killProcessGroupCommand(pid), (error, channel) => {
+    client.exec(hostCommandLine(killProcessGroupScript(pid), host, { reportPid: false }), (error, channel) => {
       if (error) return;
       channel.on('error', () => undefined);
       channel.resume();
@@ -130,24 +116,15 @@ function endClient(client: Client): Promise<void> {
 /** Channel opens refused by the host (sshd MaxSessions) retried before giving up; ~1.3 s in all. */
 const CHANNEL_OPEN_RETRIES = 8;
 
-function isChannelRefused(error: unknown): boolean {
-  return error instanceof Error && /^\(SSH\) Channel open failure/.test(error.message);
-}
-
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** True for ssh2 errors that mean "this client is no longer connected" at channel-open time. */
-function isNotConnected(error: unknown): boolean {
-  return error instanceof Error && /Not connected|No response from server/i.test(error.message);
 }
 
 /**
  * One host reached over ssh2: connects lazily, reuses one SSH connection for every command, sends keepalives,
  * reconnects on the next use after a drop, and bounds concurrent channels. Host keys are verified on every connect.
- * Commands run through the login user's shell, which must be of the POSIX family (sh, bash, dash, ksh, zsh): each
- * command first reports its pid so that a timeout or abort can kill it (see remote-pid.ts).
+ * Commands run in bash, which the login user's shell (of any family: sh, bash, zsh, csh, fish) execs; each first
+ * reports its pid so that a timeout or abort can kill it (see bash-bootstrap.ts and remote-pid.ts).
  */
 export class SshHostConnection implements HostConnection {
   readonly id: string;
@@ -240,40 +217,27 @@ export class SshHostConnection implements HostConnection {
 
   /** One signal for the caller's signal and the timeout, whose reason is already the DvxError to throw. */
   #commandSignal(options: { timeoutMs?: number; signal?: AbortSignal }): { signal: AbortSignal; cleanup(): void } {
-    const controller = new AbortController();
     const name = this.address.name;
-    let timer: NodeJS.Timeout | undefined;
-    if (options.timeoutMs !== undefined) {
-      const timeoutMs = options.timeoutMs;
-      timer = setTimeout(() => controller.abort(new HostError({
+    const deadline = startDeadline({
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      timeoutError: (timeoutMs) => new HostError({
         code: 'HOST_TIMEOUT', host: name,
         message: `A command on ${name} did not finish within ${timeoutMs} ms and was killed.`,
         action: 'Raise the timeout, or find out why the command hangs on the host.',
         details: { timeoutMs },
-      })), timeoutMs);
-    }
-    const outer = options.signal;
-    const onAbort = () => {
-      const reason: unknown = outer?.reason;
-      controller.abort(reason instanceof DvxError ? reason : new DvxError({
-        code: 'RUN_CANCELLED', message: `A command on ${name} was cancelled.`, details: { host: name }, cause: reason,
-      }));
-    };
-    if (outer?.aborted) onAbort();
-    else outer?.addEventListener('abort', onAbort, { once: true });
-    return {
-      signal: controller.signal,
-      cleanup: () => {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onAbort);
-      },
-    };
+      }),
+      what: `A command on ${name}`,
+      details: { host: name },
+    });
+    return { signal: deadline.signal, cleanup: deadline.dispose };
   }
 
   /** Opens a session channel running `command`; the returned exit settles when the channel closes. */
   async #start(command: string, signal: AbortSignal, forwardAgent: KeySigner | undefined): Promise<StartedChannel> {
     if (signal.aborted) throw signal.reason;
-    if (forwardAgent) return this.#startDedicated(command, signal, forwardAgent);
+    const commandLine = hostCommandLine(command, this.address.name);
+    if (forwardAgent) return this.#startDedicated(commandLine, signal, forwardAgent);
     const release = await this.#limiter.acquire(signal);
     clearTimeout(this.#idleTimer);
     try {
@@ -281,7 +245,7 @@ export class SshHostConnection implements HostConnection {
       let channel: OpenedChannel | undefined;
       for (let attempt = 0; channel === undefined; attempt += 1) {
         try {
-          channel = await this.#openChannel(live.client, command);
+          channel = await this.#openChannel(live.client, commandLine);
         } catch (error) {
           if (live.closed || isNotConnected(error)) {
             // The connection died while idle and we had not noticed yet: the command never started, so one retry on
@@ -289,7 +253,7 @@ export class SshHostConnection implements HostConnection {
             if (attempt > 0) throw error;
             this.#forget(live);
             live = await this.#whileNotAborted(this.#live(), signal);
-          } else if (isChannelRefused(error) && attempt < CHANNEL_OPEN_RETRIES) {
+          } else if (isChannelOpenRefused(error) && attempt < CHANNEL_OPEN_RETRIES) {
             // sshd frees a closed session only after it has read what follows the close, so a channel opened right
             // after another closed can briefly exceed MaxSessions. The command never started: wait a little, retry.
             await this.#whileNotAborted(delay(5 * 2 ** attempt), signal);
@@ -305,7 +269,7 @@ export class SshHostConnection implements HostConnection {
     }
   }
 
-  async #startDedicated(command: string, signal: AbortSignal, signer: KeySigner): Promise<StartedChannel> {
+  async #startDedicated(commandLine: string, signal: AbortSignal, signer: KeySigner): Promise<StartedChannel> {
     const credentials = (this.#credentials ??= parseCredentials(this.#spec));
     const connecting = openSshClient(this.#spec, credentials, { settings: this.#settings(), trusted: this.#trust(), agent: new SigningAgent(signer) });
     // Given up on while connecting: end the connection once it is made.
@@ -316,7 +280,7 @@ export class SshHostConnection implements HostConnection {
     this.#dedicated.add(live.client);
     this.#track(live);
     try {
-      const channel = await this.#openChannel(live.client, command);
+      const channel = await this.#openChannel(live.client, commandLine);
       return this.#watch(channel, live, signal, () => live.client.end());
     } catch (error) {
       live.client.end();
@@ -328,10 +292,10 @@ export class SshHostConnection implements HostConnection {
    * Opens a session channel. Listeners go on inside ssh2's callback: a fast command's exit status can arrive in the
    * same packet burst as the exec reply, before any promise continuation would run.
    */
-  #openChannel(client: Client, command: string): Promise<OpenedChannel> {
+  #openChannel(client: Client, commandLine: string): Promise<OpenedChannel> {
     return new Promise<OpenedChannel>((resolve, reject) => {
       try {
-        client.exec(withPidReport(command), (error, channel) => {
+        client.exec(commandLine, (error, channel) => {
           if (error) {
             reject(error);
             return;
@@ -359,7 +323,7 @@ export class SshHostConnection implements HostConnection {
     let killFallback: NodeJS.Timeout | undefined;
     const finishKill = () => {
       clearTimeout(killFallback);
-      if (remotePid !== undefined && !live.closed) killRemote(live.client, remotePid);
+      if (remotePid !== undefined && !live.closed) killRemote(live.client, remotePid, this.address.name);
       try {
         channel.close();
       } catch {
@@ -369,7 +333,12 @@ export class SshHostConnection implements HostConnection {
     const kill = () => {
       if (closed || killed) return;
       killed = true;
-      sendSignal(channel, 'KILL');
+      // Honoured by OpenSSH for non-root logins only, and sent by ssh2 only while the channel's stdin is open.
+      try {
+        channel.signal('KILL');
+      } catch {
+        // The connection is gone.
+      }
       if (remotePid !== undefined) finishKill();
       // The command has not reported its pid yet (it does so first thing): kill it as soon as it does. Closing the
       // channel alone would not stop it, as sshd lets the command run on.

@@ -2,9 +2,27 @@ import type { SerializedError } from '../errors/index.js';
 import type { StoredRecord } from './record-store.js';
 import type { RuntimeStatus } from './runtime-status.js';
 
-/** What probing a host found (hosts/probe-host). */
-export type { HostFacts } from '../hosts/probe-host.js';
-import type { HostFacts } from '../hosts/probe-host.js';
+/**
+ * What probing the host found, as the environment record keeps it. The same shape as `hosts/probe-host.ts`'s result,
+ * declared here because model/ imports no other dvx folder (test/hosts/probe-host.test.ts checks that they agree).
+ */
+export interface HostFacts {
+  /** Distribution name (`PRETTY_NAME` of /etc/os-release), else the kernel name. */
+  os: string;
+  /** `uname -r`. */
+  kernel: string;
+  user: string;
+  uid: number;
+  home: string;
+  bashVersion: string;
+  /** `rsync --version`'s version, or null when rsync is not installed. */
+  rsyncVersion: string | null;
+  expectAvailable: boolean;
+  /** The user can mount: root, or passwordless sudo. */
+  canMount: boolean;
+  /** A suggested directory for per-object scratch files (not created). */
+  scratchPath: string;
+}
 
 /** A host dvx reaches over SSH: source, staging or target. */
 export interface EnvironmentRecord extends StoredRecord {

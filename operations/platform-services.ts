@@ -1,4 +1,4 @@
-import { DvxError, HostError, PluginError } from '../errors/index.js';
+import { CommandFailedError, DvxError, HostError, PluginError } from '../errors/index.js';
 import { runBash, runExpect, runSync, type HostConnection } from '../hosts/index.js';
 import type { Logger } from '../log/logger.js';
 import { redactSecrets } from '../log/redact.js';
@@ -41,32 +41,14 @@ export interface PlatformServicesOptions {
 /** Where {@link PlatformServices.runSync} copies to. */
 export type SyncDestination = string | { environmentReference: string; path: string };
 
-/** A HOST_COMMAND_FAILED error that keeps the command's exit code and output, for the plugin that asked to check it. */
-export class CommandFailedError extends HostError {
-  constructor(
-    host: string,
-    readonly exitCode: number,
-    readonly stdout: string,
-    readonly stderr: string,
-  ) {
-    const tail = (text: string) => (text.length > 16_384 ? `[...]${text.slice(-16_384)}` : text);
-    super({
-      code: 'HOST_COMMAND_FAILED',
-      host,
-      message: `The script failed on ${host} with exit code ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : ''}.`,
-      action: 'Read the output below; fix the script or the host.',
-      output: `stdout:\n${tail(stdout)}\nstderr:\n${tail(stderr)}`,
-      details: { exitCode },
-    });
-  }
-}
+export { CommandFailedError } from '../errors/index.js';
 
 /** Platform services backed by the engine's hosts (ssh2 pool, rsync). */
 export function createPlatformServices(options: PlatformServicesOptions): PlatformServices {
   const { logger, signal } = options;
   const withSignal = signal ? { signal } : {};
   const checked = (result: CommandResult, connection: RemoteConnection, check: boolean | undefined): CommandResult => {
-    if (check && result.exitCode !== 0) throw new CommandFailedError(connection.environment.name, result.exitCode, result.stdout, result.stderr);
+    if (check && result.exitCode !== 0) throw new CommandFailedError({ host: connection.environment.name, ...result });
     return result;
   };
   return {

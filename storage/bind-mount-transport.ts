@@ -1,9 +1,10 @@
 import { StorageError } from '../errors/index.js';
-import { runBash } from '../hosts/index.js';
-import type { AttachRequest, DetachRequest, MountTransport } from './mount-transport.js';
+import type { AttachRequest, DetachRequest, MountTransport, RunHostScript } from './mount-transport.js';
 
 /** Options of {@link BindMountTransport}. */
 export interface BindMountTransportOptions {
+  /** How the transport runs its scripts on the host: hosts' `runBash`, given by the composition root. */
+  runBash: RunHostScript;
   /** How many more times a busy unmount is tried before MOUNT_BUSY. @defaultValue 5 */
   busyRetries?: number;
   /** Pause before each of those tries. @defaultValue 500 ms */
@@ -12,7 +13,7 @@ export interface BindMountTransportOptions {
   timeoutMs?: number;
 }
 
-export const BIND_MOUNT_DEFAULTS: Required<BindMountTransportOptions> = { busyRetries: 5, busyRetryIntervalMs: 500, timeoutMs: 60_000 };
+export const BIND_MOUNT_DEFAULTS: Required<Omit<BindMountTransportOptions, 'runBash'>> = { busyRetries: 5, busyRetryIntervalMs: 500, timeoutMs: 60_000 };
 
 /** One process that keeps a mount busy. */
 export interface MountHolder {
@@ -100,12 +101,12 @@ export class BindMountTransport implements MountTransport {
   readonly kind = 'bind' as const;
   readonly #options: Required<BindMountTransportOptions>;
 
-  constructor(options: BindMountTransportOptions = {}) {
+  constructor(options: BindMountTransportOptions) {
     this.#options = { ...BIND_MOUNT_DEFAULTS, ...options };
   }
 
   async attach(request: AttachRequest): Promise<void> {
-    const result = await runBash(request.connection, ATTACH, {
+    const result = await this.#options.runBash(request.connection, ATTACH, {
       variables: {
         SOURCE_PATH: request.sourcePath,
         MOUNT_PATH: request.mountPath,
@@ -140,7 +141,7 @@ export class BindMountTransport implements MountTransport {
     let holders: MountHolder[] = [];
     for (let attempt = 0; attempt <= this.#options.busyRetries; attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
-      const result = await runBash(request.connection, DETACH, { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
+      const result = await this.#options.runBash(request.connection, DETACH, { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
       if (result.exitCode === 0) return;
       if (result.exitCode !== BUSY) {
         throw new StorageError({
@@ -162,7 +163,7 @@ export class BindMountTransport implements MountTransport {
   }
 
   async isAttached(request: DetachRequest): Promise<boolean> {
-    const result = await runBash(request.connection, 'mountpoint -q "$MOUNT_PATH"', { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
+    const result = await this.#options.runBash(request.connection, 'mountpoint -q "$MOUNT_PATH"', { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
     return result.exitCode === 0;
   }
 }

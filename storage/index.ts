@@ -1,5 +1,5 @@
 export type { StorageBackend, StorageUsage } from './storage-backend.js';
-export type { AttachRequest, DetachRequest, MountTransport } from './mount-transport.js';
+export type { AttachRequest, DetachRequest, HostCommandResult, MountHostConnection, MountTransport, RunHostScript, RunHostScriptOptions } from './mount-transport.js';
 export { BtrfsBackend, type BtrfsBackendOptions } from './btrfs-backend.js';
 export { ReflinkBackend, type ReflinkBackendOptions } from './reflink-backend.js';
 export { BindMountTransport, BIND_MOUNT_DEFAULTS, type BindMountTransportOptions, type MountHolder } from './bind-mount-transport.js';

@@ -1,8 +1,33 @@
-import type { HostConnection } from '../hosts/index.js';
+/** What a command or script on a host produced. */
+export interface HostCommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * What a mount transport needs of a host connection. storage/ imports nothing from hosts/ (CONTRIBUTING.md): hosts'
+ * `HostConnection` satisfies this structurally.
+ */
+export interface MountHostConnection {
+  readonly address: { readonly name: string };
+  exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<HostCommandResult>;
+}
+
+/** Options of a {@link RunHostScript} call. */
+export interface RunHostScriptOptions {
+  /** Environment variables of the script, passed as data (never pasted into its text). */
+  variables?: Record<string, string>;
+  /** Kill the script and fail after this long. */
+  timeoutMs?: number;
+}
+
+/** Runs a bash script on a host as its login user, with variables as data: hosts' `runBash` is one. */
+export type RunHostScript = (connection: MountHostConnection, script: string, options: RunHostScriptOptions) => Promise<HostCommandResult>;
 
 /** Attach engine storage on a host. */
 export interface AttachRequest {
-  connection: HostConnection;
+  connection: MountHostConnection;
   /** Engine-local path to expose. */
   sourcePath: string;
   /** Where the plugin wants it on the host. */
@@ -13,7 +38,7 @@ export interface AttachRequest {
 }
 
 export interface DetachRequest {
-  connection: HostConnection;
+  connection: MountHostConnection;
   mountPath: string;
 }
 

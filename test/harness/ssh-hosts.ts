@@ -23,6 +23,11 @@ export interface SshHostsOptions {
   sessionPath?: string;
   /** Extra sshd_config lines; they take precedence over the harness's own. @defaultValue none */
   extraConfig?: string[];
+  /**
+   * Let each login user keep the home of the password database instead of the host's {@link TestSshHost.home}, for
+   * users other than root whose shell writes there (fish keeps its history in it). @defaultValue false
+   */
+  usersOwnHomes?: boolean;
 }
 
 /** One sshd "host" on a loopback port, with its own host key, home and authorised client key. */
@@ -41,6 +46,11 @@ export interface TestSshHost {
   readonly logFile: string;
   /** A spec for the pool, pinned to the current host key unless overridden. */
   spec(overrides?: Partial<HostSpec>): HostSpec;
+  /**
+   * A spec that logs in as another local user with its password (hosts started with `passwordAuthentication`; sshd
+   * reads the client key's file as the user, who may not enter the host's directory).
+   */
+  specAs(user: { name: string; password: string }, overrides?: Partial<HostSpec>): HostSpec;
   /** pid of the listening sshd, while it runs. */
   pid(): number | undefined;
   start(): Promise<void>;
@@ -150,7 +160,7 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
     'UseDNS no',
     'LogLevel VERBOSE',
     'MaxStartups 100:30:200',
-    `SetEnv HOME=${home} ${SSH_HOST_MARKER_VAR}=${marker}${options.sessionPath ? ` PATH=${options.sessionPath}` : ''}`,
+    `SetEnv ${options.usersOwnHomes ? '' : `HOME=${home} `}${SSH_HOST_MARKER_VAR}=${marker}${options.sessionPath ? ` PATH=${options.sessionPath}` : ''}`,
     '',
   ].join('\n');
 
@@ -166,6 +176,7 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
     dir,
     logFile,
     spec: (overrides = {}) => ({ id: name, address, credentials: { privateKey }, pinnedHostKey: hostKey, ...overrides }),
+    specAs: (user, overrides = {}) => host.spec({ id: `${name}-${user.name}`, address: { ...address, user: user.name }, credentials: { password: user.password }, ...overrides }),
     pid: () => child?.pid,
     async start() {
       if (child) return;

@@ -11,6 +11,9 @@ export interface TempUser {
   name: string;
   password: string;
   uid: number;
+  gid: number;
+  /** Its home directory (created, owned by the user). */
+  home: string;
   /** Kills the user's processes (by pid) and deletes the user and its home. */
   remove(): Promise<void>;
 }
@@ -41,11 +44,17 @@ function removeSync(name: string, uid: number): void {
   }
 }
 
+/** Options of {@link createTempUser}. */
+export interface TempUserOptions {
+  /** The user's login shell, which sshd runs every command through (tcsh and fish are installed by `npm run setup`). @defaultValue '/bin/bash' */
+  shell?: string;
+}
+
 /** Creates a user with a random name and password (needs root). Remove it in teardown; an exiting process does too. */
-export async function createTempUser(): Promise<TempUser> {
+export async function createTempUser(options: TempUserOptions = {}): Promise<TempUser> {
   const name = `dvxt${randomBytes(4).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('base64url')}`;
-  await execFileAsync('useradd', ['--create-home', '--shell', '/bin/bash', name]);
+  await execFileAsync('useradd', ['--create-home', '--shell', options.shell ?? '/bin/bash', name]);
   created.add(name);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -63,10 +72,14 @@ export async function createTempUser(): Promise<TempUser> {
   chpasswd.stdin!.end(`${name}:${password}\n`);
   await new Promise<void>((resolve, reject) => chpasswd.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chpasswd exited with ${code}`)))));
   const uid = Number((await execFileAsync('id', ['-u', name])).stdout.trim());
+  const gid = Number((await execFileAsync('id', ['-g', name])).stdout.trim());
+  const home = (await execFileAsync('getent', ['passwd', name])).stdout.trim().split(':')[5] ?? `/home/${name}`;
   return {
     name,
     password,
     uid,
+    gid,
+    home,
     async remove() {
       removeSync(name, uid);
       created.delete(name);

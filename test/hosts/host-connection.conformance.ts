@@ -50,6 +50,14 @@ export function describeHostConnectionConformance(name: string, factory: () => P
       expect(result.exitCode).toBe(127);
     });
 
+    it('refuses a command that a csh or fish login shell would misread, with HOST_BAD_INPUT and without running it', async () => {
+      for (const command of ["echo 'quoted'", 'echo back\\slash', 'echo bang!', 'echo one\necho two']) {
+        const error = await rejection(connection.exec(command));
+        expect(error.code).toBe('HOST_BAD_INPUT');
+        expect(error.retryable).toBe(false);
+      }
+    });
+
     it('delivers stdin byte for byte, every byte value included', async () => {
       const bytes = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(200_000)]);
       const result = await connection.exec('sha256sum', { stdin: bytes });

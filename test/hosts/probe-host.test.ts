@@ -3,9 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeHost, SshConnectionPool } from '../../hosts/index.js';
+import { probeHost, SshConnectionPool, type HostFacts } from '../../hosts/index.js';
+import type { HostFacts as RecordedHostFacts } from '../../model/environment.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+
+// model/ declares the facts an environment record keeps without importing hosts/: both must stay the same shape, or
+// this line fails to compile (npx tsc --noEmit).
+const FACTS_AGREE: [HostFacts, RecordedHostFacts] extends [RecordedHostFacts, HostFacts] ? true : never = true;
 
 let set: TestSshHosts;
 let bare: TestSshHosts;
@@ -26,6 +31,10 @@ afterAll(async () => {
 });
 
 describe('probeHost', () => {
+  it('finds facts of the shape an environment record keeps (checked at compile time)', () => {
+    expect(FACTS_AGREE).toBe(true);
+  });
+
   it('reports what the host is and can do', async () => {
     const host = set.hosts[0]!;
     const facts = await probeHost(pool.get(host.spec()));

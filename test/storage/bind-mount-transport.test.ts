@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SshConnectionPool } from '../../hosts/index.js';
+import { runBash, SshConnectionPool } from '../../hosts/index.js';
 import { BindMountTransport, BtrfsBackend, localMounts, mountsUnder } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
@@ -30,7 +30,7 @@ describeMountTransportConformance('bind mounts of btrfs datasets over SSH', asyn
   const connections = new SshConnectionPool();
   const backend = new BtrfsBackend({ root: pool.root });
   return {
-    transport: new BindMountTransport({ busyRetries: 2, busyRetryIntervalMs: 200 }),
+    transport: new BindMountTransport({ runBash, busyRetries: 2, busyRetryIntervalMs: 200 }),
     connection: connections.get(set.hosts[0]!.spec()),
     async makeSource() {
       const id = `ds-${(counter += 1)}`;
@@ -46,7 +46,7 @@ describeMountTransportConformance('bind mounts of plain directories over SSH', a
   const connections = new SshConnectionPool();
   const sources = join(mounts.path, 'sources');
   return {
-    transport: new BindMountTransport({ busyRetries: 1, busyRetryIntervalMs: 100 }),
+    transport: new BindMountTransport({ runBash, busyRetries: 1, busyRetryIntervalMs: 100 }),
     connection: connections.get(set.hosts[0]!.spec({ id: 'plain' })),
     async makeSource() {
       const path = join(sources, `dir-${(counter += 1)}`);
@@ -62,7 +62,7 @@ describe('BindMountTransport', () => {
   it('says where the source is missing: the bind transport needs a host sharing the engine filesystem', async () => {
     const connections = new SshConnectionPool();
     try {
-      const transport = new BindMountTransport();
+      const transport = new BindMountTransport({ runBash });
       const error = await transport
         .attach({ connection: connections.get(set.hosts[0]!.spec({ id: 'missing' })), sourcePath: join(mounts.path, 'not-there'), mountPath: join(mounts.path, 'target') })
         .then(() => null, (caught: { code?: string; message: string; action?: string }) => caught);

@@ -1,0 +1,273 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { DvxError, PluginError, startDeadline, toDvxError, type Deadline } from '../../errors/index.js';
+import type { Logger } from '../../log/logger.js';
+import type { OperationName, PluginArtifact } from '../plugin-artifact.js';
+import type { PlatformServices, RunBashOptions, RunExpectOptions, RunSyncRequest } from '../platform-services.js';
+import type { RemoteConnection } from '../sdk/platform-objects.js';
+import type { ChildMessage, ParentMessage, PlatformMethod, RunnerFailure } from './ipc-messages.js';
+import { checkOutput } from './operation-contract.js';
+import { runnerScript } from './runner-script.js';
+import type { SecretScrubber } from './secret-scrubber.js';
+
+/** What one plugin process runs, and with what. */
+export interface PluginProcessOptions {
+  artifact: PluginArtifact;
+  operation: OperationName;
+  /** The operation's arguments, already checked against the plugin's schemas. */
+  args: Record<string, unknown>;
+  operationId: string;
+  /** The plugin's code as a module file (see code-cache.ts). */
+  codePath: string;
+  services: PlatformServices;
+  /** The environments and users the arguments name: the only ones the plugin may reach. */
+  references: ReadonlySet<string>;
+  scrub: SecretScrubber;
+  /** Kill the process and fail with PLUGIN_TIMEOUT after this long. */
+  timeoutMs: number;
+  /** Aborting kills the process and fails with RUN_CANCELLED (or the signal's DvxError reason). */
+  signal?: AbortSignal | undefined;
+  logger: Logger;
+}
+
+type Outcome = { error: DvxError } | { value: unknown };
+
+/** Messages and stacks a plugin reports are cut to this (the vSDK's limit). */
+const MAX_TEXT = 128 * 1024;
+/** How long to wait for a killed plugin process to be reaped before giving up on it. */
+const REAP_WAIT_MS = 5_000;
+/** The tail of the process's stderr kept for a PLUGIN_CRASHED error. */
+const STDERR_TAIL = 8_000;
+const PLATFORM_METHODS: ReadonlySet<string> = new Set<PlatformMethod>(['runBash', 'runExpect', 'runSync', 'retrieveCredentials']);
+
+/** The child's environment: enough to run node, nothing of the engine's (keys, tokens, Redis URLs). */
+function childEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
+}
+
+const cut = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}[...]` : text);
+
+function failureToError(operation: OperationName, failure: RunnerFailure, scrub: SecretScrubber): DvxError {
+  switch (failure.kind) {
+    case 'user':
+      return new PluginError({
+        code: 'PLUGIN_USER_ERROR',
+        message: cut(scrub.text(failure.message)),
+        ...(failure.action !== undefined ? { action: cut(scrub.text(failure.action)) } : {}),
+        ...(failure.output !== undefined ? { output: cut(scrub.text(failure.output)) } : {}),
+        details: { operation },
+      });
+    case 'platform': {
+      // A platform call's error the plugin let escape keeps its code and retryable flag: a host outage is retried.
+      const error = DvxError.fromJSON(failure.error);
+      return DvxError.fromJSON({ ...error.toJSON(), details: { ...error.details, operation, raisedIn: 'platform call' } });
+    }
+    case 'missing':
+    case 'notPlugin':
+      return new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: failure.message, action: 'Rebuild the plugin with `dvx plugin build` and upload it again.', details: { operation } });
+    case 'unserializable':
+      return new PluginError({ code: 'PLUGIN_INVALID_OUTPUT', message: `${operation} returned a value that is not JSON: ${failure.message}.`, action: 'Return plain JSON data (no BigInt, no cycles).', details: { operation } });
+    default: {
+      const stack = failure.stack === undefined ? undefined : cut(scrub.text(failure.stack));
+      return new PluginError({
+        code: 'PLUGIN_FAULT',
+        message: `${operation} threw ${failure.name ?? 'an error'}: ${cut(scrub.text(failure.message))}`,
+        action: 'This is a bug in the plugin (throw UserError for problems the user should fix); its stack is in the output.',
+        ...(stack ? { output: stack } : {}),
+        details: { operation, ...(stack ? { stack } : {}) },
+      });
+    }
+  }
+}
+
+/** A platform call's parameters, checked: a plugin bug here is its fault, reported to it as a thrown error. */
+function checkCall(method: PlatformMethod, params: unknown, references: ReadonlySet<string>): unknown[] {
+  const fault = (message: string) => new PluginError({ code: 'PLUGIN_FAULT', message: `${method}: ${message}` });
+  if (!Array.isArray(params)) throw fault('bad call');
+  const reference = method === 'retrieveCredentials' ? params[0] : ((method === 'runSync' ? (params[0] as { remoteConnection?: unknown })?.remoteConnection : params[0]) as { environment?: { reference?: unknown } } | undefined)?.environment?.reference;
+  if (typeof reference !== 'string') throw fault(method === 'retrieveCredentials' ? 'needs a user reference.' : 'needs a RemoteConnection the plugin was given.');
+  if (!references.has(reference)) throw fault(`${JSON.stringify(reference)} is not an environment or user this operation was given.`);
+  if ((method === 'runBash' || method === 'runExpect') && typeof params[1] !== 'string') throw fault('the command must be a string.');
+  const options = params[2] as { variables?: unknown } | undefined;
+  if ((method === 'runBash' || method === 'runExpect') && options?.variables !== undefined) {
+    const variables = options.variables;
+    if (!variables || typeof variables !== 'object' || Object.values(variables).some((value) => typeof value !== 'string')) throw fault('variables must be an object of strings.');
+  }
+  return params;
+}
+
+/**
+ * One plugin process running one operation: spawned in its own process group, driven over IPC (the invoke message,
+ * platform calls served by the services, log lines, the result or failure), bounded by a timeout and the caller's
+ * signal, and killed (the whole group) and reaped before {@link run} settles, whatever happened.
+ */
+export class PluginProcess {
+  readonly #options: PluginProcessOptions;
+  #child: ChildProcess | undefined;
+  #stderr = '';
+  #settled = false;
+  #settle: (outcome: Outcome) => void = () => undefined;
+
+  constructor(options: PluginProcessOptions) {
+    this.#options = options;
+  }
+
+  /** Runs the operation to its end: its checked output, or a typed error. Call once. */
+  async run(): Promise<unknown> {
+    const { operation, timeoutMs, signal } = this.#options;
+    const child = this.#spawn(await runnerScript());
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline: Deadline = startDeadline({
+      signal,
+      timeoutMs,
+      timeoutError: () => new PluginError({
+        code: 'PLUGIN_TIMEOUT',
+        message: `${operation} did not finish within ${timeoutMs >= 1_000 ? `${Math.round(timeoutMs / 1_000)} s` : `${timeoutMs} ms`}; its process was killed.`,
+        action: 'Find out why the plugin hangs (its log), or raise the plugin timeout.',
+        details: { operation, timeoutMs },
+      }),
+      what: operation,
+      details: { operation },
+    });
+    const outcome = await new Promise<Outcome>((resolve) => {
+      this.#settle = resolve;
+      const onDeadline = () => this.#finish({ error: toDvxError(deadline.signal.reason) });
+      if (deadline.signal.aborted) onDeadline();
+      else deadline.signal.addEventListener('abort', onDeadline, { once: true });
+      child.on('message', (message: ChildMessage) => this.#onMessage(message));
+      child.on('error', (error) => this.#finish({ error: new PluginError({ code: 'PLUGIN_CRASHED', message: `The plugin process for ${operation} could not run: ${error.message}`, details: { operation } }) }));
+      // Messages sent just before the exit are still being delivered; let them win.
+      child.on('exit', (code, exitSignal) => setImmediate(() => this.#finish({ error: this.#crashed(code, exitSignal) })));
+    });
+    deadline.dispose();
+
+    this.#kill();
+    // The call is over only when the process is gone (reaped), not merely signalled.
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    if ('error' in outcome) {
+      this.#options.logger.debug({ err: outcome.error.toJSON() }, 'plugin operation failed');
+      throw outcome.error;
+    }
+    return outcome.value;
+  }
+
+  #spawn(script: string): ChildProcess {
+    const { logger, scrub } = this.#options;
+    const child = fork(script, [], {
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group, so that whatever it starts is killed with it.
+      detached: true,
+      env: childEnvironment(),
+    });
+    this.#child = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
+    });
+    child.stdout?.on('data', (chunk: Buffer) => logger.debug({ stdout: scrub.text(chunk.toString('utf8').slice(0, 2_000)) }, 'plugin output'));
+    return child;
+  }
+
+  #finish(outcome: Outcome): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#settle(outcome);
+  }
+
+  #send(message: ParentMessage): void {
+    const child = this.#child;
+    if (!this.#settled && child?.connected) child.send(message, () => undefined);
+  }
+
+  #onMessage(message: ChildMessage): void {
+    if (this.#settled) return;
+    const { artifact, operation, args, operationId, codePath, references, scrub, services, logger } = this.#options;
+    switch (message.type) {
+      case 'ready':
+        this.#send({ type: 'invoke', codePath, operation, args, operationId });
+        return;
+      case 'result':
+        try {
+          this.#finish({ value: checkOutput(artifact, operation, message.value, references) });
+        } catch (error) {
+          this.#finish({ error: toDvxError(error) });
+        }
+        return;
+      case 'failure':
+        this.#finish({ error: failureToError(operation, message.failure, scrub) });
+        return;
+      case 'log':
+        try {
+          services.log(message.level, scrub.text(String(message.message)), scrub.value(message.fields ?? {}));
+        } catch (error) {
+          logger.warn({ err: toDvxError(error).toJSON() }, 'a plugin log line could not be written');
+        }
+        return;
+      case 'call':
+        this.#answerCall(message.id, message.method, message.params);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #answerCall(id: number, method: PlatformMethod, params: unknown): void {
+    const reply = PLATFORM_METHODS.has(method)
+      ? this.#serve(method, params)
+      : Promise.reject(new PluginError({ code: 'PLUGIN_FAULT', message: `Unknown platform call ${String(method)}.` }));
+    void reply.then(
+      (value) => this.#send({ type: 'reply', id, value: value ?? null }),
+      (error: unknown) => {
+        const dvx = toDvxError(error);
+        const command = error as { exitCode?: unknown; stdout?: unknown; stderr?: unknown };
+        const extra = typeof command.exitCode === 'number' && typeof command.stdout === 'string' ? { exitCode: command.exitCode, stdout: command.stdout, stderr: command.stderr } : {};
+        this.#options.logger.debug({ err: dvx.toJSON(), method }, 'platform call failed');
+        this.#send({ type: 'reply', id, error: { ...dvx.toJSON(), ...extra } });
+      },
+    );
+  }
+
+  async #serve(method: PlatformMethod, params: unknown): Promise<unknown> {
+    const { services, references, scrub } = this.#options;
+    const checked = checkCall(method, params, references);
+    // checkCall has checked the shapes these casts name.
+    switch (method) {
+      case 'runBash':
+        return services.runBash(checked[0] as RemoteConnection, checked[1] as string, (checked[2] ?? {}) as RunBashOptions);
+      case 'runExpect':
+        return services.runExpect(checked[0] as RemoteConnection, checked[1] as string, (checked[2] ?? {}) as RunExpectOptions);
+      case 'runSync':
+        return services.runSync(checked[0] as RunSyncRequest);
+      default: {
+        const credentials = await services.retrieveCredentials(checked[0] as string);
+        scrub.add(credentials);
+        return credentials;
+      }
+    }
+  }
+
+  #crashed(code: number | null, signal: NodeJS.Signals | null): PluginError {
+    const { operation, scrub } = this.#options;
+    return new PluginError({
+      code: 'PLUGIN_CRASHED',
+      message: `The plugin process exited (${signal ? `signal ${signal}` : `code ${code}`}) before ${operation} answered.`,
+      action: 'Look at the output for the cause (process.exit, out of memory, a native crash).',
+      ...(this.#stderr ? { output: scrub.text(this.#stderr) } : {}),
+      details: { operation, exitCode: code, signal },
+    });
+  }
+
+  /** Kills the process group, unless the process is gone already. */
+  #kill(): void {
+    const child = this.#child;
+    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
+}
