@@ -44,6 +44,8 @@ export interface RunFilter {
   kind?: string;
   status?: RunStatus;
   limit?: number;
+  /** Matching runs to skip, newest first. @defaultValue 0 */
+  offset?: number;
 }
 
 export async function listRuns(ctx: ServiceContext, filter: RunFilter): Promise<RunSummary[]> {
@@ -52,8 +54,10 @@ export async function listRuns(ctx: ServiceContext, filter: RunFilter): Promise<
     ...(filter.kind ? { kind: filter.kind } : {}),
     ...(filter.status ? { status: filter.status } : {}),
     limit: filter.objectId && !filter.objectType ? 1000 : (filter.limit ?? 50),
+    ...(filter.objectId && !filter.objectType ? {} : { offset: filter.offset ?? 0 }),
   });
-  const matching = filter.objectId && !filter.objectType ? runs.filter((run) => run.objectId === filter.objectId).slice(0, filter.limit ?? 50) : runs;
+  const offset = filter.offset ?? 0;
+  const matching = filter.objectId && !filter.objectType ? runs.filter((run) => run.objectId === filter.objectId).slice(offset, offset + (filter.limit ?? 50)) : runs;
   return matching.map(summarize);
 }
 

@@ -75,6 +75,24 @@ describe('runs API', () => {
     expect(bad.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/status' }] } });
   });
 
+  it('pages runs by kind and status with limit and offset, newest first', async () => {
+    const started = [];
+    for (const objectId of ['p1', 'p2', 'p3']) {
+      const run = await engine.driver.start('test-chain', { objectId }, { objectType: 'page', objectId });
+      await waitFor('run to end', async () => (await engine.store.get(run.id))?.status === 'succeeded');
+      started.push(run.id);
+    }
+    const page = async (query: string) =>
+      ((await app.inject({ url: `/runs?kind=test-chain&status=succeeded&${query}`, headers: as(viewer) })).json() as { runs: { id: string }[] }).runs.map((run) => run.id);
+    const newestFirst = await page('limit=1000');
+    expect(newestFirst.slice(0, 3)).toEqual([...started].reverse());
+    expect(await page('limit=2&offset=0')).toEqual(newestFirst.slice(0, 2));
+    expect(await page('limit=2&offset=2')).toEqual(newestFirst.slice(2, 4));
+    const byObject = await app.inject({ url: '/runs?objectId=p2&offset=1', headers: as(viewer) });
+    expect(byObject.json().runs).toEqual([]);
+    expect((await app.inject({ url: '/runs?offset=-1', headers: as(viewer) })).statusCode).toBe(400);
+  });
+
   it('cancels a running run (operator), forbids viewers, and refuses to cancel an ended run', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'x2', flaky: { b: 100 } }, { objectType: 'thing', objectId: 'x2' });
     await waitFor('b to wait for a retry', async () => (await engine.queue.getJobCounts('delayed')).delayed === 1);
