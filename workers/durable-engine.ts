@@ -9,6 +9,7 @@ import { RunStore } from '../model/run-store.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { RetryPolicy, type StepRetryOptions } from './retry-policy.js';
 import { RunDriver } from './run-driver.js';
+import { requireHandlers } from './missing-handlers.js';
 import type { StepHandlers } from './step-handler.js';
 import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from './step-job.js';
 import { createStepWorker, type StepWorkerOptions } from './step-worker.js';
@@ -19,7 +20,7 @@ const RECONCILE_SCHEDULER = 'reconcile';
 /** Options of {@link DurableEngine.start}. */
 export interface DurableEngineOptions {
   redis: RedisTarget;
-  /** Step handlers by name; every step of every lifecycle needs one. */
+  /** Step handlers by name; every step of every lifecycle needs one (the engine refuses to start otherwise). */
   handlers: StepHandlers;
   /** @defaultValue every dvx lifecycle */
   lifecycles?: Iterable<Lifecycle<never>>;
@@ -62,6 +63,8 @@ export class DurableEngine {
   ) {}
 
   static async start(options: DurableEngineOptions): Promise<DurableEngine> {
+    const lifecycles = [...(options.lifecycles ?? LIFECYCLES)];
+    requireHandlers(lifecycles, options.handlers);
     const logger = options.logger ?? silentLogger;
     const storeClient = createRedisClient(options.redis, 'store');
     const workerClient = createRedisClient(options.redis, 'worker');
@@ -81,7 +84,7 @@ export class DurableEngine {
           removeOnFail: { age: 7 * 24 * 3_600 },
         },
       });
-      const driver = new RunDriver({ store, queue, lifecycles: options.lifecycles ?? LIFECYCLES, logger });
+      const driver = new RunDriver({ store, queue, lifecycles, logger });
       // The runs the driver keeps in memory are only as good as the Redis they were written to: one that comes back
       // from a restart (AOF loses up to a second) or a failover may be behind them.
       storeClient.on('close', () => driver.forgetLiveRuns());
