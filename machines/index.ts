@@ -15,8 +15,6 @@ import { vdbSnapshotLifecycle } from './vdb-snapshot.js';
 import { vdbStartLifecycle } from './vdb-start.js';
 import { vdbStopLifecycle } from './vdb-stop.js';
 
-import type { DvxSteps } from './lifecycle/step-catalogue.js';
-
 export { defineLifecycle, outcomeOf, type CompiledSpec, type CompiledStep, type Lifecycle, type LifecycleStep } from './lifecycle/define-lifecycle.js';
 export { activeInvokes, type ActiveInvoke } from './lifecycle/active-invokes.js';
 export { pureTransition } from './lifecycle/pure-transition.js';
@@ -26,7 +24,7 @@ export { HOOK_EVENTS, type HookEvent } from './lifecycle/hook-steps.js';
 export type * from './lifecycle/step-catalogue.js';
 export type { AnySteps, Catalogue, LifecycleContext, LifecycleOutcome, LifecycleSpec, StepDefinition, StepError, StepSpec } from './lifecycle/types.js';
 
-/** Every lifecycle dvx runs, by kind; each names its steps from the {@link DvxSteps} catalogue. */
+/** Every lifecycle dvx runs, by kind; each names its steps from the DvxSteps catalogue (lifecycle/step-catalogue.ts). */
 export const LIFECYCLES: readonly Lifecycle<never>[] = [
   discoverLifecycle,
   linkLifecycle,

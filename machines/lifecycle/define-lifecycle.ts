@@ -46,15 +46,8 @@ const CANCELLED: StepError = { code: 'RUN_CANCELLED', message: 'The run was canc
 
 type Ctx = LifecycleContext<never>;
 
-/** A step as the compiler handles it, whatever its catalogue. */
-interface AnyStep {
-  id: string;
-  src: string;
-  input: (context: Ctx) => unknown;
-  when?: (context: Ctx) => boolean;
-  undo?: { id: string; src: string; input: (context: Ctx) => unknown; when?: 'touched' | 'completed' };
-  optional?: boolean;
-}
+/** A step as the compiler handles it, whatever its catalogue and input. */
+type AnyStep = CompiledStep<never>;
 
 /** An assign action from a plain patch function; the generated states are not statically typed. */
 function update(patch: (context: Ctx, event: AnyEventObject) => Partial<Ctx>) {
