@@ -103,7 +103,7 @@ function validate(kind: string, forward: AnyStep[], failure: AnyStep[]): void {
  * cancelled, then the onFailure steps, and three final states: succeeded, failed, cancelled.
  * Cancellation (event CANCEL) takes effect at the next step boundary.
  */
-export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps>(typed: LifecycleSpec<Input, Steps>): Lifecycle<Input> {
+export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps>(typed: LifecycleSpec<Input, NoInfer<Steps>>): Lifecycle<Input> {
   const spec: CompiledSpec<Input> = typed;
   const steps: AnyStep[] = spec.steps;
   const failureSteps: AnyStep[] = spec.onFailure ?? [];

@@ -1,5 +1,11 @@
 import type { Catalogue, LifecycleContext, StepOf } from './types.js';
 
+/** Marks the steps `step()` made: a lifecycle of a declared catalogue takes no others (see LifecycleSpec). */
+export const CHECKED: unique symbol = Symbol('dvx.checkedStep');
+
+/** A step whose input was checked field by field by `step()`. */
+export type Checked<Step> = Step & { readonly [CHECKED]: true };
+
 /** Each field of `R` that `T` does not have, typed `never`: an input that passes a field its step does not take fails to compile. */
 type NoExtra<R, T> = { [Field in Exclude<keyof R, keyof T>]: never };
 
@@ -32,7 +38,7 @@ export interface TypedSteps<Steps extends Catalogue<Steps>> {
     In extends Steps[Src]['input'],
     UndoSrc extends keyof Steps & string = never,
     UndoIn extends Steps[UndoSrc]['input'] = never,
-  >(spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>): StepOf<Input, Steps, Src>;
+  >(spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>): Checked<StepOf<Input, Steps, Src>>;
   /** The output of a step of this run, or null while it has not finished (or was skipped). */
   output<Src extends keyof Steps & string>(step: { id: string; src: Src }, context: Pick<LifecycleContext<unknown>, 'results'>): Steps[Src]['output'] | null;
 }
@@ -40,7 +46,7 @@ export interface TypedSteps<Steps extends Catalogue<Steps>> {
 /** `step()` and `output()` bound to a catalogue. */
 export function typedSteps<Steps extends Catalogue<Steps>>(): TypedSteps<Steps> {
   return {
-    step: (spec) => spec,
+    step: (spec) => ({ ...spec, [CHECKED]: true }),
     // The result was recorded from this step's handler, whose output type the catalogue fixes.
     output: (step, context) => (context.results[step.id] ?? null) as Steps[typeof step.src]['output'] | null,
   };

@@ -1,3 +1,5 @@
+import type { Checked } from './typed-steps.js';
+
 /** The JSON form of an error as machines see it (the engine's SerializedError, kept structural so machines stay pure). */
 export interface StepError {
   code: string;
@@ -84,6 +86,12 @@ export interface StepOf<Input, Steps extends Catalogue<Steps>, Src extends keyof
 /** One forward step, for any handler of the catalogue. Write steps with `step()` (lifecycle/typed-steps.ts): it also refuses fields the step does not take. */
 export type StepSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = { [Src in keyof Steps & string]: StepOf<Input, Steps, Src> }[keyof Steps & string];
 
+/**
+ * The steps a lifecycle of catalogue `Steps` takes: for a declared catalogue (DvxSteps, a test's) only steps made
+ * with `step()`, whose inputs were checked field by field; any step object for {@link AnySteps}.
+ */
+export type StepsOf<Input, Steps extends Catalogue<Steps>> = string extends keyof Steps ? StepSpec<Input, Steps> : Checked<StepSpec<Input, Steps>>;
+
 /** A lifecycle: what `defineLifecycle` compiles into a machine. */
 export interface LifecycleSpec<Input, Steps extends Catalogue<Steps> = AnySteps> {
   /** Run kind, e.g. `provision`. */
@@ -91,9 +99,9 @@ export interface LifecycleSpec<Input, Steps extends Catalogue<Steps> = AnySteps>
   /** Bumped whenever states or context change shape; stored with every run. */
   version: number;
   description: string;
-  steps: StepSpec<Input, Steps>[];
+  steps: StepsOf<Input, Steps>[];
   /** Steps run after the undo chain when the run failed or was cancelled (mark the object failed...). */
-  onFailure?: StepSpec<Input, Steps>[];
+  onFailure?: StepsOf<Input, Steps>[];
 }
 
 /** How a run ended, from its final state. */

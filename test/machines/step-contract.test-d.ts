@@ -33,6 +33,8 @@ export const contract = defineLifecycle<VdbRun, DvxSteps>({
     step({ id: 'nothing', src: 'plugin.virtual.nothing', input: (c) => ({ vdbId: c.input.vdbId }) }),
     // @ts-expect-error an undo that passes a field its step does not take
     step({ id: 'clone', src: 'storage.clone', input: () => ({ snapshotId: 's', datasetId: 'd' }), undo: { id: 'destroyClone', src: 'storage.destroyDataset', input: () => ({ datasetId: 'd', snapshotId: 's' }) } }),
+    // @ts-expect-error a step written as a plain object, not with step() (a field it does not take would go unchecked)
+    { id: 'plain', src: 'plugin.virtual.stop', input: (c: LifecycleContext<VdbRun>) => ({ vdbId: c.input.vdbId }) },
     // @ts-expect-error an earlier step's output where it does not fit (a mount specification is not a source config)
     step({ id: 'enable', src: 'model.setVdbEnabled', input: (c) => ({ vdbId: c.input.vdbId, enabled: true, sourceConfig: output(mountSpec, c) }) }),
   ],
