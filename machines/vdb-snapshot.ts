@@ -1,5 +1,6 @@
 import { hookStep, postHookStep, vdbObject } from './lifecycle/hook-steps.js';
 import { defineLifecycle } from './lifecycle/define-lifecycle.js';
+import type { DvxSteps } from './lifecycle/step-catalogue.js';
 import { vdbSnapshotSteps } from './lifecycle/shared-steps.js';
 import { recordVdbFailure, type VdbInput } from './vdb-start.js';
 
@@ -9,9 +10,9 @@ export interface VdbSnapshotInput extends VdbInput {
 }
 
 /** Snapshot a VDB: pre_snapshot, storage snapshot, post_snapshot. */
-export const vdbSnapshotLifecycle = defineLifecycle<VdbSnapshotInput>({
+export const vdbSnapshotLifecycle = defineLifecycle<VdbSnapshotInput, DvxSteps>({
   kind: 'vdb-snapshot',
-  version: 1,
+  version: 2,
   description: 'preSnapshot -> snapshot -> postSnapshot',
   steps: [hookStep<VdbSnapshotInput>('preSnapshot', vdbObject), ...vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId), postHookStep<VdbSnapshotInput>('postSnapshot', vdbObject)],
   onFailure: [recordVdbFailure],

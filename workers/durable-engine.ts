@@ -10,6 +10,7 @@ import { RunStore } from '../model/run-store.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { RetryPolicy, type StepRetryOptions } from './retry-policy.js';
 import { RunDriver } from './run-driver.js';
+import { requireHandlers } from './missing-handlers.js';
 import type { StepHandlers } from './step-handler.js';
 import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from './step-job.js';
 import { createStepWorker, type StepWorkerOptions } from './step-worker.js';
@@ -36,7 +37,7 @@ export interface DurableEngineOpenOptions {
 
 /** Options of {@link DurableEngine.start}. */
 export interface DurableEngineOptions extends DurableEngineOpenOptions {
-  /** Step handlers by name; every step of every lifecycle needs one. */
+  /** Step handlers by name; every step of every lifecycle needs one (the engine refuses to start otherwise). */
   handlers: StepHandlers;
 }
 
@@ -75,7 +76,10 @@ export class DurableEngine {
 
   /** Opens the engine and, unless `runWorkers` is false, starts its workers with the handlers. */
   static async start(options: DurableEngineOptions): Promise<DurableEngine> {
-    const engine = await DurableEngine.open(options);
+    // Refused before Redis is opened: a missing handler is a packaging mistake, not something to retry.
+    const lifecycles = [...(options.lifecycles ?? LIFECYCLES)];
+    if (options.runWorkers !== false) requireHandlers(lifecycles, options.handlers);
+    const engine = await DurableEngine.open({ ...options, lifecycles });
     if (options.runWorkers === false) return engine;
     try {
       await engine.startWorkers(options.handlers);
@@ -91,6 +95,7 @@ export class DurableEngine {
    * until {@link startWorkers}. Lets a composition root build what the step handlers need (the driver among them) first.
    */
   static async open(options: DurableEngineOpenOptions): Promise<DurableEngine> {
+    const lifecycles = [...(options.lifecycles ?? LIFECYCLES)];
     const logger = options.logger ?? silentLogger;
     const storeClient = createRedisClient(options.redis, 'store');
     const workerClient = createRedisClient(options.redis, 'worker');
@@ -109,13 +114,13 @@ export class DurableEngine {
           removeOnFail: { age: 7 * 24 * 3_600 },
         },
       });
-      const driver = new RunDriver({ store, queue, lifecycles: options.lifecycles ?? LIFECYCLES, logger });
+      const driver = new RunDriver({ store, queue, lifecycles, logger });
       // The runs the driver keeps in memory are only as good as the Redis they were written to: one that comes back
       // from a restart (AOF loses up to a second) or a failover may be behind them.
       storeClient.on('close', () => driver.forgetLiveRuns());
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
-      return new DurableEngine(driver, store, queue, reconciler, maintenanceQueue, clients, workerClient, options, logger);
+      return new DurableEngine(driver, store, queue, reconciler, maintenanceQueue, clients, workerClient, { ...options, lifecycles }, logger);
     } catch (error) {
       for (const client of clients) client.disconnect();
       throw error;
@@ -125,6 +130,7 @@ export class DurableEngine {
   /** Reconciles, then starts the step worker with the handlers and the reconciler's schedule. Once per engine. */
   async startWorkers(handlers: StepHandlers): Promise<ReconcileReport> {
     if (this.workers.length > 0) throw new ConflictError({ message: 'The engine\'s workers are already started.', action: 'Call startWorkers once per engine.' });
+    requireHandlers(this.options.lifecycles ?? LIFECYCLES, handlers);
     const { driver, store, reconciler, maintenanceQueue, logger, options } = this;
     const connection = this.workerClient;
     const retry = new RetryPolicy(options.retry);

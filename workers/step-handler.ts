@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { Catalogue, DvxSteps } from '../machines/index.js';
 
 /** What a step handler knows about the step it runs. */
 export interface StepContext {
@@ -19,7 +20,13 @@ export interface StepContext {
  * operation id (at-least-once delivery), so it must be idempotent. Throw a DvxError: retryable errors are
  * retried with backoff until the step's deadline, others fail the step at once.
  */
-export type StepHandler = (input: never, context: StepContext) => Promise<unknown>;
+export type StepHandler<Input = never, Output = unknown> = (input: Input, context: StepContext) => Promise<Output>;
 
-/** Step handlers by name (the `src` of lifecycle steps). */
+/** The handlers of a step catalogue: one per step, taking the step's input and returning its output. */
+export type HandlersOf<Steps extends Catalogue<Steps>> = { readonly [Src in keyof Steps]: StepHandler<Steps[Src]['input'], Steps[Src]['output']> };
+
+/** The handlers of dvx's lifecycles (workers/steps). */
+export type DvxStepHandlers = HandlersOf<DvxSteps>;
+
+/** Step handlers by name (the `src` of lifecycle steps), as the worker looks them up: a view of any `HandlersOf`. */
 export type StepHandlers = Readonly<Record<string, StepHandler>>;

@@ -1,14 +1,9 @@
-import type { AnyStateMachine, StateValue } from 'xstate';
+import type { AnyStateMachine, AnyStateNode, StateValue } from 'xstate';
 
 /** A step invoke that is active in some state: its id and the name of its handler. */
 export interface ActiveInvoke {
   id: string;
   src: string;
-}
-
-interface InvokeNode {
-  invoke: { id: string; src: unknown }[];
-  states: Record<string, InvokeNode>;
 }
 
 /**
@@ -17,7 +12,7 @@ interface InvokeNode {
  */
 export function activeInvokes(machine: AnyStateMachine, value: StateValue): ActiveInvoke[] {
   const found: ActiveInvoke[] = [];
-  const visit = (node: InvokeNode, current: StateValue | undefined) => {
+  const visit = (node: AnyStateNode, current: StateValue | undefined) => {
     for (const invoke of node.invoke) found.push({ id: invoke.id, src: typeof invoke.src === 'string' ? invoke.src : String((invoke.src as { id?: string }).id ?? 'inline') });
     if (current === undefined) return;
     if (typeof current === 'string') {
@@ -30,6 +25,6 @@ export function activeInvokes(machine: AnyStateMachine, value: StateValue): Acti
       if (child) visit(child, sub as StateValue);
     }
   };
-  visit(machine.root as unknown as InvokeNode, value);
+  visit(machine.root, value);
   return found;
 }

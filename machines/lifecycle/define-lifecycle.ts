@@ -1,12 +1,36 @@
 import { assign, fromPromise, setup, type AnyEventObject, type AnyStateMachine } from 'xstate';
-import type { LifecycleContext, LifecycleOutcome, LifecycleSpec, StepError, StepSpec, UndoSpec } from './types.js';
+import type { AnySteps, Catalogue, LifecycleContext, LifecycleOutcome, LifecycleSpec, StepError } from './types.js';
+
+/** A step of a compiled lifecycle (forward, undo or onFailure): its id and the name of its handler. */
+export interface LifecycleStep {
+  id: string;
+  src: string;
+}
+
+/** A step of a compiled lifecycle's spec, whatever catalogue it was checked against. */
+export interface CompiledStep<Input> {
+  id: string;
+  src: string;
+  input: (context: LifecycleContext<Input>) => object;
+  when?: (context: LifecycleContext<Input>) => boolean;
+  undo?: { id: string; src: string; input: (context: LifecycleContext<Input>) => object; when?: 'touched' | 'completed' };
+  optional?: boolean;
+}
+
+/** The spec of a compiled lifecycle (its steps were checked against their catalogue by `defineLifecycle`). */
+export interface CompiledSpec<Input> extends Omit<LifecycleSpec<Input>, 'steps' | 'onFailure'> {
+  steps: CompiledStep<Input>[];
+  onFailure?: CompiledStep<Input>[];
+}
 
 /** A compiled lifecycle: the spec and its pure XState machine. */
 export interface Lifecycle<Input = Record<string, unknown>> {
   kind: string;
   version: number;
   description: string;
-  spec: LifecycleSpec<Input>;
+  spec: CompiledSpec<Input>;
+  /** Every step the machine may invoke: the engine checks it has a handler for each. */
+  steps: readonly LifecycleStep[];
   machine: AnyStateMachine;
 }
 
@@ -22,6 +46,9 @@ const CANCELLED: StepError = { code: 'RUN_CANCELLED', message: 'The run was canc
 
 type Ctx = LifecycleContext<never>;
 
+/** A step as the compiler handles it, whatever its catalogue and input. */
+type AnyStep = CompiledStep<never>;
+
 /** An assign action from a plain patch function; the generated states are not statically typed. */
 function update(patch: (context: Ctx, event: AnyEventObject) => Partial<Ctx>) {
   return assign(({ context, event }: { context: Ctx; event: AnyEventObject }) => patch(context, event));
@@ -36,14 +63,36 @@ function capitalise(id: string): string {
   return id[0]!.toUpperCase() + id.slice(1);
 }
 
-function validate<Input>(spec: LifecycleSpec<Input>): void {
-  const seen = new Set<string>(FINAL_STATES);
-  const all = [...spec.steps, ...(spec.onFailure ?? [])];
-  const ids = [...all.map((step) => step.id), ...all.flatMap((step) => (step.undo ? [step.undo.id] : []))];
-  for (const id of ids) {
-    if (!STEP_ID.test(id)) throw new Error(`lifecycle ${spec.kind}: step id "${id}" must be letters and digits, starting with a letter`);
-    if (seen.has(id)) throw new Error(`lifecycle ${spec.kind}: step id "${id}" is used twice`);
-    seen.add(id);
+/** The names of the states `defineLifecycle` generates for a step (see below), besides the step id itself. */
+const conditionState = (id: string) => `${id}Check`;
+const undoState = (id: string) => `undo${capitalise(id)}`;
+
+function validate(kind: string, forward: AnyStep[], failure: AnyStep[]): void {
+  const fail = (message: string) => {
+    throw new Error(`lifecycle ${kind}: ${message}`);
+  };
+  const all = [...forward, ...failure];
+  const ids = new Set<string>();
+  for (const id of [...all.map((step) => step.id), ...all.flatMap((step) => (step.undo ? [step.undo.id] : []))]) {
+    if (!STEP_ID.test(id)) fail(`step id "${id}" must be letters and digits, starting with a letter`);
+    if (ids.has(id)) fail(`step id "${id}" is used twice`);
+    ids.add(id);
+  }
+  // Every state the machine will have, with what it was made for: a step id that is also a generated name would merge two states.
+  const states = new Map<string, string>([...FINAL_STATES, 'ending'].map((name) => [name, 'the machine itself']));
+  const claim = (name: string, owner: string) => {
+    const other = states.get(name);
+    if (other !== undefined) fail(`state "${name}" of ${owner} collides with the state of that name of ${other}: rename the step`);
+    states.set(name, owner);
+  };
+  for (const step of all) {
+    claim(step.id, `step ${step.id}`);
+    if (step.when) claim(conditionState(step.id), `step ${step.id}`);
+  }
+  for (const step of forward) {
+    if (!step.undo) continue;
+    claim(undoState(step.undo.id), `undo step ${step.undo.id}`);
+    claim(conditionState(undoState(step.undo.id)), `undo step ${step.undo.id}`);
   }
 }
 
@@ -54,19 +103,20 @@ function validate<Input>(spec: LifecycleSpec<Input>): void {
  * cancelled, then the onFailure steps, and three final states: succeeded, failed, cancelled.
  * Cancellation (event CANCEL) takes effect at the next step boundary.
  */
-export function defineLifecycle<Input>(spec: LifecycleSpec<Input>): Lifecycle<Input> {
-  validate(spec);
-  const steps = spec.steps as StepSpec<never>[];
-  const failureSteps = (spec.onFailure ?? []) as StepSpec<never>[];
-  const undos = steps.flatMap((step) => (step.undo ? [{ step, undo: step.undo as UndoSpec<never> }] : [])).reverse();
+export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps>(typed: LifecycleSpec<Input, NoInfer<Steps>>): Lifecycle<Input> {
+  const spec: CompiledSpec<Input> = typed;
+  const steps: AnyStep[] = spec.steps;
+  const failureSteps: AnyStep[] = spec.onFailure ?? [];
+  validate(spec.kind, steps, failureSteps);
+  const undos = steps.flatMap((step) => (step.undo ? [{ step, undo: step.undo }] : [])).reverse();
 
-  const entryOf = (step: StepSpec<never>) => (step.when ? `${step.id}Check` : step.id);
+  const entryOf = (step: AnyStep) => (step.when ? conditionState(step.id) : step.id);
   const forwardEntry = (index: number) => (index < steps.length ? entryOf(steps[index]!) : 'succeeded');
   const failureEntry = (index: number) => (index < failureSteps.length ? entryOf(failureSteps[index]!) : 'ending');
-  const undoEntry = (index: number) => (index < undos.length ? `undo${capitalise(undos[index]!.undo.id)}Check` : failureEntry(0));
+  const undoEntry = (index: number) => (index < undos.length ? conditionState(undoState(undos[index]!.undo.id)) : failureEntry(0));
 
   const states: Record<string, unknown> = {};
-  const stepState = (step: StepSpec<never>, next: string, onFailure: 'undo' | 'record') => {
+  const stepState = (step: AnyStep, next: string, onFailure: 'undo' | 'record') => {
     const withOutput = (context: Ctx, event: AnyEventObject) => ({ ...context.results, [step.id]: event.output ?? null });
     const failure = { step: step.id };
     const onError = step.optional
@@ -97,12 +147,12 @@ export function defineLifecycle<Input>(spec: LifecycleSpec<Input>): Lifecycle<In
     };
   };
 
-  const addSequence = (list: StepSpec<never>[], nextOf: (index: number) => string, onFailure: 'undo' | 'record') => {
+  const addSequence = (list: AnyStep[], nextOf: (index: number) => string, onFailure: 'undo' | 'record') => {
     list.forEach((step, index) => {
       const next = nextOf(index + 1);
       if (step.when) {
         const when = step.when;
-        states[`${step.id}Check`] = {
+        states[conditionState(step.id)] = {
           always: [{ guard: ({ context }: { context: Ctx }) => !when(context), target: next }, { target: step.id }],
         };
       }
@@ -113,9 +163,9 @@ export function defineLifecycle<Input>(spec: LifecycleSpec<Input>): Lifecycle<In
   addSequence(steps, forwardEntry, 'undo');
   undos.forEach(({ step, undo }, index) => {
     const next = undoEntry(index + 1);
-    const name = `undo${capitalise(undo.id)}`;
+    const name = undoState(undo.id);
     const policy = undo.when ?? 'touched';
-    states[`${name}Check`] = {
+    states[conditionState(name)] = {
       always: [
         {
           guard: ({ context }: { context: Ctx }) =>
@@ -144,9 +194,11 @@ export function defineLifecycle<Input>(spec: LifecycleSpec<Input>): Lifecycle<In
   };
   for (const outcome of FINAL_STATES) states[outcome] = { type: 'final' };
 
-  const actors = Object.fromEntries(
-    [...steps, ...failureSteps].flatMap((step) => [step.src, ...(step.undo ? [step.undo.src] : [])]).map((src) => [src, runsAsJob]),
-  );
+  const invoked: LifecycleStep[] = [...steps, ...failureSteps].flatMap((step) => [
+    { id: step.id, src: step.src },
+    ...(step.undo ? [{ id: step.undo.id, src: step.undo.src }] : []),
+  ]);
+  const actors = Object.fromEntries(invoked.map((step) => [step.src, runsAsJob]));
 
   const machine = setup({
     types: {} as { context: LifecycleContext<Input>; input: Input },
@@ -169,7 +221,7 @@ export function defineLifecycle<Input>(spec: LifecycleSpec<Input>): Lifecycle<In
     states: states as never,
   }) as unknown as AnyStateMachine;
 
-  return { kind: spec.kind, version: spec.version, description: spec.description, spec, machine };
+  return { kind: spec.kind, version: spec.version, description: spec.description, spec, steps: invoked, machine };
 }
 
 /** The outcome of a run whose machine reached a final state, or null while it runs. */

@@ -1,23 +1,18 @@
-import { createActor, transition, type AnyActorScope, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { createActor, transition, type AnyActorScope, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
 
 type InertScope = Omit<AnyActorScope, 'actionExecutor'>;
-
-interface StateNodeLike {
-  invoke: { systemId?: string }[];
-  states: Record<string, StateNodeLike>;
-}
 
 /** Null for a machine whose invokes carry a system id: those register with the actor system, which must be fresh. */
 const scopes = new WeakMap<AnyStateMachine, InertScope | null>();
 
-function usesSystemIds(node: StateNodeLike): boolean {
+function usesSystemIds(node: AnyStateNode): boolean {
   return node.invoke.some((invoke) => invoke.systemId !== undefined) || Object.values(node.states).some(usesSystemIds);
 }
 
 function inertScope(machine: AnyStateMachine): InertScope | null {
   let scope = scopes.get(machine);
   if (scope === undefined) {
-    if (usesSystemIds(machine.root as unknown as StateNodeLike)) {
+    if (usesSystemIds(machine.root)) {
       scope = null;
     } else {
       const self = createActor(machine);

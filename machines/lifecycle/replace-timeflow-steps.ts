@@ -1,6 +1,7 @@
+import { output, step, type DvxStep } from './dvx-steps.js';
 import { hookStep, vdbObject } from './hook-steps.js';
 import { timeflowIdOf, vdbSnapshotSteps, type RunInput } from './shared-steps.js';
-import type { LifecycleContext, StepSpec } from './types.js';
+import type { LifecycleContext } from './types.js';
 
 /** Input of runs that move a VDB onto a new timeflow cloned from a snapshot (rewind, refresh). */
 export interface ReplaceTimeflowInput extends RunInput {
@@ -16,55 +17,56 @@ export interface ReplaceTimeflowInput extends RunInput {
  * reconfigure -> switch the VDB to the new timeflow -> snapshot it. If a step fails, the undo chain puts the VDB
  * back on its previous timeflow: destroy the new clone, re-attach the old dataset, reconfigure it.
  */
-export function replaceTimeflowSteps<Input extends ReplaceTimeflowInput>(mode: 'rewind' | 'refresh'): StepSpec<Input>[] {
-  const vdb = (c: LifecycleContext<Input>) => ({ vdbId: c.input.vdbId });
-  const datasetOf = (c: LifecycleContext<Input>) => timeflowIdOf(c.input.runId);
-  const bring = mode === 'rewind' ? 'reconfigure' : 'configure';
+export function replaceTimeflowSteps<Input extends ReplaceTimeflowInput>(mode: 'rewind' | 'refresh'): DvxStep<Input>[] {
+  type C = LifecycleContext<Input>;
+  const vdb = (c: C) => ({ vdbId: c.input.vdbId });
+  const datasetOf = (c: C) => timeflowIdOf(c.input.runId);
+  const mountSpec = step({ id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: vdb });
+  const bring =
+    mode === 'rewind'
+      ? step({ id: 'reconfigure', src: 'plugin.virtual.reconfigure', input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId }) })
+      : step({ id: 'configure', src: 'plugin.virtual.configure', input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId, mountSpecification: output(mountSpec, c) }) });
   return [
-    {
+    step({
       id: 'unconfigure',
       src: 'plugin.virtual.unconfigure',
-      input: vdb,
-      undo: { id: 'restoreConfiguration', src: 'plugin.virtual.reconfigure', input: (c) => ({ ...vdb(c), datasetId: c.input.previousDatasetId }), when: 'completed' },
-    },
-    {
+      input: (c: C) => ({ ...vdb(c), sourceConfig: null }),
+      // The previous timeflow is the current one until switchTimeflow: reconfigure takes its base snapshot.
+      undo: { id: 'restoreConfiguration', src: 'plugin.virtual.reconfigure', input: (c) => ({ ...vdb(c), snapshotId: null }), when: 'completed' },
+    }),
+    step({
       id: 'detach',
       src: 'mount.detachVdb',
-      input: vdb,
-      undo: { id: 'reattachPrevious', src: 'mount.attachVdb', input: (c) => ({ ...vdb(c), datasetId: c.input.previousDatasetId }) },
-    },
-    {
+      input: (c: C) => ({ ...vdb(c), mountSpecification: null }),
+      undo: { id: 'reattachPrevious', src: 'mount.attachVdb', input: (c) => ({ ...vdb(c), datasetId: c.input.previousDatasetId, mountSpecification: null }) },
+    }),
+    step({
       id: 'clone',
       src: 'storage.clone',
-      input: (c) => ({ ...vdb(c), snapshotId: c.input.snapshotId, datasetId: datasetOf(c) }),
+      input: (c: C) => ({ snapshotId: c.input.snapshotId, datasetId: datasetOf(c) }),
       undo: { id: 'destroyClone', src: 'storage.destroyDataset', input: (c) => ({ datasetId: datasetOf(c) }) },
-    },
-    { id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: vdb },
-    {
+    }),
+    mountSpec,
+    step({
       id: 'attach',
       src: 'mount.attachVdb',
-      input: (c) => ({ ...vdb(c), datasetId: datasetOf(c), mountSpecification: c.results.mountSpec ?? null }),
-      undo: { id: 'detachClone', src: 'mount.detachVdb', input: (c) => ({ ...vdb(c), mountSpecification: c.results.mountSpec ?? null }) },
-    },
-    {
-      id: bring,
-      src: `plugin.virtual.${bring}`,
-      input: (c) => ({ ...vdb(c), snapshotId: c.input.snapshotId, datasetId: datasetOf(c) }),
-    },
+      input: (c: C) => ({ ...vdb(c), datasetId: datasetOf(c), mountSpecification: output(mountSpec, c) }),
+      undo: { id: 'detachClone', src: 'mount.detachVdb', input: (c) => ({ ...vdb(c), mountSpecification: output(mountSpec, c) }) },
+    }),
+    bring,
     ...(mode === 'refresh' ? [hookStep<Input>('configureClone', vdbObject)] : []),
-    {
+    step({
       id: 'switchTimeflow',
       src: 'model.switchVdbTimeflow',
-      input: (c) => ({
+      input: (c: C) => ({
         ...vdb(c),
         datasetId: datasetOf(c),
         snapshotId: c.input.snapshotId,
-        previousDatasetId: c.input.previousDatasetId,
-        sourceConfig: c.results[bring] ?? null,
-        creationType: mode === 'rewind' ? 'ROLLBACK' : 'REFRESH',
+        sourceConfig: output(bring, c),
+        creationType: mode === 'rewind' ? ('ROLLBACK' as const) : ('REFRESH' as const),
         runId: c.input.runId,
       }),
-    },
+    }),
     ...vdbSnapshotSteps<Input>(datasetOf, 'after'),
   ];
 }

@@ -1,13 +1,12 @@
-import type { LifecycleContext, StepSpec } from './types.js';
+import { step, output, type DvxStep } from './dvx-steps.js';
+import type { PluginType } from './plugin-type.js';
+import type { LifecycleContext } from './types.js';
 
 /** Input fields every lifecycle run carries. */
 export interface RunInput {
   /** The run's own id: names made from it (datasets, snapshots) are the same on every retry. */
   runId: string;
 }
-
-/** Plugin ingestion strategy: staged plugins get storage mounted on a staging host. */
-export type PluginType = 'STAGED' | 'DIRECT';
 
 export const isStaged = (context: LifecycleContext<{ pluginType: PluginType }>) => context.input.pluginType === 'STAGED';
 
@@ -17,31 +16,37 @@ export const snapshotIdOf = (runId: string) => `snap-${runId}`;
 /** The dataset id a run creates (a new timeflow). */
 export const timeflowIdOf = (runId: string) => `tf-${runId}`;
 
+/** What a lifecycle's onFailure step records on its dSource or VDB (see `model.recordFailure`). */
+export function recordFailureStep<Input extends RunInput>(object: (input: Input) => { objectType: 'dsource' | 'vdb'; objectId: string }, options: { id: string; markFailed: boolean }): DvxStep<Input> {
+  return step({ id: options.id, src: 'model.recordFailure', input: (c: LifecycleContext<Input>) => ({ ...object(c.input), error: c.error, runId: c.input.runId, markFailed: options.markFailed }) });
+}
+
 /** Steps that take a VDB snapshot: pre_snapshot, storage snapshot, post_snapshot, then the snapshot record. */
 export function vdbSnapshotSteps<Input extends RunInput & { vdbId: string }>(
   datasetOf: (context: LifecycleContext<Input>) => string,
   prefix = '',
-): StepSpec<Input>[] {
+): DvxStep<Input>[] {
   const id = (name: string) => (prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name);
+  const postSnapshot = step({ id: id('postSnapshot'), src: 'plugin.virtual.postSnapshot', input: (c: LifecycleContext<Input>) => ({ vdbId: c.input.vdbId }) });
   return [
-    { id: id('preSnapshot'), src: 'plugin.virtual.preSnapshot', input: (c) => ({ vdbId: c.input.vdbId }) },
-    {
+    step({ id: id('preSnapshot'), src: 'plugin.virtual.preSnapshot', input: (c: LifecycleContext<Input>) => ({ vdbId: c.input.vdbId }) }),
+    step({
       id: id('snapshot'),
       src: 'storage.snapshot',
-      input: (c) => ({ datasetId: datasetOf(c), snapshotId: snapshotIdOf(c.input.runId) }),
+      input: (c: LifecycleContext<Input>) => ({ datasetId: datasetOf(c), snapshotId: snapshotIdOf(c.input.runId) }),
       undo: { id: id('destroySnapshot'), src: 'storage.destroySnapshot', input: (c) => ({ snapshotId: snapshotIdOf(c.input.runId) }) },
-    },
-    { id: id('postSnapshot'), src: 'plugin.virtual.postSnapshot', input: (c) => ({ vdbId: c.input.vdbId }) },
-    {
+    }),
+    postSnapshot,
+    step({
       id: id('recordSnapshot'),
       src: 'model.recordVdbSnapshot',
-      input: (c) => ({
+      input: (c: LifecycleContext<Input>) => ({
         vdbId: c.input.vdbId,
         snapshotId: snapshotIdOf(c.input.runId),
         datasetId: datasetOf(c),
-        metadata: c.results[id('postSnapshot')] ?? null,
+        metadata: output(postSnapshot, c),
         runId: c.input.runId,
       }),
-    },
+    }),
   ];
 }

@@ -1,3 +1,5 @@
+import type { Checked } from './typed-steps.js';
+
 /** The JSON form of an error as machines see it (the engine's SerializedError, kept structural so machines stay pure). */
 export interface StepError {
   code: string;
@@ -31,16 +33,31 @@ export interface LifecycleContext<Input = Record<string, unknown>> {
   cancelRequested: boolean;
 }
 
-/** Builds a step's input from the run's context. Must be pure. */
-export type StepInput<Input> = (context: LifecycleContext<Input>) => Record<string, unknown>;
+/** One entry of a step catalogue: what a step takes and what it returns (both JSON). */
+export interface StepDefinition {
+  input: object;
+  output: unknown;
+}
 
-/** A compensating step that undoes a forward step. */
-export interface UndoSpec<Input> {
+/**
+ * A catalogue of steps by handler name (`src`), e.g. {@link DvxSteps}: `Catalogue<typeof steps>` holds when every
+ * entry is a {@link StepDefinition}. Machines name steps from it and handlers are typed against it.
+ */
+export type Catalogue<Steps> = { [Src in keyof Steps]: StepDefinition };
+
+/** The catalogue of lifecycles that do not declare one (tests, benches): any name, any object as input. */
+export type AnySteps = Record<string, StepDefinition>;
+
+/** Builds a step's input from the run's context. Must be pure. */
+export type StepInput<Input, In> = (context: LifecycleContext<Input>) => In;
+
+/** A compensating step that undoes a forward step, running handler `Src`. */
+export interface UndoOf<Input, Steps extends Catalogue<Steps>, Src extends keyof Steps & string> {
   /** Step id; letters and digits only (it becomes part of job ids and event names). */
   id: string;
   /** Name of the step handler. */
-  src: string;
-  input: StepInput<Input>;
+  src: Src;
+  input: StepInput<Input, Steps[Src]['input']>;
   /**
    * `touched` (default): undo whenever the forward step was started, because it may have done part of its work
    * (engine steps such as clone and attach are idempotent, so undoing nothing is harmless).
@@ -49,30 +66,42 @@ export interface UndoSpec<Input> {
   when?: 'touched' | 'completed';
 }
 
-/** One forward step of a lifecycle. */
-export interface StepSpec<Input> {
+/** A compensating step, for any handler of the catalogue. */
+export type UndoSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = { [Src in keyof Steps & string]: UndoOf<Input, Steps, Src> }[keyof Steps & string];
+
+/** One forward step of a lifecycle, running handler `Src`. */
+export interface StepOf<Input, Steps extends Catalogue<Steps>, Src extends keyof Steps & string> {
   /** Step id; letters and digits only (it becomes part of job ids and event names). */
   id: string;
   /** Name of the step handler that the engine runs as a job, e.g. `plugin.virtual.configure`. */
-  src: string;
-  input: StepInput<Input>;
+  src: Src;
+  input: StepInput<Input, Steps[Src]['input']>;
   /** The step runs only when this returns true. */
   when?: (context: LifecycleContext<Input>) => boolean;
-  undo?: UndoSpec<Input>;
+  undo?: UndoSpec<Input, Steps>;
   /** A failure is recorded as a warning and the run goes on (post-hooks). */
   optional?: boolean;
 }
 
+/** One forward step, for any handler of the catalogue. Write steps with `step()` (lifecycle/typed-steps.ts): it also refuses fields the step does not take. */
+export type StepSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = { [Src in keyof Steps & string]: StepOf<Input, Steps, Src> }[keyof Steps & string];
+
+/**
+ * The steps a lifecycle of catalogue `Steps` takes: for a declared catalogue (DvxSteps, a test's) only steps made
+ * with `step()`, whose inputs were checked field by field; any step object for {@link AnySteps}.
+ */
+export type StepsOf<Input, Steps extends Catalogue<Steps>> = string extends keyof Steps ? StepSpec<Input, Steps> : Checked<StepSpec<Input, Steps>>;
+
 /** A lifecycle: what `defineLifecycle` compiles into a machine. */
-export interface LifecycleSpec<Input> {
+export interface LifecycleSpec<Input, Steps extends Catalogue<Steps> = AnySteps> {
   /** Run kind, e.g. `provision`. */
   kind: string;
   /** Bumped whenever states or context change shape; stored with every run. */
   version: number;
   description: string;
-  steps: StepSpec<Input>[];
+  steps: StepsOf<Input, Steps>[];
   /** Steps run after the undo chain when the run failed or was cancelled (mark the object failed...). */
-  onFailure?: StepSpec<Input>[];
+  onFailure?: StepsOf<Input, Steps>[];
 }
 
 /** How a run ended, from its final state. */

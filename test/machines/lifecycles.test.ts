@@ -4,7 +4,7 @@ import { fromPromise, initialTransition, setup, transition, type AnyEventObject,
 import { activeInvokes, LIFECYCLES, pureTransition, type Lifecycle } from '../../machines/index.js';
 import { drive } from './drive.js';
 
-const byKind = new Map(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle as Lifecycle<unknown>]));
+const byKind = new Map(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle]));
 const lifecycle = (kind: string) => byKind.get(kind)!;
 
 const staged = { pluginType: 'STAGED' as const };
@@ -108,7 +108,7 @@ describe('failure paths undo what the run did and leave the object in a named st
   });
 });
 
-function eventsFor(lifecycleOf: Lifecycle<unknown>) {
+function eventsFor(lifecycleOf: Lifecycle<never>) {
   return (snapshot: AnyMachineSnapshot): AnyEventObject[] => {
     if (snapshot.status === 'done') return [];
     const events: AnyEventObject[] = [{ type: 'CANCEL' }];
@@ -121,12 +121,12 @@ function eventsFor(lifecycleOf: Lifecycle<unknown>) {
   };
 }
 
-function allStateKeys(lifecycleOf: Lifecycle<unknown>): string[] {
+function allStateKeys(lifecycleOf: Lifecycle<never>): string[] {
   return Object.keys((lifecycleOf.machine.root as unknown as { states: Record<string, unknown> }).states);
 }
 
 describe('path coverage (xstate/graph): every state of every lifecycle is reachable, and every path ends', () => {
-  it.each(LIFECYCLES.map((l) => [l.kind, l as Lifecycle<unknown>] as const))('%s', (kind, lifecycleOf) => {
+  it.each(LIFECYCLES.map((l) => [l.kind, l] as const))('%s', (kind, lifecycleOf) => {
     const inputs = kind in INPUTS && 'pluginType' in INPUTS[kind]! ? [INPUTS[kind]!, { ...INPUTS[kind]!, ...direct }] : [INPUTS[kind]!];
     const reached = new Set<string>();
     const outcomes = new Set<string>();
@@ -156,7 +156,7 @@ describe('pureTransition (the driver reuses one inert actor per machine) steps e
       return { id, src, input };
     });
 
-  it.each(LIFECYCLES.map((l) => [l.kind, l as Lifecycle<unknown>] as const))('%s, along every shortest path', (kind, lifecycleOf) => {
+  it.each(LIFECYCLES.map((l) => [l.kind, l] as const))('%s, along every shortest path', (kind, lifecycleOf) => {
     const machine = lifecycleOf.machine;
     const paths = getShortestPaths(machine, {
       input: INPUTS[kind]!,

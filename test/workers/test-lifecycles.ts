@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DvxError } from '../../errors/index.js';
-import { defineLifecycle } from '../../machines/index.js';
-import type { StepContext, StepHandlers } from '../../workers/step-handler.js';
+import { defineLifecycle, typedSteps } from '../../machines/index.js';
+import type { HandlersOf } from '../../workers/step-handler.js';
 
 export interface ChainInput {
   runId: string;
@@ -14,17 +14,37 @@ export interface ChainInput {
   stepMs?: number;
 }
 
+/** What a test step takes: the run's input and the step's name (and, for c, what b returned). */
+export interface TestStepInput extends ChainInput {
+  name: string;
+  previous?: TestStepOutput | null;
+}
+
+export interface TestStepOutput {
+  name: string;
+  at: number;
+}
+
+/** The step catalogue of the test lifecycles: machines and handlers are checked against it as dvx's are against DvxSteps. */
+export type TestSteps = {
+  'test.step': { input: TestStepInput; output: TestStepOutput };
+  'test.undo': { input: TestStepInput; output: TestStepOutput };
+};
+
+const { step, output } = typedSteps<TestSteps>();
+const b = step({ id: 'b', src: 'test.step', input: (c: { input: ChainInput }) => ({ name: 'b', ...c.input }), undo: { id: 'unB', src: 'test.undo', input: (c) => ({ name: 'unB', ...c.input }) } });
+
 /** A three-step lifecycle whose middle step has an undo, for driver tests. */
-export const chainLifecycle = defineLifecycle<ChainInput>({
+export const chainLifecycle = defineLifecycle<ChainInput, TestSteps>({
   kind: 'test-chain',
   version: 1,
   description: 'a -> b (undo: unB) -> c; on failure: markFailed',
   steps: [
-    { id: 'a', src: 'test.step', input: (c) => ({ name: 'a', ...c.input }) },
-    { id: 'b', src: 'test.step', input: (c) => ({ name: 'b', ...c.input }), undo: { id: 'unB', src: 'test.undo', input: (c) => ({ name: 'unB', ...c.input }) } },
-    { id: 'c', src: 'test.step', input: (c) => ({ name: 'c', previous: c.results.b ?? null, ...c.input }) },
+    step({ id: 'a', src: 'test.step', input: (c) => ({ name: 'a', ...c.input }) }),
+    b,
+    step({ id: 'c', src: 'test.step', input: (c) => ({ name: 'c', previous: output(b, c), ...c.input }) }),
   ],
-  onFailure: [{ id: 'markFailed', src: 'test.undo', input: (c) => ({ name: 'markFailed', ...c.input }) }],
+  onFailure: [step({ id: 'markFailed', src: 'test.undo', input: (c) => ({ name: 'markFailed', ...c.input }) })],
 });
 
 /** A record of every step attempt, kept in Redis so that engines in other processes can be observed. */
@@ -38,8 +58,8 @@ export interface StepCall {
 }
 
 /** Handlers for the test lifecycles. Every attempt is recorded; effects are counted per operation id. */
-export function testHandlers(redis: Redis): StepHandlers {
-  const step = async (input: ChainInput & { name: string }, context: StepContext) => {
+export function testHandlers(redis: Redis): HandlersOf<TestSteps> {
+  const run: HandlersOf<TestSteps>['test.step'] = async (input, context) => {
     await redis.rpush(CALLS_KEY, JSON.stringify({ runId: context.runId, name: input.name, operationId: context.operationId, attempt: context.attempt } satisfies StepCall));
     if (input.stepMs) await new Promise((resolve) => setTimeout(resolve, input.stepMs));
     const flakyTimes = input.flaky?.[input.name] ?? 0;
@@ -50,8 +70,8 @@ export function testHandlers(redis: Redis): StepHandlers {
     return { name: input.name, at: context.attempt };
   };
   return {
-    'test.step': step as never,
-    'test.undo': step as never,
+    'test.step': run,
+    'test.undo': run,
   };
 }
 

@@ -1,25 +1,20 @@
 import { probeHost } from '../../hosts/index.js';
-import type { SerializedError } from '../../errors/index.js';
-import type { HostFacts } from '../../model/environment.js';
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { DiscoverySummary, RepositoriesFound, SourceConfigsFound } from '../../machines/index.js';
+import type { DvxStepHandlers, StepContext } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
 import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
 import { identityOf, nameOf, stableId } from '../../model/plugin-identity.js';
 import { callPlugin, loadPluginArtifact, remoteConnectionOf } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
+import { storedError } from './stored-error.js';
 
 interface DiscoveryStep {
   environmentId: string;
   pluginIds: string[];
 }
 
-/** Repositories found per plugin (sealed). */
-type RepositoriesFound = Record<string, Record<string, unknown>[]>;
-/** Source configs found per plugin, per repository (index into that plugin's repositories; sealed). */
-type SourceConfigsFound = Record<string, Array<{ repository: number; sourceConfigs: Record<string, unknown>[] }>>;
-
 /** Host probing, plugin discovery and reconciliation of what was found with what is recorded. */
-export function discoverySteps(services: StepServices): StepHandlers {
+export function discoverySteps(services: StepServices) {
   const { model } = services;
 
   const repositories = async (input: DiscoveryStep, context: StepContext): Promise<RepositoriesFound> => {
@@ -27,7 +22,7 @@ export function discoverySteps(services: StepServices): StepHandlers {
     const found: RepositoriesFound = {};
     for (const pluginId of input.pluginIds) {
       const artifact = await loadPluginArtifact(services, pluginId);
-      const output = (await callPlugin(services, context, { pluginId, operation: 'discovery.repository', args: { sourceConnection: remoteConnectionOf(environment) } })) as Record<string, unknown>[];
+      const output = await callPlugin(services, context, { pluginId, operation: 'discovery.repository', args: { sourceConnection: remoteConnectionOf(environment) } });
       found[pluginId] = output.map((repository) => sealPluginData(services, artifact, 'repositoryDefinition', repository));
     }
     return found;
@@ -40,19 +35,19 @@ export function discoverySteps(services: StepServices): StepHandlers {
       const artifact = await loadPluginArtifact(services, pluginId);
       found[pluginId] = [];
       for (const [index, repository] of repos.entries()) {
-        const output = (await callPlugin(services, context, {
+        const output = await callPlugin(services, context, {
           pluginId,
           operation: 'discovery.sourceConfig',
           args: { sourceConnection: remoteConnectionOf(environment), repository: openPluginData(services, artifact, 'repositoryDefinition', repository) },
-        })) as Record<string, unknown>[];
+        });
         found[pluginId].push({ repository: index, sourceConfigs: output.map((config) => sealPluginData(services, artifact, 'sourceConfigDefinition', config)) });
       }
     }
     return found;
   };
 
-  const reconcile = async (input: { environmentId: string; probe: HostFacts | null; repositories: RepositoriesFound | null; sourceConfigs: SourceConfigsFound | null }, context: StepContext) => {
-    const summary = { repositories: { added: 0, kept: 0, removed: 0 }, sourceConfigs: { added: 0, kept: 0, removed: 0 } };
+  const reconcile: DvxStepHandlers['model.reconcileDiscovery'] = async (input, context) => {
+    const summary: DiscoverySummary = { repositories: { added: 0, kept: 0, removed: 0 }, sourceConfigs: { added: 0, kept: 0, removed: 0 } };
     for (const [pluginId, repos] of Object.entries(input.repositories ?? {})) {
       const artifact = await loadPluginArtifact(services, pluginId);
       const seenRepositories = new Set<string>();
@@ -114,18 +109,18 @@ export function discoverySteps(services: StepServices): StepHandlers {
   };
 
   return {
-    'host.probe': (async (input: { environmentId: string }, context: StepContext) => {
+    'host.probe': async (input, context) => {
       const connection = await connectEnvironment(services, input.environmentId);
       return probeHost(connection, { signal: context.signal });
-    }) as never,
-    'plugin.discovery.repository': repositories as never,
-    'plugin.discovery.sourceConfig': sourceConfigs as never,
-    'model.reconcileDiscovery': reconcile as never,
-    'model.recordEnvironmentFailure': (async (input: { environmentId: string; error: SerializedError | null }, context: StepContext) => {
+    },
+    'plugin.discovery.repository': repositories,
+    'plugin.discovery.sourceConfig': sourceConfigs,
+    'model.reconcileDiscovery': reconcile,
+    'model.recordEnvironmentFailure': async (input, context) => {
       if (await model.environments.get(input.environmentId)) {
-        await model.environments.update(input.environmentId, () => ({ status: 'FAILED', lastError: input.error, lastRunId: context.runId }));
+        await model.environments.update(input.environmentId, () => ({ status: 'FAILED', lastError: input.error ? storedError(input.error) : null, lastRunId: context.runId }));
       }
       return null;
-    }) as never,
-  };
+    },
+  } satisfies Partial<DvxStepHandlers>;
 }

@@ -1,24 +1,21 @@
 import { DvxError, toDvxError } from '../../errors/index.js';
 import { runBash } from '../../hosts/index.js';
 import { hookIdOf } from '../../model/hook.js';
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { HookEvent, HookOutcome, ObjectRef } from '../../machines/index.js';
+import type { DvxStepHandlers, StepContext } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
 import type { StepServices } from './step-services.js';
 
-interface HookStep {
-  objectType: 'dsource' | 'vdb';
-  objectId: string;
-  event: string;
-}
+type HookStep = ObjectRef & { event: HookEvent };
 
 /** How long a hook may run. */
 const HOOK_TIMEOUT_MS = 30 * 60_000;
 
 /** User hooks: bash on the object's host (a VDB's target, a dSource's staging or source host) with its details as variables. */
-export function hookSteps(services: StepServices): StepHandlers {
+export function hookSteps(services: StepServices) {
   const { model } = services;
 
-  const run = async (input: HookStep, context: StepContext): Promise<{ event: string; exitCode: number } | null> => {
+  const run = async (input: HookStep, context: StepContext): Promise<HookOutcome> => {
     const hook = await model.hooks.get(hookIdOf(input.objectId, input.event));
     if (!hook) return null;
     let environmentId: string;
@@ -48,19 +45,19 @@ export function hookSteps(services: StepServices): StepHandlers {
   };
 
   return {
-    'hook.run': run as never,
+    'hook.run': run,
     // A post-hook's failure is recorded on the object and in the step's output; the run still succeeds.
-    'hook.report': (async (input: HookStep, context: StepContext) => {
+    'hook.report': async (input, context) => {
       try {
         return await run(input, context);
       } catch (error) {
         const failure = toDvxError(error);
         if (failure.retryable) throw failure;
-        const store = input.objectType === 'vdb' ? model.vdbs : model.dsources;
-        await (store as typeof model.vdbs).update(input.objectId, () => ({ lastError: failure.toJSON() }));
+        if (input.objectType === 'vdb') await model.vdbs.update(input.objectId, () => ({ lastError: failure.toJSON() }));
+        else await model.dsources.update(input.objectId, () => ({ lastError: failure.toJSON() }));
         context.logger.warn({ event: input.event, objectId: input.objectId, err: failure.message }, 'post-hook failed; the run goes on');
         return { event: input.event, failed: failure.toJSON() };
       }
-    }) as never,
-  };
+    },
+  } satisfies Partial<DvxStepHandlers>;
 }

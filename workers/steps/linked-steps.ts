@@ -1,8 +1,9 @@
 import { PluginError } from '../../errors/index.js';
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { DvxStepHandlers, StepContext } from '../step-handler.js';
 import type { DsourceRecord } from '../../model/dsource.js';
 import type { SyncDestination } from '../../operations/platform-services.js';
-import { dsourceOperands } from './dsource-operands.js';
+import { dsourceOperands, type DsourceOperands } from './dsource-operands.js';
+import { resolveMountSpecification } from './mount-specification.js';
 import { callPlugin } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 
@@ -19,24 +20,30 @@ function syncDestinationOf(services: StepServices, dsource: DsourceRecord): Sync
 }
 
 /** The plugin's linked operations, called for a dSource. */
-export function linkedSteps(services: StepServices): StepHandlers {
-  const call = async (operation: 'startStaging' | 'stopStaging' | 'status' | 'preSnapshot' | 'postSnapshot' | 'mountSpecification', input: DsourceStep, context: StepContext) => {
-    const operands = await dsourceOperands(services, input.dsourceId, { withMount: operation !== 'mountSpecification' });
-    const args: Record<string, unknown> = { ...operands.source, repository: operands.repository };
-    if (operation !== 'mountSpecification') args.sourceConfig = operands.sourceConfig;
+export function linkedSteps(services: StepServices) {
+  const call = <Operation extends 'startStaging' | 'stopStaging' | 'preSnapshot' | 'postSnapshot'>(operation: Operation, operands: DsourceOperands, input: DsourceStep, context: StepContext) => {
+    const args: Record<string, unknown> = { ...operands.source, repository: operands.repository, sourceConfig: operands.sourceConfig };
     if (operation === 'preSnapshot' || operation === 'postSnapshot') args.snapshotParameters = input.snapshotParameters ?? null;
-    const direct = operands.dsource.pluginType === 'DIRECT';
-    if (operation === 'mountSpecification' && direct) {
-      throw new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: 'Direct plugins have no linked mount specification.', details: { operation: 'linked.mountSpecification' } });
-    }
     const syncDestination = operation === 'preSnapshot' ? syncDestinationOf(services, operands.dsource) : undefined;
-    return callPlugin(services, context, { pluginId: operands.dsource.pluginId, operation: `linked.${operation}`, args, ...(syncDestination ? { syncDestination } : {}) });
+    return callPlugin(services, context, { pluginId: operands.dsource.pluginId, operation: `linked.${operation}` as const, args, ...(syncDestination ? { syncDestination } : {}) });
+  };
+  const returningNothing = (operation: 'startStaging' | 'stopStaging' | 'preSnapshot') => async (input: DsourceStep, context: StepContext) => {
+    await call(operation, await dsourceOperands(services, input.dsourceId), input, context);
+    return null;
   };
   return {
-    'plugin.linked.mountSpecification': ((input: DsourceStep, context: StepContext) => call('mountSpecification', input, context)) as never,
-    'plugin.linked.startStaging': ((input: DsourceStep, context: StepContext) => call('startStaging', input, context).then(() => null)) as never,
-    'plugin.linked.stopStaging': ((input: DsourceStep, context: StepContext) => call('stopStaging', input, context).then(() => null)) as never,
-    'plugin.linked.preSnapshot': ((input: DsourceStep, context: StepContext) => call('preSnapshot', input, context).then(() => null)) as never,
-    'plugin.linked.postSnapshot': ((input: DsourceStep, context: StepContext) => call('postSnapshot', input, context)) as never,
-  };
+    'plugin.linked.mountSpecification': async (input, context) => {
+      const operands = await dsourceOperands(services, input.dsourceId, { withMount: false });
+      if (operands.dsource.pluginType === 'DIRECT') {
+        throw new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: 'Direct plugins have no linked mount specification.', details: { operation: 'linked.mountSpecification' } });
+      }
+      const specification = await callPlugin(services, context, { pluginId: operands.dsource.pluginId, operation: 'linked.mountSpecification', args: { ...operands.source, repository: operands.repository } });
+      return resolveMountSpecification(services, specification, 'linked.mountSpecification');
+    },
+    'plugin.linked.startStaging': returningNothing('startStaging'),
+    'plugin.linked.stopStaging': returningNothing('stopStaging'),
+    'plugin.linked.preSnapshot': returningNothing('preSnapshot'),
+    // Its output is the snapshot's metadata, as the plugin returned it.
+    'plugin.linked.postSnapshot': async (input, context) => call('postSnapshot', await dsourceOperands(services, input.dsourceId), input, context),
+  } satisfies Partial<DvxStepHandlers>;
 }

@@ -1,4 +1,5 @@
 import { PluginError } from '../../errors/index.js';
+import type { MountSpecification } from '../../machines/index.js';
 import type { ResolvedMount } from '../../model/dsource.js';
 import { remoteEnvironmentOf } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
@@ -9,13 +10,11 @@ export interface PluginMountSpecification {
   ownershipSpecification?: { uid: number; gid: number } | null;
 }
 
-/** Mounts with the environments they name checked to exist. */
-export interface ResolvedMountSpecification {
-  mounts: ResolvedMount[];
-  ownership: { uid: number; gid: number } | null;
-}
-
-export async function resolveMountSpecification(services: StepServices, specification: PluginMountSpecification, operation: string): Promise<ResolvedMountSpecification> {
+/**
+ * A plugin's mount specification as the engine takes it: the environments its mounts name checked to exist. The
+ * mountSpecification steps resolve it once per run; the steps that mount take what they return.
+ */
+export async function resolveMountSpecification(services: StepServices, specification: PluginMountSpecification, operation: string): Promise<MountSpecification> {
   const mounts: ResolvedMount[] = [];
   for (const [index, mount] of specification.mounts.entries()) {
     const reference = mount.remoteEnvironment?.reference;

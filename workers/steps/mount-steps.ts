@@ -1,12 +1,14 @@
 import { DvxError } from '../../errors/index.js';
 import type { ResolvedMount } from '../../model/dsource.js';
-import type { StepHandlers } from '../step-handler.js';
+import type { DvxStepHandlers } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
-import { resolveMountSpecification, type PluginMountSpecification } from './mount-specification.js';
 import type { StepServices } from './step-services.js';
 
-/** Mount and unmount engine storage on hosts, at the paths the plugin asked for. Idempotent like the transport. */
-export function mountSteps(services: StepServices): StepHandlers {
+/**
+ * Mount and unmount engine storage on hosts, at the paths the plugin asked for (the run's mountSpecification step
+ * resolved them), or without one at the paths recorded on the object. Idempotent like the transport.
+ */
+export function mountSteps(services: StepServices) {
   const { model, storage, mounts: transport } = services;
 
   const attach = async (datasetId: string, mounts: ResolvedMount[], ownership: { uid: number; gid: number } | null) => {
@@ -30,37 +32,32 @@ export function mountSteps(services: StepServices): StepHandlers {
   };
 
   return {
-    'mount.attachStaging': (async (input: { dsourceId: string; mountSpecification: PluginMountSpecification | null }) => {
+    'mount.attachStaging': async (input) => {
       const dsource = await model.dsources.require(input.dsourceId);
-      const resolved = input.mountSpecification
-        ? await resolveMountSpecification(services, input.mountSpecification, 'linked.mountSpecification')
-        : { mounts: dsource.stagingMounts ?? [], ownership: dsource.ownership };
+      const resolved = input.mountSpecification ?? { mounts: dsource.stagingMounts ?? [], ownership: dsource.ownership };
       await attach(dsource.currentTimeflowId ?? noDataset(`dSource ${dsource.name}`), resolved.mounts, resolved.ownership);
       await model.dsources.update(dsource.id, () => ({ stagingMounts: resolved.mounts, ownership: resolved.ownership }));
       return { mounts: resolved.mounts };
-    }) as never,
+    },
 
-    'mount.detachStaging': (async (input: { dsourceId: string }) => {
+    'mount.detachStaging': async (input) => {
       const dsource = await model.dsources.get(input.dsourceId);
       if (dsource?.stagingMounts) await detach(dsource.stagingMounts);
       return null;
-    }) as never,
+    },
 
-    'mount.attachVdb': (async (input: { vdbId: string; datasetId?: string; mountSpecification?: PluginMountSpecification | null }) => {
+    'mount.attachVdb': async (input) => {
       const vdb = await model.vdbs.require(input.vdbId);
-      const resolved = input.mountSpecification
-        ? await resolveMountSpecification(services, input.mountSpecification, 'virtual.mountSpecification')
-        : { mounts: vdb.mounts ?? [], ownership: vdb.ownership };
+      const resolved = input.mountSpecification ?? { mounts: vdb.mounts ?? [], ownership: vdb.ownership };
       await attach(input.datasetId ?? vdb.currentTimeflowId ?? noDataset(`VDB ${vdb.name}`), resolved.mounts, resolved.ownership);
       await model.vdbs.update(vdb.id, () => ({ mounts: resolved.mounts, ownership: resolved.ownership }));
       return { mounts: resolved.mounts };
-    }) as never,
+    },
 
-    'mount.detachVdb': (async (input: { vdbId: string; mountSpecification?: PluginMountSpecification | null }) => {
+    'mount.detachVdb': async (input) => {
       const vdb = await model.vdbs.get(input.vdbId);
-      const mounts = input.mountSpecification ? (await resolveMountSpecification(services, input.mountSpecification, 'virtual.mountSpecification')).mounts : (vdb?.mounts ?? []);
-      await detach(mounts);
+      await detach(input.mountSpecification?.mounts ?? vdb?.mounts ?? []);
       return null;
-    }) as never,
-  };
+    },
+  } satisfies Partial<DvxStepHandlers>;
 }

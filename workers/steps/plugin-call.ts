@@ -4,6 +4,7 @@ import { createPlatformServices, invokePlugin, type OperationName, type PluginAr
 import type { SyncDestination } from '../../operations/platform-services.js';
 import type { StepContext } from '../step-handler.js';
 import { connectEnvironment, openCredentials } from './environment-connection.js';
+import type { PluginMountSpecification } from './mount-specification.js';
 import type { StepServices } from './step-services.js';
 
 const artifacts = new Map<string, { hash: string; artifact: PluginArtifact }>();
@@ -29,10 +30,31 @@ export function remoteConnectionOf(environment: EnvironmentRecord) {
   return { environment: remoteEnvironmentOf(environment), user: { name: environment.address.user, reference: environment.id } };
 }
 
+/** What plugin operations return once the invoker has checked it (operations/invoker/operation-contract.ts `checkOutput`). */
+interface PluginOutputs {
+  'discovery.repository': Record<string, unknown>[];
+  'discovery.sourceConfig': Record<string, unknown>[];
+  'linked.postSnapshot': Record<string, unknown>;
+  'virtual.postSnapshot': Record<string, unknown>;
+  'virtual.configure': Record<string, unknown>;
+  'virtual.initialize': Record<string, unknown>;
+  'virtual.reconfigure': Record<string, unknown>;
+  'linked.mountSpecification': PluginMountSpecification;
+  'virtual.mountSpecification': PluginMountSpecification;
+  'linked.status': 'ACTIVE' | 'INACTIVE';
+  'virtual.status': 'ACTIVE' | 'INACTIVE';
+  /** Undefined when the plugin does not implement it. */
+  'linked.sourceSize': number | undefined;
+  'virtual.sourceSize': number | undefined;
+}
+
+/** What a plugin operation returns: undefined for those that return nothing. */
+export type PluginOutput<Operation extends OperationName> = Operation extends keyof PluginOutputs ? PluginOutputs[Operation] : undefined;
+
 /** One plugin operation call from a step. */
-export interface PluginCall {
+export interface PluginCall<Operation extends OperationName = OperationName> {
   pluginId: string;
-  operation: OperationName;
+  operation: Operation;
   args: Record<string, unknown>;
   /** Where `runSync` copies to in linked.preSnapshot: the dSource's storage (direct) or its staging mount (staged). */
   syncDestination?: SyncDestination;
@@ -42,7 +64,7 @@ export interface PluginCall {
  * Runs a plugin operation in a child process with the step's operation id, the engine's platform services (hosts
  * reached through the connection pool) and the step's abort signal.
  */
-export async function callPlugin(services: StepServices, context: StepContext, call: PluginCall): Promise<unknown> {
+export async function callPlugin<Operation extends OperationName>(services: StepServices, context: StepContext, call: PluginCall<Operation>): Promise<PluginOutput<Operation>> {
   const artifact = await loadPluginArtifact(services, call.pluginId);
   const platform = createPlatformServices({
     connect: (reference) => connectEnvironment(services, reference),
@@ -55,7 +77,7 @@ export async function callPlugin(services: StepServices, context: StepContext, c
     logger: context.logger.child({ plugin: call.pluginId, operation: call.operation }),
     signal: context.signal,
   });
-  return invokePlugin({
+  const output = await invokePlugin({
     artifact,
     operation: call.operation,
     args: call.args,
@@ -64,5 +86,8 @@ export async function callPlugin(services: StepServices, context: StepContext, c
     signal: context.signal,
     logger: context.logger,
     ...(services.plugins?.timeoutMs ? { timeoutMs: services.plugins.timeoutMs } : {}),
+    ...(services.plugins?.cacheDir ? { cacheDir: services.plugins.cacheDir } : {}),
   });
+  // The invoker checked the output against the operation's contract (checkOutput) before returning it.
+  return output as PluginOutput<Operation>;
 }

@@ -1,11 +1,11 @@
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { DvxStepHandlers } from '../step-handler.js';
 import type { StepServices } from './step-services.js';
 
 /**
  * Engine-side storage steps. Each is idempotent (the backends are), so a step repeated after a crash finds its
  * work done and succeeds. Records of storage objects are created and removed here, next to the storage itself.
  */
-export function storageSteps(services: StepServices): StepHandlers {
+export function storageSteps(services: StepServices) {
   const { storage, model } = services;
 
   /** Destroys a dataset-owner's snapshots and timeflows (storage and records), newest first. */
@@ -22,53 +22,53 @@ export function storageSteps(services: StepServices): StepHandlers {
   };
 
   return {
-    'storage.createDsourceDataset': (async (input: { dsourceId: string; datasetId: string }, context: StepContext) => {
+    'storage.createDsourceDataset': async (input, context) => {
       await storage.createDataset(input.datasetId);
       if (!(await model.timeflows.get(input.datasetId))) {
         await model.timeflows.create({ id: input.datasetId, ownerType: 'dsource', ownerId: input.dsourceId, parentSnapshotId: null, creationType: 'INITIAL', runId: context.runId });
       }
       await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: input.datasetId }));
       return { datasetId: input.datasetId };
-    }) as never,
+    },
 
-    'storage.destroyDsourceStorage': (async (input: { dsourceId: string }) => {
+    'storage.destroyDsourceStorage': async (input) => {
       await destroyOwnedStorage(input.dsourceId);
       if (await model.dsources.get(input.dsourceId)) await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: null }));
       return null;
-    }) as never,
+    },
 
-    'storage.destroyVdbStorage': (async (input: { vdbId: string }) => {
+    'storage.destroyVdbStorage': async (input) => {
       await destroyOwnedStorage(input.vdbId);
       if (await model.vdbs.get(input.vdbId)) await model.vdbs.update(input.vdbId, () => ({ currentTimeflowId: null }));
       return null;
-    }) as never,
+    },
 
-    'storage.snapshotDsource': (async (input: { dsourceId: string; snapshotId: string }) => {
+    'storage.snapshotDsource': async (input) => {
       const dsource = await model.dsources.require(input.dsourceId);
       await storage.snapshot(dsource.currentTimeflowId!, input.snapshotId);
       return { snapshotId: input.snapshotId, datasetId: dsource.currentTimeflowId };
-    }) as never,
+    },
 
-    'storage.snapshot': (async (input: { datasetId: string; snapshotId: string }) => {
+    'storage.snapshot': async (input) => {
       await storage.snapshot(input.datasetId, input.snapshotId);
       return { snapshotId: input.snapshotId, datasetId: input.datasetId };
-    }) as never,
+    },
 
-    'storage.destroySnapshot': (async (input: { snapshotId: string }) => {
+    'storage.destroySnapshot': async (input) => {
       await storage.destroySnapshot(input.snapshotId);
       await model.snapshots.delete(input.snapshotId);
       return null;
-    }) as never,
+    },
 
-    'storage.clone': (async (input: { snapshotId: string; datasetId: string }) => {
+    'storage.clone': async (input) => {
       await storage.clone(input.snapshotId, input.datasetId);
       return { datasetId: input.datasetId };
-    }) as never,
+    },
 
-    'storage.destroyDataset': (async (input: { datasetId: string }) => {
+    'storage.destroyDataset': async (input) => {
       await storage.destroyDataset(input.datasetId);
       await model.timeflows.delete(input.datasetId);
       return null;
-    }) as never,
-  };
+    },
+  } satisfies Partial<DvxStepHandlers>;
 }

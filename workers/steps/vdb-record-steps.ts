@@ -1,10 +1,9 @@
-import type { SerializedError } from '../../errors/index.js';
 import type { TimeflowRecord } from '../../model/timeflow.js';
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { DvxStepHandlers } from '../step-handler.js';
 import type { StepServices } from './step-services.js';
 
 /** VDB records: state after a run's steps, timeflows and snapshots. */
-export function vdbRecordSteps(services: StepServices): StepHandlers {
+export function vdbRecordSteps(services: StepServices) {
   const { model } = services;
 
   const ensureTimeflow = async (timeflow: Omit<TimeflowRecord, 'rev' | 'createdAt' | 'updatedAt'>) => {
@@ -12,13 +11,13 @@ export function vdbRecordSteps(services: StepServices): StepHandlers {
   };
 
   return {
-    'model.activateVdb': (async (input: { vdbId: string; datasetId: string; snapshotId: string; sourceConfig: Record<string, unknown> | null; runId: string }) => {
+    'model.activateVdb': async (input) => {
       await ensureTimeflow({ id: input.datasetId, ownerType: 'vdb', ownerId: input.vdbId, parentSnapshotId: input.snapshotId, creationType: 'PROVISION', runId: input.runId });
       await model.vdbs.update(input.vdbId, () => ({ currentTimeflowId: input.datasetId, sourceConfig: input.sourceConfig, status: 'READY', enabled: true, running: true, lastRunId: input.runId, lastError: null }));
       return null;
-    }) as never,
+    },
 
-    'model.switchVdbTimeflow': (async (input: { vdbId: string; datasetId: string; snapshotId: string; sourceConfig: Record<string, unknown> | null; creationType: 'ROLLBACK' | 'REFRESH'; runId: string }) => {
+    'model.switchVdbTimeflow': async (input) => {
       await ensureTimeflow({ id: input.datasetId, ownerType: 'vdb', ownerId: input.vdbId, parentSnapshotId: input.snapshotId, creationType: input.creationType, runId: input.runId });
       await model.vdbs.update(input.vdbId, (vdb) => ({
         currentTimeflowId: input.datasetId,
@@ -28,31 +27,21 @@ export function vdbRecordSteps(services: StepServices): StepHandlers {
         lastError: null,
       }));
       return null;
-    }) as never,
+    },
 
-    'model.recordVdbSnapshot': (async (input: { vdbId: string; snapshotId: string; datasetId: string; metadata: Record<string, unknown> | null; runId: string }) => {
+    'model.recordVdbSnapshot': async (input) => {
       if (!(await model.snapshots.get(input.snapshotId))) {
         await model.snapshots.create({ id: input.snapshotId, ownerType: 'vdb', ownerId: input.vdbId, timeflowId: input.datasetId, metadata: input.metadata ?? {}, runId: input.runId });
       }
       return { snapshotId: input.snapshotId };
-    }) as never,
+    },
 
-    'model.markVdbFailed': (async (input: { vdbId: string; error: SerializedError | null; runId: string }) => {
-      if (await model.vdbs.get(input.vdbId)) await model.vdbs.update(input.vdbId, () => ({ status: 'FAILED', enabled: false, running: false, mounts: null, lastRunId: input.runId, lastError: input.error }));
-      return null;
-    }) as never,
-
-    'model.recordVdbFailure': (async (input: { vdbId: string; error: SerializedError | null; runId: string }) => {
-      if (await model.vdbs.get(input.vdbId)) await model.vdbs.update(input.vdbId, () => ({ lastRunId: input.runId, lastError: input.error }));
-      return null;
-    }) as never,
-
-    'model.setVdbRunning': (async (input: { vdbId: string; running: boolean }, context: StepContext) => {
+    'model.setVdbRunning': async (input, context) => {
       await model.vdbs.update(input.vdbId, () => ({ running: input.running, lastRunId: context.runId, lastError: null }));
       return null;
-    }) as never,
+    },
 
-    'model.setVdbEnabled': (async (input: { vdbId: string; enabled: boolean; sourceConfig?: Record<string, unknown> | null }, context: StepContext) => {
+    'model.setVdbEnabled': async (input, context) => {
       await model.vdbs.update(input.vdbId, (vdb) => ({
         enabled: input.enabled,
         running: input.enabled ? vdb.running : false,
@@ -61,14 +50,14 @@ export function vdbRecordSteps(services: StepServices): StepHandlers {
         lastError: null,
       }));
       return null;
-    }) as never,
+    },
 
-    'model.deleteVdb': (async (input: { vdbId: string }) => {
+    'model.deleteVdb': async (input) => {
       for (const snapshot of await model.snapshots.listBy('ownerId', input.vdbId)) await model.snapshots.delete(snapshot.id);
       for (const timeflow of await model.timeflows.listBy('ownerId', input.vdbId)) await model.timeflows.delete(timeflow.id);
       for (const hook of await model.hooks.listBy('objectId', input.vdbId)) await model.hooks.delete(hook.id);
       await model.vdbs.delete(input.vdbId);
       return null;
-    }) as never,
-  };
+    },
+  } satisfies Partial<DvxStepHandlers>;
 }

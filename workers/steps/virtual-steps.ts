@@ -1,21 +1,20 @@
 import { PluginError } from '../../errors/index.js';
 import type { SnapshotRecord } from '../../model/snapshot.js';
 import { hasOperation, type PluginArtifact } from '../../operations/index.js';
-import type { StepContext, StepHandlers } from '../step-handler.js';
+import type { MountSpecification, SealedData, VdbStatus } from '../../machines/index.js';
+import type { DvxStepHandlers, StepContext } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
-import { resolveMountSpecification, type PluginMountSpecification } from './mount-specification.js';
+import { resolveMountSpecification } from './mount-specification.js';
 import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
 import { callPlugin } from './plugin-call.js';
 import type { StepServices } from './step-services.js';
 import { snapshotMetadata, vdbOperands } from './vdb-operands.js';
 
+/** What the operations that work on a configured VDB take (see the catalogue: unconfigure may bring the source config). */
 interface VdbStep {
   vdbId: string;
-  snapshotId?: string;
-  datasetId?: string;
-  mountSpecification?: PluginMountSpecification | null;
   /** A source config from an earlier step of the run (sealed), for runs where the VDB record has none yet. */
-  sourceConfig?: Record<string, unknown> | null;
+  sourceConfig?: SealedData | null;
 }
 
 function requireSourceConfig(sourceConfig: Record<string, unknown> | null, operation: string, vdbId: string): Record<string, unknown> {
@@ -31,23 +30,38 @@ async function currentBaseSnapshot(services: StepServices, vdbId: string): Promi
 }
 
 /** The plugin's virtual operations, called for a VDB. Outputs are sealed before they enter the run's context. */
-export function virtualSteps(services: StepServices): StepHandlers {
-  const seal = (artifact: PluginArtifact, output: unknown) => (output ? sealPluginData(services, artifact, 'sourceConfigDefinition', output) : output);
+export function virtualSteps(services: StepServices) {
+  const seal = (artifact: PluginArtifact, output: SealedData) => sealPluginData(services, artifact, 'sourceConfigDefinition', output);
 
-  const mountSpecification = async (input: VdbStep, context: StepContext) => {
-    const operands = await vdbOperands(services, input.vdbId, { withMounts: false });
-    return callPlugin(services, context, { pluginId: operands.vdb.pluginId, operation: 'virtual.mountSpecification', args: { virtualSource: operands.virtualSource, repository: operands.repository } });
+  type Configured = 'unconfigure' | 'cleanup' | 'start' | 'stop' | 'preSnapshot' | 'postSnapshot' | 'status';
+  /** The VDB's operands and the source config its operations take: the one the run brings, else the recorded one. */
+  const configuredOperands = async (input: VdbStep) => {
+    const operands = await vdbOperands(services, input.vdbId);
+    const given = input.sourceConfig ? openPluginData(services, operands.artifact, 'sourceConfigDefinition', input.sourceConfig) : null;
+    return { operands, sourceConfig: given ?? operands.sourceConfig };
+  };
+  const callConfigured = <Operation extends Configured>(operation: Operation, { operands, sourceConfig }: Awaited<ReturnType<typeof configuredOperands>>, context: StepContext) =>
+    callPlugin(services, context, {
+      pluginId: operands.vdb.pluginId,
+      operation: `virtual.${operation}` as const,
+      args: { virtualSource: operands.virtualSource, repository: operands.repository, sourceConfig: requireSourceConfig(sourceConfig, `virtual.${operation}`, operands.vdb.id) },
+    });
+  const returningNothing = (operation: 'unconfigure' | 'cleanup' | 'start' | 'stop' | 'preSnapshot') => async (input: VdbStep, context: StepContext) => {
+    const configured = await configuredOperands(input);
+    // Nothing was configured yet (a provision that failed before configure): nothing to unconfigure or clean up.
+    if (!configured.sourceConfig && (operation === 'unconfigure' || operation === 'cleanup')) return null;
+    await callConfigured(operation, configured, context);
+    return null;
   };
 
-  const configure = async (input: VdbStep, context: StepContext) => {
-    const mounts = input.mountSpecification ? (await resolveMountSpecification(services, input.mountSpecification, 'virtual.mountSpecification')).mounts : null;
-    const operands = await vdbOperands(services, input.vdbId, { mounts });
-    const snapshot = await snapshotMetadata(services, operands.artifact, input.snapshotId ?? operands.vdb.provisionedFromSnapshotId);
+  const configure = async (input: { vdbId: string; snapshotId: string; mountSpecification: MountSpecification | null }, context: StepContext) => {
+    const operands = await vdbOperands(services, input.vdbId, { mounts: input.mountSpecification?.mounts ?? null });
+    const snapshot = await snapshotMetadata(services, operands.artifact, input.snapshotId);
     const output = await callPlugin(services, context, { pluginId: operands.vdb.pluginId, operation: 'virtual.configure', args: { virtualSource: operands.virtualSource, snapshot, repository: operands.repository } });
     return seal(operands.artifact, output);
   };
 
-  const reconfigure = async (input: VdbStep, context: StepContext) => {
+  const reconfigure = async (input: { vdbId: string; snapshotId: string | null }, context: StepContext) => {
     const operands = await vdbOperands(services, input.vdbId);
     const snapshot = input.snapshotId ? await snapshotMetadata(services, operands.artifact, input.snapshotId) : openPluginData(services, operands.artifact, 'snapshotDefinition', (await currentBaseSnapshot(services, input.vdbId)).metadata);
     const sourceConfig = requireSourceConfig(operands.sourceConfig, 'virtual.reconfigure', input.vdbId);
@@ -59,23 +73,7 @@ export function virtualSteps(services: StepServices): StepHandlers {
     return seal(operands.artifact, output);
   };
 
-  const withSourceConfig = (operation: 'unconfigure' | 'cleanup' | 'start' | 'stop' | 'preSnapshot' | 'postSnapshot' | 'status') => async (input: VdbStep, context: StepContext) => {
-    const operands = await vdbOperands(services, input.vdbId);
-    const given = input.sourceConfig ? openPluginData(services, operands.artifact, 'sourceConfigDefinition', input.sourceConfig) : null;
-    const sourceConfig = given ?? operands.sourceConfig;
-    // Nothing was configured yet (a provision that failed before configure): nothing to unconfigure or clean up.
-    if (!sourceConfig && (operation === 'unconfigure' || operation === 'cleanup')) return null;
-    const output = await callPlugin(services, context, {
-      pluginId: operands.vdb.pluginId,
-      operation: `virtual.${operation}`,
-      args: { virtualSource: operands.virtualSource, repository: operands.repository, sourceConfig: requireSourceConfig(sourceConfig, `virtual.${operation}`, input.vdbId) },
-    });
-    if (operation === 'postSnapshot') return sealPluginData(services, operands.artifact, 'snapshotDefinition', output);
-    return output ?? null;
-  };
-
-  const callStatus = withSourceConfig('status');
-  const status = async (input: VdbStep, context: StepContext) => {
+  const status = async (input: { vdbId: string }, context: StepContext): Promise<VdbStatus> => {
     const operands = await vdbOperands(services, input.vdbId, { withMounts: false });
     // A VDB whose storage is not attached is inactive whatever the plugin thinks; a plugin without status is ACTIVE otherwise.
     for (const mount of operands.vdb.mounts ?? []) {
@@ -84,19 +82,26 @@ export function virtualSteps(services: StepServices): StepHandlers {
     }
     if (!operands.vdb.mounts?.length) return 'INACTIVE';
     if (!hasOperation(operands.artifact, 'virtual.status')) return 'ACTIVE';
-    return callStatus(input, context);
+    return callConfigured('status', await configuredOperands(input), context);
   };
 
   return {
-    'plugin.virtual.mountSpecification': mountSpecification as never,
-    'plugin.virtual.configure': configure as never,
-    'plugin.virtual.reconfigure': reconfigure as never,
-    'plugin.virtual.unconfigure': withSourceConfig('unconfigure') as never,
-    'plugin.virtual.cleanup': withSourceConfig('cleanup') as never,
-    'plugin.virtual.start': withSourceConfig('start') as never,
-    'plugin.virtual.stop': withSourceConfig('stop') as never,
-    'plugin.virtual.preSnapshot': withSourceConfig('preSnapshot') as never,
-    'plugin.virtual.postSnapshot': withSourceConfig('postSnapshot') as never,
-    'plugin.virtual.status': status as never,
-  };
+    'plugin.virtual.mountSpecification': async (input, context) => {
+      const operands = await vdbOperands(services, input.vdbId, { withMounts: false });
+      const specification = await callPlugin(services, context, { pluginId: operands.vdb.pluginId, operation: 'virtual.mountSpecification', args: { virtualSource: operands.virtualSource, repository: operands.repository } });
+      return resolveMountSpecification(services, specification, 'virtual.mountSpecification');
+    },
+    'plugin.virtual.configure': configure,
+    'plugin.virtual.reconfigure': reconfigure,
+    'plugin.virtual.unconfigure': returningNothing('unconfigure'),
+    'plugin.virtual.cleanup': returningNothing('cleanup'),
+    'plugin.virtual.start': returningNothing('start'),
+    'plugin.virtual.stop': returningNothing('stop'),
+    'plugin.virtual.preSnapshot': returningNothing('preSnapshot'),
+    'plugin.virtual.postSnapshot': async (input, context) => {
+      const configured = await configuredOperands(input);
+      return sealPluginData(services, configured.operands.artifact, 'snapshotDefinition', await callConfigured('postSnapshot', configured, context));
+    },
+    'plugin.virtual.status': status,
+  } satisfies Partial<DvxStepHandlers>;
 }
