@@ -78,7 +78,7 @@ export class DurableEngine {
   static async start(options: DurableEngineOptions): Promise<DurableEngine> {
     // Refused before Redis is opened: a missing handler is a packaging mistake, not something to retry.
     const lifecycles = [...(options.lifecycles ?? LIFECYCLES)];
-    if (options.runWorkers !== false) requireHandlers(lifecycles, options.handlers);
+    requireHandlers(lifecycles, options.handlers);
     const engine = await DurableEngine.open({ ...options, lifecycles });
     if (options.runWorkers === false) return engine;
     try {
