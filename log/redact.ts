@@ -11,7 +11,10 @@ export function isSecretKey(key: string): boolean {
 
 /** Deep copy of `value` with every secret-named property replaced by {@link REDACTED}. */
 export function redactSecrets<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => redactSecrets(item)) as T;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    return items.map((item) => redactSecrets(item)) as T;
+  }
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {

@@ -25,11 +25,12 @@ export async function localMounts(): Promise<MountEntry[]> {
     .filter(Boolean)
     .map((line) => {
       const fields = line.split(' ');
+      const [, , device = '', root = '', mountPoint = ''] = fields;
       const separator = fields.indexOf('-');
       return {
-        device: fields[2]!,
-        root: unescape(fields[3]!),
-        mountPoint: unescape(fields[4]!),
+        device,
+        root: unescape(root),
+        mountPoint: unescape(mountPoint),
         fsType: fields[separator + 1] ?? '',
         source: unescape(fields[separator + 2] ?? ''),
       };

@@ -1,9 +1,8 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { BtrfsBackend } from './btrfs-backend.js';
-import { attachBtrfsPool, initBtrfsPool, readStorageConfig, refuseExistingStorage, storageConfigPath, storageDir, writeStorageConfig, type StorageConfig } from './btrfs-pool.js';
+import { attachBtrfsPool, initBtrfsPool, readStorageConfig, refuseExistingStorage, storageDir, writeStorageConfig, type StorageConfig } from './btrfs-pool.js';
 import { ReflinkBackend } from './reflink-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 

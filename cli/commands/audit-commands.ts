@@ -19,7 +19,7 @@ export function registerAuditCommands(program: Command): void {
         const query = new URLSearchParams({ limit: String(limit) });
         if (options.actor) query.set('actor', options.actor);
         if (options.since) query.set('since', options.since);
-        const answer = await client.get<{ entries: AuditEntry[] }>(`/audit?${query}`);
+        const answer = await client.get<{ entries: AuditEntry[] }>(`/audit?${query.toString()}`);
         print(options.json, answer, () =>
           formatTable(answer.entries, [
             { header: 'time', value: (e) => e.at },

@@ -34,7 +34,7 @@ export function registerEngineStart(program: Command): void {
     .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as EngineStartOptions;
+      const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
       const listen = parseListen(options.listen);
       const runtime = await startEngineRuntime({

@@ -22,9 +22,9 @@ async function readStdin(): Promise<string> {
 
 /** Parses USER@HOST[:PORT]. */
 export function parseTarget(value: string): { user: string; host: string; port?: number } {
-  const match = /^([^@\s]+)@([^:\s]+|\[[^\]]+\])(?::(\d+))?$/.exec(value);
-  if (!match) throw new ValidationError(`"${value}" is not USER@HOST[:PORT].`, [{ pointer: '/host', message: 'expected USER@HOST[:PORT]' }], { action: 'For example: dvx env add source-1 root@10.0.0.5:22 --key ~/.ssh/id_ed25519' });
-  return { user: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), ...(match[3] ? { port: Number(match[3]) } : {}) };
+  const [, user, host, port] = /^([^@\s]+)@([^:\s]+|\[[^\]]+\])(?::(\d+))?$/.exec(value) ?? [];
+  if (user === undefined || host === undefined) throw new ValidationError(`"${value}" is not USER@HOST[:PORT].`, [{ pointer: '/host', message: 'expected USER@HOST[:PORT]' }], { action: 'For example: dvx env add source-1 root@10.0.0.5:22 --key ~/.ssh/id_ed25519' });
+  return { user, host: host.replace(/^\[|\]$/g, ''), ...(port ? { port: Number(port) } : {}) };
 }
 
 /** `dvx env add|list|show|refresh|rm`: the hosts dvx works on. */

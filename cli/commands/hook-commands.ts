@@ -49,7 +49,7 @@ export function registerHookCommands(program: Command): void {
           formatTable(answer.hooks, [
             { header: 'event', value: (h) => h.event },
             { header: 'updated', value: (h) => h.updatedAt },
-            { header: 'script', value: (h) => h.script.split('\n')[0]!.slice(0, 60) },
+            { header: 'script', value: (h) => (h.script.split('\n')[0] ?? '').slice(0, 60) },
           ]),
         );
       }),

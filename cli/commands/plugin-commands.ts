@@ -38,7 +38,7 @@ export function registerPluginCommands(program: Command): void {
     .addOption(new Option('--type <type>', 'staged (ingestion through a staging mount) or direct (the engine copies with runSync)').argParser(pluginTypeOf).makeOptionMandatory())
     .option('--name <name>', "the plugin's display name (default: the directory's name)")
     .action(async function (this: Command, dir: string) {
-      const options = this.optsWithGlobals() as { type: PluginType; name?: string; json?: boolean };
+      const options = this.optsWithGlobals<{ type: PluginType; name?: string; json?: boolean }>();
       const result = await initPlugin({ dir, type: options.type, ...(options.name !== undefined ? { name: options.name } : {}) });
       print(options.json, result, () => `created ${result.type.toLowerCase()} plugin ${result.name} (${result.id}) in ${result.dir}:\n${result.files.map((file) => `  ${file}`).join('\n')}\nbuild it: dvx plugin build ${dir}\n`);
     });
@@ -48,7 +48,7 @@ export function registerPluginCommands(program: Command): void {
     .description('Validate plugin.yml and schema.json, generate the definition types, type-check, bundle, and write the artifact (default DIR/build/artifact.json)')
     .option('--out <file>', 'where to write the artifact (default: DIR/build/artifact.json)')
     .action(async function (this: Command, dir: string | undefined) {
-      const options = this.optsWithGlobals() as { out?: string; json?: boolean };
+      const options = this.optsWithGlobals<{ out?: string; json?: boolean }>();
       const result = await buildPlugin({ dir: dir ?? process.cwd(), ...(options.out !== undefined ? { out: options.out } : {}) });
       for (const warning of result.warnings) process.stderr.write(`warning: ${formatBuildIssue(warning)}\n`);
       const { manifest } = result.artifact;

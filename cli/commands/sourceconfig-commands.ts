@@ -47,7 +47,7 @@ export function registerSourceConfigCommands(program: Command): void {
         const query = new URLSearchParams();
         if (options.env) query.set('environment', options.env);
         if (options.repo) query.set('repository', options.repo);
-        const answer = await client.get<{ sourceConfigs: SourceConfigView[] }>(`/sourceconfigs${query.size ? `?${query}` : ''}`);
+        const answer = await client.get<{ sourceConfigs: SourceConfigView[] }>(`/sourceconfigs${query.size ? `?${query.toString()}` : ''}`);
         print(options.json, answer, () =>
           formatTable(answer.sourceConfigs, [
             { header: 'name', value: (c) => c.name },

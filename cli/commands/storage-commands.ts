@@ -52,7 +52,7 @@ export function registerStorageCommands(program: Command): void {
     .option('--size <size>', 'size of the btrfs pool file, e.g. 20G or 512M (sparse: it takes space as it fills)', '20G')
     .option('--backend <backend>', 'btrfs or reflink (default: btrfs when root with btrfs-progs, else reflink)')
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as StorageOptions & { size: string; backend?: string };
+      const options = this.optsWithGlobals<StorageOptions & { size: string; backend?: string }>();
       if (options.backend !== undefined && options.backend !== 'btrfs' && options.backend !== 'reflink') {
         throw new ValidationError(`--backend "${options.backend}" is not a storage backend.`, [{ pointer: '/backend', message: 'expected btrfs or reflink' }], { action: 'Give --backend btrfs or --backend reflink.' });
       }
@@ -67,7 +67,7 @@ export function registerStorageCommands(program: Command): void {
     .command('status')
     .description('Show the storage backend, its root and its usage')
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as StorageOptions;
+      const options = this.optsWithGlobals<StorageOptions>();
       const status = await storageStatus(resolveDataDir(options.dataDir));
       print(options.json, status, () => describe(status));
     });

@@ -66,6 +66,12 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new TourError({ code: 'INTERNAL', message: `Tour check failed: ${message}` });
 }
 
+/** `value`, or a failed tour check naming what is missing. */
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new TourError({ code: 'INTERNAL', message: `Tour check failed: no ${what}` });
+  return value;
+}
+
 /**
  * The tour: link a directory tree, sync, provision a VDB, write to it, snapshot, rewind, refresh, rewind across
  * timeflows, stop/start, disable/enable, delete. Every step goes through the engine's API, as a user's would, and
@@ -126,7 +132,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     const { sourceConfigs } = await client.get<{ sourceConfigs: { id: string; repositoryId: string; parameters: Record<string, unknown> }[] }>(`/sourceconfigs?environment=${environments.source}`);
     const same = sourceConfigs.find((config) => repositories.some((repository) => repository.id === config.repositoryId) && JSON.stringify(config.parameters) === JSON.stringify(parameters));
     if (same) return same.id;
-    return (await client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters })).sourceConfig.id;
+    return (await client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: found(repositories[0], 'repository').id, parameters })).sourceConfig.id;
   }, (id) => id);
 
   const dsourceName = `${prefix}-dsource`;
@@ -138,14 +144,15 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   }, (value) => value.id);
   report.dsource = { id: dsource.id, name: dsourceName };
   const snapshotsOf = async (ref: string) => (await client.get<{ snapshots: Snapshot[] }>(`/snapshots?of=${encodeURIComponent(ref)}`)).snapshots;
-  const firstSnapshot = (await snapshotsOf(dsource.id)).at(-1)!;
+  const lastSnapshotOf = async (ref: string) => found((await snapshotsOf(ref)).at(-1), `snapshot of ${ref}`);
+  const firstSnapshot = await lastSnapshotOf(dsource.id);
   check((await treeDigest(firstSnapshot.path)) === initialDigest, 'the first dSource snapshot differs from the source');
 
   await writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
   const syncedDigest = await treeDigest(options.sourceDir);
   const synced = await step('change the source, sync', async () => {
     await finished(await client.post(`/dsources/${dsource.id}/sync`, { resync: false }));
-    return (await snapshotsOf(dsource.id)).at(-1)!;
+    return await lastSnapshotOf(dsource.id);
   }, (snapshot) => `snapshot ${snapshot.id}`);
   check((await treeDigest(synced.path)) === syncedDigest, 'the synced snapshot differs from the changed source');
   check((await treeDigest(firstSnapshot.path)) === initialDigest, 'syncing changed an earlier snapshot');
@@ -172,7 +179,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
 
   const vdbSnapshot = await step('VDB snapshot', async () => {
     await finished(await client.post(`/vdbs/${vdb.id}/snapshot`));
-    return (await snapshotsOf(vdb.id)).at(-1)!;
+    return await lastSnapshotOf(vdb.id);
   }, (snapshot) => snapshot.id);
   const snapshotDigest = await treeDigest(vdbMount);
 
@@ -183,7 +190,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
     check((await treeDigest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
   }, () => `restored ${vdbSnapshot.id}`);
-  const beforeRefresh = (await snapshotsOf(vdb.id)).at(-1)!;
+  const beforeRefresh = await lastSnapshotOf(vdb.id);
 
   await writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
   const newerDigest = await treeDigest(options.sourceDir);

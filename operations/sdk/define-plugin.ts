@@ -160,9 +160,10 @@ export type PluginSpecFor<D extends PluginDefinitions, K extends PluginKind> = K
  * `definePlugin<Definitions, 'DIRECT'>({ ... })` for a direct one (linked operations then get `directSource`).
  */
 export function definePlugin<D extends PluginDefinitions = PluginDefinitions, K extends PluginKind = 'STAGED'>(spec: PluginSpecFor<D, K>): Plugin<D> {
-  checkSpec(spec as PluginSpec);
+  checkSpec(spec);
   const frozen: Record<string | symbol, unknown> = { [PLUGIN]: true };
-  for (const [key, value] of Object.entries(spec)) {
+  const entries: [string, unknown][] = Object.entries(spec);
+  for (const [key, value] of entries) {
     frozen[key] = key === 'upgrade' ? Object.freeze(Object.fromEntries(Object.entries(value ?? {}).map(([type, migrations]) => [type, Object.freeze({ ...(migrations as object) })]))) : Object.freeze({ ...(value as object) });
   }
   return Object.freeze(frozen) as unknown as Plugin<D>;

@@ -69,9 +69,9 @@ function describe(error: ErrorObject, data: unknown): string {
 }
 
 /** A validator of one of the toolchain's own schemas, compiled on first use (not when the CLI loads). */
-export function lazyValidator(schema: object): () => ValidateFunction {
-  let compiled: ValidateFunction | undefined;
-  return () => (compiled ??= createPluginAjv().compile(schema));
+export function lazyValidator<T = unknown>(schema: object): () => ValidateFunction<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  return () => (compiled ??= createPluginAjv().compile<T>(schema));
 }
 
 /**

@@ -14,7 +14,7 @@ export interface PluginConfigReading {
   issues: PluginBuildIssue[];
 }
 
-const configValidator = lazyValidator(PLUGIN_CONFIG_SCHEMA);
+const configValidator = lazyValidator<PluginConfig>(PLUGIN_CONFIG_SCHEMA);
 
 async function kindOf(path: string): Promise<'file' | 'directory' | 'missing'> {
   try {
@@ -51,7 +51,7 @@ async function checkPaths(dir: string, config: PluginConfig): Promise<PluginBuil
 async function validatePluginConfig(dir: string, data: unknown): Promise<PluginConfigReading> {
   const validate = configValidator();
   if (!validate(data)) return { issues: schemaIssues(PLUGIN_CONFIG_FILE, PLUGIN_CONFIG_SCHEMA, data, validate.errors, 'see the plugin config fields in a plugin made by `dvx plugin init`') };
-  const config = data as unknown as PluginConfig;
+  const config = data;
   const issues = await checkPaths(dir, config);
   return issues.length ? { issues } : { config, issues };
 }
@@ -71,7 +71,7 @@ export async function readPluginConfig(dir: string): Promise<PluginConfigReading
         file: PLUGIN_CONFIG_FILE,
         pointer: '',
         ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}),
-        message: `is not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        message: `is not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
         fix: 'correct the YAML syntax at that place',
       })),
     };

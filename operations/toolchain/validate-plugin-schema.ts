@@ -115,7 +115,7 @@ export async function readPluginSchema(dir: string, schemaFile: string): Promise
       issues: [{
         file: schemaFile,
         pointer: '',
-        ...(before ? { line: before.length, column: before.at(-1)!.length + 1 } : {}),
+        ...(before ? { line: before.length, column: (before.at(-1) ?? '').length + 1 } : {}),
         message: `is not valid JSON: ${(error as Error).message}`,
         fix: 'correct the JSON syntax at that place',
       }],

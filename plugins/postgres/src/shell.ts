@@ -195,8 +195,8 @@ export async function pgBash(connection: RemoteConnection, script: string, varia
 export function keyValues(text: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const match = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
-    if (match) values[match[1]!] = match[2]!;
+    const [, key, value] = /^([A-Za-z]+)=(.*)$/.exec(line.trim()) ?? [];
+    if (key !== undefined && value !== undefined) values[key] = value;
   }
   return values;
 }
