@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { RunView } from '../cli/run-view.js';
 import { startEngineFixture, type EngineFixture } from '../test/e2e/engine-fixture.js';
 import { freePort } from '../test/harness/free-port.js';
+import { must } from '../test/harness/must.js';
 import { makeTempDir } from '../test/harness/temp-dir.js';
 import { asPostgres, findPostgresBin, sql, startSourceCluster, stopPostgresAndUnmountUnder, type SourceCluster } from '../test/postgres/pg-cluster.js';
 import { finished, installPluginWithEnvironments, wallMs } from './lib/engine.js';
@@ -46,7 +47,7 @@ async function poolUsedBytes(engine: EngineFixture): Promise<number> {
 
 const summary = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p95: round(percentile(sorted, 95), 1), max: round(sorted.at(-1)!, 1) };
+  return { n: sorted.length, p50: round(percentile(sorted, 50), 1), p95: round(percentile(sorted, 95), 1), max: round(sorted.at(-1) ?? Number.NaN, 1) };
 };
 
 export default async function postgres() {
@@ -77,7 +78,7 @@ export default async function postgres() {
       const bytes = await duBytes(source.dataDir);
       await finished(engine, await engine.client.post(`/environments/${environments[0]}/refresh`));
       const { sourceConfigs } = await engine.client.get<{ sourceConfigs: { id: string; parameters: { dataDir: string } }[] }>(`/sourceconfigs?environment=${environments[0]}`);
-      const sourceConfig = sourceConfigs.find((config) => config.parameters.dataDir === source.dataDir)!;
+      const sourceConfig = must(sourceConfigs.find((config) => config.parameters.dataDir === source.dataDir), `the source config of ${source.dataDir}`);
       const linkAnswer = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
         name: `pg-${scale}`,
         sourceConfig: sourceConfig.id,
@@ -120,7 +121,7 @@ export default async function postgres() {
       });
     }
 
-    const base = dsources[0]!;
+    const base = must(dsources[0], 'a dSource');
     const concurrency = [];
     let kept: string[] = [];
     let poolBefore = 0;
@@ -129,7 +130,7 @@ export default async function postgres() {
       const started = performance.now();
       const vdbs = await Promise.all(Array.from({ length: count }, (_, i) => provision(`c${count}-${i}`, base.id)));
       const wall = performance.now() - started;
-      concurrency.push({ provisionsAtOnce: count, wallMs: round(wall, 1), readyMs: summary(vdbs.map((vdb) => readyMs(vdb.view)!)), runMs: summary(vdbs.map((vdb) => wallMs(vdb.view))), configureMs: summary(vdbs.map((vdb) => stepMs(vdb.view, 'configure')!)) });
+      concurrency.push({ provisionsAtOnce: count, wallMs: round(wall, 1), readyMs: summary(vdbs.map((vdb) => must(readyMs(vdb.view), 'the ready time'))), runMs: summary(vdbs.map((vdb) => wallMs(vdb.view))), configureMs: summary(vdbs.map((vdb) => must(stepMs(vdb.view, 'configure'), 'the configure step time'))) });
       if (count === 15) kept = vdbs.map((vdb) => vdb.id);
       else await remove(vdbs.map((vdb) => vdb.id));
     }
@@ -138,13 +139,13 @@ export default async function postgres() {
     for (const id of kept) if (!(await engine.client.get<{ vdb: { running: boolean } }>(`/vdbs/${id}`)).vdb.running) throw new Error(`VDB ${id} is not running`);
     const poolAfter = await poolUsedBytes(engine);
     const { snapshots: dsourceSnapshots } = await engine.client.get<{ snapshots: { id: string }[] }>(`/dsources/${base.id}/snapshots`);
-    const dsourceSnapshotBytes = await engine.storage.exclusiveBytes(dsourceSnapshots.at(-1)!.id).catch(() => null);
+    const dsourceSnapshotBytes = await engine.storage.exclusiveBytes(must(dsourceSnapshots.at(-1), 'a dSource snapshot').id).catch(() => null);
 
     // Rewind and refresh of one VDB while 10 others run.
     const subject = base.vdb;
     await finished(engine, await engine.client.post(`/vdbs/${subject.id}/snapshot`));
     const { snapshots } = await engine.client.get<{ snapshots: { id: string }[] }>(`/snapshots?of=${subject.id}`);
-    const target = snapshots.at(-1)!.id;
+    const target = must(snapshots.at(-1), 'a VDB snapshot').id;
     const rewinds: RunView[] = [];
     const refreshes: RunView[] = [];
     for (let i = 0; i < 3; i += 1) {

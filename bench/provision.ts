@@ -11,6 +11,7 @@ import { DIRTREE_TOUR_PLUGIN } from '../cli/quickstart/tour-plugins.js';
 import type { RunView } from '../cli/run-view.js';
 import { parseSize } from '../storage/index.js';
 import { startEngineFixture, type EngineFixture } from '../test/e2e/engine-fixture.js';
+import { must } from '../test/harness/must.js';
 import { finished, installPluginWithEnvironments, wallMs } from './lib/engine.js';
 import { median, round } from './lib/stats.js';
 
@@ -45,9 +46,9 @@ export default async function provision() {
     const bySize = [];
     const dsources: Record<string, string> = {};
     for (const size of sizes) {
-      const source = join(engine.ssh.hosts[0]!.home, 'data', size.label);
+      const source = join(must(engine.ssh.hosts[0], 'a host').home, 'data', size.label);
       await writeDataset(source, size.bytes);
-      const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: DIRTREE_TOUR_PLUGIN.sourceConfig(source, `data-${size.label}`) });
+      const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: must(repositories[0], 'a repository').id, parameters: DIRTREE_TOUR_PLUGIN.sourceConfig(source, `data-${size.label}`) });
       const link = await finished(engine, await engine.client.post('/dsources', { name: `ds-${size.label}`, sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: DIRTREE_TOUR_PLUGIN.linkParameters(join(mnt, `staging-${size.label}`)) }));
       dsources[size.label] = link.objectId;
       const answer = await engine.client.post<{ run: { id: string } }>('/vdbs', { name: `vdb-${size.label}`, source: link.objectId, environment: environments[2], parameters: DIRTREE_TOUR_PLUGIN.vdbParameters(join(mnt, `vdb-${size.label}`)) });
@@ -69,7 +70,7 @@ export default async function provision() {
       });
     }
 
-    const concurrencySource = dsources['1G'] ?? Object.values(dsources)[0]!;
+    const concurrencySource = dsources['1G'] ?? must(Object.values(dsources)[0], 'a dSource');
     const concurrency = [];
     for (const count of [1, 5, 15]) {
       const started = performance.now();
@@ -86,7 +87,7 @@ export default async function provision() {
     );
     await Promise.all(twenty.map((answer) => finished(engine, answer)));
     const after = await poolUsedBytes(engine);
-    const dsourceBytes = sizes.find((size) => dsources[size.label] === concurrencySource)!.bytes;
+    const dsourceBytes = must(sizes.find((size) => dsources[size.label] === concurrencySource), 'the dSource size').bytes;
     return {
       bySize,
       concurrency,

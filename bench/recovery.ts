@@ -15,7 +15,7 @@ const ROUNDS = 5;
 export default async function recovery() {
   const redis = await startRedisServer();
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const starter = await DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: testHandlers(client), lifecycles: [chainLifecycle as never], runWorkers: false });
+  const starter = await DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: testHandlers(client), lifecycles: [chainLifecycle], runWorkers: false });
   const env = { DVX_TEST_REDIS: redis.url, DVX_TEST_RETRY: JSON.stringify({ initialDelayMs: 100, maxDelayMs: 500 }) };
   const fromReady: number[] = [];
   const fromKill: number[] = [];

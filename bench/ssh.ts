@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runBash, SshConnectionPool } from '../hosts/index.js';
 import { startSshHosts } from '../test/harness/ssh-hosts.js';
+import { must } from '../test/harness/must.js';
 import { round, summarize, timeEach } from './lib/stats.js';
 
 const WARMUP = 20;
@@ -16,7 +17,7 @@ const THROUGHPUT_CONCURRENCY = 16;
 
 export default async function ssh() {
   const set = await startSshHosts(1);
-  const host = set.hosts[0]!;
+  const host = must(set.hosts[0], 'a host');
   const pool = new SshConnectionPool();
   try {
     const connection = pool.get(host.spec());

@@ -17,6 +17,7 @@ import {
   type StorageBackend,
 } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
+import { must } from '../harness/must.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
@@ -33,7 +34,7 @@ const loopDevicesOf = (image: string) => execFileSync('losetup', ['--list', '--n
 function poolUsed(root: string): number {
   execFileSync('btrfs', ['filesystem', 'sync', root]);
   const out = execFileSync('btrfs', ['filesystem', 'usage', '-b', root], { encoding: 'utf8' });
-  return Number(/^\s*Used:\s+(\d+)/m.exec(out)![1]);
+  return Number(must(/^\s*Used:\s+(\d+)/m.exec(out), 'a Used: line')[1]);
 }
 
 async function writeRandomFile(path: string, bytes: number): Promise<void> {

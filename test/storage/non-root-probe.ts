@@ -3,8 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBtrfsPool } from '../../storage/btrfs-pool.js';
 import { openStorage } from '../../storage/open-storage.js';
+import { must } from '../harness/must.js';
 
-const dataDir = process.argv[2]!;
+const dataDir = must(process.argv[2], 'the data directory argument');
 const report: Record<string, unknown> = {};
 try {
   await initBtrfsPool({ dataDir: join(dataDir, 'btrfs'), sizeBytes: 1024 ** 3 });

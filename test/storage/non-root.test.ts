@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringMatching } from '../harness/matchers.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 
 const execFileAsync = promisify(execFile);
@@ -41,7 +42,7 @@ describe('storage without root', () => {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: temp.path },
     });
     const report = JSON.parse(stdout) as Record<string, unknown>;
-    expect(report.init).toMatchObject({ code: 'STORAGE_UNSUPPORTED', message: expect.stringMatching(/needs root/), action: expect.stringMatching(/--backend reflink/) });
+    expect(report.init).toMatchObject({ code: 'STORAGE_UNSUPPORTED', message: stringMatching(/needs root/), action: stringMatching(/--backend reflink/) });
     expect(report.kind).toBe('reflink');
     expect(report.root).toBe(join(temp.path, 'auto', 'storage', 'datasets'));
     expect(report.snapshotWrite).toBe('EACCES');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtrfsBackend, ReflinkBackend } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 import { describeStorageBackendConformance } from './storage-backend.conformance.js';
 import { treeEntries } from '../../cli/quickstart/tree-digest.js';
 
@@ -69,7 +70,7 @@ describe('ReflinkBackend', () => {
       expect(await readFile(join(backend.datasetPath('clone-2'), 'file'), 'utf8')).toBe('data');
       expect(await backend.supportsReflink()).toBe(false);
       expect(warnings()).toHaveLength(1);
-      expect(warnings()[0]!.msg).toMatch(/full copies/);
+      expect(must(warnings()[0], 'a warning').msg).toMatch(/full copies/);
     } finally {
       await temp.remove();
     }

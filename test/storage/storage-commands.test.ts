@@ -17,7 +17,7 @@ async function dvx(args: string[]): Promise<string> {
   process.stdout.write = ((chunk: string | Uint8Array) => {
     chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
-  }) as typeof process.stdout.write;
+  });
   try {
     await program.parseAsync(['node', 'dvx', ...args]);
   } finally {

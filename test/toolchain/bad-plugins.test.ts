@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlugin, type PluginBuildIssue } from '../../operations/toolchain/index.js';
+import { must } from '../harness/must.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { buildFailure, copyPlugin, editConfig, editSchema, propertiesOf, scaffold } from './plugin-fixtures.js';
 
@@ -38,19 +39,19 @@ const CASES: Case[] = [
   ['an empty plugin.yml', (dir) => writeFile(join(dir, 'plugin.yml'), ''), { file: 'plugin.yml', pointer: '', message: 'must be an object' }],
   ['no plugin.yml at all', (dir) => rm(join(dir, 'plugin.yml')), { file: 'plugin.yml', pointer: '', message: 'is missing from' }],
   ['no schema file where plugin.yml says', (dir) => editConfig(dir, (c) => void (c.schemaFile = 'schemas/plugin.json')), { file: 'schemas/plugin.json', pointer: '', message: 'is missing from' }],
-  ['a repository definition without identityFields', (dir) => editSchema(dir, (s) => void delete s.repositoryDefinition!.identityFields), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields', message: 'is required' }],
-  ['a source config definition without nameField', (dir) => editSchema(dir, (s) => void delete s.sourceConfigDefinition!.nameField), { file: 'schema.json', pointer: '/sourceConfigDefinition/nameField', message: 'is required' }],
-  ['identityFields naming no property', (dir) => editSchema(dir, (s) => void (s.repositoryDefinition!.identityFields = ['rootDir'])), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields/0', message: 'is "rootDir", which is not a property of repositoryDefinition' }],
-  ['nameField naming no property', (dir) => editSchema(dir, (s) => void (s.sourceConfigDefinition!.nameField = 'title')), { file: 'schema.json', pointer: '/sourceConfigDefinition/nameField', message: 'is "title", which is not a property of sourceConfigDefinition' }],
-  ['nameField naming a non-string property', (dir) => editSchema(dir, (s) => void (propertiesOf(s.repositoryDefinition).name!.type = 'integer')), { file: 'schema.json', pointer: '/repositoryDefinition/properties/name/type', message: 'the nameField property must be a string' }],
-  ['empty identityFields', (dir) => editSchema(dir, (s) => void (s.repositoryDefinition!.identityFields = [])), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields', message: 'must NOT have fewer than 1 items' }],
-  ['identityFields on the linked source definition', (dir) => editSchema(dir, (s) => void (s.linkedSourceDefinition!.identityFields = ['mountLocation'])), { file: 'schema.json', pointer: '/linkedSourceDefinition/identityFields', message: 'is not allowed here' }],
-  ['nameField on the snapshot definition', (dir) => editSchema(dir, (s) => void (s.snapshotDefinition!.nameField = 'takenAt')), { file: 'schema.json', pointer: '/snapshotDefinition/nameField', message: 'is not allowed here' }],
+  ['a repository definition without identityFields', (dir) => editSchema(dir, (s) => void delete must(s.repositoryDefinition, 'repositoryDefinition').identityFields), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields', message: 'is required' }],
+  ['a source config definition without nameField', (dir) => editSchema(dir, (s) => void delete must(s.sourceConfigDefinition, 'sourceConfigDefinition').nameField), { file: 'schema.json', pointer: '/sourceConfigDefinition/nameField', message: 'is required' }],
+  ['identityFields naming no property', (dir) => editSchema(dir, (s) => void (must(s.repositoryDefinition, 'repositoryDefinition').identityFields = ['rootDir'])), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields/0', message: 'is "rootDir", which is not a property of repositoryDefinition' }],
+  ['nameField naming no property', (dir) => editSchema(dir, (s) => void (must(s.sourceConfigDefinition, 'sourceConfigDefinition').nameField = 'title')), { file: 'schema.json', pointer: '/sourceConfigDefinition/nameField', message: 'is "title", which is not a property of sourceConfigDefinition' }],
+  ['nameField naming a non-string property', (dir) => editSchema(dir, (s) => void (must(propertiesOf(s.repositoryDefinition).name, 'name').type = 'integer')), { file: 'schema.json', pointer: '/repositoryDefinition/properties/name/type', message: 'the nameField property must be a string' }],
+  ['empty identityFields', (dir) => editSchema(dir, (s) => void (must(s.repositoryDefinition, 'repositoryDefinition').identityFields = [])), { file: 'schema.json', pointer: '/repositoryDefinition/identityFields', message: 'must NOT have fewer than 1 items' }],
+  ['identityFields on the linked source definition', (dir) => editSchema(dir, (s) => void (must(s.linkedSourceDefinition, 'linkedSourceDefinition').identityFields = ['mountLocation'])), { file: 'schema.json', pointer: '/linkedSourceDefinition/identityFields', message: 'is not allowed here' }],
+  ['nameField on the snapshot definition', (dir) => editSchema(dir, (s) => void (must(s.snapshotDefinition, 'snapshotDefinition').nameField = 'takenAt')), { file: 'schema.json', pointer: '/snapshotDefinition/nameField', message: 'is not allowed here' }],
   ['a missing definition', (dir) => editSchema(dir, (s) => void delete s.snapshotParametersDefinition), { file: 'schema.json', pointer: '/snapshotParametersDefinition', message: 'is required' }],
   ['an extra top-level definition', (dir) => editSchema(dir, (s) => void (s.virtualToPhysicalDefinition = { type: 'object' })), { file: 'schema.json', pointer: '/virtualToPhysicalDefinition', message: 'is not a known field' }],
-  ['a definition that is not an object schema', (dir) => editSchema(dir, (s) => void (s.snapshotDefinition!.type = 'array')), { file: 'schema.json', pointer: '/snapshotDefinition/type', message: 'is "array"; must be "object"' }],
-  ['a type draft-07 does not know', (dir) => editSchema(dir, (s) => void (propertiesOf(s.snapshotParametersDefinition).resync!.type = 'bool')), { file: 'schema.json', pointer: '/snapshotParametersDefinition/properties/resync/type', message: 'is "bool"; must be one of array, boolean, integer, null, number, object, string' }],
-  ['an unknown format', (dir) => editSchema(dir, (s) => void (propertiesOf(s.virtualSourceDefinition).mountLocation!.format = 'unixpth')), { file: 'schema.json', pointer: '/virtualSourceDefinition/properties/mountLocation/format', message: 'is "unixpth", which is not a known format' }],
+  ['a definition that is not an object schema', (dir) => editSchema(dir, (s) => void (must(s.snapshotDefinition, 'snapshotDefinition').type = 'array')), { file: 'schema.json', pointer: '/snapshotDefinition/type', message: 'is "array"; must be "object"' }],
+  ['a type draft-07 does not know', (dir) => editSchema(dir, (s) => void (must(propertiesOf(s.snapshotParametersDefinition).resync, 'resync').type = 'bool')), { file: 'schema.json', pointer: '/snapshotParametersDefinition/properties/resync/type', message: 'is "bool"; must be one of array, boolean, integer, null, number, object, string' }],
+  ['an unknown format', (dir) => editSchema(dir, (s) => void (must(propertiesOf(s.virtualSourceDefinition).mountLocation, 'mountLocation').format = 'unixpth')), { file: 'schema.json', pointer: '/virtualSourceDefinition/properties/mountLocation/format', message: 'is "unixpth", which is not a known format' }],
   ['a password format on a number', (dir) => editSchema(dir, (s) => void (propertiesOf(s.linkedSourceDefinition).port = { type: 'integer', format: 'password' })), { file: 'schema.json', pointer: '/linkedSourceDefinition/properties/port/type', message: 'format password applies to strings' }],
   ['a reference without referenceType', (dir) => editSchema(dir, (s) => void (propertiesOf(s.linkedSourceDefinition).environment = { type: 'string', format: 'reference' })), { file: 'schema.json', pointer: '/linkedSourceDefinition/properties/environment/referenceType', message: 'is required with format reference' }],
   ['a recordSizeInKB that is not an integer', (dir) => editSchema(dir, (s) => void (propertiesOf(s.linkedSourceDefinition).recordSizeInKB = { type: 'string' })), { file: 'schema.json', pointer: '/linkedSourceDefinition/properties/recordSizeInKB/type', message: 'is "string"; must be "integer"' }],
@@ -66,8 +67,8 @@ describe('dvx plugin build refuses a bad plugin', () => {
     expect(error.code).toBe('VALIDATION_FAILED');
     const issue = error.issues.find((candidate) => candidate.file === expected.file && candidate.pointer === expected.pointer && candidate.message.includes(expected.message));
     expect(issue, `expected ${JSON.stringify(expected)} among ${JSON.stringify(error.issues, null, 2)}`).toBeDefined();
-    if (expected.line !== undefined) expect(issue!.line).toBe(expected.line);
-    expect(issue!.fix, 'every error says what would fix it').toBeTruthy();
+    if (expected.line !== undefined) expect(issue?.line).toBe(expected.line);
+    expect(issue?.fix, 'every error says what would fix it').toBeTruthy();
     // The message the CLI prints names the file, the pointer (or line) and the problem.
     const where = expected.line !== undefined ? `${expected.file}:${expected.line}` : expected.pointer ? `${expected.file}#${expected.pointer}` : `${expected.file}: `;
     expect(error.message).toContain(`${where}`);
@@ -81,8 +82,8 @@ describe('dvx plugin build refuses a bad plugin', () => {
       c.pluginType = 'staged';
     });
     await editSchema(dir, (s) => {
-      delete s.repositoryDefinition!.nameField;
-      s.virtualSourceDefinition!.identityFields = ['mountLocation'];
+      delete must(s.repositoryDefinition, 'repositoryDefinition').nameField;
+      must(s.virtualSourceDefinition, 'virtualSourceDefinition').identityFields = ['mountLocation'];
     });
     const error = await buildFailure(dir);
     const where = (issue: PluginBuildIssue) => `${issue.file}#${issue.pointer}`;
@@ -98,7 +99,7 @@ describe('dvx plugin build refuses a bad plugin', () => {
       propertiesOf(s.linkedSourceDefinition).user = { type: 'string', format: 'reference', referenceType: 'HOST_USER', matches: 'environment' };
       propertiesOf(s.linkedSourceDefinition).recordSizeInKB = { type: 'integer' };
       propertiesOf(s.linkedSourceDefinition).notes = { type: 'string', prettyName: 'Notes', dxFormProperties: { rows: 4 } };
-      s.linkedSourceDefinition!.ordering = ['mountLocation', 'environment', 'user'];
+      must(s.linkedSourceDefinition, 'linkedSourceDefinition').ordering = ['mountLocation', 'environment', 'user'];
     });
     const built = await buildPlugin({ dir, out: join(dir, 'out.json') });
     expect(built.artifact.manifest.id).toBe('com.example.files');

@@ -11,6 +11,8 @@ import { SshConnectionPool } from '../../hosts/index.js';
 import { createPlatformServices, invokePlugin, type PlatformServices, type RemoteConnection } from '../../operations/index.js';
 import { buildPlugin, GENERATED_TYPES_FILE, initPlugin, loadArtifact, PluginBuildError } from '../../operations/toolchain/index.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { must } from '../harness/must.js';
+import { objectContaining, stringContaining, stringMatching } from '../harness/matchers.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { buildFailure, copyPlugin, editSource, scaffold } from './plugin-fixtures.js';
 
@@ -33,12 +35,12 @@ afterAll(async () => {
 });
 
 function connection(): RemoteConnection {
-  const host = hosts.hosts[0]!;
+  const host = must(hosts.hosts[0], 'a host');
   return { environment: { name: host.name, reference: 'env-1', host: { hostname: host.address.host, scratchPath: '/tmp' } }, user: { name: host.address.user, reference: 'env-1' } };
 }
 
 function services(syncDestination?: string): PlatformServices {
-  return createPlatformServices({ connect: async () => pool.get(hosts.hosts[0]!.spec({ id: 'env-1' })), ...(syncDestination ? { syncDestination } : {}), logger: pino({ level: 'silent' }) });
+  return createPlatformServices({ connect: async () => pool.get(must(hosts.hosts[0], 'a host').spec({ id: 'env-1' })), ...(syncDestination ? { syncDestination } : {}), logger: pino({ level: 'silent' }) });
 }
 
 async function sourceTree(): Promise<string> {
@@ -65,7 +67,7 @@ describe('dvx plugin init', () => {
     expect(await readFile(join(dir, 'src', GENERATED_TYPES_FILE), 'utf8')).toMatch(/export interface Definitions \{/);
     expect(await readFile(join(dir, 'src', 'index.ts'), 'utf8')).toMatch(/definePlugin<Definitions, 'DIRECT'>/);
     const other = await initPlugin({ dir: join(temp.path, 'another'), type: 'direct' });
-    expect(other.id).not.toBe(config.match(/^id: (.*)$/m)![1]);
+    expect(other.id).not.toBe(must(config.match(/^id: (.*)$/m), 'an id line')[1]);
     expect(other.name).toBe('another');
   });
 
@@ -95,7 +97,7 @@ describe('dvx plugin build of the scaffolds', () => {
 
     const common = { artifact, services: services(), cacheDir: join(temp.path, 'cache'), timeoutMs: 30_000 };
     const sourceConnection = connection();
-    expect(await invokePlugin({ ...common, operation: 'discovery.repository', operationId: 'op-1', args: { sourceConnection } })).toEqual([{ name: `directories on ${hosts.hosts[0]!.name}`, root: '/' }]);
+    expect(await invokePlugin({ ...common, operation: 'discovery.repository', operationId: 'op-1', args: { sourceConnection } })).toEqual([{ name: `directories on ${must(hosts.hosts[0], 'a host').name}`, root: '/' }]);
     const source = await sourceTree();
     const staging = join(temp.path, 'staging-mount');
     await mkdir(staging);
@@ -135,7 +137,7 @@ describe('dvx plugin build findings', () => {
     await editSource(dir, (text) => text.replace(/^\s*reconfigure: .*\n/m, ''));
     const built = await buildPlugin({ dir });
     expect(built.artifact.manifest.operations).not.toContain('virtual.reconfigure');
-    expect(built.warnings).toEqual([expect.objectContaining({ file: 'src/index.ts', message: expect.stringContaining('does not implement virtual.reconfigure, which a STAGED plugin needs') })]);
+    expect(built.warnings).toEqual([objectContaining({ file: 'src/index.ts', message: stringContaining('does not implement virtual.reconfigure, which a STAGED plugin needs') })]);
     expect(existsSync(built.artifactPath)).toBe(true);
   });
 
@@ -147,7 +149,7 @@ describe('dvx plugin build findings', () => {
     const line = source.split('\n').findIndex((text) => text.includes('mountPoint')) + 1;
     expect(line).toBeGreaterThan(0);
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', line, message: expect.stringMatching(/Property 'mountPoint' does not exist on type 'VirtualSourceDefinition'.*TS2339/) })]);
+    expect(error.issues).toEqual([objectContaining({ file: 'src/index.ts', line, message: stringMatching(/Property 'mountPoint' does not exist on type 'VirtualSourceDefinition'.*TS2339/) })]);
     expect(error.message).toContain(`src/index.ts:${line}:`);
     expect(existsSync(join(dir, 'build', 'artifact.json'))).toBe(false);
   });
@@ -157,21 +159,21 @@ describe('dvx plugin build findings', () => {
     await editSource(dir, (text) => `import { helper } from './helpers.js';\n${text.replace('sourceConfig: () => [],', 'sourceConfig: () => helper(),')}`);
     const error = await buildPlugin({ dir, skipTypeCheck: true }).catch((caught: unknown) => caught as PluginBuildError);
     expect(error).toBeInstanceOf(PluginBuildError);
-    expect((error as PluginBuildError).issues).toEqual([expect.objectContaining({ file: 'src/index.ts', line: 1, message: expect.stringContaining('Could not resolve "./helpers.js"') })]);
+    expect((error as PluginBuildError).issues).toEqual([objectContaining({ file: 'src/index.ts', line: 1, message: stringContaining('Could not resolve "./helpers.js"') })]);
   });
 
   it('refuses a module whose default export is not a plugin', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'not-a-plugin'));
     await editSource(dir, (text) => text.replace('export default definePlugin<Definitions>(', 'export const plugin = definePlugin<Definitions>('));
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', message: 'is not a plugin: there is no default export', fix: expect.stringContaining('export default definePlugin') })]);
+    expect(error.issues).toEqual([objectContaining({ file: 'src/index.ts', message: 'is not a plugin: there is no default export', fix: stringContaining('export default definePlugin') })]);
   });
 
   it('refuses a plugin that definePlugin rejects when it loads (a bad migration id), with its message', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'bad-migration'));
     await editSource(dir, (text) => text.replace(/\n\}\);\n$/, "\n  upgrade: { repository: { 'one': (old) => old } },\n});\n"));
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', message: expect.stringContaining('migration id "one" must be numbers separated by dots') })]);
+    expect(error.issues).toEqual([objectContaining({ file: 'src/index.ts', message: stringContaining('migration id "one" must be numbers separated by dots') })]);
   });
 
   it('records migration ids in order', async () => {

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../operations/toolchain/index.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 
 const execFileAsync = promisify(execFile);
 const repository = resolve('.');
@@ -49,7 +50,7 @@ describe('dvx plugin init / build', () => {
     await writeFile(config, (await readFile(config, 'utf8')).replace('buildNumber: "1.0.0"', 'buildNumber: 1').replace('pluginType: STAGED', 'pluginType: BOTH'));
     const schema = join(temp.path, 'files', 'schema.json');
     const schemas = JSON.parse(await readFile(schema, 'utf8')) as Record<string, Record<string, unknown>>;
-    delete schemas.repositoryDefinition!.identityFields;
+    delete must(schemas.repositoryDefinition, 'repositoryDefinition').identityFields;
     await writeFile(schema, JSON.stringify(schemas));
     const refused = await dvx(temp.path, 'plugin', 'build', 'files', '--out', 'elsewhere.json');
     expect(refused.code).toBe(2);
