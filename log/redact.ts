@@ -1,5 +1,15 @@
 /** Property names whose values are secrets wherever they appear. */
-export const SECRET_KEYS = ['password', 'passphrase', 'privateKey', 'private_key', 'secret', 'token', 'adminToken', 'apiToken', 'authorization'] as const;
+export const SECRET_KEYS = [
+  'password',
+  'passphrase',
+  'privateKey',
+  'private_key',
+  'secret',
+  'token',
+  'adminToken',
+  'apiToken',
+  'authorization',
+] as const;
 
 const SECRET_KEY_SET = new Set<string>(SECRET_KEYS.map((key) => key.toLowerCase()));
 

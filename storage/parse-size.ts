@@ -8,7 +8,11 @@ export function parseSize(value: string, option = '--size'): number {
   const unit = match ? UNITS[(match[2] ?? '').toUpperCase()] : undefined;
   const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
   if (!match || !Number.isFinite(bytes) || bytes <= 0) {
-    throw new ValidationError(`${option} "${value}" is not a size.`, [{ pointer: '/size', message: 'expected a number with an optional K, M, G or T' }], { action: 'Give for example 20G or 512M.' });
+    throw new ValidationError(
+      `${option} "${value}" is not a size.`,
+      [{ pointer: '/size', message: 'expected a number with an optional K, M, G or T' }],
+      { action: 'Give for example 20G or 512M.' },
+    );
   }
   return bytes;
 }

@@ -17,7 +17,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export function median(samples: readonly number[]): number {
-  return percentile([...samples].sort((a, b) => a - b), 50);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export function mean(samples: readonly number[]): number {

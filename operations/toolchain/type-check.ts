@@ -68,7 +68,14 @@ function parseDiagnostics(output: string, dir: string): PluginBuildIssue[] {
     const match = DIAGNOSTIC.exec(line);
     if (match) {
       const [, file = '', lineNumber, column, code = '', message = ''] = match;
-      issues.push({ file: relative(dir, resolve(dir, file)), pointer: '', line: Number(lineNumber), column: Number(column), message: `${message} (${code})`, fix: FIX });
+      issues.push({
+        file: relative(dir, resolve(dir, file)),
+        pointer: '',
+        line: Number(lineNumber),
+        column: Number(column),
+        message: `${message} (${code})`,
+        fix: FIX,
+      });
     } else if (line.trim()) {
       const last = issues.at(-1);
       if (last) last.message += ` ${line.trim()}`;
@@ -86,10 +93,16 @@ export async function typeCheckPlugin(options: TypeCheckOptions): Promise<Plugin
     const configFile = join(work, 'tsconfig.json');
     await writeFile(configFile, JSON.stringify(checkConfig(dir, options.srcDir), null, 2));
     const output = await new Promise<string>((resolvePromise, reject) => {
-      execFile(process.execPath, [tscPath(), '-p', configFile, '--pretty', 'false'], { cwd: dir, timeout: options.timeoutMs ?? TYPE_CHECK_DEFAULTS.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(new Error(`tsc did not run: ${error.message}`, { cause: error }));
-        else resolvePromise(`${stdout}${stderr}`);
-      });
+      execFile(
+        process.execPath,
+        [tscPath(), '-p', configFile, '--pretty', 'false'],
+        { cwd: dir, timeout: options.timeoutMs ?? TYPE_CHECK_DEFAULTS.timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error && typeof error.code !== 'number')
+            reject(new Error(`tsc did not run: ${error.message}`, { cause: error }));
+          else resolvePromise(`${stdout}${stderr}`);
+        },
+      );
     });
     return parseDiagnostics(output, dir);
   } finally {

@@ -15,7 +15,8 @@ function recordingLogger() {
   const records: { level: number; msg: string }[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) records.push(JSON.parse(line) as { level: number; msg: string });
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        records.push(JSON.parse(line) as { level: number; msg: string });
       done();
     },
   });
@@ -108,7 +109,10 @@ describe('BtrfsBackend', () => {
     const temp = await makeTempDir('not-btrfs');
     try {
       const backend = new BtrfsBackend({ root: temp.path });
-      const error = await backend.createDataset('ds').then(() => null, (caught: { code?: string; message: string }) => caught);
+      const error = await backend.createDataset('ds').then(
+        () => null,
+        (caught: { code?: string; message: string }) => caught,
+      );
       expect(error?.code).toBe('STORAGE_UNSUPPORTED');
       expect(error?.message).toMatch(/not on a btrfs filesystem/);
       expect(await readdir(temp.path)).toEqual([]);

@@ -26,8 +26,14 @@ export async function editConfig(dir: string, change: (config: Record<string, un
 }
 
 /** Rewrites schema.json through `change`. */
-export async function editSchema(dir: string, change: (schema: Record<string, Record<string, unknown>>) => unknown): Promise<void> {
-  const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+export async function editSchema(
+  dir: string,
+  change: (schema: Record<string, Record<string, unknown>>) => unknown,
+): Promise<void> {
+  const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const changed = change(schema) ?? schema;
   await writeFile(join(dir, 'schema.json'), JSON.stringify(changed, null, 2));
 }
