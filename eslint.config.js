@@ -1,6 +1,7 @@
 // ESLint for dvx: typescript-eslint with type information, and the import rules of CONTRIBUTING.md
 // ("Layers") as boundaries/dependencies. `npm run lint` runs it after prettier --check.
 import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'eslint/config';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'dvx-lint-tools';
 
@@ -84,7 +85,7 @@ const layerPolicies = [
   })),
 ];
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       '**/node_modules/',
