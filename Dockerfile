@@ -5,6 +5,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/dvx
 COPY package.json package-lock.json ./
+# The lint tools are a local package (see CONTRIBUTING.md, Lint): npm ci needs its package.json.
+COPY tools/lint/package.json tools/lint/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && touch dist/.build-stamp

@@ -22,7 +22,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Fork node with an IPC channel, wait for one message from it, kill it and wait for its exit. */
 function bareFork(script: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [], { execArgv: [], stdio: ['ignore', 'ignore', 'ignore', 'ipc'], detached: true, env: { PATH: process.env.PATH ?? '' } });
+    const child = fork(script, [], {
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      detached: true,
+      env: { PATH: process.env.PATH ?? '' },
+    });
     child.once('error', reject);
     child.once('message', () => child.kill('SIGKILL'));
     child.once('exit', () => resolve());
@@ -40,10 +45,25 @@ export default async function invoke() {
       retrieveCredentials: () => Promise.reject(new Error('unused')),
       log: () => undefined,
     };
-    const connection = { environment: { name: 'h', reference: 'env', host: { hostname: 'h', scratchPath: '/tmp' } }, user: { name: 'root', reference: 'env' } };
-    const args = { virtualSource: { guid: 'vdb', connection, parameters: { mountLocation: '/mnt' }, mounts: [] }, repository: { name: 'r', root: '/' }, sourceConfig: { name: 's', path: '/mnt' } };
+    const connection = {
+      environment: { name: 'h', reference: 'env', host: { hostname: 'h', scratchPath: '/tmp' } },
+      user: { name: 'root', reference: 'env' },
+    };
+    const args = {
+      virtualSource: { guid: 'vdb', connection, parameters: { mountLocation: '/mnt' }, mounts: [] },
+      repository: { name: 'r', root: '/' },
+      sourceConfig: { name: 's', path: '/mnt' },
+    };
     const cacheDir = join(temp.path, 'cache');
-    const run = (operations: Operations, i: number) => operations.invokePlugin({ artifact, operation: 'virtual.start', args, operationId: `bench-${i}`, services, cacheDir });
+    const run = (operations: Operations, i: number) =>
+      operations.invokePlugin({
+        artifact,
+        operation: 'virtual.start',
+        args,
+        operationId: `bench-${i}`,
+        services,
+        cacheDir,
+      });
 
     const readyScript = join(temp.path, 'ready.mjs');
     const { writeFile } = await import('node:fs/promises');
@@ -62,10 +82,22 @@ export default async function invoke() {
     await timeEach(3, (i) => run(sourceOperations, i));
     const underTsx = summarize(await timeEach(SOURCE_SAMPLES, (i) => run(sourceOperations, i)));
     // The default of an operation a plugin leaves out: no process at all.
-    const defaulted = summarize(await timeEach(SAMPLES, (i) => sourceOperations.invokePlugin({ artifact, operation: 'virtual.status', args, operationId: `d-${i}`, services, cacheDir })));
+    const defaulted = summarize(
+      await timeEach(SAMPLES, (i) =>
+        sourceOperations.invokePlugin({
+          artifact,
+          operation: 'virtual.status',
+          args,
+          operationId: `d-${i}`,
+          services,
+          cacheDir,
+        }),
+      ),
+    );
 
     return {
-      description: 'invokePlugin of a no-op operation (virtual.start) against a bare fork of node answering one IPC message; latency in ms',
+      description:
+        'invokePlugin of a no-op operation (virtual.start) against a bare fork of node answering one IPC message; latency in ms',
       bareForkBaseline: fork,
       invokeCompiled: compiled ?? 'dist/ not built: run `node scripts/setup.mjs`',
       invokeUnderTsx: underTsx,

@@ -15,24 +15,47 @@ const ROUNDS = 5;
 export default async function recovery() {
   const redis = await startRedisServer();
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const starter = await DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: testHandlers(client), lifecycles: [chainLifecycle as never], runWorkers: false });
+  const starter = await DurableEngine.start({
+    redis: parseRedisUrl(redis.url),
+    handlers: testHandlers(client),
+    lifecycles: [chainLifecycle],
+    runWorkers: false,
+  });
   const env = { DVX_TEST_REDIS: redis.url, DVX_TEST_RETRY: JSON.stringify({ initialDelayMs: 100, maxDelayMs: 500 }) };
   const fromReady: number[] = [];
   const fromKill: number[] = [];
   try {
     let engine = await startEngineProcess(env);
     for (let round = 0; round < ROUNDS; round += 1) {
-      const run = await starter.driver.start('test-chain', { objectId: `bench-${round}`, stepMs: 3_000 }, { objectType: 'thing', objectId: `bench-${round}` });
-      await waitFor('the first step to start', async () => ((await calls(client, run.id)).length >= 1 ? true : null), 30_000, 10);
+      const run = await starter.driver.start(
+        'test-chain',
+        { objectId: `bench-${round}`, stepMs: 3_000 },
+        { objectType: 'thing', objectId: `bench-${round}` },
+      );
+      await waitFor(
+        'the first step to start',
+        async () => ((await calls(client, run.id)).length >= 1 ? true : null),
+        30_000,
+        10,
+      );
       await engine.kill();
       const killedAt = performance.now();
       engine = await startEngineProcess(env);
       const readyAt = performance.now();
-      await waitFor('the orphaned step to run again', async () => ((await calls(client, run.id)).length >= 2 ? true : null), 120_000, 10);
+      await waitFor(
+        'the orphaned step to run again',
+        async () => ((await calls(client, run.id)).length >= 2 ? true : null),
+        120_000,
+        10,
+      );
       const resumedAt = performance.now();
       fromReady.push(resumedAt - readyAt);
       fromKill.push(resumedAt - killedAt);
-      await waitFor('the run to end', async () => ((await starter.store.get(run.id))?.status === 'succeeded' ? true : null), 60_000);
+      await waitFor(
+        'the run to end',
+        async () => ((await starter.store.get(run.id))?.status === 'succeeded' ? true : null),
+        60_000,
+      );
     }
     await engine.stop();
   } finally {

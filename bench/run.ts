@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function main(): Promise<void> {
   const name = process.argv[2];
   if (!name || !/^[a-z0-9][a-z0-9-]*$/.test(name) || !existsSync(join(here, `${name}.ts`))) {
-    process.stderr.write(`usage: npm run bench -- NAME, where bench/NAME.ts exists${name ? ` (no bench/${name}.ts)` : ''}\n`);
+    process.stderr.write(
+      `usage: npm run bench -- NAME, where bench/NAME.ts exists${name ? ` (no bench/${name}.ts)` : ''}\n`,
+    );
     process.exit(2);
   }
   const module = (await import(pathToFileURL(join(here, `${name}.ts`)).href)) as { default?: () => Promise<unknown> };

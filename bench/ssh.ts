@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { runBash, SshConnectionPool } from '../hosts/index.js';
 import { startSshHosts } from '../test/harness/ssh-hosts.js';
+import { must } from '../test/harness/must.js';
 import { round, summarize, timeEach } from './lib/stats.js';
 
 const WARMUP = 20;
@@ -16,7 +17,7 @@ const THROUGHPUT_CONCURRENCY = 16;
 
 export default async function ssh() {
   const set = await startSshHosts(1);
-  const host = set.hosts[0]!;
+  const host = must(set.hosts[0], 'a host');
   const pool = new SshConnectionPool();
   try {
     const connection = pool.get(host.spec());
@@ -36,19 +37,39 @@ export default async function ssh() {
     const fresh = summarize(freshSamples);
 
     const port = String(host.address.port);
-    const cli = summarize(await timeEach(OPENSSH_CLI, () => promisify(execFile)('ssh', [
-      '-F', '/dev/null', '-i', set.clientKey.path, '-p', port, '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
-      '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', 'root@127.0.0.1', 'true',
-    ])));
+    const cli = summarize(
+      await timeEach(OPENSSH_CLI, () =>
+        promisify(execFile)('ssh', [
+          '-F',
+          '/dev/null',
+          '-i',
+          set.clientKey.path,
+          '-p',
+          port,
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'LogLevel=ERROR',
+          'root@127.0.0.1',
+          'true',
+        ]),
+      ),
+    );
 
     let next = 0;
     const start = performance.now();
-    await Promise.all(Array.from({ length: THROUGHPUT_CONCURRENCY }, async () => {
-      while (next < THROUGHPUT) {
-        next += 1;
-        await runBash(connection, 'true', { check: true });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: THROUGHPUT_CONCURRENCY }, async () => {
+        while (next < THROUGHPUT) {
+          next += 1;
+          await runBash(connection, 'true', { check: true });
+        }
+      }),
+    );
     const commandsPerSecond = Math.round(THROUGHPUT / ((performance.now() - start) / 1000));
 
     return {
@@ -59,7 +80,12 @@ export default async function ssh() {
       opensshClientPerCommand: cli,
       ratioP50: round(fresh.p50 / pooled.p50, 2),
       ratioP99: round(fresh.p99 / pooled.p99, 2),
-      pooledThroughput: { commands: THROUGHPUT, callers: THROUGHPUT_CONCURRENCY, maxChannels: connection.stats.peakChannels, commandsPerSecond },
+      pooledThroughput: {
+        commands: THROUGHPUT,
+        callers: THROUGHPUT_CONCURRENCY,
+        maxChannels: connection.stats.peakChannels,
+        commandsPerSecond,
+      },
       connectionsMadeByPool: pool.connectionsMade,
     };
   } finally {

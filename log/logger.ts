@@ -25,7 +25,12 @@ export function createLogger(options: DvxLoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const destination = options.destination ?? 2;
-  return pino(pinoOptions, typeof destination === 'string' || typeof destination === 'number' ? pino.destination({ dest: destination, sync: false, mkdir: true }) : destination);
+  return pino(
+    pinoOptions,
+    typeof destination === 'string' || typeof destination === 'number'
+      ? pino.destination({ dest: destination, sync: false, mkdir: true })
+      : destination,
+  );
 }
 
 /** A logger that writes nothing; the default for library code and tests. */

@@ -1,5 +1,15 @@
 /** Property names whose values are secrets wherever they appear. */
-export const SECRET_KEYS = ['password', 'passphrase', 'privateKey', 'private_key', 'secret', 'token', 'adminToken', 'apiToken', 'authorization'] as const;
+export const SECRET_KEYS = [
+  'password',
+  'passphrase',
+  'privateKey',
+  'private_key',
+  'secret',
+  'token',
+  'adminToken',
+  'apiToken',
+  'authorization',
+] as const;
 
 const SECRET_KEY_SET = new Set<string>(SECRET_KEYS.map((key) => key.toLowerCase()));
 
@@ -11,7 +21,10 @@ export function isSecretKey(key: string): boolean {
 
 /** Deep copy of `value` with every secret-named property replaced by {@link REDACTED}. */
 export function redactSecrets<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => redactSecrets(item)) as T;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    return items.map((item) => redactSecrets(item)) as T;
+  }
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {

@@ -17,11 +17,16 @@ export const PLUGIN_CONFIG_SCHEMA = {
   properties: {
     id: {
       type: 'string',
-      pattern: '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)+)$',
+      pattern:
+        '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z][a-z0-9-]*(\\.[a-z0-9][a-z0-9-]*)+)$',
       fix: 'set id to a UUID (e.g. from `uuidgen`) or a reverse-DNS name like com.example.myplugin; never change it once the plugin is installed',
     },
     name: { type: 'string', minLength: 1, fix: 'set name to the display name of the plugin' },
-    externalVersion: { type: 'string', minLength: 1, fix: 'set externalVersion to the version users see, quoted, e.g. "1.0.0" (or leave it out: it defaults to buildNumber)' },
+    externalVersion: {
+      type: 'string',
+      minLength: 1,
+      fix: 'set externalVersion to the version users see, quoted, e.g. "1.0.0" (or leave it out: it defaults to buildNumber)',
+    },
     buildNumber: {
       type: 'string',
       pattern: BUILD_NUMBER_PATTERN,
@@ -37,18 +42,46 @@ export const PLUGIN_CONFIG_SCHEMA = {
     entryPoint: {
       type: 'string',
       pattern: '^[^:]+\\.(ts|mts|js|mjs)$',
-      fix: 'set entryPoint to the module file whose default export is definePlugin(...), relative to plugin.yml, e.g. src/index.ts (dvx takes a file, not the vSDK\'s module:symbol)',
+      fix: "set entryPoint to the module file whose default export is definePlugin(...), relative to plugin.yml, e.g. src/index.ts (dvx takes a file, not the vSDK's module:symbol)",
     },
-    srcDir: { type: 'string', minLength: 1, fix: 'set srcDir to the folder of the plugin sources, relative to plugin.yml, e.g. src' },
-    schemaFile: { type: 'string', minLength: 1, fix: 'set schemaFile to the schema file, relative to plugin.yml, e.g. schema.json' },
-    pluginType: { type: 'string', enum: ['STAGED', 'DIRECT'], fix: 'set pluginType to STAGED (ingestion through a staging mount) or DIRECT (the engine copies with runSync)' },
-    language: { type: 'string', const: 'TYPESCRIPT', fix: 'set language to TYPESCRIPT (dvx plugins are TypeScript modules)' },
+    srcDir: {
+      type: 'string',
+      minLength: 1,
+      fix: 'set srcDir to the folder of the plugin sources, relative to plugin.yml, e.g. src',
+    },
+    schemaFile: {
+      type: 'string',
+      minLength: 1,
+      fix: 'set schemaFile to the schema file, relative to plugin.yml, e.g. schema.json',
+    },
+    pluginType: {
+      type: 'string',
+      enum: ['STAGED', 'DIRECT'],
+      fix: 'set pluginType to STAGED (ingestion through a staging mount) or DIRECT (the engine copies with runSync)',
+    },
+    language: {
+      type: 'string',
+      const: 'TYPESCRIPT',
+      fix: 'set language to TYPESCRIPT (dvx plugins are TypeScript modules)',
+    },
     manualDiscovery: { type: 'boolean', fix: 'set manualDiscovery to true or false (default true)' },
-    defaultLocale: { type: 'string', pattern: '^[a-z]{2,3}(-[a-zA-Z0-9]{2,8})*$', fix: 'set defaultLocale to a locale like en-us' },
+    defaultLocale: {
+      type: 'string',
+      pattern: '^[a-z]{2,3}(-[a-zA-Z0-9]{2,8})*$',
+      fix: 'set defaultLocale to a locale like en-us',
+    },
     rootSquashEnabled: { type: 'boolean', fix: 'set rootSquashEnabled to true or false (default true)' },
     extendedStartStopHooks: { type: 'boolean', fix: 'set extendedStartStopHooks to true or false (default false)' },
-    luaName: { type: 'string', pattern: '^[a-z0-9_:-]+$', fix: 'set luaName to the Lua toolkit name (lowercase letters, digits, _ : -) together with minimumLuaVersion' },
-    minimumLuaVersion: { type: 'string', pattern: '^([0-9]+)\\.([0-9]+)$', fix: 'set minimumLuaVersion to MAJOR.MINOR, quoted, e.g. "2.3", together with luaName' },
+    luaName: {
+      type: 'string',
+      pattern: '^[a-z0-9_:-]+$',
+      fix: 'set luaName to the Lua toolkit name (lowercase letters, digits, _ : -) together with minimumLuaVersion',
+    },
+    minimumLuaVersion: {
+      type: 'string',
+      pattern: '^([0-9]+)\\.([0-9]+)$',
+      fix: 'set minimumLuaVersion to MAJOR.MINOR, quoted, e.g. "2.3", together with luaName',
+    },
   },
   dependencies: {
     luaName: ['minimumLuaVersion'],

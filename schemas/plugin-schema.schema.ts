@@ -26,14 +26,20 @@ const DISCOVERED_DEFINITION = {
           items: { type: 'string' },
           fix: 'set identityFields to the names of the properties that identify the object, e.g. ["path"]',
         },
-        nameField: { type: 'string', fix: 'set nameField to the name of the string property shown as the object\'s name, e.g. "name"' },
+        nameField: {
+          type: 'string',
+          fix: 'set nameField to the name of the string property shown as the object\'s name, e.g. "name"',
+        },
       },
     },
   ],
 };
 
 const ONLY_ON_DISCOVERED = {
-  identityFields: { not: {}, fix: 'remove identityFields: it belongs only to repositoryDefinition and sourceConfigDefinition' },
+  identityFields: {
+    not: {},
+    fix: 'remove identityFields: it belongs only to repositoryDefinition and sourceConfigDefinition',
+  },
   nameField: { not: {}, fix: 'remove nameField: it belongs only to repositoryDefinition and sourceConfigDefinition' },
 };
 
@@ -43,7 +49,9 @@ const RECORD_SIZE = {
       properties: {
         recordSizeInKB: {
           required: ['type'],
-          properties: { type: { const: 'integer', fix: 'make recordSizeInKB { "type": "integer" } (a power of 2 from 1 to 16384)' } },
+          properties: {
+            type: { const: 'integer', fix: 'make recordSizeInKB { "type": "integer" } (a power of 2 from 1 to 16384)' },
+          },
         },
       },
     },
@@ -58,17 +66,47 @@ export const PLUGIN_SCHEMA_SCHEMA = {
   title: 'dvx plugin schema file (schema.json)',
   type: 'object',
   additionalProperties: false,
-  required: ['repositoryDefinition', 'sourceConfigDefinition', 'linkedSourceDefinition', 'virtualSourceDefinition', 'snapshotDefinition', 'snapshotParametersDefinition'],
+  required: [
+    'repositoryDefinition',
+    'sourceConfigDefinition',
+    'linkedSourceDefinition',
+    'virtualSourceDefinition',
+    'snapshotDefinition',
+    'snapshotParametersDefinition',
+  ],
   fix: 'schema.json must be an object of the six definitions (run `dvx plugin init` to see one)',
   properties: {
-    repositoryDefinition: { ...DISCOVERED_DEFINITION, fix: 'add repositoryDefinition: the schema of a repository, with identityFields and nameField' },
-    sourceConfigDefinition: { ...DISCOVERED_DEFINITION, fix: 'add sourceConfigDefinition: the schema of a source config, with identityFields and nameField' },
-    linkedSourceDefinition: { ...SOURCE_DEFINITION, fix: 'add linkedSourceDefinition: the schema of a dSource\'s parameters' },
-    virtualSourceDefinition: { ...SOURCE_DEFINITION, fix: 'add virtualSourceDefinition: the schema of a VDB\'s parameters' },
-    snapshotDefinition: { ...PLAIN_DEFINITION, fix: 'add snapshotDefinition: the schema of the metadata postSnapshot returns' },
-    snapshotParametersDefinition: { ...PLAIN_DEFINITION, fix: 'add snapshotParametersDefinition: the schema of a sync\'s parameters, e.g. { "type": "object", "properties": { "resync": { "type": "boolean" } } }' },
+    repositoryDefinition: {
+      ...DISCOVERED_DEFINITION,
+      fix: 'add repositoryDefinition: the schema of a repository, with identityFields and nameField',
+    },
+    sourceConfigDefinition: {
+      ...DISCOVERED_DEFINITION,
+      fix: 'add sourceConfigDefinition: the schema of a source config, with identityFields and nameField',
+    },
+    linkedSourceDefinition: {
+      ...SOURCE_DEFINITION,
+      fix: "add linkedSourceDefinition: the schema of a dSource's parameters",
+    },
+    virtualSourceDefinition: {
+      ...SOURCE_DEFINITION,
+      fix: "add virtualSourceDefinition: the schema of a VDB's parameters",
+    },
+    snapshotDefinition: {
+      ...PLAIN_DEFINITION,
+      fix: 'add snapshotDefinition: the schema of the metadata postSnapshot returns',
+    },
+    snapshotParametersDefinition: {
+      ...PLAIN_DEFINITION,
+      fix: 'add snapshotParametersDefinition: the schema of a sync\'s parameters, e.g. { "type": "object", "properties": { "resync": { "type": "boolean" } } }',
+    },
   },
 } as const;
 
 /** `referenceType` values a `format: reference` property may name (the docs' spelling and real plugins' spelling). */
-export const REFERENCE_TYPES = ['UNIX_HOST_ENVIRONMENT', 'HOST_USER', 'UnixHostEnvironment', 'EnvironmentUser'] as const;
+export const REFERENCE_TYPES = [
+  'UNIX_HOST_ENVIRONMENT',
+  'HOST_USER',
+  'UnixHostEnvironment',
+  'EnvironmentUser',
+] as const;

@@ -95,9 +95,16 @@ export class BtrfsBackend implements StorageBackend {
     const target = this.snapshotPath(snapshotId);
     return storageWork(`snapshot dataset ${datasetId} as ${snapshotId}`, async () => {
       if (await isSubvolume(target)) return;
-      if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
+      if (!(await isSubvolume(source)))
+        throw new StorageError({
+          code: 'STORAGE_NOT_FOUND',
+          message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`,
+          details: { datasetId },
+        });
       await this.#prepare();
-      await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target], { doing: `snapshot dataset ${datasetId} as ${snapshotId}` });
+      await runCommand('btrfs', ['subvolume', 'snapshot', '-r', source, target], {
+        doing: `snapshot dataset ${datasetId} as ${snapshotId}`,
+      });
     });
   }
 
@@ -106,9 +113,16 @@ export class BtrfsBackend implements StorageBackend {
     const target = this.datasetPath(datasetId);
     return storageWork(`clone snapshot ${snapshotId} as ${datasetId}`, async () => {
       if (await isSubvolume(target)) return;
-      if (!(await isSubvolume(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
+      if (!(await isSubvolume(source)))
+        throw new StorageError({
+          code: 'STORAGE_NOT_FOUND',
+          message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`,
+          details: { snapshotId },
+        });
       await this.#prepare();
-      await runCommand('btrfs', ['subvolume', 'snapshot', source, target], { doing: `clone snapshot ${snapshotId} as ${datasetId}` });
+      await runCommand('btrfs', ['subvolume', 'snapshot', source, target], {
+        doing: `clone snapshot ${snapshotId} as ${datasetId}`,
+      });
     });
   }
 
@@ -149,7 +163,9 @@ export class BtrfsBackend implements StorageBackend {
     return storageWork(`measure ${id}`, async () => {
       const path = (await isSubvolume(this.datasetPath(id))) ? this.datasetPath(id) : this.snapshotPath(id);
       if (!(await isSubvolume(path))) return null;
-      const { stdout } = await runCommand('btrfs', ['filesystem', 'du', '-s', '--raw', path], { doing: `measure ${id}` });
+      const { stdout } = await runCommand('btrfs', ['filesystem', 'du', '-s', '--raw', path], {
+        doing: `measure ${id}`,
+      });
       const exclusive = Number((stdout.trim().split('\n').at(-1) ?? '').trim().split(/\s+/)[1]);
       return Number.isFinite(exclusive) ? exclusive : null;
     });

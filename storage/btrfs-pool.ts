@@ -56,10 +56,17 @@ export async function readStorageConfig(dataDir: string): Promise<StorageConfig 
     }
   })();
   const valid =
-    (config?.backend === 'btrfs' && typeof config.image === 'string' && typeof config.mountPoint === 'string' && typeof config.sizeBytes === 'number') ||
+    (config?.backend === 'btrfs' &&
+      typeof config.image === 'string' &&
+      typeof config.mountPoint === 'string' &&
+      typeof config.sizeBytes === 'number') ||
     (config?.backend === 'reflink' && typeof config.root === 'string');
   if (!valid) {
-    throw new StorageError({ code: 'STORAGE_FAILED', message: `${storageConfigPath(dataDir)} is not a valid storage record.`, action: 'Fix the file, or remove it together with the data dir\'s storage to start over.' });
+    throw new StorageError({
+      code: 'STORAGE_FAILED',
+      message: `${storageConfigPath(dataDir)} is not a valid storage record.`,
+      action: "Fix the file, or remove it together with the data dir's storage to start over.",
+    });
   }
   return config as StorageConfig;
 }
@@ -92,7 +99,8 @@ function requireRoot(doing: string): void {
     throw new StorageError({
       code: 'STORAGE_UNSUPPORTED',
       message: `${doing} needs root (it sets up a loop device and mounts it).`,
-      action: 'Run it as root (sudo), or use the reflink backend, which works without root: dvx storage init --backend reflink.',
+      action:
+        'Run it as root (sudo), or use the reflink backend, which works without root: dvx storage init --backend reflink.',
     });
   }
 }
@@ -110,12 +118,21 @@ export async function isPoolMounted(config: { mountPoint: string }): Promise<boo
  */
 export async function initBtrfsPool(options: InitBtrfsPoolOptions): Promise<BtrfsPoolConfig> {
   if (!Number.isSafeInteger(options.sizeBytes) || options.sizeBytes < MIN_POOL_SIZE_BYTES) {
-    throw new ValidationError(`The pool size ${options.sizeBytes} is too small: a btrfs pool needs at least 256M.`, [{ pointer: '/sizeBytes', message: `at least ${MIN_POOL_SIZE_BYTES}` }], { action: 'Give a size such as 20G.' });
+    throw new ValidationError(
+      `The pool size ${options.sizeBytes} is too small: a btrfs pool needs at least 256M.`,
+      [{ pointer: '/sizeBytes', message: `at least ${MIN_POOL_SIZE_BYTES}` }],
+      { action: 'Give a size such as 20G.' },
+    );
   }
   requireRoot('Creating a btrfs pool');
   await refuseExistingStorage(options.dataDir);
   const dir = storageDir(options.dataDir);
-  const config: BtrfsPoolConfig = { backend: 'btrfs', image: join(dir, 'pool.img'), mountPoint: join(dir, 'pool'), sizeBytes: options.sizeBytes };
+  const config: BtrfsPoolConfig = {
+    backend: 'btrfs',
+    image: join(dir, 'pool.img'),
+    mountPoint: join(dir, 'pool'),
+    sizeBytes: options.sizeBytes,
+  };
   // Leftover of an init that stopped before writing storage.json.
   await detachBtrfsPool(config);
   await storageWork(`create the pool file ${config.image}`, async () => {
@@ -145,7 +162,12 @@ export async function attachBtrfsPool(config: { image: string; mountPoint: strin
   try {
     await access(config.image);
   } catch {
-    throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `The pool image ${config.image} is missing.`, action: 'Restore it, or remove storage.json to start with a new, empty pool.', details: { image: config.image } });
+    throw new StorageError({
+      code: 'STORAGE_NOT_FOUND',
+      message: `The pool image ${config.image} is missing.`,
+      action: 'Restore it, or remove storage.json to start with a new, empty pool.',
+      details: { image: config.image },
+    });
   }
   await mkdir(config.mountPoint, { recursive: true });
   await runCommand('mount', ['-o', 'loop', config.image, config.mountPoint], { doing: 'mount the btrfs pool' });
@@ -155,8 +177,15 @@ export async function attachBtrfsPool(config: { image: string; mountPoint: strin
 export async function detachBtrfsPool(config: { image: string; mountPoint: string }): Promise<void> {
   if (await isPoolMounted(config)) await runCommand('umount', [config.mountPoint], { doing: 'unmount the btrfs pool' });
   // mount -o loop sets autoclear, so the device usually went with the unmount; one left over by a crash goes here.
-  const attached = await runCommand('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', config.image], { doing: 'list the pool\'s loop devices' }).catch(() => ({ stdout: '' }));
-  for (const device of attached.stdout.split('\n').map((line) => line.trim()).filter(Boolean)) {
+  const attached = await runCommand(
+    'losetup',
+    ['--list', '--noheadings', '--output', 'NAME', '--associated', config.image],
+    { doing: "list the pool's loop devices" },
+  ).catch(() => ({ stdout: '' }));
+  for (const device of attached.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)) {
     await runCommand('losetup', ['-d', device], { doing: `free the loop device ${device}` }).catch(() => undefined);
   }
 }

@@ -25,11 +25,12 @@ export async function localMounts(): Promise<MountEntry[]> {
     .filter(Boolean)
     .map((line) => {
       const fields = line.split(' ');
+      const [, , device = '', root = '', mountPoint = ''] = fields;
       const separator = fields.indexOf('-');
       return {
-        device: fields[2]!,
-        root: unescape(fields[3]!),
-        mountPoint: unescape(fields[4]!),
+        device,
+        root: unescape(root),
+        mountPoint: unescape(mountPoint),
         fsType: fields[separator + 1] ?? '',
         source: unescape(fields[separator + 2] ?? ''),
       };
@@ -62,13 +63,16 @@ export async function mountsUsing(path: string): Promise<string[]> {
     return mountsUnder(path);
   }
   const mounts = await localMounts();
-  const containing = mounts.filter((mount) => within(real, mount.mountPoint)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  const containing = mounts
+    .filter((mount) => within(real, mount.mountPoint))
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
   const found = new Set(mounts.map((mount) => mount.mountPoint).filter((mountPoint) => within(mountPoint, real)));
   if (containing) {
     const rest = real.slice(containing.mountPoint === '/' ? 0 : containing.mountPoint.length);
     const inFilesystem = containing.root === '/' ? rest || '/' : `${containing.root}${rest}`;
     for (const mount of mounts) {
-      if (mount !== containing && mount.device === containing.device && within(mount.root, inFilesystem)) found.add(mount.mountPoint);
+      if (mount !== containing && mount.device === containing.device && within(mount.root, inFilesystem))
+        found.add(mount.mountPoint);
     }
   }
   return [...found];
@@ -78,6 +82,11 @@ export async function mountsUsing(path: string): Promise<string[]> {
 export async function refuseIfMounted(path: string, what: string): Promise<void> {
   const mounts = await mountsUsing(path);
   if (mounts.length) {
-    throw new StorageError({ code: 'STORAGE_BUSY', message: `${what} is in use: mounted at ${mounts.join(', ')}.`, action: 'Unmount it first (disable the VDB or dSource using it).', details: { mounts } });
+    throw new StorageError({
+      code: 'STORAGE_BUSY',
+      message: `${what} is in use: mounted at ${mounts.join(', ')}.`,
+      action: 'Unmount it first (disable the VDB or dSource using it).',
+      details: { mounts },
+    });
   }
 }

@@ -1,9 +1,16 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { BtrfsBackend } from './btrfs-backend.js';
-import { attachBtrfsPool, initBtrfsPool, readStorageConfig, refuseExistingStorage, storageConfigPath, storageDir, writeStorageConfig, type StorageConfig } from './btrfs-pool.js';
+import {
+  attachBtrfsPool,
+  initBtrfsPool,
+  readStorageConfig,
+  refuseExistingStorage,
+  storageDir,
+  writeStorageConfig,
+  type StorageConfig,
+} from './btrfs-pool.js';
 import { ReflinkBackend } from './reflink-backend.js';
 import type { StorageBackend } from './storage-backend.js';
 
@@ -56,8 +63,14 @@ export async function initStorage(options: InitStorageOptions): Promise<StorageC
   await refuseExistingStorage(options.dataDir);
   const backend = options.backend ?? ((await canMakeBtrfsPool()) ? 'btrfs' : 'reflink');
   if (backend === 'btrfs') {
-    const pool = await initBtrfsPool({ dataDir: options.dataDir, sizeBytes: options.sizeBytes ?? DEFAULT_POOL_SIZE_BYTES });
-    logger.info({ image: pool.image, mountPoint: pool.mountPoint, sizeBytes: pool.sizeBytes }, 'created a btrfs storage pool');
+    const pool = await initBtrfsPool({
+      dataDir: options.dataDir,
+      sizeBytes: options.sizeBytes ?? DEFAULT_POOL_SIZE_BYTES,
+    });
+    logger.info(
+      { image: pool.image, mountPoint: pool.mountPoint, sizeBytes: pool.sizeBytes },
+      'created a btrfs storage pool',
+    );
     return pool;
   }
   const reflink = { backend: 'reflink' as const, root: join(storageDir(options.dataDir), 'datasets') };
@@ -86,13 +99,20 @@ export async function openStorage(options: OpenStorageOptions): Promise<StorageB
   if (!config) {
     if (await canMakeBtrfsPool()) {
       try {
-        config = await initStorage({ dataDir: options.dataDir, backend: 'btrfs', sizeBytes: options.defaultPoolSizeBytes ?? DEFAULT_POOL_SIZE_BYTES, logger });
+        config = await initStorage({
+          dataDir: options.dataDir,
+          backend: 'btrfs',
+          sizeBytes: options.defaultPoolSizeBytes ?? DEFAULT_POOL_SIZE_BYTES,
+          logger,
+        });
       } catch (error) {
         if ((error as { code?: string }).code === 'STORAGE_EXISTS') throw error;
         logger.warn({ err: error }, 'could not create a btrfs pool: falling back to the reflink directory backend');
       }
     } else {
-      logger.warn('not root or no btrfs-progs: using the reflink directory backend (clones are thin only on a reflink-capable filesystem)');
+      logger.warn(
+        'not root or no btrfs-progs: using the reflink directory backend (clones are thin only on a reflink-capable filesystem)',
+      );
     }
     config ??= await initStorage({ dataDir: options.dataDir, backend: 'reflink', logger });
   }

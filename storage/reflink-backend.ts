@@ -78,7 +78,10 @@ export class ReflinkBackend implements StorageBackend {
         await runCommand('cp', ['--reflink=always', probe, `${probe}.clone`], { doing: 'probe reflink support' });
         return true;
       } catch {
-        this.#logger.warn({ root: this.root }, 'this filesystem cannot reflink: snapshots and clones are full copies here (a btrfs pool makes them thin)');
+        this.#logger.warn(
+          { root: this.root },
+          'this filesystem cannot reflink: snapshots and clones are full copies here (a btrfs pool makes them thin)',
+        );
         return false;
       } finally {
         await rm(probe, { force: true });
@@ -102,7 +105,10 @@ export class ReflinkBackend implements StorageBackend {
     const temporary = join(this.#tmp, target.slice(this.root.length + 1).replace(/\//g, '--'));
     await this.#remove(temporary, doing);
     await this.supportsReflink();
-    await runCommand('cp', ['-a', '--reflink=auto', '--no-target-directory', source, temporary], { doing, timeoutMs: 24 * 3_600_000 });
+    await runCommand('cp', ['-a', '--reflink=auto', '--no-target-directory', source, temporary], {
+      doing,
+      timeoutMs: 24 * 3_600_000,
+    });
     await runCommand('chmod', ['-R', mode, temporary], { doing });
     // Moving a folder to another parent rewrites its "..": a non-root owner needs write permission on it for that.
     if (mode === 'a-w') await chmod(temporary, (await stat(temporary)).mode | 0o200);
@@ -134,7 +140,12 @@ export class ReflinkBackend implements StorageBackend {
     await storageWork(doing, async () => {
       // Done already; a crash may have come between the rename and sealing the top folder.
       if (await isDirectory(target)) return this.#seal(target);
-      if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`, details: { datasetId } });
+      if (!(await isDirectory(source)))
+        throw new StorageError({
+          code: 'STORAGE_NOT_FOUND',
+          message: `Dataset ${datasetId} does not exist, so it cannot be snapshotted.`,
+          details: { datasetId },
+        });
       await this.#copy(source, target, 'a-w', doing);
     });
   }
@@ -145,7 +156,12 @@ export class ReflinkBackend implements StorageBackend {
     const doing = `clone snapshot ${snapshotId} as ${datasetId}`;
     await storageWork(doing, async () => {
       if (await isDirectory(target)) return;
-      if (!(await isDirectory(source))) throw new StorageError({ code: 'STORAGE_NOT_FOUND', message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`, details: { snapshotId } });
+      if (!(await isDirectory(source)))
+        throw new StorageError({
+          code: 'STORAGE_NOT_FOUND',
+          message: `Snapshot ${snapshotId} does not exist, so it cannot be cloned.`,
+          details: { snapshotId },
+        });
       await this.#copy(source, target, 'u+w', doing);
     });
   }
@@ -162,7 +178,8 @@ export class ReflinkBackend implements StorageBackend {
         await this.#remove(trashed, `destroy ${what}`);
       }
       // Leftovers of an interrupted destroy (best effort: another destroy may be deleting them right now).
-      for (const entry of await readdir(this.#trash).catch(() => [])) await this.#remove(join(this.#trash, entry), `destroy ${what}`).catch(() => undefined);
+      for (const entry of await readdir(this.#trash).catch(() => []))
+        await this.#remove(join(this.#trash, entry), `destroy ${what}`).catch(() => undefined);
     });
   }
 

@@ -22,10 +22,15 @@ export interface RunCommandOptions {
  */
 export function runCommand(file: string, args: string[], options: RunCommandOptions): Promise<CommandOutput> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (!error) return resolve({ stdout, stderr });
-      reject(toDvxError(Object.assign(error, { stderr }), { doing: options.doing, domain: 'storage' }));
-    });
+    execFile(
+      file,
+      args,
+      { timeout: options.timeoutMs ?? 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ stdout, stderr });
+        reject(toDvxError(Object.assign(error, { stderr }), { doing: options.doing, domain: 'storage' }));
+      },
+    );
   });
 }
 

@@ -15,15 +15,21 @@ export function registerAuditCommands(program: Command): void {
     .action(
       withClient<{ limit: string; actor?: string; since?: string }, []>(async ({ client, options }) => {
         const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a positive whole number, not "${options.limit}".`, [{ pointer: '/limit', message: 'not a positive integer' }]);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new ValidationError(`--limit must be a positive whole number, not "${options.limit}".`, [
+            { pointer: '/limit', message: 'not a positive integer' },
+          ]);
         const query = new URLSearchParams({ limit: String(limit) });
         if (options.actor) query.set('actor', options.actor);
         if (options.since) query.set('since', options.since);
-        const answer = await client.get<{ entries: AuditEntry[] }>(`/audit?${query}`);
+        const answer = await client.get<{ entries: AuditEntry[] }>(`/audit?${query.toString()}`);
         print(options.json, answer, () =>
           formatTable(answer.entries, [
             { header: 'time', value: (e) => e.at },
-            { header: 'actor', value: (e) => (e.actor.tokenId ? `${e.actor.name} (${e.actor.role})` : `anonymous ${e.actor.ip}`) },
+            {
+              header: 'actor',
+              value: (e) => (e.actor.tokenId ? `${e.actor.name} (${e.actor.role})` : `anonymous ${e.actor.ip}`),
+            },
             { header: 'request', value: (e) => `${e.method} ${e.route}` },
             { header: 'objects', value: (e) => Object.values(e.params).join(' ') || null },
             { header: 'run', value: (e) => e.runId },

@@ -16,7 +16,11 @@ interface BookmarkView {
 
 /** `dvx bookmark create|list|rm`. */
 export function registerBookmarkCommands(program: Command): void {
-  const bookmark = commandGroup(program, 'bookmark', 'Bookmarks: named snapshots, protected from retention and deletion');
+  const bookmark = commandGroup(
+    program,
+    'bookmark',
+    'Bookmarks: named snapshots, protected from retention and deletion',
+  );
 
   bookmark
     .command('create <name>')
@@ -25,8 +29,17 @@ export function registerBookmarkCommands(program: Command): void {
     .option('--expires <when>', 'a duration (30m, 12h, 7d, 2w) or an ISO date; then the bookmark is removed')
     .action(
       withClient<{ snapshot: string; expires?: string }, [string]>(async ({ client, options }, name) => {
-        const answer = await client.post<{ bookmark: BookmarkView }>('/bookmarks', { name, snapshot: options.snapshot, ...(options.expires ? { expires: options.expires } : {}) });
-        print(options.json, answer, () => `bookmarked snapshot ${answer.bookmark.snapshotId} as ${answer.bookmark.name}${answer.bookmark.expiresAt ? ` until ${answer.bookmark.expiresAt}` : ''}\n`);
+        const answer = await client.post<{ bookmark: BookmarkView }>('/bookmarks', {
+          name,
+          snapshot: options.snapshot,
+          ...(options.expires ? { expires: options.expires } : {}),
+        });
+        print(
+          options.json,
+          answer,
+          () =>
+            `bookmarked snapshot ${answer.bookmark.snapshotId} as ${answer.bookmark.name}${answer.bookmark.expiresAt ? ` until ${answer.bookmark.expiresAt}` : ''}\n`,
+        );
       }),
     );
 
@@ -36,7 +49,9 @@ export function registerBookmarkCommands(program: Command): void {
     .option('--of <dsource|vdb>', 'only of snapshots of this dSource or VDB')
     .action(
       withClient<{ of?: string }, []>(async ({ client, options }) => {
-        const answer = await client.get<{ bookmarks: BookmarkView[] }>(`/bookmarks${options.of ? `?of=${encodeURIComponent(options.of)}` : ''}`);
+        const answer = await client.get<{ bookmarks: BookmarkView[] }>(
+          `/bookmarks${options.of ? `?of=${encodeURIComponent(options.of)}` : ''}`,
+        );
         print(options.json, answer, () =>
           formatTable(answer.bookmarks, [
             { header: 'name', value: (b) => b.name },

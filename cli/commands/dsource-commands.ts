@@ -27,28 +27,54 @@ export function registerDsourceCommands(program: Command): void {
     dsource
       .command('link <name> <sourceconfig>')
       .description('Link a source config: create the dSource and ingest it (initial resync)')
-      .option('--staging <env>', 'staged plugins: environment where staging storage is mounted (default: the source environment)')
+      .option(
+        '--staging <env>',
+        'staged plugins: environment where staging storage is mounted (default: the source environment)',
+      )
       .option('--parameters <json|@file>', 'the linked source parameters (linkedSourceDefinition) as JSON'),
   ).action(
-    withClient<{ staging?: string; parameters?: string; wait?: boolean }, [string, string]>(async (call, name, sourceConfig) => {
-      const parameters = parseParameters(call.options.parameters);
-      await reportStarted(call, await call.client.post('/dsources', { name, sourceConfig, ...(call.options.staging ? { stagingEnvironment: call.options.staging } : {}), ...(parameters ? { parameters } : {}) }));
-    }),
+    withClient<{ staging?: string; parameters?: string; wait?: boolean }, [string, string]>(
+      async (call, name, sourceConfig) => {
+        const parameters = parseParameters(call.options.parameters);
+        await reportStarted(
+          call,
+          await call.client.post('/dsources', {
+            name,
+            sourceConfig,
+            ...(call.options.staging ? { stagingEnvironment: call.options.staging } : {}),
+            ...(parameters ? { parameters } : {}),
+          }),
+        );
+      },
+    ),
   );
 
-  waitOption(dsource.command('sync <dsource>').description('Sync now: ingest changes and take a snapshot').option('--resync', 'ingest everything again instead of changes')).action(
-    withClient<{ resync?: boolean; wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(path(ref, '/sync'), { resync: Boolean(call.options.resync) }))),
+  waitOption(
+    dsource
+      .command('sync <dsource>')
+      .description('Sync now: ingest changes and take a snapshot')
+      .option('--resync', 'ingest everything again instead of changes'),
+  ).action(
+    withClient<{ resync?: boolean; wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(call, await call.client.post(path(ref, '/sync'), { resync: Boolean(call.options.resync) })),
+    ),
   );
   for (const [action, description] of [
     ['enable', 'Enable: mount staging storage and start staging'],
     ['disable', 'Disable: stop staging and unmount its storage'],
   ] as const) {
     waitOption(dsource.command(`${action} <dsource>`).description(description)).action(
-      withClient<{ wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(path(ref, `/${action}`)))),
+      withClient<{ wait?: boolean }, [string]>(async (call, ref) =>
+        reportStarted(call, await call.client.post(path(ref, `/${action}`))),
+      ),
     );
   }
-  waitOption(dsource.command('rm <dsource>').description('Delete a dSource no VDB depends on, with its storage and snapshots')).action(
-    withClient<{ wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.delete(path(ref)))),
+  waitOption(
+    dsource.command('rm <dsource>').description('Delete a dSource no VDB depends on, with its storage and snapshots'),
+  ).action(
+    withClient<{ wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(call, await call.client.delete(path(ref))),
+    ),
   );
 
   dsource

@@ -18,14 +18,20 @@ export function parseListen(value: string): { host: string; port: number } {
   const match = /^(?:(.+):)?(\d+)$/.exec(value);
   const port = Number(match?.[2]);
   if (!match || port > 65_535) {
-    throw new ValidationError(`--listen "${value}" is not HOST:PORT or PORT.`, [{ pointer: '/listen', message: 'not HOST:PORT' }], { action: 'Give for example 127.0.0.1:7433.' });
+    throw new ValidationError(
+      `--listen "${value}" is not HOST:PORT or PORT.`,
+      [{ pointer: '/listen', message: 'not HOST:PORT' }],
+      { action: 'Give for example 127.0.0.1:7433.' },
+    );
   }
   return { host: match[1] ?? '127.0.0.1', port };
 }
 
 /** `dvx engine start`: the engine's main job, in the foreground until SIGTERM/SIGINT. */
 export function registerEngineStart(program: Command): void {
-  const engine = program.commands.find((command) => command.name() === 'engine') ?? program.command('engine').description('Run and manage the dvx engine');
+  const engine =
+    program.commands.find((command) => command.name() === 'engine') ??
+    program.command('engine').description('Run and manage the dvx engine');
   engine
     .command('start')
     .description('Start the engine: API, workers and reconciler, on Redis (embedded unless --redis is given)')
@@ -34,17 +40,21 @@ export function registerEngineStart(program: Command): void {
     .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as EngineStartOptions;
+      const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
       const listen = parseListen(options.listen);
       const runtime = await startEngineRuntime({
         dataDir: resolveDataDir(options.dataDir),
-        ...(options.redis ?? process.env.DVX_REDIS_URL ? { redisUrl: options.redis ?? process.env.DVX_REDIS_URL } : {}),
+        ...((options.redis ?? process.env.DVX_REDIS_URL)
+          ? { redisUrl: options.redis ?? process.env.DVX_REDIS_URL }
+          : {}),
         host: listen.host,
         port: listen.port,
         logger,
       });
-      process.stdout.write(`dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`);
+      process.stdout.write(
+        `dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`,
+      );
 
       let signals = 0;
       await new Promise<void>((resolveStop) => {

@@ -17,14 +17,21 @@ interface EnvironmentView {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Parses USER@HOST[:PORT]. */
 export function parseTarget(value: string): { user: string; host: string; port?: number } {
-  const match = /^([^@\s]+)@([^:\s]+|\[[^\]]+\])(?::(\d+))?$/.exec(value);
-  if (!match) throw new ValidationError(`"${value}" is not USER@HOST[:PORT].`, [{ pointer: '/host', message: 'expected USER@HOST[:PORT]' }], { action: 'For example: dvx env add source-1 root@10.0.0.5:22 --key ~/.ssh/id_ed25519' });
-  return { user: match[1]!, host: match[2]!.replace(/^\[|\]$/g, ''), ...(match[3] ? { port: Number(match[3]) } : {}) };
+  const [, user, host, port] = /^([^@\s]+)@([^:\s]+|\[[^\]]+\])(?::(\d+))?$/.exec(value) ?? [];
+  if (user === undefined || host === undefined)
+    throw new ValidationError(
+      `"${value}" is not USER@HOST[:PORT].`,
+      [{ pointer: '/host', message: 'expected USER@HOST[:PORT]' }],
+      { action: 'For example: dvx env add source-1 root@10.0.0.5:22 --key ~/.ssh/id_ed25519' },
+    );
+  return { user, host: host.replace(/^\[|\]$/g, ''), ...(port ? { port: Number(port) } : {}) };
 }
 
 /** `dvx env add|list|show|refresh|rm`: the hosts dvx works on. */
@@ -38,21 +45,42 @@ export function registerEnvCommands(program: Command): void {
       .option('--key <file>', 'private key file to log in with')
       .option('--passphrase-stdin', 'read the key passphrase from standard input')
       .option('--password-stdin', 'log in with a password read from standard input')
-      .option('--host-key <fingerprint>', 'expected host key fingerprint (SHA256:...); default: pin the key the host presents now')
+      .option(
+        '--host-key <fingerprint>',
+        'expected host key fingerprint (SHA256:...); default: pin the key the host presents now',
+      )
       .option('--scratch-path <dir>', 'directory on the host for plugin scratch files'),
   ).action(
-    withClient<{ key?: string; passphraseStdin?: boolean; passwordStdin?: boolean; hostKey?: string; scratchPath?: string; wait?: boolean }, [string, string]>(async (call, name, target) => {
+    withClient<
+      {
+        key?: string;
+        passphraseStdin?: boolean;
+        passwordStdin?: boolean;
+        hostKey?: string;
+        scratchPath?: string;
+        wait?: boolean;
+      },
+      [string, string]
+    >(async (call, name, target) => {
       const { options } = call;
       const address = parseTarget(target);
       if (Boolean(options.key) === Boolean(options.passwordStdin)) {
-        throw new ValidationError('Give exactly one of --key FILE and --password-stdin.', [{ pointer: '/privateKey', message: 'exactly one of key and password' }], { action: 'For example: dvx env add source-1 root@10.0.0.5 --key ~/.ssh/id_ed25519' });
+        throw new ValidationError(
+          'Give exactly one of --key FILE and --password-stdin.',
+          [{ pointer: '/privateKey', message: 'exactly one of key and password' }],
+          { action: 'For example: dvx env add source-1 root@10.0.0.5 --key ~/.ssh/id_ed25519' },
+        );
       }
       let privateKey: string | undefined;
       if (options.key) {
         try {
           privateKey = await readFile(options.key, 'utf8');
         } catch (error) {
-          throw new ValidationError(`Cannot read the key file ${options.key}: ${(error as Error).message}.`, [{ pointer: '/privateKey', message: 'unreadable' }], { action: 'Give the path of a readable private key file.' });
+          throw new ValidationError(
+            `Cannot read the key file ${options.key}: ${(error as Error).message}.`,
+            [{ pointer: '/privateKey', message: 'unreadable' }],
+            { action: 'Give the path of a readable private key file.' },
+          );
         }
       }
       const secret = options.passwordStdin || options.passphraseStdin ? await readStdin() : undefined;
@@ -98,8 +126,12 @@ export function registerEnvCommands(program: Command): void {
       }),
     );
 
-  waitOption(env.command('refresh <env>').description('Probe the host again and rediscover; what is found again keeps its id')).action(
-    withClient<{ wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(`/environments/${encodeURIComponent(ref)}/refresh`))),
+  waitOption(
+    env.command('refresh <env>').description('Probe the host again and rediscover; what is found again keeps its id'),
+  ).action(
+    withClient<{ wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(call, await call.client.post(`/environments/${encodeURIComponent(ref)}/refresh`)),
+    ),
   );
 
   env

@@ -21,18 +21,27 @@ export function registerHookCommands(program: Command): void {
   const hook = commandGroup(program, 'hook', `User hooks: bash on the object's host (${HOOK_EVENTS.join(', ')})`);
   hook
     .command('set <dsource|vdb> <event>')
-    .description('Set the script of a hook; it runs with DVX_OBJECT_NAME, DVX_MOUNT_PATH, DVX_RUN_ID... in its environment')
+    .description(
+      'Set the script of a hook; it runs with DVX_OBJECT_NAME, DVX_MOUNT_PATH, DVX_RUN_ID... in its environment',
+    )
     .option('--file <script.sh>', 'read the script from a file')
     .option('--script <text>', 'the script itself')
     .action(
       withClient<{ file?: string; script?: string }, [string, string]>(async ({ client, options }, ref, event) => {
-        if (Boolean(options.file) === Boolean(options.script)) throw new ValidationError('Give exactly one of --file and --script.', [{ pointer: '/script', message: 'missing' }], { action: `For example: dvx hook set ${ref} ${event} --file hook.sh` });
+        if (Boolean(options.file) === Boolean(options.script))
+          throw new ValidationError(
+            'Give exactly one of --file and --script.',
+            [{ pointer: '/script', message: 'missing' }],
+            { action: `For example: dvx hook set ${ref} ${event} --file hook.sh` },
+          );
         let script = options.script;
         if (options.file) {
           try {
             script = await readFile(options.file, 'utf8');
           } catch (error) {
-            throw new ValidationError(`Cannot read ${options.file}: ${(error as Error).message}.`, [{ pointer: '/script', message: 'unreadable file' }]);
+            throw new ValidationError(`Cannot read ${options.file}: ${(error as Error).message}.`, [
+              { pointer: '/script', message: 'unreadable file' },
+            ]);
           }
         }
         const answer = await client.request<{ hook: HookView }>('PUT', path(ref, event), { script });
@@ -49,7 +58,7 @@ export function registerHookCommands(program: Command): void {
           formatTable(answer.hooks, [
             { header: 'event', value: (h) => h.event },
             { header: 'updated', value: (h) => h.updatedAt },
-            { header: 'script', value: (h) => h.script.split('\n')[0]!.slice(0, 60) },
+            { header: 'script', value: (h) => (h.script.split('\n')[0] ?? '').slice(0, 60) },
           ]),
         );
       }),

@@ -46,7 +46,14 @@ function days(value: string): number {
 }
 
 function rules(options: { keepCount?: number; keepDays?: number }) {
-  return options.keepCount === undefined && options.keepDays === undefined ? {} : { retention: { ...(options.keepCount !== undefined ? { keepCount: options.keepCount } : {}), ...(options.keepDays !== undefined ? { keepDays: options.keepDays } : {}) } };
+  return options.keepCount === undefined && options.keepDays === undefined
+    ? {}
+    : {
+        retention: {
+          ...(options.keepCount !== undefined ? { keepCount: options.keepCount } : {}),
+          ...(options.keepDays !== undefined ? { keepDays: options.keepDays } : {}),
+        },
+      };
 }
 
 function schedule(options: { cron?: string; tz?: string }) {
@@ -54,10 +61,21 @@ function schedule(options: { cron?: string; tz?: string }) {
 }
 
 const describeRules = (policy: PolicyView) =>
-  policy.retention ? [policy.retention.keepCount !== null ? `newest ${policy.retention.keepCount}` : '', policy.retention.keepDays !== null ? `${policy.retention.keepDays} d` : ''].filter(Boolean).join(' + ') : '';
+  policy.retention
+    ? [
+        policy.retention.keepCount !== null ? `newest ${policy.retention.keepCount}` : '',
+        policy.retention.keepDays !== null ? `${policy.retention.keepDays} d` : '',
+      ]
+        .filter(Boolean)
+        .join(' + ')
+    : '';
 
 function formatFire(fire: PolicyFireView): string {
-  const what = fire.runId ? `run ${fire.runId}` : fire.outcome === 'pruned' ? `deleted ${fire.deleted?.length ?? 0}, kept ${fire.kept?.length ?? 0}` : (fire.reason ?? '');
+  const what = fire.runId
+    ? `run ${fire.runId}`
+    : fire.outcome === 'pruned'
+      ? `deleted ${fire.deleted?.length ?? 0}, kept ${fire.kept?.length ?? 0}`
+      : (fire.reason ?? '');
   return `  ${fire.at}  ${fire.objectType}/${fire.objectId}  ${fire.outcome}  ${what}\n`;
 }
 
@@ -70,7 +88,10 @@ function formatPolicy(answer: PolicyAnswer): string {
     ...(policy.retention ? [`  keeps     ${describeRules(policy)}`] : []),
     `  state     ${policy.paused ? 'paused' : 'active'}`,
     `  applied to${policy.targets.length ? '' : '  nothing'}`,
-    ...policy.targets.map((target) => `    ${target.type} ${target.name ?? '?'} (${target.id})  next: ${policy.paused ? 'paused' : target.nextFires.join(', ') || '-'}`),
+    ...policy.targets.map(
+      (target) =>
+        `    ${target.type} ${target.name ?? '?'} (${target.id})  next: ${policy.paused ? 'paused' : target.nextFires.join(', ') || '-'}`,
+    ),
   ];
   let text = `${lines.join('\n')}\n`;
   if (policy.lastFires.length) {
@@ -92,12 +113,21 @@ function printAnswer(json: boolean | undefined, answer: PolicyAnswer, human: () 
 }
 
 function showAfter(json: boolean | undefined, answer: PolicyAnswer, verb: string): void {
-  printAnswer(json, answer, () => `${verb} policy ${answer.policy.name}${answer.policy.nextFire ? `; next fire ${answer.policy.nextFire}` : ''}\n`);
+  printAnswer(
+    json,
+    answer,
+    () =>
+      `${verb} policy ${answer.policy.name}${answer.policy.nextFire ? `; next fire ${answer.policy.nextFire}` : ''}\n`,
+  );
 }
 
 /** `dvx policy create|list|show|update|rm|apply|unapply|pause|resume`. */
 export function registerPolicyCommands(program: Command): void {
-  const policy = commandGroup(program, 'policy', 'Policies: scheduled SnapSync, VDB snapshot and refresh, and snapshot retention');
+  const policy = commandGroup(
+    program,
+    'policy',
+    'Policies: scheduled SnapSync, VDB snapshot and refresh, and snapshot retention',
+  );
 
   policy
     .command('create <name>')
@@ -109,8 +139,17 @@ export function registerPolicyCommands(program: Command): void {
     .option('--keep-days <d>', 'RETENTION: keep every snapshot younger than D days', days)
     .option('--apply <object...>', 'dSources or VDBs to apply it to')
     .action(
-      withClient<{ type: string; cron?: string; tz?: string; keepCount?: number; keepDays?: number; apply?: string[] }, [string]>(async ({ client, options }, name) => {
-        const answer = await client.post<PolicyAnswer>('/policies', { name, type: options.type.toUpperCase(), ...schedule(options), ...rules(options), ...(options.apply ? { targets: options.apply } : {}) });
+      withClient<
+        { type: string; cron?: string; tz?: string; keepCount?: number; keepDays?: number; apply?: string[] },
+        [string]
+      >(async ({ client, options }, name) => {
+        const answer = await client.post<PolicyAnswer>('/policies', {
+          name,
+          type: options.type.toUpperCase(),
+          ...schedule(options),
+          ...rules(options),
+          ...(options.apply ? { targets: options.apply } : {}),
+        });
         showAfter(options.json, answer, 'created');
       }),
     );
@@ -130,7 +169,10 @@ export function registerPolicyCommands(program: Command): void {
             { header: 'applied to', value: (p) => p.targets.map((t) => t.name ?? t.id).join(', ') || null },
             { header: 'state', value: (p) => (p.paused ? 'paused' : 'active') },
             { header: 'next fire', value: (p) => p.nextFire },
-            { header: 'last fire', value: (p) => (p.lastFires[0] ? `${p.lastFires[0].at} ${p.lastFires[0].outcome}` : null) },
+            {
+              header: 'last fire',
+              value: (p) => (p.lastFires[0] ? `${p.lastFires[0].at} ${p.lastFires[0].outcome}` : null),
+            },
           ]),
         );
       }),
@@ -138,7 +180,9 @@ export function registerPolicyCommands(program: Command): void {
 
   policy
     .command('show <policy>')
-    .description('Show a policy: where it applies, its next fire times, its last fires (retention: what was deleted and kept, and why)')
+    .description(
+      'Show a policy: where it applies, its next fire times, its last fires (retention: what was deleted and kept, and why)',
+    )
     .action(
       withClient<object, [string]>(async ({ client, options }, ref) => {
         const answer = await client.get<PolicyAnswer>(path(ref));
@@ -154,11 +198,17 @@ export function registerPolicyCommands(program: Command): void {
     .option('--keep-count <n>', 'RETENTION: keep the newest N snapshots', count)
     .option('--keep-days <d>', 'RETENTION: keep every snapshot younger than D days', days)
     .action(
-      withClient<{ cron?: string; tz?: string; keepCount?: number; keepDays?: number }, [string]>(async ({ client, options }, ref) => {
-        if (options.tz && !options.cron) throw new InvalidArgumentError('--tz needs --cron (give the schedule whole)');
-        const answer = await client.request<PolicyAnswer>('PATCH', path(ref), { ...schedule(options), ...rules(options) });
-        showAfter(options.json, answer, 'updated');
-      }),
+      withClient<{ cron?: string; tz?: string; keepCount?: number; keepDays?: number }, [string]>(
+        async ({ client, options }, ref) => {
+          if (options.tz && !options.cron)
+            throw new InvalidArgumentError('--tz needs --cron (give the schedule whole)');
+          const answer = await client.request<PolicyAnswer>('PATCH', path(ref), {
+            ...schedule(options),
+            ...rules(options),
+          });
+          showAfter(options.json, answer, 'updated');
+        },
+      ),
     );
 
   policy

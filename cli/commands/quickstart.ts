@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DvxError } from '../../errors/index.js';
 import { buildPlugin } from '../../operations/toolchain/index.js';
 import { stopEmbeddedRedis } from '../../model/embedded-redis.js';
 import { resolveDataDir } from '../data-dir.js';
@@ -18,10 +19,15 @@ const HOST_NAMES = ['qs-source', 'qs-staging', 'qs-target'];
 export function registerQuickstart(program: Command): void {
   program
     .command('quickstart')
-    .description('Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up')
-    .option('--stop', 'stop what an earlier quickstart left running (the background engine, its embedded Redis, the local hosts); data and mounts stay')
+    .description(
+      'Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up',
+    )
+    .option(
+      '--stop',
+      'stop what an earlier quickstart left running (the background engine, its embedded Redis, the local hosts); data and mounts stay',
+    )
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals() as { dataDir?: string; json?: boolean; stop?: boolean };
+      const options = this.optsWithGlobals<{ dataDir?: string; json?: boolean; stop?: boolean }>();
       const dataDir = resolveDataDir(options.dataDir);
       const say = (line: string) => process.stdout.write(`${line}\n`);
       if (options.stop) {
@@ -29,27 +35,47 @@ export function registerQuickstart(program: Command): void {
         const pid = await stopBackgroundEngine(dataDir);
         // The engine leaves its embedded Redis running for the next start; --stop means everything.
         const redisStopped = await stopEmbeddedRedis(dataDir);
-        say(`${pid ? `stopped the engine (pid ${pid})` : 'no engine was running'}${redisStopped ? ', its embedded Redis' : ''} and the local hosts`);
+        say(
+          `${pid ? `stopped the engine (pid ${pid})` : 'no engine was running'}${redisStopped ? ', its embedded Redis' : ''} and the local hosts`,
+        );
         return;
       }
       const engine = await ensureBackgroundEngine(dataDir);
-      say(`engine ${engine.started ? 'started' : 'already running'}: ${engine.info.url} (pid ${engine.info.pid}, log ${engine.logFile})`);
+      say(
+        `engine ${engine.started ? 'started' : 'already running'}: ${engine.info.url} (pid ${engine.info.pid}, log ${engine.logFile})`,
+      );
       const work = join(dataDir, 'quickstart');
       const { hosts, clientKeyPath } = await startLocalSshds(join(work, 'hosts'), HOST_NAMES);
       say(`local hosts: ${hosts.map((host) => `${host.name} 127.0.0.1:${host.port}`).join(', ')}`);
-      const built = await buildPlugin({ dir: join(packageRoot(), 'plugins', 'dirtree'), out: join(work, 'dirtree-artifact.json'), writeTypes: false });
+      const built = await buildPlugin({
+        dir: join(packageRoot(), 'plugins', 'dirtree'),
+        out: join(work, 'dirtree-artifact.json'),
+        writeTypes: false,
+      });
       say(`built plugin dirtree: ${built.artifactPath}`);
       const prefix = `tour-${new Date().toISOString().slice(11, 19).replace(/:/g, '')}`;
-      const sourceDir = join(hosts[0]!.home, 'datasets', prefix);
+      const [source, staging, target] = hosts;
+      if (!source || !staging || !target)
+        throw new DvxError({
+          code: 'INTERNAL',
+          message: `Started ${hosts.length} local hosts, not ${HOST_NAMES.length}.`,
+        });
+      const sourceDir = join(source.home, 'datasets', prefix);
       await writeSampleData(sourceDir);
       const privateKey = await readFile(clientKeyPath, 'utf8');
-      const host = (index: number) => ({ name: hosts[index]!.name, host: '127.0.0.1', port: hosts[index]!.port, user: 'root', privateKey });
+      const host = (started: { name: string; port: number }) => ({
+        name: started.name,
+        host: '127.0.0.1',
+        port: started.port,
+        user: 'root',
+        privateKey,
+      });
       const client = await EngineClient.connect({ dataDir });
       say(`\ntour (${prefix}):`);
       const report = await runTour({
         client,
         plugin: { ...DIRTREE_TOUR_PLUGIN, artifactPath: built.artifactPath },
-        hosts: { source: host(0), staging: host(1), target: host(2) },
+        hosts: { source: host(source), staging: host(staging), target: host(target) },
         sourceDir,
         workDir: join(work, 'mnt'),
         prefix,
@@ -57,7 +83,12 @@ export function registerQuickstart(program: Command): void {
       });
       const play = `${prefix}-play`;
       const mountPath = join(work, 'mnt', play);
-      const answer = await client.post<{ run: { id: string } }>('/vdbs', { name: play, source: report.dsource.id, environment: 'qs-target', parameters: DIRTREE_TOUR_PLUGIN.vdbParameters(mountPath) });
+      const answer = await client.post<{ run: { id: string } }>('/vdbs', {
+        name: play,
+        source: report.dsource.id,
+        environment: 'qs-target',
+        parameters: DIRTREE_TOUR_PLUGIN.vdbParameters(mountPath),
+      });
       say(`\nThe engine is still running. Provisioning ${play} at ${mountPath} for you to try (run ${answer.run.id}).`);
       say('Go on with, for example:');
       for (const line of [
@@ -70,6 +101,7 @@ export function registerQuickstart(program: Command): void {
         `dvx vdb refresh ${play} --wait`,
         'dvx run list',
         'dvx quickstart --stop',
-      ]) say(`  npx dvx ${options.dataDir ? `--data-dir ${dataDir} ` : ''}${line.replace(/^dvx /, '')}`);
+      ])
+        say(`  npx dvx ${options.dataDir ? `--data-dir ${dataDir} ` : ''}${line.replace(/^dvx /, '')}`);
     });
 }

@@ -13,7 +13,9 @@ export function registerSnapshotCommands(program: Command): void {
     .option('--of <dsource|vdb>', 'only of this dSource or VDB')
     .action(
       withClient<{ of?: string }, []>(async ({ client, options }) => {
-        const answer = await client.get<{ snapshots: SnapshotView[] }>(`/snapshots${options.of ? `?of=${encodeURIComponent(options.of)}` : ''}`);
+        const answer = await client.get<{ snapshots: SnapshotView[] }>(
+          `/snapshots${options.of ? `?of=${encodeURIComponent(options.of)}` : ''}`,
+        );
         print(options.json, answer, () => formatSnapshots(answer.snapshots));
       }),
     );

@@ -24,7 +24,9 @@ export function registerSourceConfigCommands(program: Command): void {
     .option('--env <env>', 'only on this environment')
     .action(
       withClient<{ env?: string }, []>(async ({ client, options }) => {
-        const answer = await client.get<{ repositories: RepositoryView[] }>(`/repositories${options.env ? `?environment=${encodeURIComponent(options.env)}` : ''}`);
+        const answer = await client.get<{ repositories: RepositoryView[] }>(
+          `/repositories${options.env ? `?environment=${encodeURIComponent(options.env)}` : ''}`,
+        );
         print(options.json, answer, () =>
           formatTable(answer.repositories, [
             { header: 'name', value: (r) => r.name },
@@ -47,7 +49,9 @@ export function registerSourceConfigCommands(program: Command): void {
         const query = new URLSearchParams();
         if (options.env) query.set('environment', options.env);
         if (options.repo) query.set('repository', options.repo);
-        const answer = await client.get<{ sourceConfigs: SourceConfigView[] }>(`/sourceconfigs${query.size ? `?${query}` : ''}`);
+        const answer = await client.get<{ sourceConfigs: SourceConfigView[] }>(
+          `/sourceconfigs${query.size ? `?${query.toString()}` : ''}`,
+        );
         print(options.json, answer, () =>
           formatTable(answer.sourceConfigs, [
             { header: 'name', value: (c) => c.name },
@@ -66,8 +70,15 @@ export function registerSourceConfigCommands(program: Command): void {
     .requiredOption('--parameters <json|@file>', 'the source config (sourceConfigDefinition) as JSON')
     .action(
       withClient<{ parameters: string }, [string]>(async ({ client, options }, repository) => {
-        const answer = await client.post<{ sourceConfig: SourceConfigView }>('/sourceconfigs', { repository, parameters: parseParameters(options.parameters) });
-        print(options.json, answer, () => `added source config ${answer.sourceConfig.name} (${answer.sourceConfig.id})\n`);
+        const answer = await client.post<{ sourceConfig: SourceConfigView }>('/sourceconfigs', {
+          repository,
+          parameters: parseParameters(options.parameters),
+        });
+        print(
+          options.json,
+          answer,
+          () => `added source config ${answer.sourceConfig.name} (${answer.sourceConfig.id})\n`,
+        );
       }),
     );
 }

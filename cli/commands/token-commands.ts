@@ -16,11 +16,21 @@ export function registerTokenCommands(program: Command): void {
     .action(
       withClient<{ role: string; name?: string }, []>(async ({ client, options }) => {
         if (!isRole(options.role)) {
-          throw new ValidationError(`Unknown role "${options.role}": use ${ROLES.join(', ')}.`, [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }], { action: `Use --role ${ROLES.join('|')}.` });
+          throw new ValidationError(
+            `Unknown role "${options.role}": use ${ROLES.join(', ')}.`,
+            [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }],
+            { action: `Use --role ${ROLES.join('|')}.` },
+          );
         }
-        const answer = await client.post<{ token: TokenRecord; secret: string }>('/tokens', { role: options.role, ...(options.name ? { name: options.name } : {}) });
+        const answer = await client.post<{ token: TokenRecord; secret: string }>('/tokens', {
+          role: options.role,
+          ...(options.name ? { name: options.name } : {}),
+        });
         print(options.json, answer, () => `${answer.secret}\n`);
-        if (!options.json) process.stderr.write(`created ${answer.token.role} token ${answer.token.id} (${answer.token.name}); keep the secret above, it is not shown again\n`);
+        if (!options.json)
+          process.stderr.write(
+            `created ${answer.token.role} token ${answer.token.id} (${answer.token.name}); keep the secret above, it is not shown again\n`,
+          );
       }),
     );
 
@@ -47,7 +57,11 @@ export function registerTokenCommands(program: Command): void {
     .action(
       withClient<object, [string]>(async ({ client, options }, id) => {
         const answer = await client.delete<{ token: TokenRecord }>(`/tokens/${encodeURIComponent(id)}`);
-        print(options.json, answer, () => `revoked ${answer.token.role} token ${answer.token.id} (${answer.token.name})\n`);
+        print(
+          options.json,
+          answer,
+          () => `revoked ${answer.token.role} token ${answer.token.id} (${answer.token.name})\n`,
+        );
       }),
     );
 }

@@ -37,7 +37,18 @@ export function registerVdbCommands(program: Command): void {
       .option('--parameters <json|@file>', 'the virtual source parameters (virtualSourceDefinition) as JSON')
       .option('--hook <event=file...>', 'hook scripts to set with the VDB, e.g. configureClone=setup.sh'),
   ).action(
-    withClient<{ from: string; env: string; snapshot?: string; repo?: string; parameters?: string; hook?: string[]; wait?: boolean }, [string]>(async (call, name) => {
+    withClient<
+      {
+        from: string;
+        env: string;
+        snapshot?: string;
+        repo?: string;
+        parameters?: string;
+        hook?: string[];
+        wait?: boolean;
+      },
+      [string]
+    >(async (call, name) => {
       const { options } = call;
       const parameters = parseParameters(options.parameters);
       const hooks = await readHookOptions(options.hook);
@@ -64,17 +75,40 @@ export function registerVdbCommands(program: Command): void {
     ['snapshot', 'Take a snapshot of the VDB'],
   ] as const) {
     waitOption(vdb.command(`${action} <vdb>`).description(description)).action(
-      withClient<{ wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(path(ref, `/${action}`)))),
+      withClient<{ wait?: boolean }, [string]>(async (call, ref) =>
+        reportStarted(call, await call.client.post(path(ref, `/${action}`))),
+      ),
     );
   }
-  waitOption(vdb.command('rewind <vdb>').description('Rewind to one of its snapshots, on a new timeflow (the current one stays)').requiredOption('--snapshot <id>', 'a snapshot of this VDB')).action(
-    withClient<{ snapshot: string; wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(path(ref, '/rewind'), { snapshot: call.options.snapshot }))),
+  waitOption(
+    vdb
+      .command('rewind <vdb>')
+      .description('Rewind to one of its snapshots, on a new timeflow (the current one stays)')
+      .requiredOption('--snapshot <id>', 'a snapshot of this VDB'),
+  ).action(
+    withClient<{ snapshot: string; wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(call, await call.client.post(path(ref, '/rewind'), { snapshot: call.options.snapshot })),
+    ),
   );
-  waitOption(vdb.command('refresh <vdb>').description("Refresh from a snapshot of its parent, on a new timeflow").option('--snapshot <id>', "a snapshot of the parent (default: its newest)")).action(
-    withClient<{ snapshot?: string; wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.post(path(ref, '/refresh'), call.options.snapshot ? { snapshot: call.options.snapshot } : {}))),
+  waitOption(
+    vdb
+      .command('refresh <vdb>')
+      .description('Refresh from a snapshot of its parent, on a new timeflow')
+      .option('--snapshot <id>', 'a snapshot of the parent (default: its newest)'),
+  ).action(
+    withClient<{ snapshot?: string; wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(
+        call,
+        await call.client.post(path(ref, '/refresh'), call.options.snapshot ? { snapshot: call.options.snapshot } : {}),
+      ),
+    ),
   );
-  waitOption(vdb.command('rm <vdb>').description('Delete a VDB nothing depends on: unconfigure, unmount, destroy its storage')).action(
-    withClient<{ wait?: boolean }, [string]>(async (call, ref) => reportStarted(call, await call.client.delete(path(ref)))),
+  waitOption(
+    vdb.command('rm <vdb>').description('Delete a VDB nothing depends on: unconfigure, unmount, destroy its storage'),
+  ).action(
+    withClient<{ wait?: boolean }, [string]>(async (call, ref) =>
+      reportStarted(call, await call.client.delete(path(ref))),
+    ),
   );
 
   vdb

@@ -19,13 +19,20 @@ async function healthy(dataDir: string): Promise<EngineInfo | null> {
 }
 
 /** The data dir's engine: the running one, or one started in the background (logging to `<dataDir>/engine.log`). */
-export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_000): Promise<{ info: EngineInfo; started: boolean; logFile: string }> {
+export async function ensureBackgroundEngine(
+  dataDir: string,
+  timeoutMs = 120_000,
+): Promise<{ info: EngineInfo; started: boolean; logFile: string }> {
   const logFile = join(dataDir, 'engine.log');
   const running = await healthy(dataDir);
   if (running) return { info: running, started: false, logFile };
   await mkdir(dataDir, { recursive: true });
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'dvx.js'), '--data-dir', dataDir, 'engine', 'start'], { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(
+    process.execPath,
+    [join(packageRoot(), 'bin', 'dvx.js'), '--data-dir', dataDir, 'engine', 'start'],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
   child.unref();
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -34,7 +41,11 @@ export async function ensureBackgroundEngine(dataDir: string, timeoutMs = 120_00
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new DvxError({ code: 'ENGINE_UNREACHABLE', message: `The engine did not come up; see ${logFile}.`, action: `Read ${logFile}, fix what it says, and run again.` });
+  throw new DvxError({
+    code: 'ENGINE_UNREACHABLE',
+    message: `The engine did not come up; see ${logFile}.`,
+    action: `Read ${logFile}, fix what it says, and run again.`,
+  });
 }
 
 /** Stops the data dir's engine with SIGTERM (a graceful stop) and waits for it to exit; returns its pid, or null if none ran. */
@@ -55,5 +66,9 @@ export async function stopBackgroundEngine(dataDir: string, timeoutMs = 60_000):
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new DvxError({ code: 'ENGINE_UNREACHABLE', message: `The engine (pid ${pid}) did not stop within ${timeoutMs / 1000} s.`, action: `Look at ${join(dataDir, 'engine.log')}; kill -9 ${pid} stops it at once (runs carry on at the next start).` });
+  throw new DvxError({
+    code: 'ENGINE_UNREACHABLE',
+    message: `The engine (pid ${pid}) did not stop within ${timeoutMs / 1000} s.`,
+    action: `Look at ${join(dataDir, 'engine.log')}; kill -9 ${pid} stops it at once (runs carry on at the next start).`,
+  });
 }

@@ -47,7 +47,10 @@ async function ensureKey(path: string, comment: string): Promise<void> {
  * Starts (or finds running) one sshd daemon per name under `dir`, each on its own loopback port with its own host key,
  * accepting the quickstart's client key for root. They keep running after the quickstart, like the engine.
  */
-export async function startLocalSshds(dir: string, names: string[]): Promise<{ hosts: LocalSshd[]; clientKeyPath: string }> {
+export async function startLocalSshds(
+  dir: string,
+  names: string[],
+): Promise<{ hosts: LocalSshd[]; clientKeyPath: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const clientKeyPath = join(dir, 'client_key');
@@ -90,7 +93,11 @@ export async function startLocalSshds(dir: string, names: string[]): Promise<{ h
     try {
       await run('/usr/sbin/sshd', ['-f', join(hostDir, 'sshd_config'), '-E', join(hostDir, 'sshd.log')]);
     } catch (error) {
-      throw new DvxError({ code: 'DEPENDENCY_MISSING', message: `Could not start sshd for ${name}: ${(error as Error).message}`, action: 'Install openssh-server (apt-get install openssh-server) and run as root.' });
+      throw new DvxError({
+        code: 'DEPENDENCY_MISSING',
+        message: `Could not start sshd for ${name}: ${(error as Error).message}`,
+        action: 'Install openssh-server (apt-get install openssh-server) and run as root.',
+      });
     }
     await writeFile(stateFile, `${port}\n`);
     hosts.push({ name, port, home });

@@ -66,6 +66,12 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new TourError({ code: 'INTERNAL', message: `Tour check failed: ${message}` });
 }
 
+/** `value`, or a failed tour check naming what is missing. */
+function found<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new TourError({ code: 'INTERNAL', message: `Tour check failed: no ${what}` });
+  return value;
+}
+
 /**
  * The tour: link a directory tree, sync, provision a VDB, write to it, snapshot, rewind, refresh, rewind across
  * timeflows, stop/start, disable/enable, delete. Every step goes through the engine's API, as a user's would, and
@@ -74,8 +80,17 @@ function check(condition: boolean, message: string): void {
 export async function runTour(options: TourOptions): Promise<TourReport> {
   const { client, plugin, hosts, prefix } = options;
   const log = options.log ?? (() => undefined);
-  const report: TourReport = { steps: [], dsource: { id: '', name: '' }, vdb: { id: '', name: '', mountPath: '' }, runs: [] };
-  const step = async <T>(name: string, action: () => Promise<T>, describe: (value: T) => string = () => ''): Promise<T> => {
+  const report: TourReport = {
+    steps: [],
+    dsource: { id: '', name: '' },
+    vdb: { id: '', name: '', mountPath: '' },
+    runs: [],
+  };
+  const step = async <T>(
+    name: string,
+    action: () => Promise<T>,
+    describe: (value: T) => string = () => '',
+  ): Promise<T> => {
     const started = Date.now();
     const value = await action();
     const entry = { step: name, detail: describe(value), ms: Date.now() - started };
@@ -87,7 +102,12 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     report.runs.push(answer.run.id);
     const run = await waitForRun(client, answer.run.id, { stream: options.progress ?? null });
     if (run.status !== 'succeeded') {
-      throw new TourError({ code: 'INTERNAL', message: `Run ${run.id} (${run.kind}) ${run.status}: ${run.error?.message ?? ''}`, ...(run.error?.action ? { action: run.error.action } : {}), details: { runId: run.id } });
+      throw new TourError({
+        code: 'INTERNAL',
+        message: `Run ${run.id} (${run.kind}) ${run.status}: ${run.error?.message ?? ''}`,
+        ...(run.error?.action ? { action: run.error.action } : {}),
+        details: { runId: run.id },
+      });
     }
     return run;
   };
@@ -96,73 +116,137 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   const stagingPath = join(options.workDir, `${prefix}-staging`);
   await mkdir(options.workDir, { recursive: true });
 
-  const pluginId = await step('upload plugin', async () => {
-    const artifact = JSON.parse(await readFile(plugin.artifactPath, 'utf8')) as unknown;
-    const answer = await client.post<{ plugin: { id: string; name: string }; runs: { id: string }[] }>('/plugins', artifact);
-    for (const run of answer.runs) await waitForRun(client, run.id, { stream: null });
-    return answer.plugin.id;
-  }, (id) => id);
+  const pluginId = await step(
+    'upload plugin',
+    async () => {
+      const artifact = JSON.parse(await readFile(plugin.artifactPath, 'utf8')) as unknown;
+      const answer = await client.post<{ plugin: { id: string; name: string }; runs: { id: string }[] }>(
+        '/plugins',
+        artifact,
+      );
+      for (const run of answer.runs) await waitForRun(client, run.id, { stream: null });
+      return answer.plugin.id;
+    },
+    (id) => id,
+  );
 
   const environments: Record<'source' | 'staging' | 'target', string> = { source: '', staging: '', target: '' };
   for (const role of ['source', 'staging', 'target'] as const) {
     const host = hosts[role];
-    environments[role] = await step(`add environment ${host.name}`, async () => {
-      const existing = await client.get<{ environments: { id: string; name: string }[] }>('/environments');
-      const found = existing.environments.find((environment) => environment.name === host.name);
-      if (found) {
-        await finished(await client.post(`/environments/${found.id}/refresh`));
-        return found.id;
-      }
-      const answer = await client.post<{ environment: { id: string }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
-      await finished(answer);
-      return answer.environment.id;
-    }, (id) => `${host.user}@${host.host}:${host.port} (${id})`);
+    environments[role] = await step(
+      `add environment ${host.name}`,
+      async () => {
+        const existing = await client.get<{ environments: { id: string; name: string }[] }>('/environments');
+        const found = existing.environments.find((environment) => environment.name === host.name);
+        if (found) {
+          await finished(await client.post(`/environments/${found.id}/refresh`));
+          return found.id;
+        }
+        const answer = await client.post<{ environment: { id: string }; run: { id: string } }>('/environments', {
+          name: host.name,
+          host: host.host,
+          port: host.port,
+          user: host.user,
+          privateKey: host.privateKey,
+        });
+        await finished(answer);
+        return answer.environment.id;
+      },
+      (id) => `${host.user}@${host.host}:${host.port} (${id})`,
+    );
   }
 
-  const sourceConfig = await step('add source config', async () => {
-    const repositories = (await client.get<{ repositories: { id: string; pluginId: string }[] }>(`/repositories?environment=${environments.source}`)).repositories.filter((repository) => repository.pluginId === pluginId);
-    check(repositories.length > 0, 'discovery found no repository of the plugin on the source host');
-    const parameters = plugin.sourceConfig(options.sourceDir, `${prefix}-data`);
-    const { sourceConfigs } = await client.get<{ sourceConfigs: { id: string; repositoryId: string; parameters: Record<string, unknown> }[] }>(`/sourceconfigs?environment=${environments.source}`);
-    const same = sourceConfigs.find((config) => repositories.some((repository) => repository.id === config.repositoryId) && JSON.stringify(config.parameters) === JSON.stringify(parameters));
-    if (same) return same.id;
-    return (await client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters })).sourceConfig.id;
-  }, (id) => id);
+  const sourceConfig = await step(
+    'add source config',
+    async () => {
+      const repositories = (
+        await client.get<{ repositories: { id: string; pluginId: string }[] }>(
+          `/repositories?environment=${environments.source}`,
+        )
+      ).repositories.filter((repository) => repository.pluginId === pluginId);
+      check(repositories.length > 0, 'discovery found no repository of the plugin on the source host');
+      const parameters = plugin.sourceConfig(options.sourceDir, `${prefix}-data`);
+      const { sourceConfigs } = await client.get<{
+        sourceConfigs: { id: string; repositoryId: string; parameters: Record<string, unknown> }[];
+      }>(`/sourceconfigs?environment=${environments.source}`);
+      const same = sourceConfigs.find(
+        (config) =>
+          repositories.some((repository) => repository.id === config.repositoryId) &&
+          JSON.stringify(config.parameters) === JSON.stringify(parameters),
+      );
+      if (same) return same.id;
+      return (
+        await client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', {
+          repository: found(repositories[0], 'repository').id,
+          parameters,
+        })
+      ).sourceConfig.id;
+    },
+    (id) => id,
+  );
 
   const dsourceName = `${prefix}-dsource`;
   const initialDigest = await treeDigest(options.sourceDir);
-  const dsource = await step('link (initial resync)', async () => {
-    const answer = await client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: dsourceName, sourceConfig, stagingEnvironment: environments.staging, parameters: plugin.linkParameters(stagingPath) });
-    await finished(answer);
-    return answer.dsource;
-  }, (value) => value.id);
+  const dsource = await step(
+    'link (initial resync)',
+    async () => {
+      const answer = await client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
+        name: dsourceName,
+        sourceConfig,
+        stagingEnvironment: environments.staging,
+        parameters: plugin.linkParameters(stagingPath),
+      });
+      await finished(answer);
+      return answer.dsource;
+    },
+    (value) => value.id,
+  );
   report.dsource = { id: dsource.id, name: dsourceName };
-  const snapshotsOf = async (ref: string) => (await client.get<{ snapshots: Snapshot[] }>(`/snapshots?of=${encodeURIComponent(ref)}`)).snapshots;
-  const firstSnapshot = (await snapshotsOf(dsource.id)).at(-1)!;
+  const snapshotsOf = async (ref: string) =>
+    (await client.get<{ snapshots: Snapshot[] }>(`/snapshots?of=${encodeURIComponent(ref)}`)).snapshots;
+  const lastSnapshotOf = async (ref: string) => found((await snapshotsOf(ref)).at(-1), `snapshot of ${ref}`);
+  const firstSnapshot = await lastSnapshotOf(dsource.id);
   check((await treeDigest(firstSnapshot.path)) === initialDigest, 'the first dSource snapshot differs from the source');
 
   await writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
   const syncedDigest = await treeDigest(options.sourceDir);
-  const synced = await step('change the source, sync', async () => {
-    await finished(await client.post(`/dsources/${dsource.id}/sync`, { resync: false }));
-    return (await snapshotsOf(dsource.id)).at(-1)!;
-  }, (snapshot) => `snapshot ${snapshot.id}`);
+  const synced = await step(
+    'change the source, sync',
+    async () => {
+      await finished(await client.post(`/dsources/${dsource.id}/sync`, { resync: false }));
+      return await lastSnapshotOf(dsource.id);
+    },
+    (snapshot) => `snapshot ${snapshot.id}`,
+  );
   check((await treeDigest(synced.path)) === syncedDigest, 'the synced snapshot differs from the changed source');
   check((await treeDigest(firstSnapshot.path)) === initialDigest, 'syncing changed an earlier snapshot');
 
   const vdbName = `${prefix}-vdb`;
-  const vdb = await step('provision VDB from latest snapshot', async () => {
-    const answer = await client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: vdbName, source: dsource.id, environment: environments.target, parameters: plugin.vdbParameters(vdbMount) });
-    await finished(answer);
-    return answer.vdb;
-  }, (value) => `${value.id} at ${vdbMount}`);
+  const vdb = await step(
+    'provision VDB from latest snapshot',
+    async () => {
+      const answer = await client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', {
+        name: vdbName,
+        source: dsource.id,
+        environment: environments.target,
+        parameters: plugin.vdbParameters(vdbMount),
+      });
+      await finished(answer);
+      return answer.vdb;
+    },
+    (value) => `${value.id} at ${vdbMount}`,
+  );
   report.vdb = { id: vdb.id, name: vdbName, mountPath: vdbMount };
-  await step('VDB files equal the snapshot', async () => {
-    check(await mounted(vdbMount), `${vdbMount} is not mounted`);
-    const digest = await treeDigest(vdbMount);
-    check(digest === syncedDigest, 'VDB contents differ from the source at the snapshot');
-    return digest;
-  }, (digest) => `sha256 ${digest.slice(0, 16)}`);
+  await step(
+    'VDB files equal the snapshot',
+    async () => {
+      check(await mounted(vdbMount), `${vdbMount} is not mounted`);
+      const digest = await treeDigest(vdbMount);
+      check(digest === syncedDigest, 'VDB contents differ from the source at the snapshot');
+      return digest;
+    },
+    (digest) => `sha256 ${digest.slice(0, 16)}`,
+  );
 
   await step('write in the VDB; dSource untouched', async () => {
     await writeFile(join(vdbMount, 'written-in-vdb.txt'), 'hello from the VDB\n');
@@ -170,20 +254,28 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     check((await treeDigest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
   });
 
-  const vdbSnapshot = await step('VDB snapshot', async () => {
-    await finished(await client.post(`/vdbs/${vdb.id}/snapshot`));
-    return (await snapshotsOf(vdb.id)).at(-1)!;
-  }, (snapshot) => snapshot.id);
+  const vdbSnapshot = await step(
+    'VDB snapshot',
+    async () => {
+      await finished(await client.post(`/vdbs/${vdb.id}/snapshot`));
+      return await lastSnapshotOf(vdb.id);
+    },
+    (snapshot) => snapshot.id,
+  );
   const snapshotDigest = await treeDigest(vdbMount);
 
-  await step('more writes, rewind to the snapshot', async () => {
-    await appendFile(join(vdbMount, 'written-in-vdb.txt'), 'a later change\n');
-    await rm(join(vdbMount, `changed-${prefix}.txt`), { force: true });
-    check((await treeDigest(vdbMount)) !== snapshotDigest, 'the writes did not change the VDB');
-    await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
-    check((await treeDigest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
-  }, () => `restored ${vdbSnapshot.id}`);
-  const beforeRefresh = (await snapshotsOf(vdb.id)).at(-1)!;
+  await step(
+    'more writes, rewind to the snapshot',
+    async () => {
+      await appendFile(join(vdbMount, 'written-in-vdb.txt'), 'a later change\n');
+      await rm(join(vdbMount, `changed-${prefix}.txt`), { force: true });
+      check((await treeDigest(vdbMount)) !== snapshotDigest, 'the writes did not change the VDB');
+      await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
+      check((await treeDigest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
+    },
+    () => `restored ${vdbSnapshot.id}`,
+  );
+  const beforeRefresh = await lastSnapshotOf(vdb.id);
 
   await writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
   const newerDigest = await treeDigest(options.sourceDir);
@@ -193,36 +285,65 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     check((await treeDigest(vdbMount)) === newerDigest, 'refresh did not bring the newer source contents');
   });
 
-  await step('rewind across timeflows (undo refresh)', async () => {
-    await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: beforeRefresh.id }));
-    check((await treeDigest(vdbMount)) === snapshotDigest, 'rewinding to the pre-refresh snapshot did not undo the refresh');
-  }, () => `back to ${beforeRefresh.id}`);
+  await step(
+    'rewind across timeflows (undo refresh)',
+    async () => {
+      await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: beforeRefresh.id }));
+      check(
+        (await treeDigest(vdbMount)) === snapshotDigest,
+        'rewinding to the pre-refresh snapshot did not undo the refresh',
+      );
+    },
+    () => `back to ${beforeRefresh.id}`,
+  );
 
   await step('stop / start', async () => {
     await finished(await client.post(`/vdbs/${vdb.id}/stop`));
-    check(!(await client.get<{ vdb: { running: boolean } }>(`/vdbs/${vdb.id}`)).vdb.running, 'the VDB still runs after stop');
+    check(
+      !(await client.get<{ vdb: { running: boolean } }>(`/vdbs/${vdb.id}`)).vdb.running,
+      'the VDB still runs after stop',
+    );
     await finished(await client.post(`/vdbs/${vdb.id}/start`));
-    check((await client.get<{ vdb: { running: boolean } }>(`/vdbs/${vdb.id}`)).vdb.running, 'the VDB does not run after start');
+    check(
+      (await client.get<{ vdb: { running: boolean } }>(`/vdbs/${vdb.id}`)).vdb.running,
+      'the VDB does not run after start',
+    );
   });
 
-  await step('disable / enable', async () => {
-    await finished(await client.post(`/vdbs/${vdb.id}/disable`));
-    check(!(await mounted(vdbMount)), 'the VDB is still mounted after disable');
-    check(!(await client.get<{ vdb: { enabled: boolean } }>(`/vdbs/${vdb.id}`)).vdb.enabled, 'the VDB is still enabled');
-    await finished(await client.post(`/vdbs/${vdb.id}/enable`));
-    check(await mounted(vdbMount), 'the VDB is not mounted again after enable');
-    check((await treeDigest(vdbMount)) === snapshotDigest, 'enable changed the VDB contents');
-  }, () => 'unmounted, then mounted again');
+  await step(
+    'disable / enable',
+    async () => {
+      await finished(await client.post(`/vdbs/${vdb.id}/disable`));
+      check(!(await mounted(vdbMount)), 'the VDB is still mounted after disable');
+      check(
+        !(await client.get<{ vdb: { enabled: boolean } }>(`/vdbs/${vdb.id}`)).vdb.enabled,
+        'the VDB is still enabled',
+      );
+      await finished(await client.post(`/vdbs/${vdb.id}/enable`));
+      check(await mounted(vdbMount), 'the VDB is not mounted again after enable');
+      check((await treeDigest(vdbMount)) === snapshotDigest, 'enable changed the VDB contents');
+    },
+    () => 'unmounted, then mounted again',
+  );
 
   if (options.keep) return report;
 
-  await step('delete the VDB', async () => {
-    const timeflows = new Set((await snapshotsOf(vdb.id)).map((snapshot) => snapshot.timeflowId));
-    await finished(await client.delete(`/vdbs/${vdb.id}`));
-    check(!(await mounted(vdbMount)), 'the VDB is still mounted after delete');
-    const left = await client.get<{ snapshots: Snapshot[] }>('/snapshots').then((answer) => answer.snapshots.filter((snapshot) => timeflows.has(snapshot.timeflowId)));
-    check(left.length === 0, `snapshots of the deleted VDB remain: ${left.map((snapshot) => snapshot.id).join(', ')}`);
-    return timeflows.size;
-  }, (count) => `no mount, clone or record left (${count} timeflows destroyed)`);
+  await step(
+    'delete the VDB',
+    async () => {
+      const timeflows = new Set((await snapshotsOf(vdb.id)).map((snapshot) => snapshot.timeflowId));
+      await finished(await client.delete(`/vdbs/${vdb.id}`));
+      check(!(await mounted(vdbMount)), 'the VDB is still mounted after delete');
+      const left = await client
+        .get<{ snapshots: Snapshot[] }>('/snapshots')
+        .then((answer) => answer.snapshots.filter((snapshot) => timeflows.has(snapshot.timeflowId)));
+      check(
+        left.length === 0,
+        `snapshots of the deleted VDB remain: ${left.map((snapshot) => snapshot.id).join(', ')}`,
+      );
+      return timeflows.size;
+    },
+    (count) => `no mount, clone or record left (${count} timeflows destroyed)`,
+  );
   return report;
 }

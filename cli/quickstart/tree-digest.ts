@@ -17,7 +17,10 @@ export async function treeEntries(root: string): Promise<Record<string, string>>
         entries[path] = 'dir';
         await walk(path);
       } else if (stats.isSymbolicLink()) entries[path] = `link ${await readlink(full)}`;
-      else if (stats.isFile()) entries[path] = `file ${createHash('sha256').update(await readFile(full)).digest('hex')}`;
+      else if (stats.isFile())
+        entries[path] = `file ${createHash('sha256')
+          .update(await readFile(full))
+          .digest('hex')}`;
     }
   };
   await walk('');
@@ -26,5 +29,7 @@ export async function treeEntries(root: string): Promise<Record<string, string>>
 
 /** One digest of a directory tree's files, links and their contents (not times or modes): equal trees, equal digests. */
 export async function treeDigest(root: string): Promise<string> {
-  return createHash('sha256').update(JSON.stringify(await treeEntries(root))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(await treeEntries(root)))
+    .digest('hex');
 }

@@ -1,5 +1,19 @@
-import { MIGRATION_OBJECT_TYPES, OPERATION_NAMES, type MigrationObjectType, type OperationName } from '../plugin-artifact.js';
-import type { DirectSource, MountSpecification, RemoteConnection, StagedSource, Status, UnmountedStagedSource, UnmountedVirtualSource, VirtualSource } from './platform-objects.js';
+import {
+  MIGRATION_OBJECT_TYPES,
+  OPERATION_NAMES,
+  type MigrationObjectType,
+  type OperationName,
+} from '../plugin-artifact.js';
+import type {
+  DirectSource,
+  MountSpecification,
+  RemoteConnection,
+  StagedSource,
+  Status,
+  UnmountedStagedSource,
+  UnmountedVirtualSource,
+  VirtualSource,
+} from './platform-objects.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -34,20 +48,40 @@ export interface LinkedOperations<D extends PluginDefinitions, S> {
 }
 
 /** Linked operations of a staged plugin. */
-export interface StagedLinkedOperations<D extends PluginDefinitions> extends LinkedOperations<D, { stagedSource: StagedSource<D['linkedSource']> }> {
+export interface StagedLinkedOperations<D extends PluginDefinitions> extends LinkedOperations<
+  D,
+  { stagedSource: StagedSource<D['linkedSource']> }
+> {
   /** Where the staging storage is mounted: exactly one mount, no `sharedPath`. */
-  mountSpecification?(args: { stagedSource: UnmountedStagedSource<D['linkedSource']>; repository: D['repository'] }): Awaitable<MountSpecification>;
+  mountSpecification?(args: {
+    stagedSource: UnmountedStagedSource<D['linkedSource']>;
+    repository: D['repository'];
+  }): Awaitable<MountSpecification>;
 }
 
 /** Linked operations of a direct plugin (no mount specification: the engine copies with `runSync`). */
-export type DirectLinkedOperations<D extends PluginDefinitions> = LinkedOperations<D, { directSource: DirectSource<D['linkedSource']> }>;
+export type DirectLinkedOperations<D extends PluginDefinitions> = LinkedOperations<
+  D,
+  { directSource: DirectSource<D['linkedSource']> }
+>;
 
-type VirtualArgs<D extends PluginDefinitions> = { virtualSource: VirtualSource<D['virtualSource']>; repository: D['repository']; sourceConfig: D['sourceConfig'] };
+type VirtualArgs<D extends PluginDefinitions> = {
+  virtualSource: VirtualSource<D['virtualSource']>;
+  repository: D['repository'];
+  sourceConfig: D['sourceConfig'];
+};
 
 /** Virtual (VDB) operations. */
 export interface VirtualOperations<D extends PluginDefinitions> {
-  configure?(args: { virtualSource: VirtualSource<D['virtualSource']>; snapshot: D['snapshot']; repository: D['repository'] }): Awaitable<D['sourceConfig']>;
-  initialize?(args: { virtualSource: VirtualSource<D['virtualSource']>; repository: D['repository'] }): Awaitable<D['sourceConfig']>;
+  configure?(args: {
+    virtualSource: VirtualSource<D['virtualSource']>;
+    snapshot: D['snapshot'];
+    repository: D['repository'];
+  }): Awaitable<D['sourceConfig']>;
+  initialize?(args: {
+    virtualSource: VirtualSource<D['virtualSource']>;
+    repository: D['repository'];
+  }): Awaitable<D['sourceConfig']>;
   reconfigure?(args: VirtualArgs<D> & { snapshot: D['snapshot'] }): Awaitable<D['sourceConfig']>;
   unconfigure?(args: VirtualArgs<D>): Awaitable<void>;
   cleanup?(args: VirtualArgs<D>): Awaitable<void>;
@@ -57,13 +91,19 @@ export interface VirtualOperations<D extends PluginDefinitions> {
   postSnapshot?(args: VirtualArgs<D>): Awaitable<D['snapshot']>;
   status?(args: VirtualArgs<D>): Awaitable<Status>;
   sourceSize?(args: VirtualArgs<D>): Awaitable<number>;
-  mountSpecification?(args: { virtualSource: UnmountedVirtualSource<D['virtualSource']>; repository: D['repository'] }): Awaitable<MountSpecification>;
+  mountSpecification?(args: {
+    virtualSource: UnmountedVirtualSource<D['virtualSource']>;
+    repository: D['repository'];
+  }): Awaitable<MountSpecification>;
 }
 
 /** Discovery operations. */
 export interface DiscoveryOperations<D extends PluginDefinitions> {
   repository(args: { sourceConnection: RemoteConnection }): Awaitable<D['repository'][]>;
-  sourceConfig(args: { sourceConnection: RemoteConnection; repository: D['repository'] }): Awaitable<D['sourceConfig'][]>;
+  sourceConfig(args: {
+    sourceConnection: RemoteConnection;
+    repository: D['repository'];
+  }): Awaitable<D['sourceConfig'][]>;
 }
 
 /** A data migration: the stored object before, the object after (raw schema field names). */
@@ -82,9 +122,15 @@ export interface PluginSpecOf<D extends PluginDefinitions, L> {
 }
 
 /** A staged plugin: linked operations get `stagedSource`. */
-export type StagedPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<D, StagedLinkedOperations<D>>;
+export type StagedPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<
+  D,
+  StagedLinkedOperations<D>
+>;
 /** A direct plugin: linked operations get `directSource`. */
-export type DirectPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<D, DirectLinkedOperations<D>>;
+export type DirectPluginSpec<D extends PluginDefinitions = PluginDefinitions> = PluginSpecOf<
+  D,
+  DirectLinkedOperations<D>
+>;
 /** Either kind of plugin. */
 export type PluginSpec<D extends PluginDefinitions = PluginDefinitions> = StagedPluginSpec<D> | DirectPluginSpec<D>;
 
@@ -114,18 +160,25 @@ export function compareMigrationIds(a: string, b: string): number {
 }
 
 function checkSpec(spec: PluginSpec): void {
-  if (!spec || typeof spec !== 'object') throw new TypeError('definePlugin: expected an object with discovery, linked, virtual and upgrade.');
+  if (!spec || typeof spec !== 'object')
+    throw new TypeError('definePlugin: expected an object with discovery, linked, virtual and upgrade.');
   for (const key of Object.keys(spec)) {
-    if (![...GROUPS, 'upgrade'].includes(key)) throw new TypeError(`definePlugin: unknown group "${key}"; a plugin has discovery, linked, virtual and upgrade.`);
+    if (![...GROUPS, 'upgrade'].includes(key))
+      throw new TypeError(`definePlugin: unknown group "${key}"; a plugin has discovery, linked, virtual and upgrade.`);
   }
   for (const group of GROUPS) {
     const operations = spec[group] as Record<string, unknown> | undefined;
     if (operations === undefined) continue;
-    if (!operations || typeof operations !== 'object') throw new TypeError(`definePlugin: ${group} must be an object of operations.`);
+    if (!operations || typeof operations !== 'object')
+      throw new TypeError(`definePlugin: ${group} must be an object of operations.`);
     for (const [name, operation] of Object.entries(operations)) {
       if (!KNOWN_OPERATIONS.has(`${group}.${name}`)) {
-        const known = OPERATION_NAMES.filter((known) => known.startsWith(`${group}.`)).map((known) => known.slice(group.length + 1));
-        throw new TypeError(`definePlugin: ${group}.${name} is not a plugin operation; ${group} operations are ${known.join(', ')}.`);
+        const known = OPERATION_NAMES.filter((known) => known.startsWith(`${group}.`)).map((known) =>
+          known.slice(group.length + 1),
+        );
+        throw new TypeError(
+          `definePlugin: ${group}.${name} is not a plugin operation; ${group} operations are ${known.join(', ')}.`,
+        );
       }
       if (typeof operation !== 'function') throw new TypeError(`definePlugin: ${group}.${name} must be a function.`);
     }
@@ -133,14 +186,25 @@ function checkSpec(spec: PluginSpec): void {
   const upgrade = (spec.upgrade ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const seen = new Map<string, string>();
   for (const [type, migrations] of Object.entries(upgrade)) {
-    if (!(MIGRATION_OBJECT_TYPES as readonly string[]).includes(type)) throw new TypeError(`definePlugin: upgrade.${type} is not an object type; migrations apply to ${MIGRATION_OBJECT_TYPES.join(', ')}.`);
+    if (!(MIGRATION_OBJECT_TYPES as readonly string[]).includes(type))
+      throw new TypeError(
+        `definePlugin: upgrade.${type} is not an object type; migrations apply to ${MIGRATION_OBJECT_TYPES.join(', ')}.`,
+      );
     for (const [id, migration] of Object.entries(migrations ?? {})) {
-      if (!MIGRATION_ID.test(id)) throw new TypeError(`definePlugin: upgrade.${type} migration id "${id}" must be numbers separated by dots, like "1.2".`);
-      if (/^[0.]+$/.test(id)) throw new TypeError(`definePlugin: upgrade.${type} migration id "${id}" must not be all zeros.`);
-      if (typeof migration !== 'function') throw new TypeError(`definePlugin: upgrade.${type}["${id}"] must be a function.`);
+      if (!MIGRATION_ID.test(id))
+        throw new TypeError(
+          `definePlugin: upgrade.${type} migration id "${id}" must be numbers separated by dots, like "1.2".`,
+        );
+      if (/^[0.]+$/.test(id))
+        throw new TypeError(`definePlugin: upgrade.${type} migration id "${id}" must not be all zeros.`);
+      if (typeof migration !== 'function')
+        throw new TypeError(`definePlugin: upgrade.${type}["${id}"] must be a function.`);
       const key = normalisedMigrationId(id).join('.');
       const previous = seen.get(key);
-      if (previous) throw new TypeError(`definePlugin: migration id "${id}" of upgrade.${type} is the same as ${previous}; ids must be unique across all object types.`);
+      if (previous)
+        throw new TypeError(
+          `definePlugin: migration id "${id}" of upgrade.${type} is the same as ${previous}; ids must be unique across all object types.`,
+        );
       seen.set(key, `"${id}" of upgrade.${type}`);
     }
   }
@@ -150,7 +214,9 @@ function checkSpec(spec: PluginSpec): void {
 export type PluginKind = 'STAGED' | 'DIRECT';
 
 /** The spec of a plugin of kind `K`. */
-export type PluginSpecFor<D extends PluginDefinitions, K extends PluginKind> = K extends 'DIRECT' ? DirectPluginSpec<D> : StagedPluginSpec<D>;
+export type PluginSpecFor<D extends PluginDefinitions, K extends PluginKind> = K extends 'DIRECT'
+  ? DirectPluginSpec<D>
+  : StagedPluginSpec<D>;
 
 /**
  * Defines a plugin. Checks its shape at once, so a mistake (an unknown operation name, a bad migration id) shows when
@@ -159,11 +225,24 @@ export type PluginSpecFor<D extends PluginDefinitions, K extends PluginKind> = K
  * `definePlugin<{ repository: Repository; sourceConfig: SourceConfig; ... }>({ ... })` for a staged plugin,
  * `definePlugin<Definitions, 'DIRECT'>({ ... })` for a direct one (linked operations then get `directSource`).
  */
-export function definePlugin<D extends PluginDefinitions = PluginDefinitions, K extends PluginKind = 'STAGED'>(spec: PluginSpecFor<D, K>): Plugin<D> {
-  checkSpec(spec as PluginSpec);
+export function definePlugin<D extends PluginDefinitions = PluginDefinitions, K extends PluginKind = 'STAGED'>(
+  spec: PluginSpecFor<D, K>,
+): Plugin<D> {
+  checkSpec(spec);
   const frozen: Record<string | symbol, unknown> = { [PLUGIN]: true };
-  for (const [key, value] of Object.entries(spec)) {
-    frozen[key] = key === 'upgrade' ? Object.freeze(Object.fromEntries(Object.entries(value ?? {}).map(([type, migrations]) => [type, Object.freeze({ ...(migrations as object) })]))) : Object.freeze({ ...(value as object) });
+  const entries: [string, unknown][] = Object.entries(spec);
+  for (const [key, value] of entries) {
+    frozen[key] =
+      key === 'upgrade'
+        ? Object.freeze(
+            Object.fromEntries(
+              Object.entries(value ?? {}).map(([type, migrations]) => [
+                type,
+                Object.freeze({ ...(migrations as object) }),
+              ]),
+            ),
+          )
+        : Object.freeze({ ...(value as object) });
   }
   return Object.freeze(frozen) as unknown as Plugin<D>;
 }
@@ -184,6 +263,7 @@ export function implementedOperations(plugin: PluginSpec): OperationName[] {
 /** Migration ids per object type, in the order they apply. */
 export function migrationIdsOf(plugin: PluginSpec): Record<MigrationObjectType, string[]> {
   const ids = {} as Record<MigrationObjectType, string[]>;
-  for (const type of MIGRATION_OBJECT_TYPES) ids[type] = Object.keys(plugin.upgrade?.[type] ?? {}).sort(compareMigrationIds);
+  for (const type of MIGRATION_OBJECT_TYPES)
+    ids[type] = Object.keys(plugin.upgrade?.[type] ?? {}).sort(compareMigrationIds);
   return ids;
 }

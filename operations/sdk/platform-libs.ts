@@ -97,22 +97,29 @@ const HOOK = Symbol.for('dvx.platform');
 
 function hook(library: string): PlatformHook {
   const installed = (globalThis as Record<symbol, PlatformHook | undefined>)[HOOK];
-  if (!installed) throw new Error(`dvx/sdk: ${library} works only inside a plugin operation run by the dvx engine (not at import time, not outside dvx).`);
+  if (!installed)
+    throw new Error(
+      `dvx/sdk: ${library} works only inside a plugin operation run by the dvx engine (not at import time, not outside dvx).`,
+    );
   return installed;
 }
 
 function checkConnection(library: string, remoteConnection: unknown): void {
   const connection = remoteConnection as RemoteConnection | null | undefined;
   if (!connection || typeof connection !== 'object' || typeof connection.environment?.reference !== 'string') {
-    throw new TypeError(`dvx/sdk: ${library} needs a RemoteConnection the plugin was given (such as virtualSource.connection); got ${JSON.stringify(remoteConnection)}.`);
+    throw new TypeError(
+      `dvx/sdk: ${library} needs a RemoteConnection the plugin was given (such as virtualSource.connection); got ${JSON.stringify(remoteConnection)}.`,
+    );
   }
 }
 
 function checkVariables(library: string, variables: unknown): void {
   if (variables === undefined) return;
-  if (!variables || typeof variables !== 'object' || Array.isArray(variables)) throw new TypeError(`dvx/sdk: ${library} variables must be an object of strings.`);
+  if (!variables || typeof variables !== 'object' || Array.isArray(variables))
+    throw new TypeError(`dvx/sdk: ${library} variables must be an object of strings.`);
   for (const [name, value] of Object.entries(variables)) {
-    if (typeof value !== 'string') throw new TypeError(`dvx/sdk: ${library} variable ${name} must be a string, not ${typeof value}.`);
+    if (typeof value !== 'string')
+      throw new TypeError(`dvx/sdk: ${library} variable ${name} must be a string, not ${typeof value}.`);
   }
 }
 
@@ -120,7 +127,11 @@ function checkVariables(library: string, variables: unknown): void {
  * Runs a bash command on a host as the connection's user, from that user's home directory. `variables` become
  * environment variables, never text in the command, so values with quotes, `$(...)` or newlines stay data.
  */
-export async function runBash(remoteConnection: RemoteConnection, command: string, options: RunBashOptions = {}): Promise<RunBashResponse> {
+export async function runBash(
+  remoteConnection: RemoteConnection,
+  command: string,
+  options: RunBashOptions = {},
+): Promise<RunBashResponse> {
   const platform = hook('runBash');
   checkConnection('runBash', remoteConnection);
   if (typeof command !== 'string') throw new TypeError('dvx/sdk: runBash command must be a string.');
@@ -129,7 +140,11 @@ export async function runBash(remoteConnection: RemoteConnection, command: strin
 }
 
 /** Runs an expect script on a host (where expect is installed). */
-export async function runExpect(remoteConnection: RemoteConnection, command: string, options: RunExpectOptions = {}): Promise<RunBashResponse> {
+export async function runExpect(
+  remoteConnection: RemoteConnection,
+  command: string,
+  options: RunExpectOptions = {},
+): Promise<RunBashResponse> {
   const platform = hook('runExpect');
   checkConnection('runExpect', remoteConnection);
   if (typeof command !== 'string') throw new TypeError('dvx/sdk: runExpect command must be a string.');
@@ -146,7 +161,8 @@ export async function runExpect(remoteConnection: RemoteConnection, command: str
 export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse> {
   const platform = hook('runSync');
   checkConnection('runSync', request?.remoteConnection);
-  if (typeof request.sourceDirectory !== 'string') throw new TypeError('dvx/sdk: runSync sourceDirectory must be a string.');
+  if (typeof request.sourceDirectory !== 'string')
+    throw new TypeError('dvx/sdk: runSync sourceDirectory must be a string.');
   return (await platform.call('runSync', [request])) as RunSyncResponse;
 }
 

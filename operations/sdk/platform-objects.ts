@@ -86,6 +86,8 @@ export interface VirtualSource<P = Record<string, unknown>> {
 /** A staged source as `linked.mountSpecification` gets it: its mount is not decided yet. */
 export type UnmountedStagedSource<P = Record<string, unknown>> = Omit<StagedSource<P>, 'mount'> & { mount?: Mount };
 /** A virtual source as `virtual.mountSpecification` gets it: its mounts are not decided yet. */
-export type UnmountedVirtualSource<P = Record<string, unknown>> = Omit<VirtualSource<P>, 'mounts'> & { mounts?: Mount[] };
+export type UnmountedVirtualSource<P = Record<string, unknown>> = Omit<VirtualSource<P>, 'mounts'> & {
+  mounts?: Mount[];
+};
 
 export type Status = 'ACTIVE' | 'INACTIVE';

@@ -41,8 +41,14 @@ export interface BuildPluginResult {
 
 /** How a bundle that is not a loadable plugin is reported, by {@link readPluginShape}'s problem. */
 const LOAD_FAILURES = {
-  'not-a-plugin': { what: 'is not a plugin', fix: "export the plugin as the module's default: export default definePlugin({...}) (import definePlugin from 'dvx/sdk')" },
-  'import-failed': { what: 'failed to load', fix: 'correct the plugin so that its module loads (definePlugin checks operation names and migration ids when it runs)' },
+  'not-a-plugin': {
+    what: 'is not a plugin',
+    fix: "export the plugin as the module's default: export default definePlugin({...}) (import definePlugin from 'dvx/sdk')",
+  },
+  'import-failed': {
+    what: 'failed to load',
+    fix: 'correct the plugin so that its module loads (definePlugin checks operation names and migration ids when it runs)',
+  },
 };
 
 /** The default artifact path, relative to the plugin directory. */
@@ -64,11 +70,13 @@ export async function buildPlugin(options: BuildPluginOptions): Promise<BuildPlu
   const schemaReading = await readPluginSchema(dir, schemaFile);
   const { config } = configReading;
   const { schemas } = schemaReading;
-  if (!config || !schemas) throw new PluginBuildError(dir, 'validation', [...configReading.issues, ...schemaReading.issues]);
+  if (!config || !schemas)
+    throw new PluginBuildError(dir, 'validation', [...configReading.issues, ...schemaReading.issues]);
 
   const typesFile = join(dir, config.srcDir, GENERATED_TYPES_FILE);
   try {
-    if (options.writeTypes !== false && (await writeDefinitionTypes(schemas, typesFile))) logger.info({ file: typesFile }, 'wrote definition types');
+    if (options.writeTypes !== false && (await writeDefinitionTypes(schemas, typesFile)))
+      logger.info({ file: typesFile }, 'wrote definition types');
   } catch (error) {
     // A read-only plugin directory (a plugin shipped inside an installed package) still builds if it does not import
     // the generated types, or ships them up to date.
@@ -88,17 +96,30 @@ export async function buildPlugin(options: BuildPluginOptions): Promise<BuildPlu
   const shape = await readPluginShape(code);
   if (!shape.ok) {
     const { what, fix } = LOAD_FAILURES[shape.problem];
-    throw new PluginBuildError(dir, 'loading the bundle', [{ file: config.entryPoint, pointer: '', message: `${what}: ${shape.message}`, fix }]);
+    throw new PluginBuildError(dir, 'loading the bundle', [
+      { file: config.entryPoint, pointer: '', message: `${what}: ${shape.message}`, fix },
+    ]);
   }
 
   const warnings: PluginBuildIssue[] = [];
   for (const operation of REQUIRED_OPERATIONS[config.pluginType]) {
     if (!shape.operations.includes(operation)) {
-      warnings.push({ file: config.entryPoint, pointer: '', message: `does not implement ${operation}, which a ${config.pluginType} plugin needs: the engine operations that call it will fail`, fix: `implement ${operation} in definePlugin({...})` });
+      warnings.push({
+        file: config.entryPoint,
+        pointer: '',
+        message: `does not implement ${operation}, which a ${config.pluginType} plugin needs: the engine operations that call it will fail`,
+        fix: `implement ${operation} in definePlugin({...})`,
+      });
     }
   }
   for (const operation of UNUSED_OPERATIONS[config.pluginType]) {
-    if (shape.operations.includes(operation)) warnings.push({ file: config.entryPoint, pointer: '', message: `implements ${operation}, which the engine never calls for a ${config.pluginType} plugin`, fix: `remove it, or set pluginType in ${PLUGIN_CONFIG_FILE}` });
+    if (shape.operations.includes(operation))
+      warnings.push({
+        file: config.entryPoint,
+        pointer: '',
+        message: `implements ${operation}, which the engine never calls for a ${config.pluginType} plugin`,
+        fix: `remove it, or set pluginType in ${PLUGIN_CONFIG_FILE}`,
+      });
   }
 
   const manifest: PluginManifest = {
@@ -114,7 +135,14 @@ export async function buildPlugin(options: BuildPluginOptions): Promise<BuildPlu
     operations: shape.operations,
     migrationIds: shape.migrationIds,
   };
-  const artifact: PluginArtifact = { formatVersion: 1, manifest, schemas, code, codeSha256: createHash('sha256').update(code).digest('hex'), builtAt: new Date().toISOString() };
+  const artifact: PluginArtifact = {
+    formatVersion: 1,
+    manifest,
+    schemas,
+    code,
+    codeSha256: createHash('sha256').update(code).digest('hex'),
+    builtAt: new Date().toISOString(),
+  };
   const artifactPath = options.out === undefined ? join(dir, DEFAULT_ARTIFACT_FILE) : resolve(options.out);
   await mkdir(dirname(artifactPath), { recursive: true });
   await writeFile(artifactPath, `${JSON.stringify(artifact, null, 2)}\n`);

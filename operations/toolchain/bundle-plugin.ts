@@ -44,7 +44,7 @@ export async function bundlePlugin(options: BundlePluginOptions): Promise<Bundle
       legalComments: 'none',
       alias: { 'dvx/sdk': SDK_ENTRY },
     });
-    return { code: result.outputFiles[0]!.text, issues: [] };
+    return { code: result.outputFiles.map((file) => file.text).join(''), issues: [] };
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
     if (!Array.isArray(messages) || messages.length === 0) throw error;

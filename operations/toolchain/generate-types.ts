@@ -25,7 +25,9 @@ async function definitionTypes(schemas: PluginSchemas): Promise<string> {
     additionalProperties: false,
     description: "The plugin's definition types by the SDK's names: the type argument of definePlugin.",
     required: SCHEMA_DEFINITIONS.map(sdkName),
-    properties: Object.fromEntries(SCHEMA_DEFINITIONS.map((name) => [sdkName(name), { $ref: `#/definitions/${name}` }])),
+    properties: Object.fromEntries(
+      SCHEMA_DEFINITIONS.map((name) => [sdkName(name), { $ref: `#/definitions/${name}` }]),
+    ),
     definitions: structuredClone(schemas),
   };
   return compile(root as JSONSchema, 'Definitions', {
@@ -34,7 +36,10 @@ async function definitionTypes(schemas: PluginSchemas): Promise<string> {
     unknownAny: true,
     strictIndexSignatures: true,
     declareExternallyReferenced: true,
-    customName: (_schema, definitionKey) => (definitionKey && (SCHEMA_DEFINITIONS as readonly string[]).includes(definitionKey) ? pascal(definitionKey) : undefined),
+    customName: (_schema, definitionKey) =>
+      definitionKey && (SCHEMA_DEFINITIONS as readonly string[]).includes(definitionKey)
+        ? pascal(definitionKey)
+        : undefined,
   });
 }
 

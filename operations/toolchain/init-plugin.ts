@@ -3,7 +3,15 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ValidationError } from '../../errors/index.js';
 import { GENERATED_TYPES_FILE, writeDefinitionTypes } from './generate-types.js';
-import { GITIGNORE_TEXT, parsePluginType, pluginConfigText, pluginSchemas, pluginSourceText, tsconfigText, type PluginType } from './scaffold-templates.js';
+import {
+  GITIGNORE_TEXT,
+  parsePluginType,
+  pluginConfigText,
+  pluginSchemas,
+  pluginSourceText,
+  tsconfigText,
+  type PluginType,
+} from './scaffold-templates.js';
 import { SDK_TYPES } from './sdk-location.js';
 
 /** Options of {@link initPlugin}. */
@@ -32,7 +40,10 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
     return await readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new ValidationError(`${dir} is a file, not a directory.`, [{ pointer: '/dir', message: 'is a file' }], { action: 'Give a new or empty directory to create the plugin in.' });
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR')
+      throw new ValidationError(`${dir} is a file, not a directory.`, [{ pointer: '/dir', message: 'is a file' }], {
+        action: 'Give a new or empty directory to create the plugin in.',
+      });
     throw error;
   }
 }
@@ -46,14 +57,29 @@ async function entriesOf(dir: string): Promise<string[] | undefined> {
 export async function initPlugin(options: InitPluginOptions): Promise<InitPluginResult> {
   const dir = resolve(options.dir);
   const type = parsePluginType(String(options.type));
-  if (!type) throw new ValidationError(`Unknown plugin type ${JSON.stringify(options.type)}.`, [{ pointer: '/type', message: 'must be staged or direct' }], { action: 'Use --type staged (ingestion through a staging mount) or --type direct (the engine copies with runSync).' });
+  if (!type)
+    throw new ValidationError(
+      `Unknown plugin type ${JSON.stringify(options.type)}.`,
+      [{ pointer: '/type', message: 'must be staged or direct' }],
+      {
+        action:
+          'Use --type staged (ingestion through a staging mount) or --type direct (the engine copies with runSync).',
+      },
+    );
   const name = options.name ?? basename(dir);
-  if (!name.trim()) throw new ValidationError('The plugin name is empty.', [{ pointer: '/name', message: 'must not be empty' }], { action: 'Give a name with --name.' });
+  if (!name.trim())
+    throw new ValidationError('The plugin name is empty.', [{ pointer: '/name', message: 'must not be empty' }], {
+      action: 'Give a name with --name.',
+    });
   const existing = await entriesOf(dir);
   if (existing && existing.length) {
-    throw new ValidationError(`${dir} is not empty (it holds ${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', ...' : ''}); dvx plugin init writes only into a new or empty directory.`, [{ pointer: '/dir', message: 'is not empty' }], {
-      action: 'Choose a new directory name, or empty that directory first.',
-    });
+    throw new ValidationError(
+      `${dir} is not empty (it holds ${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', ...' : ''}); dvx plugin init writes only into a new or empty directory.`,
+      [{ pointer: '/dir', message: 'is not empty' }],
+      {
+        action: 'Choose a new directory name, or empty that directory first.',
+      },
+    );
   }
   const id = randomUUID();
   const schemas = pluginSchemas(type);

@@ -17,7 +17,12 @@ export interface PluginBuildIssue extends ValidationIssue {
  * `file: message` for a whole file.
  */
 export function formatBuildIssue(issue: PluginBuildIssue): string {
-  const where = issue.line !== undefined ? `${issue.file}:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}` : issue.pointer ? `${issue.file}#${issue.pointer}` : issue.file;
+  const where =
+    issue.line !== undefined
+      ? `${issue.file}:${issue.line}${issue.column !== undefined ? `:${issue.column}` : ''}`
+      : issue.pointer
+        ? `${issue.file}#${issue.pointer}`
+        : issue.file;
   return `${where}: ${issue.message}${issue.fix ? ` (fix: ${issue.fix})` : ''}`;
 }
 
@@ -26,9 +31,14 @@ export class PluginBuildError extends ValidationError {
   declare readonly issues: PluginBuildIssue[];
   constructor(dir: string, stage: string, issues: PluginBuildIssue[]) {
     const count = issues.length === 1 ? '1 error' : `${issues.length} errors`;
-    super(`Plugin ${dir} failed ${stage} with ${count}:\n${issues.map((issue) => `  ${formatBuildIssue(issue)}`).join('\n')}`, issues, {
-      action: 'Fix each error above (file, JSON pointer or line, and what to change), then run `dvx plugin build` again.',
-      details: { dir, stage },
-    });
+    super(
+      `Plugin ${dir} failed ${stage} with ${count}:\n${issues.map((issue) => `  ${formatBuildIssue(issue)}`).join('\n')}`,
+      issues,
+      {
+        action:
+          'Fix each error above (file, JSON pointer or line, and what to change), then run `dvx plugin build` again.',
+        details: { dir, stage },
+      },
+    );
   }
 }

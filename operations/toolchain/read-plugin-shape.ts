@@ -50,7 +50,8 @@ const stub = () => undefined;
 /** Enough to run node; nothing of the caller's (engine tokens, Redis URLs) reaches the plugin's top-level code. */
 function probeEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   return env;
 }
 
@@ -64,19 +65,33 @@ export async function readPluginShape(code: string, options: ReadPluginShapeOpti
   try {
     const bundle = join(work, 'plugin.mjs');
     await writeFile(bundle, code);
-    const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure?: Error }>((resolve) => {
-      execFile(process.execPath, ['--input-type=module', '-e', PROBE, bundle], { cwd: work, env: probeEnvironment(), timeout: options.timeoutMs ?? READ_SHAPE_DEFAULTS.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, out, err) =>
-        resolve({ stdout: out, stderr: err, ...(error ? { failure: error } : {}) }),
-      );
-    });
+    const { stdout, stderr, failure } = await new Promise<{ stdout: string; stderr: string; failure?: Error }>(
+      (resolve) => {
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', PROBE, bundle],
+          {
+            cwd: work,
+            env: probeEnvironment(),
+            timeout: options.timeoutMs ?? READ_SHAPE_DEFAULTS.timeoutMs,
+            maxBuffer: 16 * 1024 * 1024,
+          },
+          (error, out, err) => resolve({ stdout: out, stderr: err, ...(error ? { failure: error } : {}) }),
+        );
+      },
+    );
     const marker = stdout.lastIndexOf('@@dvx-shape@@');
     if (marker < 0) {
-      const why = failure?.message.includes('ETIMEDOUT') || (failure as { killed?: boolean } | undefined)?.killed ? 'it did not finish loading in time' : `the process ended before answering: ${stderr.trim().split('\n').slice(-3).join(' ') || failure?.message}`;
+      const why =
+        failure?.message.includes('ETIMEDOUT') || (failure as { killed?: boolean } | undefined)?.killed
+          ? 'it did not finish loading in time'
+          : `the process ended before answering: ${stderr.trim().split('\n').slice(-3).join(' ') || failure?.message}`;
       return { ok: false, problem: 'import-failed', message: why };
     }
     const answer = JSON.parse(stdout.slice(marker + '@@dvx-shape@@'.length)) as ProbeAnswer;
     if (answer.importError !== undefined) return { ok: false, problem: 'import-failed', message: answer.importError };
-    if (answer.notPlugin !== undefined || !answer.groups) return { ok: false, problem: 'not-a-plugin', message: answer.notPlugin ?? 'its default export is not a plugin' };
+    if (answer.notPlugin !== undefined || !answer.groups)
+      return { ok: false, problem: 'not-a-plugin', message: answer.notPlugin ?? 'its default export is not a plugin' };
     // A stand-in with the same operation and migration names, read by the SDK's own functions.
     const stand = (names: string[]) => Object.fromEntries(names.map((name) => [name, stub]));
     const spec = {

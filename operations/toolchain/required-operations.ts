@@ -5,8 +5,25 @@ import type { OperationName } from '../plugin-artifact.js';
  * warning, not an error: the engine operation that needs it then fails at run time.
  */
 export const REQUIRED_OPERATIONS: Record<'STAGED' | 'DIRECT', readonly OperationName[]> = {
-  DIRECT: ['discovery.repository', 'discovery.sourceConfig', 'linked.postSnapshot', 'virtual.configure', 'virtual.reconfigure', 'virtual.postSnapshot', 'virtual.mountSpecification'],
-  STAGED: ['discovery.repository', 'discovery.sourceConfig', 'linked.postSnapshot', 'linked.mountSpecification', 'virtual.configure', 'virtual.reconfigure', 'virtual.postSnapshot', 'virtual.mountSpecification'],
+  DIRECT: [
+    'discovery.repository',
+    'discovery.sourceConfig',
+    'linked.postSnapshot',
+    'virtual.configure',
+    'virtual.reconfigure',
+    'virtual.postSnapshot',
+    'virtual.mountSpecification',
+  ],
+  STAGED: [
+    'discovery.repository',
+    'discovery.sourceConfig',
+    'linked.postSnapshot',
+    'linked.mountSpecification',
+    'virtual.configure',
+    'virtual.reconfigure',
+    'virtual.postSnapshot',
+    'virtual.mountSpecification',
+  ],
 };
 
 /** Operations a plugin of that type has but the engine never calls. */

@@ -52,14 +52,46 @@ export function pluginSchemas(type: PluginType): PluginSchemas {
   const mountLocation = { ...PATH, description: 'Absolute path where the engine mounts the storage on the host' };
   return {
     repositoryDefinition: discoveredDefinition('root', { prettyName: 'Root directory' }),
-    sourceConfigDefinition: discoveredDefinition('path', { prettyName: 'Directory', description: 'Absolute path of the directory on the source host' }),
+    sourceConfigDefinition: discoveredDefinition('path', {
+      prettyName: 'Directory',
+      description: 'Absolute path of the directory on the source host',
+    }),
     linkedSourceDefinition:
       type === 'STAGED'
-        ? { type: 'object', additionalProperties: false, required: ['mountLocation'], properties: { mountLocation: { ...mountLocation, prettyName: 'Staging mount' } } }
-        : { type: 'object', additionalProperties: false, properties: { excludePaths: { type: 'array', items: { type: 'string' }, prettyName: 'Paths not copied', description: 'Paths relative to the directory that ingestion skips' } } },
-    virtualSourceDefinition: { type: 'object', additionalProperties: false, required: ['mountLocation'], properties: { mountLocation: { ...mountLocation, prettyName: 'Mount path' } } },
-    snapshotDefinition: { type: 'object', additionalProperties: false, properties: { takenAt: { type: 'string', format: 'date-time' } } },
-    snapshotParametersDefinition: { type: 'object', additionalProperties: false, properties: { resync: { type: 'boolean' } } },
+        ? {
+            type: 'object',
+            additionalProperties: false,
+            required: ['mountLocation'],
+            properties: { mountLocation: { ...mountLocation, prettyName: 'Staging mount' } },
+          }
+        : {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              excludePaths: {
+                type: 'array',
+                items: { type: 'string' },
+                prettyName: 'Paths not copied',
+                description: 'Paths relative to the directory that ingestion skips',
+              },
+            },
+          },
+    virtualSourceDefinition: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['mountLocation'],
+      properties: { mountLocation: { ...mountLocation, prettyName: 'Mount path' } },
+    },
+    snapshotDefinition: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { takenAt: { type: 'string', format: 'date-time' } },
+    },
+    snapshotParametersDefinition: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { resync: { type: 'boolean' } },
+    },
   };
 }
 

@@ -69,16 +69,22 @@ function describe(error: ErrorObject, data: unknown): string {
 }
 
 /** A validator of one of the toolchain's own schemas, compiled on first use (not when the CLI loads). */
-export function lazyValidator(schema: object): () => ValidateFunction {
-  let compiled: ValidateFunction | undefined;
-  return () => (compiled ??= createPluginAjv().compile(schema));
+export function lazyValidator<T = unknown>(schema: object): () => ValidateFunction<T> {
+  let compiled: ValidateFunction<T> | undefined;
+  return () => (compiled ??= createPluginAjv().compile<T>(schema));
 }
 
 /**
  * Build issues of `file` from ajv's errors of validating `data` against `schema`. Errors under an anyOf/oneOf are
  * folded into one issue per place. `defaultFix` is the fix of errors whose schema gives none.
  */
-export function schemaIssues(file: string, schema: object, data: unknown, errors: ErrorObject[] | null | undefined, defaultFix?: string): PluginBuildIssue[] {
+export function schemaIssues(
+  file: string,
+  schema: object,
+  data: unknown,
+  errors: ErrorObject[] | null | undefined,
+  defaultFix?: string,
+): PluginBuildIssue[] {
   const root = schema as SchemaNode;
   const issues: PluginBuildIssue[] = [];
   const all = errors ?? [];
@@ -95,7 +101,9 @@ export function schemaIssues(file: string, schema: object, data: unknown, errors
       const missing = String(params.missingProperty);
       pointer = `${error.instancePath}/${escapeToken(missing)}`;
       message = 'is required';
-      fix = fixOf((schemaAt(root, error.schemaPath)?.properties as Record<string, SchemaNode> | undefined)?.[missing]) ?? `add ${missing}`;
+      fix =
+        fixOf((schemaAt(root, error.schemaPath)?.properties as Record<string, SchemaNode> | undefined)?.[missing]) ??
+        `add ${missing}`;
     } else if (error.keyword === 'additionalProperties') {
       const extra = String(params.additionalProperty);
       pointer = `${error.instancePath}/${escapeToken(extra)}`;
@@ -107,7 +115,9 @@ export function schemaIssues(file: string, schema: object, data: unknown, errors
       fix = `set both ${String(params.property)} and ${String(params.missingProperty)}, or neither`;
       pointer = `${error.instancePath}/${escapeToken(String(params.missingProperty))}`;
     } else if (error.keyword === 'anyOf' || error.keyword === 'oneOf') {
-      const children = all.filter((child) => child !== error && child.instancePath === error.instancePath && !branches.includes(child));
+      const children = all.filter(
+        (child) => child !== error && child.instancePath === error.instancePath && !branches.includes(child),
+      );
       message = children.length ? children.map((child) => describe(child, data)).join(', or ') : describe(error, data);
     } else {
       message = describe(error, data);

@@ -67,12 +67,19 @@ function parseDiagnostics(output: string, dir: string): PluginBuildIssue[] {
     if (line.includes('TS18003')) continue; // no TypeScript inputs: a plugin written in JavaScript
     const match = DIAGNOSTIC.exec(line);
     if (match) {
-      const [, file, lineNumber, column, code, message] = match as unknown as [string, string, string, string, string, string];
-      issues.push({ file: relative(dir, resolve(dir, file)), pointer: '', line: Number(lineNumber), column: Number(column), message: `${message} (${code})`, fix: FIX });
-    } else if (line.trim() && issues.length) {
-      issues.at(-1)!.message += ` ${line.trim()}`;
-    } else if (line.trim() && !issues.length) {
-      issues.push({ file: '', pointer: '', message: line.trim(), fix: FIX });
+      const [, file = '', lineNumber, column, code = '', message = ''] = match;
+      issues.push({
+        file: relative(dir, resolve(dir, file)),
+        pointer: '',
+        line: Number(lineNumber),
+        column: Number(column),
+        message: `${message} (${code})`,
+        fix: FIX,
+      });
+    } else if (line.trim()) {
+      const last = issues.at(-1);
+      if (last) last.message += ` ${line.trim()}`;
+      else issues.push({ file: '', pointer: '', message: line.trim(), fix: FIX });
     }
   }
   return issues;
@@ -86,10 +93,16 @@ export async function typeCheckPlugin(options: TypeCheckOptions): Promise<Plugin
     const configFile = join(work, 'tsconfig.json');
     await writeFile(configFile, JSON.stringify(checkConfig(dir, options.srcDir), null, 2));
     const output = await new Promise<string>((resolvePromise, reject) => {
-      execFile(process.execPath, [tscPath(), '-p', configFile, '--pretty', 'false'], { cwd: dir, timeout: options.timeoutMs ?? TYPE_CHECK_DEFAULTS.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') reject(error);
-        else resolvePromise(`${stdout}${stderr}`);
-      });
+      execFile(
+        process.execPath,
+        [tscPath(), '-p', configFile, '--pretty', 'false'],
+        { cwd: dir, timeout: options.timeoutMs ?? TYPE_CHECK_DEFAULTS.timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          if (error && typeof error.code !== 'number')
+            reject(new Error(`tsc did not run: ${error.message}`, { cause: error }));
+          else resolvePromise(`${stdout}${stderr}`);
+        },
+      );
     });
     return parseDiagnostics(output, dir);
   } finally {

@@ -14,7 +14,7 @@ export interface PluginConfigReading {
   issues: PluginBuildIssue[];
 }
 
-const configValidator = lazyValidator(PLUGIN_CONFIG_SCHEMA);
+const configValidator = lazyValidator<PluginConfig>(PLUGIN_CONFIG_SCHEMA);
 
 async function kindOf(path: string): Promise<'file' | 'directory' | 'missing'> {
   try {
@@ -34,15 +34,35 @@ async function checkPaths(dir: string, config: PluginConfig): Promise<PluginBuil
   const issues: PluginBuildIssue[] = [];
   const srcDir = resolve(dir, config.srcDir);
   if (!inside(dir, srcDir)) {
-    issues.push({ file: PLUGIN_CONFIG_FILE, pointer: '/srcDir', message: `is ${JSON.stringify(config.srcDir)}, which is not a sub-directory of the plugin directory`, fix: 'set srcDir to a folder inside the plugin directory, e.g. src' });
+    issues.push({
+      file: PLUGIN_CONFIG_FILE,
+      pointer: '/srcDir',
+      message: `is ${JSON.stringify(config.srcDir)}, which is not a sub-directory of the plugin directory`,
+      fix: 'set srcDir to a folder inside the plugin directory, e.g. src',
+    });
   } else if ((await kindOf(srcDir)) !== 'directory') {
-    issues.push({ file: PLUGIN_CONFIG_FILE, pointer: '/srcDir', message: `is ${JSON.stringify(config.srcDir)}, which is not a directory`, fix: `create ${config.srcDir}/ or point srcDir at the folder of the plugin sources` });
+    issues.push({
+      file: PLUGIN_CONFIG_FILE,
+      pointer: '/srcDir',
+      message: `is ${JSON.stringify(config.srcDir)}, which is not a directory`,
+      fix: `create ${config.srcDir}/ or point srcDir at the folder of the plugin sources`,
+    });
   }
   const entryPoint = resolve(dir, config.entryPoint);
   if (!inside(srcDir, entryPoint)) {
-    issues.push({ file: PLUGIN_CONFIG_FILE, pointer: '/entryPoint', message: `is ${JSON.stringify(config.entryPoint)}, which is not inside srcDir ${JSON.stringify(config.srcDir)}`, fix: `put the entry module in ${config.srcDir}/ and set entryPoint to its path relative to plugin.yml, e.g. ${join(config.srcDir, 'index.ts')}` });
+    issues.push({
+      file: PLUGIN_CONFIG_FILE,
+      pointer: '/entryPoint',
+      message: `is ${JSON.stringify(config.entryPoint)}, which is not inside srcDir ${JSON.stringify(config.srcDir)}`,
+      fix: `put the entry module in ${config.srcDir}/ and set entryPoint to its path relative to plugin.yml, e.g. ${join(config.srcDir, 'index.ts')}`,
+    });
   } else if ((await kindOf(entryPoint)) !== 'file') {
-    issues.push({ file: PLUGIN_CONFIG_FILE, pointer: '/entryPoint', message: `is ${JSON.stringify(config.entryPoint)}, which does not exist`, fix: 'create that module (its default export is definePlugin(...)) or correct entryPoint' });
+    issues.push({
+      file: PLUGIN_CONFIG_FILE,
+      pointer: '/entryPoint',
+      message: `is ${JSON.stringify(config.entryPoint)}, which does not exist`,
+      fix: 'create that module (its default export is definePlugin(...)) or correct entryPoint',
+    });
   }
   return issues;
 }
@@ -50,8 +70,17 @@ async function checkPaths(dir: string, config: PluginConfig): Promise<PluginBuil
 /** Validates a parsed plugin config (the plugin.yml mapping) against the config schema and the plugin directory. */
 async function validatePluginConfig(dir: string, data: unknown): Promise<PluginConfigReading> {
   const validate = configValidator();
-  if (!validate(data)) return { issues: schemaIssues(PLUGIN_CONFIG_FILE, PLUGIN_CONFIG_SCHEMA, data, validate.errors, 'see the plugin config fields in a plugin made by `dvx plugin init`') };
-  const config = data as unknown as PluginConfig;
+  if (!validate(data))
+    return {
+      issues: schemaIssues(
+        PLUGIN_CONFIG_FILE,
+        PLUGIN_CONFIG_SCHEMA,
+        data,
+        validate.errors,
+        'see the plugin config fields in a plugin made by `dvx plugin init`',
+      ),
+    };
+  const config = data;
   const issues = await checkPaths(dir, config);
   return issues.length ? { issues } : { config, issues };
 }
@@ -62,7 +91,16 @@ export async function readPluginConfig(dir: string): Promise<PluginConfigReading
   try {
     text = await readFile(join(dir, PLUGIN_CONFIG_FILE), 'utf8');
   } catch {
-    return { issues: [{ file: PLUGIN_CONFIG_FILE, pointer: '', message: `is missing from ${dir}`, fix: 'run the build in a plugin directory, or create one with `dvx plugin init DIR --type staged|direct`' }] };
+    return {
+      issues: [
+        {
+          file: PLUGIN_CONFIG_FILE,
+          pointer: '',
+          message: `is missing from ${dir}`,
+          fix: 'run the build in a plugin directory, or create one with `dvx plugin init DIR --type staged|direct`',
+        },
+      ],
+    };
   }
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length) {
@@ -71,7 +109,7 @@ export async function readPluginConfig(dir: string): Promise<PluginConfigReading
         file: PLUGIN_CONFIG_FILE,
         pointer: '',
         ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}),
-        message: `is not valid YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+        message: `is not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
         fix: 'correct the YAML syntax at that place',
       })),
     };

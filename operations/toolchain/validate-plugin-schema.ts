@@ -23,7 +23,17 @@ let knownFormats: string[] | undefined;
 const formatsKnown = () => (knownFormats ??= Object.keys(createPluginAjv().formats).sort());
 const DISCOVERED: ReadonlySet<string> = new Set(['repositoryDefinition', 'sourceConfigDefinition']);
 // Keywords whose values are data, not schemas: a `format` key inside them is not a format.
-const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'identityFields', 'nameField', 'required', 'ordering', 'dxFormProperties']);
+const DATA_KEYWORDS = new Set([
+  'enum',
+  'const',
+  'default',
+  'examples',
+  'identityFields',
+  'nameField',
+  'required',
+  'ordering',
+  'dxFormProperties',
+]);
 
 /** Every `format` use of a schema: unknown formats, formats on non-strings, references without a known referenceType. */
 function formatIssues(file: string, node: unknown, pointer: string, issues: PluginBuildIssue[]): void {
@@ -37,15 +47,32 @@ function formatIssues(file: string, node: unknown, pointer: string, issues: Plug
     const format = schema.format;
     const known = formatsKnown();
     if (!known.includes(format)) {
-      issues.push({ file, pointer: `${pointer}/format`, message: `is ${JSON.stringify(format)}, which is not a known format`, fix: `use one of ${known.join(', ')}, or remove format` });
-    } else if (schema.type !== undefined && schema.type !== 'string' && (PLUGIN_FORMATS as readonly string[]).includes(format)) {
-      issues.push({ file, pointer: `${pointer}/type`, message: `is ${JSON.stringify(schema.type)}, but format ${format} applies to strings`, fix: 'set "type": "string"' });
+      issues.push({
+        file,
+        pointer: `${pointer}/format`,
+        message: `is ${JSON.stringify(format)}, which is not a known format`,
+        fix: `use one of ${known.join(', ')}, or remove format`,
+      });
+    } else if (
+      schema.type !== undefined &&
+      schema.type !== 'string' &&
+      (PLUGIN_FORMATS as readonly string[]).includes(format)
+    ) {
+      issues.push({
+        file,
+        pointer: `${pointer}/type`,
+        message: `is ${JSON.stringify(schema.type)}, but format ${format} applies to strings`,
+        fix: 'set "type": "string"',
+      });
     }
     if (format === 'reference' && !(REFERENCE_TYPES as readonly unknown[]).includes(schema.referenceType)) {
       issues.push({
         file,
         pointer: `${pointer}/referenceType`,
-        message: schema.referenceType === undefined ? 'is required with format reference' : `is ${JSON.stringify(schema.referenceType)}, which is not a reference type`,
+        message:
+          schema.referenceType === undefined
+            ? 'is required with format reference'
+            : `is ${JSON.stringify(schema.referenceType)}, which is not a reference type`,
         fix: `set referenceType to one of ${REFERENCE_TYPES.join(', ')}`,
       });
     }
@@ -59,17 +86,35 @@ function formatIssues(file: string, node: unknown, pointer: string, issues: Plug
 /** identityFields and nameField must name properties the definition declares (nameField a string one). */
 function identityIssues(file: string, name: string, definition: SchemaNode): PluginBuildIssue[] {
   const issues: PluginBuildIssue[] = [];
-  const properties = (definition.properties && typeof definition.properties === 'object' ? definition.properties : {}) as Record<string, SchemaNode>;
+  const properties = (
+    definition.properties && typeof definition.properties === 'object' ? definition.properties : {}
+  ) as Record<string, SchemaNode>;
   const declared = Object.keys(properties);
   const known = declared.length ? `; its properties are ${declared.join(', ')}` : '; it declares no properties';
   (definition.identityFields as string[]).forEach((field, index) => {
-    if (!Object.hasOwn(properties, field)) issues.push({ file, pointer: `/${name}/identityFields/${index}`, message: `is ${JSON.stringify(field)}, which is not a property of ${name}`, fix: `name a declared property${known}` });
+    if (!Object.hasOwn(properties, field))
+      issues.push({
+        file,
+        pointer: `/${name}/identityFields/${index}`,
+        message: `is ${JSON.stringify(field)}, which is not a property of ${name}`,
+        fix: `name a declared property${known}`,
+      });
   });
   const nameField = definition.nameField as string;
   if (!Object.hasOwn(properties, nameField)) {
-    issues.push({ file, pointer: `/${name}/nameField`, message: `is ${JSON.stringify(nameField)}, which is not a property of ${name}`, fix: `name a declared string property${known}` });
+    issues.push({
+      file,
+      pointer: `/${name}/nameField`,
+      message: `is ${JSON.stringify(nameField)}, which is not a property of ${name}`,
+      fix: `name a declared string property${known}`,
+    });
   } else if (properties[nameField]?.type !== 'string') {
-    issues.push({ file, pointer: `/${name}/properties/${nameField}/type`, message: `is ${JSON.stringify(properties[nameField]?.type)}, but the nameField property must be a string`, fix: 'set "type": "string" on it, or choose another nameField' });
+    issues.push({
+      file,
+      pointer: `/${name}/properties/${nameField}/type`,
+      message: `is ${JSON.stringify(properties[nameField]?.type)}, but the nameField property must be a string`,
+      fix: 'set "type": "string" on it, or choose another nameField',
+    });
   }
   return issues;
 }
@@ -77,7 +122,16 @@ function identityIssues(file: string, name: string, definition: SchemaNode): Plu
 /** Validates parsed schema-file content: the meta rules, then identity fields, formats, and that ajv compiles each definition. */
 function validatePluginSchema(file: string, data: unknown): PluginSchemaReading {
   const validate = schemaFileValidator();
-  if (!validate(data)) return { issues: schemaIssues(file, PLUGIN_SCHEMA_SCHEMA, data, validate.errors, 'write it as JSON Schema draft-07 allows (see https://json-schema.org/draft-07)') };
+  if (!validate(data))
+    return {
+      issues: schemaIssues(
+        file,
+        PLUGIN_SCHEMA_SCHEMA,
+        data,
+        validate.errors,
+        'write it as JSON Schema draft-07 allows (see https://json-schema.org/draft-07)',
+      ),
+    };
   const schemas = data as PluginSchemas;
   const issues: PluginBuildIssue[] = [];
   for (const name of SCHEMA_DEFINITIONS) {
@@ -90,7 +144,12 @@ function validatePluginSchema(file: string, data: unknown): PluginSchemaReading 
     try {
       createPluginAjv().compile(definition);
     } catch (error) {
-      issues.push({ file, pointer: `/${name}`, message: `cannot be compiled: ${(error as Error).message}`, fix: 'correct the schema ($ref targets must exist inside the definition)' });
+      issues.push({
+        file,
+        pointer: `/${name}`,
+        message: `cannot be compiled: ${(error as Error).message}`,
+        fix: 'correct the schema ($ref targets must exist inside the definition)',
+      });
     }
   }
   return issues.length ? { issues } : { schemas, issues };
@@ -102,7 +161,16 @@ export async function readPluginSchema(dir: string, schemaFile: string): Promise
   try {
     text = await readFile(resolve(dir, schemaFile), 'utf8');
   } catch {
-    return { issues: [{ file: schemaFile, pointer: '', message: `is missing from ${dir}`, fix: 'create the schema file (see `dvx plugin init`) or correct schemaFile in plugin.yml' }] };
+    return {
+      issues: [
+        {
+          file: schemaFile,
+          pointer: '',
+          message: `is missing from ${dir}`,
+          fix: 'create the schema file (see `dvx plugin init`) or correct schemaFile in plugin.yml',
+        },
+      ],
+    };
   }
   let data: unknown;
   try {
@@ -112,13 +180,15 @@ export async function readPluginSchema(dir: string, schemaFile: string): Promise
     const offset = position ? Number(position[1]) : undefined;
     const before = offset === undefined ? undefined : text.slice(0, offset).split('\n');
     return {
-      issues: [{
-        file: schemaFile,
-        pointer: '',
-        ...(before ? { line: before.length, column: before.at(-1)!.length + 1 } : {}),
-        message: `is not valid JSON: ${(error as Error).message}`,
-        fix: 'correct the JSON syntax at that place',
-      }],
+      issues: [
+        {
+          file: schemaFile,
+          pointer: '',
+          ...(before ? { line: before.length, column: (before.at(-1) ?? '').length + 1 } : {}),
+          message: `is not valid JSON: ${(error as Error).message}`,
+          fix: 'correct the JSON syntax at that place',
+        },
+      ],
     };
   }
   return validatePluginSchema(schemaFile, data);

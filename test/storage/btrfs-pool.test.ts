@@ -17,29 +17,37 @@ import {
   type StorageBackend,
 } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
+import { must } from '../harness/must.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
 
 const MiB = 1024 ** 2;
 
-const loopDevicesOf = (image: string) => execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', image], { encoding: 'utf8' }).trim();
+const loopDevicesOf = (image: string) =>
+  execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', image], {
+    encoding: 'utf8',
+  }).trim();
 
 /** Pool bytes in use, after the filesystem has committed what was written. */
 function poolUsed(root: string): number {
   execFileSync('btrfs', ['filesystem', 'sync', root]);
   const out = execFileSync('btrfs', ['filesystem', 'usage', '-b', root], { encoding: 'utf8' });
-  return Number(/^\s*Used:\s+(\d+)/m.exec(out)![1]);
+  return Number(must(/^\s*Used:\s+(\d+)/m.exec(out), 'a Used: line')[1]);
 }
 
 async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const file = await open(path, 'w');
   try {
-    for (let written = 0; written < bytes; written += 4 * MiB) await file.write(randomBytes(Math.min(4 * MiB, bytes - written)));
+    for (let written = 0; written < bytes; written += 4 * MiB)
+      await file.write(randomBytes(Math.min(4 * MiB, bytes - written)));
   } finally {
     await file.close();
   }
@@ -113,7 +121,12 @@ describe('btrfs pool', () => {
   });
 
   it('records the pool in storage.json, as a sparse file', async () => {
-    expect(await readStorageConfig(pool.dataDir)).toEqual({ backend: 'btrfs', image: join(pool.dataDir, 'storage', 'pool.img'), mountPoint: join(pool.dataDir, 'storage', 'pool'), sizeBytes: 1024 ** 3 });
+    expect(await readStorageConfig(pool.dataDir)).toEqual({
+      backend: 'btrfs',
+      image: join(pool.dataDir, 'storage', 'pool.img'),
+      mountPoint: join(pool.dataDir, 'storage', 'pool'),
+      sizeBytes: 1024 ** 3,
+    });
     const image = await stat(pool.config.image);
     expect(image.size).toBe(1024 ** 3);
     expect(image.blocks * 512).toBeLessThan(image.size / 2);
@@ -166,7 +179,10 @@ describe('btrfs pool', () => {
     const temp = await makeTempDir('open-reflink');
     try {
       await mkdir(join(temp.path, 'storage'));
-      await writeFile(join(temp.path, 'storage', 'storage.json'), JSON.stringify({ backend: 'reflink', root: join(temp.path, 'r') }));
+      await writeFile(
+        join(temp.path, 'storage', 'storage.json'),
+        JSON.stringify({ backend: 'reflink', root: join(temp.path, 'r') }),
+      );
       const storage = await openStorage({ dataDir: temp.path });
       expect(storage.kind).toBe('reflink');
       expect(storage.root).toBe(join(temp.path, 'r'));

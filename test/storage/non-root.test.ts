@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringMatching } from '../harness/matchers.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 
 const execFileAsync = promisify(execFile);
@@ -26,7 +27,9 @@ beforeAll(async () => {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    banner: { js: "import { createRequire as dvxCreateRequire } from 'node:module'; const require = dvxCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as dvxCreateRequire } from 'node:module'; const require = dvxCreateRequire(import.meta.url);",
+    },
     logLevel: 'silent',
   });
   await chown(bundle, NOBODY, NOBODY);
@@ -37,11 +40,19 @@ afterAll(async () => {
 
 describe('storage without root', () => {
   it('refuses a btrfs pool with what to do instead, and falls back to a reflink backend whose snapshots the owner cannot write', async () => {
-    const { stdout } = await execFileAsync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, bundle, temp.path], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: temp.path },
-    });
+    const { stdout } = await execFileAsync(
+      'setpriv',
+      [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, bundle, temp.path],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: temp.path },
+      },
+    );
     const report = JSON.parse(stdout) as Record<string, unknown>;
-    expect(report.init).toMatchObject({ code: 'STORAGE_UNSUPPORTED', message: expect.stringMatching(/needs root/), action: expect.stringMatching(/--backend reflink/) });
+    expect(report.init).toMatchObject({
+      code: 'STORAGE_UNSUPPORTED',
+      message: stringMatching(/needs root/),
+      action: stringMatching(/--backend reflink/),
+    });
     expect(report.kind).toBe('reflink');
     expect(report.root).toBe(join(temp.path, 'auto', 'storage', 'datasets'));
     expect(report.snapshotWrite).toBe('EACCES');

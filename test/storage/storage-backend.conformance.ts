@@ -16,7 +16,10 @@ export interface StorageBackendFixture {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -44,7 +47,21 @@ function unmount(target: string): void {
 let counter = 0;
 const id = (prefix: string) => `${prefix}-${process.pid}-${(counter += 1)}`;
 
-const BAD_IDS = ['', '../escape', 'a/b', '/abs', '.hidden', '..', '.', '-dash', 'sp ace', 'nul\0byte', 'new\nline', 'é', 'x'.repeat(201)];
+const BAD_IDS = [
+  '',
+  '../escape',
+  'a/b',
+  '/abs',
+  '.hidden',
+  '..',
+  '.',
+  '-dash',
+  'sp ace',
+  'nul\0byte',
+  'new\nline',
+  'é',
+  'x'.repeat(201),
+];
 
 /**
  * The contract every StorageBackend fulfils. Run it from a `*.test.ts` file with a factory that returns a backend
@@ -72,7 +89,6 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       await fixture?.cleanup();
       await scratch?.remove();
     });
-
 
     /** A dataset filled with the test tree and a snapshot of it. */
     async function filledSnapshot(): Promise<{ dataset: string; snapshot: string }> {
@@ -124,7 +140,10 @@ export function describeStorageBackendConformance(name: string, factory: () => P
     it('makes snapshots read-only: writing into one fails, or its files carry no write permission', async () => {
       const { snapshot } = await filledSnapshot();
       const file = join(backend.snapshotPath(snapshot), 'a.txt');
-      const refused = await writeFile(file, 'changed').then(() => false, () => true);
+      const refused = await writeFile(file, 'changed').then(
+        () => false,
+        () => true,
+      );
       if (!refused) {
         // As root, mode bits do not stop writes; the reflink backend documents that. Undo the probe write.
         await writeFile(file, 'first version\n');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BtrfsBackend, ReflinkBackend } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 import { describeStorageBackendConformance } from './storage-backend.conformance.js';
 import { treeEntries } from '../../cli/quickstart/tree-digest.js';
 
@@ -14,7 +15,8 @@ function recordingLogger() {
   const records: { level: number; msg: string }[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) records.push(JSON.parse(line) as { level: number; msg: string });
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        records.push(JSON.parse(line) as { level: number; msg: string });
       done();
     },
   });
@@ -69,7 +71,7 @@ describe('ReflinkBackend', () => {
       expect(await readFile(join(backend.datasetPath('clone-2'), 'file'), 'utf8')).toBe('data');
       expect(await backend.supportsReflink()).toBe(false);
       expect(warnings()).toHaveLength(1);
-      expect(warnings()[0]!.msg).toMatch(/full copies/);
+      expect(must(warnings()[0], 'a warning').msg).toMatch(/full copies/);
     } finally {
       await temp.remove();
     }
@@ -107,7 +109,10 @@ describe('BtrfsBackend', () => {
     const temp = await makeTempDir('not-btrfs');
     try {
       const backend = new BtrfsBackend({ root: temp.path });
-      const error = await backend.createDataset('ds').then(() => null, (caught: { code?: string; message: string }) => caught);
+      const error = await backend.createDataset('ds').then(
+        () => null,
+        (caught: { code?: string; message: string }) => caught,
+      );
       expect(error?.code).toBe('STORAGE_UNSUPPORTED');
       expect(error?.message).toMatch(/not on a btrfs filesystem/);
       expect(await readdir(temp.path)).toEqual([]);

@@ -8,9 +8,22 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../errors/index.js';
 import { SshConnectionPool } from '../../hosts/index.js';
-import { createPlatformServices, invokePlugin, type PlatformServices, type RemoteConnection } from '../../operations/index.js';
-import { buildPlugin, GENERATED_TYPES_FILE, initPlugin, loadArtifact, PluginBuildError } from '../../operations/toolchain/index.js';
+import {
+  createPlatformServices,
+  invokePlugin,
+  type PlatformServices,
+  type RemoteConnection,
+} from '../../operations/index.js';
+import {
+  buildPlugin,
+  GENERATED_TYPES_FILE,
+  initPlugin,
+  loadArtifact,
+  PluginBuildError,
+} from '../../operations/toolchain/index.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { must } from '../harness/must.js';
+import { objectContaining, stringContaining, stringMatching } from '../harness/matchers.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { buildFailure, copyPlugin, editSource, scaffold } from './plugin-fixtures.js';
 
@@ -33,12 +46,19 @@ afterAll(async () => {
 });
 
 function connection(): RemoteConnection {
-  const host = hosts.hosts[0]!;
-  return { environment: { name: host.name, reference: 'env-1', host: { hostname: host.address.host, scratchPath: '/tmp' } }, user: { name: host.address.user, reference: 'env-1' } };
+  const host = must(hosts.hosts[0], 'a host');
+  return {
+    environment: { name: host.name, reference: 'env-1', host: { hostname: host.address.host, scratchPath: '/tmp' } },
+    user: { name: host.address.user, reference: 'env-1' },
+  };
 }
 
 function services(syncDestination?: string): PlatformServices {
-  return createPlatformServices({ connect: async () => pool.get(hosts.hosts[0]!.spec({ id: 'env-1' })), ...(syncDestination ? { syncDestination } : {}), logger: pino({ level: 'silent' }) });
+  return createPlatformServices({
+    connect: async () => pool.get(must(hosts.hosts[0], 'a host').spec({ id: 'env-1' })),
+    ...(syncDestination ? { syncDestination } : {}),
+    logger: pino({ level: 'silent' }),
+  });
 }
 
 async function sourceTree(): Promise<string> {
@@ -58,14 +78,24 @@ describe('dvx plugin init', () => {
     expect(config).toMatch(/^name: "Direct files"$/m);
     expect(config).toMatch(/^pluginType: DIRECT$/m);
     expect(config).toMatch(/^language: TYPESCRIPT$/m);
-    const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<string, Record<string, unknown>>;
-    expect(Object.keys(schema).sort()).toEqual(['linkedSourceDefinition', 'repositoryDefinition', 'snapshotDefinition', 'snapshotParametersDefinition', 'sourceConfigDefinition', 'virtualSourceDefinition']);
+    const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(Object.keys(schema).sort()).toEqual([
+      'linkedSourceDefinition',
+      'repositoryDefinition',
+      'snapshotDefinition',
+      'snapshotParametersDefinition',
+      'sourceConfigDefinition',
+      'virtualSourceDefinition',
+    ]);
     expect(schema.repositoryDefinition).toMatchObject({ identityFields: ['root'], nameField: 'name' });
     expect(schema.sourceConfigDefinition).toMatchObject({ identityFields: ['path'], nameField: 'name' });
     expect(await readFile(join(dir, 'src', GENERATED_TYPES_FILE), 'utf8')).toMatch(/export interface Definitions \{/);
     expect(await readFile(join(dir, 'src', 'index.ts'), 'utf8')).toMatch(/definePlugin<Definitions, 'DIRECT'>/);
     const other = await initPlugin({ dir: join(temp.path, 'another'), type: 'direct' });
-    expect(other.id).not.toBe(config.match(/^id: (.*)$/m)![1]);
+    expect(other.id).not.toBe(must(config.match(/^id: (.*)$/m), 'an id line')[1]);
     expect(other.name).toBe('another');
   });
 
@@ -89,27 +119,88 @@ describe('dvx plugin build of the scaffolds', () => {
     expect(built.artifactPath).toBe(join(dir, 'build', 'artifact.json'));
     const artifact = await loadArtifact(built.artifactPath);
     expect(artifact).toEqual(built.artifact);
-    expect(artifact.manifest).toMatchObject({ name: 'staged-files', pluginType: 'STAGED', hostTypes: ['UNIX'], language: 'TYPESCRIPT', buildNumber: '1.0.0' });
-    expect(artifact.manifest.operations).toEqual(['discovery.repository', 'discovery.sourceConfig', 'linked.preSnapshot', 'linked.postSnapshot', 'linked.mountSpecification', 'virtual.configure', 'virtual.reconfigure', 'virtual.postSnapshot', 'virtual.mountSpecification']);
+    expect(artifact.manifest).toMatchObject({
+      name: 'staged-files',
+      pluginType: 'STAGED',
+      hostTypes: ['UNIX'],
+      language: 'TYPESCRIPT',
+      buildNumber: '1.0.0',
+    });
+    expect(artifact.manifest.operations).toEqual([
+      'discovery.repository',
+      'discovery.sourceConfig',
+      'linked.preSnapshot',
+      'linked.postSnapshot',
+      'linked.mountSpecification',
+      'virtual.configure',
+      'virtual.reconfigure',
+      'virtual.postSnapshot',
+      'virtual.mountSpecification',
+    ]);
     expect(artifact.code).not.toMatch(/from ["']dvx\/sdk["']/);
 
     const common = { artifact, services: services(), cacheDir: join(temp.path, 'cache'), timeoutMs: 30_000 };
     const sourceConnection = connection();
-    expect(await invokePlugin({ ...common, operation: 'discovery.repository', operationId: 'op-1', args: { sourceConnection } })).toEqual([{ name: `directories on ${hosts.hosts[0]!.name}`, root: '/' }]);
+    expect(
+      await invokePlugin({
+        ...common,
+        operation: 'discovery.repository',
+        operationId: 'op-1',
+        args: { sourceConnection },
+      }),
+    ).toEqual([{ name: `directories on ${must(hosts.hosts[0], 'a host').name}`, root: '/' }]);
     const source = await sourceTree();
     const staging = join(temp.path, 'staging-mount');
     await mkdir(staging);
-    const stagedSource = { guid: 'ds-1', sourceConnection, stagedConnection: sourceConnection, parameters: { mountLocation: staging }, mount: { remoteEnvironment: sourceConnection.environment, mountPath: staging, sharedPath: null } };
+    const stagedSource = {
+      guid: 'ds-1',
+      sourceConnection,
+      stagedConnection: sourceConnection,
+      parameters: { mountLocation: staging },
+      mount: { remoteEnvironment: sourceConnection.environment, mountPath: staging, sharedPath: null },
+    };
     const repository = { name: 'files', root: '/' };
     const sourceConfig = { name: 'data', path: source };
-    expect(await invokePlugin({ ...common, operation: 'linked.mountSpecification', operationId: 'op-2', args: { stagedSource, repository } })).toEqual({ mounts: [{ remoteEnvironment: sourceConnection.environment, mountPath: staging, sharedPath: null }], ownershipSpecification: null });
-    await invokePlugin({ ...common, operation: 'linked.preSnapshot', operationId: 'op-3', args: { stagedSource, repository, sourceConfig, snapshotParameters: { resync: true } } });
+    expect(
+      await invokePlugin({
+        ...common,
+        operation: 'linked.mountSpecification',
+        operationId: 'op-2',
+        args: { stagedSource, repository },
+      }),
+    ).toEqual({
+      mounts: [{ remoteEnvironment: sourceConnection.environment, mountPath: staging, sharedPath: null }],
+      ownershipSpecification: null,
+    });
+    await invokePlugin({
+      ...common,
+      operation: 'linked.preSnapshot',
+      operationId: 'op-3',
+      args: { stagedSource, repository, sourceConfig, snapshotParameters: { resync: true } },
+    });
     expect((await readdir(staging)).sort()).toEqual(['a.txt', 'sub']);
     expect(await readFile(join(staging, 'sub', 'b.txt'), 'utf8')).toBe('beta');
-    const snapshot = (await invokePlugin({ ...common, operation: 'linked.postSnapshot', operationId: 'op-4', args: { stagedSource, repository, sourceConfig, snapshotParameters: null } })) as { takenAt: string };
+    const snapshot = (await invokePlugin({
+      ...common,
+      operation: 'linked.postSnapshot',
+      operationId: 'op-4',
+      args: { stagedSource, repository, sourceConfig, snapshotParameters: null },
+    })) as { takenAt: string };
     expect(Number.isNaN(Date.parse(snapshot.takenAt))).toBe(false);
-    const virtualSource = { guid: 'vdb-1', connection: sourceConnection, parameters: { mountLocation: '/mnt/vdb-1' }, mounts: [{ remoteEnvironment: sourceConnection.environment, mountPath: '/mnt/vdb-1', sharedPath: null }] };
-    expect(await invokePlugin({ ...common, operation: 'virtual.configure', operationId: 'op-5', args: { virtualSource, snapshot, repository } })).toEqual({ name: 'vdb-1', path: '/mnt/vdb-1' });
+    const virtualSource = {
+      guid: 'vdb-1',
+      connection: sourceConnection,
+      parameters: { mountLocation: '/mnt/vdb-1' },
+      mounts: [{ remoteEnvironment: sourceConnection.environment, mountPath: '/mnt/vdb-1', sharedPath: null }],
+    };
+    expect(
+      await invokePlugin({
+        ...common,
+        operation: 'virtual.configure',
+        operationId: 'op-5',
+        args: { virtualSource, snapshot, repository },
+      }),
+    ).toEqual({ name: 'vdb-1', path: '/mnt/vdb-1' });
   });
 
   it('builds the direct scaffold with no warnings; its preSnapshot copies the source with runSync', async () => {
@@ -124,7 +215,20 @@ describe('dvx plugin build of the scaffolds', () => {
     const source = await sourceTree();
     const destination = join(temp.path, 'direct-dsource');
     const directSource = { guid: 'ds-2', connection: connection(), parameters: { excludePaths: ['sub'] } };
-    await invokePlugin({ artifact, services: services(destination), cacheDir: join(temp.path, 'cache'), timeoutMs: 30_000, operation: 'linked.preSnapshot', operationId: 'op-6', args: { directSource, repository: { name: 'files', root: '/' }, sourceConfig: { name: 'data', path: source }, snapshotParameters: null } });
+    await invokePlugin({
+      artifact,
+      services: services(destination),
+      cacheDir: join(temp.path, 'cache'),
+      timeoutMs: 30_000,
+      operation: 'linked.preSnapshot',
+      operationId: 'op-6',
+      args: {
+        directSource,
+        repository: { name: 'files', root: '/' },
+        sourceConfig: { name: 'data', path: source },
+        snapshotParameters: null,
+      },
+    });
     expect(await readdir(destination)).toEqual(['a.txt']);
   });
 });
@@ -135,55 +239,112 @@ describe('dvx plugin build findings', () => {
     await editSource(dir, (text) => text.replace(/^\s*reconfigure: .*\n/m, ''));
     const built = await buildPlugin({ dir });
     expect(built.artifact.manifest.operations).not.toContain('virtual.reconfigure');
-    expect(built.warnings).toEqual([expect.objectContaining({ file: 'src/index.ts', message: expect.stringContaining('does not implement virtual.reconfigure, which a STAGED plugin needs') })]);
+    expect(built.warnings).toEqual([
+      objectContaining({
+        file: 'src/index.ts',
+        message: stringContaining('does not implement virtual.reconfigure, which a STAGED plugin needs'),
+      }),
+    ]);
     expect(existsSync(built.artifactPath)).toBe(true);
   });
 
   it('refuses a type error, naming file:line', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'type-error'));
     await rm(join(dir, 'build'), { recursive: true, force: true });
-    await editSource(dir, (text) => text.replace("configure: ({ virtualSource }) => ({ name: virtualSource.guid, path: virtualSource.parameters.mountLocation }),", 'configure: ({ virtualSource }) => ({ name: virtualSource.guid, path: virtualSource.parameters.mountPoint }),'));
+    await editSource(dir, (text) =>
+      text.replace(
+        'configure: ({ virtualSource }) => ({ name: virtualSource.guid, path: virtualSource.parameters.mountLocation }),',
+        'configure: ({ virtualSource }) => ({ name: virtualSource.guid, path: virtualSource.parameters.mountPoint }),',
+      ),
+    );
     const source = await readFile(join(dir, 'src', 'index.ts'), 'utf8');
     const line = source.split('\n').findIndex((text) => text.includes('mountPoint')) + 1;
     expect(line).toBeGreaterThan(0);
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', line, message: expect.stringMatching(/Property 'mountPoint' does not exist on type 'VirtualSourceDefinition'.*TS2339/) })]);
+    expect(error.issues).toEqual([
+      objectContaining({
+        file: 'src/index.ts',
+        line,
+        message: stringMatching(/Property 'mountPoint' does not exist on type 'VirtualSourceDefinition'.*TS2339/),
+      }),
+    ]);
     expect(error.message).toContain(`src/index.ts:${line}:`);
     expect(existsSync(join(dir, 'build', 'artifact.json'))).toBe(false);
   });
 
   it('refuses an import that does not resolve, naming file:line', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'bad-import'));
-    await editSource(dir, (text) => `import { helper } from './helpers.js';\n${text.replace('sourceConfig: () => [],', 'sourceConfig: () => helper(),')}`);
-    const error = await buildPlugin({ dir, skipTypeCheck: true }).catch((caught: unknown) => caught as PluginBuildError);
+    await editSource(
+      dir,
+      (text) =>
+        `import { helper } from './helpers.js';\n${text.replace('sourceConfig: () => [],', 'sourceConfig: () => helper(),')}`,
+    );
+    const error = await buildPlugin({ dir, skipTypeCheck: true }).catch(
+      (caught: unknown) => caught as PluginBuildError,
+    );
     expect(error).toBeInstanceOf(PluginBuildError);
-    expect((error as PluginBuildError).issues).toEqual([expect.objectContaining({ file: 'src/index.ts', line: 1, message: expect.stringContaining('Could not resolve "./helpers.js"') })]);
+    expect((error as PluginBuildError).issues).toEqual([
+      objectContaining({
+        file: 'src/index.ts',
+        line: 1,
+        message: stringContaining('Could not resolve "./helpers.js"'),
+      }),
+    ]);
   });
 
   it('refuses a module whose default export is not a plugin', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'not-a-plugin'));
-    await editSource(dir, (text) => text.replace('export default definePlugin<Definitions>(', 'export const plugin = definePlugin<Definitions>('));
+    await editSource(dir, (text) =>
+      text.replace('export default definePlugin<Definitions>(', 'export const plugin = definePlugin<Definitions>('),
+    );
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', message: 'is not a plugin: there is no default export', fix: expect.stringContaining('export default definePlugin') })]);
+    expect(error.issues).toEqual([
+      objectContaining({
+        file: 'src/index.ts',
+        message: 'is not a plugin: there is no default export',
+        fix: stringContaining('export default definePlugin'),
+      }),
+    ]);
   });
 
   it('refuses a plugin that definePlugin rejects when it loads (a bad migration id), with its message', async () => {
     const dir = await copyPlugin(scaffolds.STAGED, join(temp.path, 'bad-migration'));
-    await editSource(dir, (text) => text.replace(/\n\}\);\n$/, "\n  upgrade: { repository: { 'one': (old) => old } },\n});\n"));
+    await editSource(dir, (text) =>
+      text.replace(/\n\}\);\n$/, "\n  upgrade: { repository: { 'one': (old) => old } },\n});\n"),
+    );
     const error = await buildFailure(dir);
-    expect(error.issues).toEqual([expect.objectContaining({ file: 'src/index.ts', message: expect.stringContaining('migration id "one" must be numbers separated by dots') })]);
+    expect(error.issues).toEqual([
+      objectContaining({
+        file: 'src/index.ts',
+        message: stringContaining('migration id "one" must be numbers separated by dots'),
+      }),
+    ]);
   });
 
   it('records migration ids in order', async () => {
     const dir = await copyPlugin(scaffolds.DIRECT, join(temp.path, 'migrations'));
-    await editSource(dir, (text) => text.replace(/\n\}\);\n$/, "\n  upgrade: { repository: { '2': (old) => old, '1.10': (old) => old, '1.2': (old) => old }, snapshot: { '3': (old) => old } },\n});\n"));
+    await editSource(dir, (text) =>
+      text.replace(
+        /\n\}\);\n$/,
+        "\n  upgrade: { repository: { '2': (old) => old, '1.10': (old) => old, '1.2': (old) => old }, snapshot: { '3': (old) => old } },\n});\n",
+      ),
+    );
     const built = await buildPlugin({ dir });
-    expect(built.artifact.manifest.migrationIds).toEqual({ repository: ['1.2', '1.10', '2'], sourceConfig: [], linkedSource: [], virtualSource: [], snapshot: ['3'] });
+    expect(built.artifact.manifest.migrationIds).toEqual({
+      repository: ['1.2', '1.10', '2'],
+      sourceConfig: [],
+      linkedSource: [],
+      virtualSource: [],
+      snapshot: ['3'],
+    });
   });
 
   it('loadArtifact refuses an artifact changed after the build', async () => {
     const built = await buildPlugin({ dir: scaffolds.DIRECT, out: join(temp.path, 'tampered.json') });
-    await writeFile(built.artifactPath, JSON.stringify({ ...built.artifact, code: `${built.artifact.code}\n// changed` }));
+    await writeFile(
+      built.artifactPath,
+      JSON.stringify({ ...built.artifact, code: `${built.artifact.code}\n// changed` }),
+    );
     await expect(loadArtifact(built.artifactPath)).rejects.toThrow(/#\/codeSha256: does not match the code/);
   });
 });
@@ -194,7 +355,11 @@ describe('plugins in this repository build', () => {
     const built = await buildPlugin({ dir, writeTypes: false });
     expect(built.warnings).toEqual([]);
     expect(existsSync(join(dir, 'src', 'generated'))).toBe(false);
-    expect(built.artifact.manifest).toMatchObject({ id: '9d1f0c9e-5a43-4c8e-9f5e-3f2b1e0a7c11', name: 'e2e-fixture', pluginType: 'STAGED' });
+    expect(built.artifact.manifest).toMatchObject({
+      id: '9d1f0c9e-5a43-4c8e-9f5e-3f2b1e0a7c11',
+      name: 'e2e-fixture',
+      pluginType: 'STAGED',
+    });
     expect(built.artifact.manifest.operations).toContain('virtual.status');
   });
 

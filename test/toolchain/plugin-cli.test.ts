@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadArtifact } from '../../operations/toolchain/index.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 
 const execFileAsync = promisify(execFile);
 const repository = resolve('.');
@@ -15,7 +16,10 @@ let temp: { path: string; remove(): Promise<void> };
 
 /** Runs `dvx ...args` in `cwd`; resolves with the exit code and output whatever the outcome. */
 async function dvx(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const command = [process.execPath, ['--import', import.meta.resolve('tsx'), join(repository, 'test/toolchain/dvx-from-sources.ts'), ...args]] as const;
+  const command = [
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), join(repository, 'test/toolchain/dvx-from-sources.ts'), ...args],
+  ] as const;
   try {
     const { stdout, stderr } = await execFileAsync(command[0], command[1], { cwd });
     return { code: 0, stdout, stderr };
@@ -46,18 +50,29 @@ describe('dvx plugin init / build', () => {
     expect((await loadArtifact(join(temp.path, 'files', 'build', 'artifact.json'))).manifest.name).toBe('Files');
 
     const config = join(temp.path, 'files', 'plugin.yml');
-    await writeFile(config, (await readFile(config, 'utf8')).replace('buildNumber: "1.0.0"', 'buildNumber: 1').replace('pluginType: STAGED', 'pluginType: BOTH'));
+    await writeFile(
+      config,
+      (await readFile(config, 'utf8'))
+        .replace('buildNumber: "1.0.0"', 'buildNumber: 1')
+        .replace('pluginType: STAGED', 'pluginType: BOTH'),
+    );
     const schema = join(temp.path, 'files', 'schema.json');
     const schemas = JSON.parse(await readFile(schema, 'utf8')) as Record<string, Record<string, unknown>>;
-    delete schemas.repositoryDefinition!.identityFields;
+    delete must(schemas.repositoryDefinition, 'repositoryDefinition').identityFields;
     await writeFile(schema, JSON.stringify(schemas));
     const refused = await dvx(temp.path, 'plugin', 'build', 'files', '--out', 'elsewhere.json');
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain('failed validation with 3 errors:');
-    expect(refused.stderr).toContain('plugin.yml#/buildNumber: must be a string, not number 1 (fix: set buildNumber to numbers separated by dots');
-    expect(refused.stderr).toContain('plugin.yml#/pluginType: is "BOTH"; must be one of STAGED, DIRECT (fix: set pluginType to STAGED');
-    expect(refused.stderr).toContain('schema.json#/repositoryDefinition/identityFields: is required (fix: set identityFields to the names of the properties');
+    expect(refused.stderr).toContain(
+      'plugin.yml#/buildNumber: must be a string, not number 1 (fix: set buildNumber to numbers separated by dots',
+    );
+    expect(refused.stderr).toContain(
+      'plugin.yml#/pluginType: is "BOTH"; must be one of STAGED, DIRECT (fix: set pluginType to STAGED',
+    );
+    expect(refused.stderr).toContain(
+      'schema.json#/repositoryDefinition/identityFields: is required (fix: set identityFields to the names of the properties',
+    );
     expect(refused.stderr).toContain('code: VALIDATION_FAILED');
   }, 240_000);
 
@@ -67,9 +82,15 @@ describe('dvx plugin init / build', () => {
     await writeFile(source, (await readFile(source, 'utf8')).replace(/^\s*postSnapshot: .*\n/gm, ''));
     const build = await dvx(temp.path, 'plugin', 'build', 'sparse', '--out', 'sparse.json');
     expect(build, build.stderr).toMatchObject({ code: 0 });
-    expect(build.stderr).toContain('warning: src/index.ts: does not implement linked.postSnapshot, which a DIRECT plugin needs');
-    expect(build.stderr).toContain('warning: src/index.ts: does not implement virtual.postSnapshot, which a DIRECT plugin needs');
+    expect(build.stderr).toContain(
+      'warning: src/index.ts: does not implement linked.postSnapshot, which a DIRECT plugin needs',
+    );
+    expect(build.stderr).toContain(
+      'warning: src/index.ts: does not implement virtual.postSnapshot, which a DIRECT plugin needs',
+    );
     expect(build.stdout).toContain('6 operations): sparse.json');
-    expect((await loadArtifact(join(temp.path, 'sparse.json'))).manifest.operations).not.toContain('virtual.postSnapshot');
+    expect((await loadArtifact(join(temp.path, 'sparse.json'))).manifest.operations).not.toContain(
+      'virtual.postSnapshot',
+    );
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildPlugin, initPlugin, PluginBuildError, type PluginType } from '../../operations/toolchain/index.js';
+import { must } from '../harness/must.js';
 
 /** Makes a fresh scaffold of `type` in `dir`. */
 export async function scaffold(dir: string, type: PluginType, name?: string): Promise<string> {
@@ -25,8 +26,14 @@ export async function editConfig(dir: string, change: (config: Record<string, un
 }
 
 /** Rewrites schema.json through `change`. */
-export async function editSchema(dir: string, change: (schema: Record<string, Record<string, unknown>>) => unknown): Promise<void> {
-  const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+export async function editSchema(
+  dir: string,
+  change: (schema: Record<string, Record<string, unknown>>) => unknown,
+): Promise<void> {
+  const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const changed = change(schema) ?? schema;
   await writeFile(join(dir, 'schema.json'), JSON.stringify(changed, null, 2));
 }
@@ -38,7 +45,7 @@ export async function editSource(dir: string, change: (text: string) => string, 
 
 /** A property schema of a definition, for edits. */
 export function propertiesOf(definition: Record<string, unknown> | undefined): Record<string, Record<string, unknown>> {
-  return definition!.properties as Record<string, Record<string, unknown>>;
+  return must(definition, 'a definition').properties as Record<string, Record<string, unknown>>;
 }
 
 /** Builds `dir` (artifact to DIR/out.json), expecting the build to fail with a {@link PluginBuildError}. */

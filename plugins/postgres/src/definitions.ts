@@ -59,5 +59,6 @@ export const DEFAULT_OS_USER = 'postgres';
 /** The major version of a full version string: `15.14` -> `15`, `9.6.24` -> `9.6`. */
 export function majorVersion(version: string): string {
   const parts = version.split('.');
-  return Number(parts[0]) >= 10 ? parts[0]! : parts.slice(0, 2).join('.');
+  const [major = ''] = parts;
+  return Number(major) >= 10 ? major : parts.slice(0, 2).join('.');
 }

@@ -58,10 +58,17 @@ function rows(stdout: string, kind: string): string[][] {
 export const discovery: DiscoveryOperations<Definitions> = {
   async repository({ sourceConnection }) {
     const result = await runBash(sourceConnection, REPOSITORIES, { checkExitCode: true });
-    return rows(result.stdout, 'repo').map(([binDir, version]): Repository => ({ name: `PostgreSQL ${version} (${binDir})`, binDir: binDir!, version: version! }));
+    return rows(result.stdout, 'repo').map(([binDir = '', version = '']): Repository => ({
+      name: `PostgreSQL ${version} (${binDir})`,
+      binDir,
+      version,
+    }));
   },
   async sourceConfig({ sourceConnection, repository }) {
-    const result = await runBash(sourceConnection, SOURCE_CONFIGS, { variables: { BIN: repository.binDir }, checkExitCode: true });
+    const result = await runBash(sourceConnection, SOURCE_CONFIGS, {
+      variables: { BIN: repository.binDir },
+      checkExitCode: true,
+    });
     const byDir = new Map<string, SourceConfig>();
     for (const [dataDir, port] of rows(result.stdout, 'cluster')) {
       if (!dataDir || byDir.has(dataDir)) continue;

@@ -152,40 +152,105 @@ function failure(result: { exitCode: number; stdout: string; stderr: string }, c
   const at = `${context.what} on ${context.host}`;
   switch (result.exitCode) {
     case EXIT.noOsUser:
-      return new UserError(`${first}`, 'Create the OS user that runs PostgreSQL (usually postgres), or set osUser.', output);
+      return new UserError(
+        `${first}`,
+        'Create the OS user that runs PostgreSQL (usually postgres), or set osUser.',
+        output,
+      );
     case EXIT.notTraversable:
-      return new UserError(`The PostgreSQL OS user cannot reach the data of ${at}.`, 'Choose a mount path whose parent directories the OS user may traverse (mode o+x), e.g. under /var/lib/dvx.', output);
+      return new UserError(
+        `The PostgreSQL OS user cannot reach the data of ${at}.`,
+        'Choose a mount path whose parent directories the OS user may traverse (mode o+x), e.g. under /var/lib/dvx.',
+        output,
+      );
     case EXIT.noBinaries:
-      return new UserError(`PostgreSQL binaries are missing for ${at}: ${first}`, 'Install PostgreSQL on that host (or set stagingBinDir), then refresh the environment.', output);
+      return new UserError(
+        `PostgreSQL binaries are missing for ${at}: ${first}`,
+        'Install PostgreSQL on that host (or set stagingBinDir), then refresh the environment.',
+        output,
+      );
     case EXIT.portInUse:
-      return new UserError(`Port ${context.port ?? '?'} is already in use on ${context.host}, so ${context.what} cannot start.`, 'Choose a free port (parameter port / stagingPort), or stop what listens on it.', output);
+      return new UserError(
+        `Port ${context.port ?? '?'} is already in use on ${context.host}, so ${context.what} cannot start.`,
+        'Choose a free port (parameter port / stagingPort), or stop what listens on it.',
+        output,
+      );
     case EXIT.versionMismatch:
-      return new UserError(`PostgreSQL versions do not match for ${at}: ${first}`, 'Use a repository (PostgreSQL installation) of the same major version as the source.', output);
+      return new UserError(
+        `PostgreSQL versions do not match for ${at}: ${first}`,
+        'Use a repository (PostgreSQL installation) of the same major version as the source.',
+        output,
+      );
     case EXIT.noDataDir:
-      return new UserError(`There is no data directory for ${at}.`, 'Resync the dSource (dvx dsource sync --resync), or check the mount path.', output);
+      return new UserError(
+        `There is no data directory for ${at}.`,
+        'Resync the dSource (dvx dsource sync --resync), or check the mount path.',
+        output,
+      );
     case EXIT.startFailed:
-      return new UserError(`PostgreSQL failed to start for ${at}.`, 'Read the server log in the mount path (dvx/postgres.log); fix the cause, then retry.', output);
+      return new UserError(
+        `PostgreSQL failed to start for ${at}.`,
+        'Read the server log in the mount path (dvx/postgres.log); fix the cause, then retry.',
+        output,
+      );
     case EXIT.notReady:
-      return new UserError(`PostgreSQL for ${at} did not become ready in time.`, 'Raise the timeout parameter, or read the server log in the mount path (dvx/postgres.log).', output);
+      return new UserError(
+        `PostgreSQL for ${at} did not become ready in time.`,
+        'Raise the timeout parameter, or read the server log in the mount path (dvx/postgres.log).',
+        output,
+      );
     case EXIT.promoteFailed:
-      return new UserError(`Promoting ${at} out of recovery failed.`, 'Read the server log in the mount path (dvx/postgres.log), then retry the provision.', output);
+      return new UserError(
+        `Promoting ${at} out of recovery failed.`,
+        'Read the server log in the mount path (dvx/postgres.log), then retry the provision.',
+        output,
+      );
     case EXIT.authFailed:
-      return new UserError(`The source refused the replication user's password (${at}).`, 'Check the replication user and password of the dSource, then link again.', output);
+      return new UserError(
+        `The source refused the replication user's password (${at}).`,
+        'Check the replication user and password of the dSource, then link again.',
+        output,
+      );
     case EXIT.unreachable:
-      return new UserError(`The source PostgreSQL cannot be reached from ${context.host}.`, 'Check sourceHost and sourcePort, that the source runs, and that it listens on an address the staging host can reach.', output);
+      return new UserError(
+        `The source PostgreSQL cannot be reached from ${context.host}.`,
+        'Check sourceHost and sourcePort, that the source runs, and that it listens on an address the staging host can reach.',
+        output,
+      );
     case EXIT.notAllowed:
-      return new UserError(`The source does not allow replication connections for this user from ${context.host}.`, 'Give the user the REPLICATION attribute and add a pg_hba.conf line `host replication USER STAGING-ADDRESS/32 scram-sha-256` on the source, then reload it.', output);
+      return new UserError(
+        `The source does not allow replication connections for this user from ${context.host}.`,
+        'Give the user the REPLICATION attribute and add a pg_hba.conf line `host replication USER STAGING-ADDRESS/32 scram-sha-256` on the source, then reload it.',
+        output,
+      );
     case EXIT.basebackupFailed:
-      return new UserError(`pg_basebackup of the source failed (${at}).`, 'Read the output; fix the source or the staging host, then resync.', output);
+      return new UserError(
+        `pg_basebackup of the source failed (${at}).`,
+        'Read the output; fix the source or the staging host, then resync.',
+        output,
+      );
     case EXIT.catchUpTimeout:
-      return new UserError(`The staging standby did not catch up with the source in time (${at}).`, 'Raise catchUpTimeoutSeconds, or resync if the source no longer has the WAL the standby needs.', output);
+      return new UserError(
+        `The staging standby did not catch up with the source in time (${at}).`,
+        'Raise catchUpTimeoutSeconds, or resync if the source no longer has the WAL the standby needs.',
+        output,
+      );
     default:
-      return new UserError(`A PostgreSQL command failed for ${at} (exit code ${result.exitCode}).`, 'Read the output; fix the cause, then retry.', output);
+      return new UserError(
+        `A PostgreSQL command failed for ${at} (exit code ${result.exitCode}).`,
+        'Read the output; fix the cause, then retry.',
+        output,
+      );
   }
 }
 
 /** Runs PRELUDE + script; a non-zero exit becomes the matching UserError. */
-export async function pgBash(connection: RemoteConnection, script: string, variables: Record<string, string>, context: FailureContext): Promise<string> {
+export async function pgBash(
+  connection: RemoteConnection,
+  script: string,
+  variables: Record<string, string>,
+  context: FailureContext,
+): Promise<string> {
   const result = await runBash(connection, `${PRELUDE}\n${script}`, { variables });
   if (result.exitCode !== 0) throw failure(result, context);
   return result.stdout;
@@ -195,15 +260,24 @@ export async function pgBash(connection: RemoteConnection, script: string, varia
 export function keyValues(text: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const match = /^([A-Za-z]+)=(.*)$/.exec(line.trim());
-    if (match) values[match[1]!] = match[2]!;
+    const [, key, value] = /^([A-Za-z]+)=(.*)$/.exec(line.trim()) ?? [];
+    if (key !== undefined && value !== undefined) values[key] = value;
   }
   return values;
 }
 
 /** uid and gid of the OS user on a host, for the mount's ownership specification. */
-export async function osUserIds(connection: RemoteConnection, osUser: string, context: FailureContext): Promise<{ uid: number; gid: number }> {
-  const out = await pgBash(connection, 'echo "uid=$(id -u "$OS_USER")"; echo "gid=$(id -g "$OS_USER")"', { OS_USER: osUser, BIN: '/' }, context);
+export async function osUserIds(
+  connection: RemoteConnection,
+  osUser: string,
+  context: FailureContext,
+): Promise<{ uid: number; gid: number }> {
+  const out = await pgBash(
+    connection,
+    'echo "uid=$(id -u "$OS_USER")"; echo "gid=$(id -g "$OS_USER")"',
+    { OS_USER: osUser, BIN: '/' },
+    context,
+  );
   const values = keyValues(out);
   return { uid: Number(values.uid), gid: Number(values.gid) };
 }

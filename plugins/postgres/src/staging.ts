@@ -4,8 +4,24 @@
 // engine snapshots the storage.
 import { type StagedLinkedOperations, type StagedSource, type UnmountedStagedSource } from 'dvx/sdk';
 import { conninfo, configBlock, MANAGED_KEYS_PATTERN, pgpassLine } from './config.js';
-import { DEFAULT_OS_USER, majorVersion, type Definitions, type LinkedSource, type Repository, type SourceConfig } from './definitions.js';
-import { EXIT, osUserIds, pgBash, POST_SNAPSHOT, snapshotMetadata, STATUS, statusOf, type FailureContext } from './shell.js';
+import {
+  DEFAULT_OS_USER,
+  majorVersion,
+  type Definitions,
+  type LinkedSource,
+  type Repository,
+  type SourceConfig,
+} from './definitions.js';
+import {
+  EXIT,
+  osUserIds,
+  pgBash,
+  POST_SNAPSHOT,
+  snapshotMetadata,
+  STATUS,
+  statusOf,
+  type FailureContext,
+} from './shell.js';
 
 // The password file lives in the OS user's home, outside the mount, so that no snapshot (and no VDB) holds it.
 const PASSFILE = String.raw`
@@ -91,14 +107,22 @@ BLOCK=${'${BLOCK//@SOCKDIR@/$SOCK}'}
 type StagedArgs = { stagedSource: StagedSource<LinkedSource>; repository: Repository; sourceConfig: SourceConfig };
 
 function context(stagedSource: StagedSource<LinkedSource> | UnmountedStagedSource<LinkedSource>): FailureContext {
-  return { what: `the staging standby of dSource ${stagedSource.guid}`, host: stagedSource.stagedConnection.environment.name, port: stagedSource.parameters.stagingPort };
+  return {
+    what: `the staging standby of dSource ${stagedSource.guid}`,
+    host: stagedSource.stagedConnection.environment.name,
+    port: stagedSource.parameters.stagingPort,
+  };
 }
 
 /**
  * Runs a staging script with the password-file helpers. The password only ever travels as PGPASS_LINE, into the
  * password file; SOURCE_CONNINFO and BLOCK name that file, whose path (under the OS user's home) is resolved on the host.
  */
-async function stagingBash({ stagedSource, repository, sourceConfig }: StagedArgs, script: string, extra: Record<string, string> = {}): Promise<string> {
+async function stagingBash(
+  { stagedSource, repository, sourceConfig }: StagedArgs,
+  script: string,
+  extra: Record<string, string> = {},
+): Promise<string> {
   const p = stagedSource.parameters;
   const guid = stagedSource.guid.replace(/[^A-Za-z0-9_-]/g, '_');
   const mountPath = stagedSource.mount.mountPath;
@@ -141,7 +165,12 @@ export const linked: StagedLinkedOperations<Definitions> = {
   async mountSpecification({ stagedSource }) {
     const osUser = stagedSource.parameters.osUser ?? DEFAULT_OS_USER;
     const ownership = await osUserIds(stagedSource.stagedConnection, osUser, context(stagedSource));
-    return { mounts: [{ remoteEnvironment: stagedSource.stagedConnection.environment, mountPath: stagedSource.parameters.mountPath }], ownershipSpecification: ownership };
+    return {
+      mounts: [
+        { remoteEnvironment: stagedSource.stagedConnection.environment, mountPath: stagedSource.parameters.mountPath },
+      ],
+      ownershipSpecification: ownership,
+    };
   },
   async startStaging(args) {
     await stagingBash(args, START_STAGING);

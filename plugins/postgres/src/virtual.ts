@@ -1,8 +1,25 @@
 // VDBs: a clone of a staging standby's (or another VDB's) files, turned into a primary of its own on the target.
 import { UserError, type UnmountedVirtualSource, type VirtualOperations, type VirtualSource } from 'dvx/sdk';
 import { configBlock, MANAGED_KEYS_PATTERN } from './config.js';
-import { DEFAULT_OS_USER, majorVersion, type Definitions, type Repository, type SourceConfig, type VirtualSourceParameters } from './definitions.js';
-import { EXIT, keyValues, osUserIds, pgBash, POST_SNAPSHOT, snapshotMetadata, STATUS, statusOf, type FailureContext } from './shell.js';
+import {
+  DEFAULT_OS_USER,
+  majorVersion,
+  type Definitions,
+  type Repository,
+  type SourceConfig,
+  type VirtualSourceParameters,
+} from './definitions.js';
+import {
+  EXIT,
+  keyValues,
+  osUserIds,
+  pgBash,
+  POST_SNAPSHOT,
+  snapshotMetadata,
+  STATUS,
+  statusOf,
+  type FailureContext,
+} from './shell.js';
 
 // Configure (provision, refresh) and reconfigure (rewind, enable): own the files, replace the staging settings by the
 // VDB's, drop what belonged to the origin's server, start; a clone of a standby is promoted to a primary.
@@ -49,14 +66,23 @@ fi
 type Params = VirtualSourceParameters;
 
 function context(virtualSource: VirtualSource<Params> | UnmountedVirtualSource<Params>): FailureContext {
-  return { what: `VDB ${virtualSource.guid} (port ${virtualSource.parameters.port})`, host: virtualSource.connection.environment.name, port: virtualSource.parameters.port };
+  return {
+    what: `VDB ${virtualSource.guid} (port ${virtualSource.parameters.port})`,
+    host: virtualSource.connection.environment.name,
+    port: virtualSource.parameters.port,
+  };
 }
 
 function mountPathOf(virtualSource: VirtualSource<Params>): string {
   return virtualSource.mounts[0]?.mountPath ?? virtualSource.parameters.mountPath;
 }
 
-function variables(virtualSource: VirtualSource<Params>, repository: Repository, superuser: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+function variables(
+  virtualSource: VirtualSource<Params>,
+  repository: Repository,
+  superuser: string | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const p = virtualSource.parameters;
   const mountPath = mountPathOf(virtualSource);
   return {
@@ -81,11 +107,26 @@ function variables(virtualSource: VirtualSource<Params>, repository: Repository,
 
 const RESOLVE_SOCKDIR = String.raw`BLOCK=${'${BLOCK//@SOCKDIR@/$SOCK}'}`;
 
-async function vdbBash(virtualSource: VirtualSource<Params>, repository: Repository, superuser: string | undefined, script: string, extra: Record<string, string> = {}): Promise<string> {
-  return pgBash(virtualSource.connection, `${RESOLVE_SOCKDIR}\n${script}`, variables(virtualSource, repository, superuser, extra), context(virtualSource));
+async function vdbBash(
+  virtualSource: VirtualSource<Params>,
+  repository: Repository,
+  superuser: string | undefined,
+  script: string,
+  extra: Record<string, string> = {},
+): Promise<string> {
+  return pgBash(
+    virtualSource.connection,
+    `${RESOLVE_SOCKDIR}\n${script}`,
+    variables(virtualSource, repository, superuser, extra),
+    context(virtualSource),
+  );
 }
 
-function checkVersion(snapshotVersion: string | undefined, repository: Repository, virtualSource: VirtualSource<Params>): void {
+function checkVersion(
+  snapshotVersion: string | undefined,
+  repository: Repository,
+  virtualSource: VirtualSource<Params>,
+): void {
   if (!snapshotVersion) return;
   const target = majorVersion(repository.version);
   if (snapshotVersion !== target) {
@@ -98,19 +139,37 @@ function checkVersion(snapshotVersion: string | undefined, repository: Repositor
 
 function sourceConfigOf(virtualSource: VirtualSource<Params>, superuser: string): SourceConfig {
   const dataDir = `${mountPathOf(virtualSource)}/data`;
-  return { name: `${dataDir} (port ${virtualSource.parameters.port})`, dataDir, port: virtualSource.parameters.port, superuser };
+  return {
+    name: `${dataDir} (port ${virtualSource.parameters.port})`,
+    dataDir,
+    port: virtualSource.parameters.port,
+    superuser,
+  };
 }
 
-async function configure(virtualSource: VirtualSource<Params>, repository: Repository, superuser: string | undefined, fresh: boolean): Promise<SourceConfig> {
+async function configure(
+  virtualSource: VirtualSource<Params>,
+  repository: Repository,
+  superuser: string | undefined,
+  fresh: boolean,
+): Promise<SourceConfig> {
   const out = await vdbBash(virtualSource, repository, superuser, CONFIGURE, { FRESH: fresh ? '1' : '' });
-  return sourceConfigOf(virtualSource, keyValues(out).superuser ?? superuser ?? virtualSource.parameters.osUser ?? DEFAULT_OS_USER);
+  return sourceConfigOf(
+    virtualSource,
+    keyValues(out).superuser ?? superuser ?? virtualSource.parameters.osUser ?? DEFAULT_OS_USER,
+  );
 }
 
 export const virtual: VirtualOperations<Definitions> = {
   async mountSpecification({ virtualSource }) {
     const osUser = virtualSource.parameters.osUser ?? DEFAULT_OS_USER;
     const ownership = await osUserIds(virtualSource.connection, osUser, context(virtualSource));
-    return { mounts: [{ remoteEnvironment: virtualSource.connection.environment, mountPath: virtualSource.parameters.mountPath }], ownershipSpecification: ownership };
+    return {
+      mounts: [
+        { remoteEnvironment: virtualSource.connection.environment, mountPath: virtualSource.parameters.mountPath },
+      ],
+      ownershipSpecification: ownership,
+    };
   },
   async configure({ virtualSource, snapshot, repository }) {
     checkVersion(snapshot.pgVersion, repository, virtualSource);
