@@ -80,6 +80,7 @@ export class DurableEngine {
       // The step queue is built on the store's own connection: a transition and the jobs it starts travel on one
       // connection, in order. The runs kept in memory are dropped when that connection closes.
       const { store, queue, liveRuns } = openStepChannel(storeClient, { enabled: options.liveRunCache ?? liveRunCacheFromEnv() });
+      if (!liveRuns.enabled) logger.info('in-memory run cache off: every step is taken up through Redis');
       const driver = new RunDriver({ store, queue, liveRuns, lifecycles: options.lifecycles ?? LIFECYCLES, logger });
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
