@@ -24,8 +24,8 @@
 // apply a result twice or to a state that has moved on.
 //
 // A job ahead of its run (the run is running, behind the job's sequence, and does not wait for it): the transition
-// that added it lost its compare-and-set, or died with its engine, or is not written yet. It is looked at again
-// later without spending an attempt; it runs if its run reaches its sequence waiting for it, and is dropped if not.
+// that added it lost its compare-and-set, or went on another connection and is not applied yet. It is looked at
+// again later without spending an attempt; it runs if its run reaches its sequence waiting for it, else is dropped.
 // A job behind its run (the run has ended, or moved past the job's sequence without waiting for it) is a leftover:
 // it completes with null and nothing runs.
 //

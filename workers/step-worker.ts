@@ -122,8 +122,7 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
   const processor = async (job: Job<StepJobData>, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const taken = await takeUp.takeUp(job, signal);
     if (taken.status === 'ahead') {
-      // Enqueued with a transition that is not written yet (or never will be, if its engine died in between): look
-      // again later, without spending an attempt.
+      // Look again later, without spending an attempt (see step-take-up.ts).
       logger.debug({ runId: job.data.runId, stepId: job.data.stepId, jobId: job.id, waitMs: taken.retryInMs }, 'step job is ahead of its run; waiting for the transition that started it');
       await job.moveToDelayed(Date.now() + taken.retryInMs, token);
       throw new DelayedError();
