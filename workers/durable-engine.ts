@@ -6,13 +6,14 @@ import { LIFECYCLES, type Lifecycle } from '../machines/index.js';
 import { checkRedis } from '../model/check-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, type RedisTarget } from '../model/redis-target.js';
-import { RunStore } from '../model/run-store.js';
+import type { RunStore } from '../model/run-store.js';
 import { Reconciler, type ReconcileReport } from './reconciler.js';
 import { RetryPolicy, type StepRetryOptions } from './retry-policy.js';
 import { RunDriver } from './run-driver.js';
 import { requireHandlers } from './missing-handlers.js';
 import type { StepHandlers } from './step-handler.js';
-import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from './step-job.js';
+import { QUEUE_PREFIX, type StepJobData } from './step-job.js';
+import { liveRunCacheFromEnv, openStepChannel } from './step-take-up.js';
 import { createStepWorker, type StepWorkerOptions } from './step-worker.js';
 
 export const MAINTENANCE_QUEUE = 'dvx-maintenance';
@@ -33,6 +34,12 @@ export interface DurableEngineOpenOptions {
   reconcileIntervalMs?: number;
   /** Check that Redis is durable (AOF, noeviction, version) before starting. @defaultValue true */
   checkRedis?: boolean;
+  /**
+   * Keep the runs this engine writes in memory, so that taking up their next step reads nothing back from Redis
+   * (see workers/step-take-up.ts). Off, every step is taken up through Redis: slower, for debugging the hot path.
+   * @defaultValue true, unless the environment variable `DVX_LIVE_RUN_CACHE` is `off`
+   */
+  liveRunCache?: boolean;
 }
 
 /** Options of {@link DurableEngine.start}. */
@@ -103,21 +110,11 @@ export class DurableEngine {
     for (const client of clients) client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
     try {
       if (options.checkRedis !== false) await checkRedis(storeClient, describeRedisTarget(options.redis));
-      const store = new RunStore(storeClient);
-      const queue = new Queue<StepJobData>(STEP_QUEUE, {
-        connection: storeClient,
-        prefix: QUEUE_PREFIX,
-        defaultJobOptions: {
-          attempts: 1_000_000,
-          backoff: { type: 'dvx' },
-          removeOnComplete: { age: 3_600, count: 10_000 },
-          removeOnFail: { age: 7 * 24 * 3_600 },
-        },
-      });
-      const driver = new RunDriver({ store, queue, lifecycles, logger });
-      // The runs the driver keeps in memory are only as good as the Redis they were written to: one that comes back
-      // from a restart (AOF loses up to a second) or a failover may be behind them.
-      storeClient.on('close', () => driver.forgetLiveRuns());
+      // The step queue is built on the store's own connection: a transition and the jobs it starts travel on one
+      // connection, in order. The runs kept in memory are dropped when that connection closes.
+      const { store, queue, liveRuns } = openStepChannel(storeClient, { enabled: options.liveRunCache ?? liveRunCacheFromEnv() });
+      if (!liveRuns.enabled) logger.info('in-memory run cache off: every step is taken up through Redis');
+      const driver = new RunDriver({ store, queue, liveRuns, lifecycles, logger });
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
       return new DurableEngine(driver, store, queue, reconciler, maintenanceQueue, clients, workerClient, { ...options, lifecycles }, logger);

@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
+
 /** How failing steps are retried. */
 export interface StepRetryOptions {
   /** Delay before the second attempt; doubles each attempt. @defaultValue 500 */
   initialDelayMs?: number;
   /** Longest delay between attempts. @defaultValue 30000 */
   maxDelayMs?: number;
-  /** Each delay is shortened by a random fraction up to this, so retries of many steps spread out. @defaultValue 0.25 */
+  /**
+   * Each delay is shortened by a fraction up to this, drawn from the job id and attempt, so retries of many steps
+   * spread out. @defaultValue 0.25
+   */
   jitter?: number;
   /** A step whose errors stay retryable fails once this long has passed since it started. @defaultValue 900000 (15 min) */
   deadlineMs?: number;
@@ -34,9 +39,14 @@ export class RetryPolicy {
     return Math.min(this.options.maxDelayMs, this.options.initialDelayMs * 2 ** exponent);
   }
 
-  delay(attemptsMade: number, random: () => number = Math.random): number {
+  /**
+   * The delay before the attempt after `attemptsMade` of job `jobId`: the ceiling, shortened by a jitter that is the
+   * same for the same job and attempt. The step worker records it as the failed attempt's `retryAt`, and BullMQ's
+   * backoff waits it: computed twice, it is one value.
+   */
+  delay(attemptsMade: number, jobId: string): number {
     const ceiling = this.ceilingDelay(attemptsMade);
-    return Math.round(ceiling * (1 - this.options.jitter * random()));
+    return Math.round(ceiling * (1 - this.options.jitter * jitterFraction(`${jobId}#${attemptsMade}`)));
   }
 
   deadlineFor(src: string): number {
@@ -47,4 +57,9 @@ export class RetryPolicy {
   mayRetry(src: string, startedAt: number, attemptsMade: number, now = Date.now()): boolean {
     return now + this.ceilingDelay(attemptsMade) <= startedAt + this.deadlineFor(src);
   }
+}
+
+/** A fraction in [0, 1) that spreads evenly over keys and is the same for the same key. */
+function jitterFraction(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }

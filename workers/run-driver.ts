@@ -9,6 +9,7 @@ import { objectKey } from '../model/keys.js';
 import type { PendingStep, RunRecord, RunStatus, TransitionLogEntry } from '../model/run-record.js';
 import type { FinishedAttempt, RunStore, RunUpdate } from '../model/run-store.js';
 import { stepDelayMs, stepJobId, type StepJobData } from './step-job.js';
+import { LiveRuns, writesIssued } from './step-take-up.js';
 
 /** Options of {@link RunDriver}. */
 export interface RunDriverOptions {
@@ -20,21 +21,12 @@ export interface RunDriverOptions {
   /** Attempts a transition is retried when another writer moved the run first. @defaultValue 50 */
   maxConflictRetries?: number;
   /**
-   * Running runs whose last transition this driver wrote are kept in memory (record and machine snapshot), so
-   * that taking up and finishing their next step reads nothing back from Redis. Only a hint: every write is
-   * still a compare-and-set on the run's sequence. @defaultValue 5000
+   * Where running runs whose last transition this driver wrote are kept (record and machine snapshot), so that
+   * taking up and finishing their next step reads nothing back from Redis; the step worker takes steps up from
+   * the same instance. Only a hint: see workers/step-take-up.ts.
+   * @defaultValue its own, on unless the environment variable DVX_LIVE_RUN_CACHE is `off`
    */
-  liveRunCacheSize?: number;
-}
-
-/** A run as this driver last wrote it, with its machine snapshot at that sequence. */
-interface LiveRun {
-  run: RunRecord;
-  snapshot: AnyMachineSnapshot;
-  /** Whether Redis took the write: set once it answers. */
-  confirmed: boolean;
-  /** Settles with the answer; false when the compare-and-set failed or the write did not go through. */
-  written: Promise<boolean>;
+  liveRuns?: LiveRuns;
 }
 
 /** How a run is started. */
@@ -96,8 +88,7 @@ export class RunDriver {
   private readonly lifecycles = new Map<string, Lifecycle<never>>();
   private readonly logger: Logger;
   private readonly maxConflictRetries: number;
-  private readonly liveRunCacheSize: number;
-  private readonly live = new Map<string, LiveRun>();
+  private readonly live: LiveRuns;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(options: RunDriverOptions) {
@@ -105,8 +96,13 @@ export class RunDriver {
     this.queue = options.queue;
     this.logger = options.logger ?? silentLogger;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
-    this.liveRunCacheSize = options.liveRunCacheSize ?? 5_000;
+    this.live = options.liveRuns ?? new LiveRuns();
     for (const lifecycle of options.lifecycles) this.lifecycles.set(lifecycle.kind, lifecycle);
+  }
+
+  /** The runs this driver keeps in memory, for taking up their steps. */
+  get liveRuns(): LiveRuns {
+    return this.live;
   }
 
   lifecycle(kind: string): Lifecycle<never> {
@@ -139,22 +135,9 @@ export class RunDriver {
       ...(runError(snapshot, status) ? { error: runError(snapshot, status)! } : {}),
     });
     this.logger.info({ runId, kind, objectType: options.objectType, objectId: options.objectId }, 'run started');
-    this.remember(run, snapshot, Promise.resolve(true));
+    this.live.remember(run, snapshot, Promise.resolve(true));
     await this.enqueue(run.id, pending);
     return run;
-  }
-
-  /**
-   * The run as this driver last wrote it, if it is running and waits for job `jobId`; undefined when this
-   * process does not know (another engine moved it, or it was never here). A hint, never a substitute for the
-   * compare-and-set that applies the step's result.
-   */
-  async knownRun(runId: string, jobId: string): Promise<RunRecord | undefined> {
-    const live = this.live.get(runId);
-    if (!live || live.run.status !== 'running' || !live.run.pending.some((step) => step.jobId === jobId)) return undefined;
-    // A job can be fetched before the answer to the write that started it is read: that answer is already on its
-    // way (Redis applied the write before adding the job), so waiting for it costs no round trip.
-    return (await live.written) ? live.run : undefined;
   }
 
   /**
@@ -195,14 +178,8 @@ export class RunDriver {
     });
     this.inFlight.add(delivery);
     void delivery.finally(() => this.inFlight.delete(delivery));
-    // A tick queued from here runs once the promise chains already under way have run: by then the transition and
-    // the job adds have been written to the connection (ioredis writes when a command is issued).
-    await new Promise<void>((resolve) => process.nextTick(resolve));
-  }
-
-  /** Drops the runs kept in memory: from now on they are read from Redis again (after a lost connection). */
-  forgetLiveRuns(): void {
-    this.live.clear();
+    // The job's completion, which fetches the next job, goes out once the transition and its job adds are written.
+    await writesIssued();
   }
 
   /** Waits for the deliveries {@link sendResult} left running. */
@@ -259,8 +236,7 @@ export class RunDriver {
         continue; // someone else moved the run first: decide again from a fresh read
       }
       const machine = lifecycle.machine;
-      const cached = this.live.get(runId);
-      const current = cached?.confirmed && cached.run.seq === run.seq ? cached.snapshot : machine.resolveState(run.state as never);
+      const current = this.live.snapshotAt(runId, run.seq) ?? machine.resolveState(run.state as never);
       const [next, actions] = pureTransition(machine, current, event);
       const seq = run.seq + 1;
       const started = this.spawned(runId, seq, actions);
@@ -284,10 +260,10 @@ export class RunDriver {
       // step worker drops: the run has moved past the job's sequence without waiting for it.
       const persisted = this.store.persist(run, update, options.finished);
       const enqueued = started.length > 0 ? this.enqueue(runId, started) : Promise.resolve();
-      const live = this.remember(this.updated(run, update), next, persisted.catch(() => false));
+      const live = this.live.remember(this.updated(run, update), next, persisted.catch(() => false));
       const [written, queued] = await Promise.allSettled([persisted, enqueued]);
       if (written.status === 'rejected' || !written.value) {
-        if (this.live.get(runId) === live) this.live.delete(runId);
+        this.live.delete(runId, live);
         if (written.status === 'rejected') throw written.reason;
         continue;
       }
@@ -310,19 +286,6 @@ export class RunDriver {
       const delay = stepDelayMs(step.src, step.input);
       return this.queue.add(step.src, { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input }, { jobId: step.jobId, ...(delay ? { delay } : {}) });
     }));
-  }
-
-  /** Keeps a run this driver is writing, from the moment the write is sent; `written` settles with Redis's answer. */
-  private remember(run: RunRecord, snapshot: AnyMachineSnapshot, written: Promise<boolean>): LiveRun {
-    const live: LiveRun = { run, snapshot, confirmed: false, written };
-    void written.then((ok) => {
-      live.confirmed = ok;
-    });
-    this.live.delete(run.id);
-    if (run.status !== 'running') return live;
-    this.live.set(run.id, live);
-    if (this.live.size > this.liveRunCacheSize) this.live.delete(this.live.keys().next().value!);
-    return live;
   }
 
   private updated(run: RunRecord, update: RunUpdate): RunRecord {

@@ -1,13 +1,13 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job, type MinimalJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DvxError, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { StepAttempt } from '../model/run-record.js';
-import type { FinishedAttempt, RunStore, StepMeta } from '../model/run-store.js';
+import type { RunStore } from '../model/run-store.js';
 import { RetryPolicy } from './retry-policy.js';
 import type { RunDriver } from './run-driver.js';
 import type { StepHandler, StepHandlers } from './step-handler.js';
 import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from './step-job.js';
+import { StepTakeUp, type TakenStep } from './step-take-up.js';
 
 /** Options of {@link createStepWorker}. */
 export interface StepWorkerOptions {
@@ -32,129 +32,109 @@ export interface StepWorkerOptions {
   maxStalledCount?: number;
 }
 
+/** What the stages of the step processor share. */
+interface StepStages {
+  driver: RunDriver;
+  store: RunStore;
+  handlers: ReadonlyMap<string, StepHandler>;
+  retry: RetryPolicy;
+  logger: Logger;
+}
+
+/** A step's logger, naming the run, step, operation and attempt. */
+function stepLogger(stages: StepStages, step: TakenStep): Logger {
+  return stages.logger.child({ runId: step.runId, step: step.stepId, src: step.src, operationId: step.jobId, objectId: step.run.objectId, attempt: step.attempt });
+}
+
+/** What the run stage came to: the handler's output, sent to the run, or what the handler threw. */
+type StepRan = { done: true; output: unknown } | { done: false; thrown: unknown };
+
+/** The run stage: runs the step's handler and, when it returns, sends its output to the run. */
+async function runStep(stages: StepStages, step: TakenStep, logger: Logger): Promise<StepRan> {
+  let output: unknown;
+  try {
+    const handler = stages.handlers.get(step.src);
+    if (!handler) throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${step.src}".` });
+    output = (await handler(step.input as never, {
+      runId: step.runId,
+      stepId: step.stepId,
+      src: step.src,
+      operationId: step.jobId,
+      attempt: step.attempt,
+      signal: step.signal,
+      logger,
+    })) ?? null;
+  } catch (thrown) {
+    return { done: false, thrown };
+  }
+  await stages.driver.sendResult(step.runId, step.jobId, step.stepId, { output }, { run: step.run, finished: step.finish('succeeded') });
+  return { done: true, output };
+}
+
 /**
- * The worker that runs lifecycle steps. For each job: skip it if its run no longer waits for it, run the
- * handler, record the attempt in the run's timeline, and feed the result back into the run. Retryable errors
- * are retried with backoff until the step's deadline; other errors, and the deadline, fail the step at once.
+ * The fail stage: what becomes of a step whose handler threw `raw`. A retryable error is recorded with the time of
+ * the next attempt and rethrown, for BullMQ to retry after the same delay; any other error, a cancelled run or the
+ * step's deadline fails the step in its run, and the job fails for good. Resolves to null for a step stopped because
+ * its run no longer waits for it.
+ */
+async function failStep(stages: StepStages, step: TakenStep, raw: unknown, logger: Logger): Promise<null> {
+  const { driver, retry } = stages;
+  if (step.noLongerWaited) {
+    logger.info('stopped a step its run no longer waits for');
+    return null;
+  }
+  const error = toDvxError(raw);
+  const cancelled = error.retryable && (await driver.isCancelRequested(step.runId));
+  if (error.retryable && !cancelled && retry.mayRetry(step.src, step.queuedAt, step.attempt)) {
+    const delay = retry.delay(step.attempt, step.jobId);
+    await stages.store.recordAttempt(step.runId, step.finish('retrying', error, delay));
+    logger.warn({ err: error.toJSON(), retryInMs: delay }, 'step failed; retrying');
+    throw error;
+  }
+  const final = cancelled
+    ? new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled while step ${step.stepId} kept failing: ${error.message}`, details: { lastError: error.toJSON() } })
+    : error.retryable
+      ? new DvxError({
+          code: 'STEP_DEADLINE_EXCEEDED',
+          message: `Step ${step.stepId} kept failing for ${Math.round((Date.now() - step.queuedAt) / 1000)} s: ${error.message}`,
+          ...(error.action ? { action: error.action } : {}),
+          ...(error.output ? { output: error.output } : {}),
+          details: { lastError: error.toJSON() },
+        })
+      : error;
+  logger.warn({ err: final.toJSON() }, 'step failed');
+  await driver.deliverResult(step.runId, step.jobId, step.stepId, { error: final.toJSON() }, { run: step.run, finished: step.finish('failed', final) });
+  throw new UnrecoverableError(final.message);
+}
+
+/**
+ * The worker that runs lifecycle steps. For each job, three stages: take up (skip it if its run no longer waits for
+ * it, see step-take-up.ts), run the handler and feed its output back into the run, or fail: record the attempt and
+ * retry with backoff while errors are retryable and the step's deadline allows, fail the step otherwise.
  */
 export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData> {
   const logger = options.logger ?? silentLogger;
   const retry = options.retry ?? new RetryPolicy();
   const { driver, store } = options;
-  const handlers = new Map<string, StepHandler>(Object.entries(options.handlers));
-  const now = () => new Date().toISOString();
+  const takeUp = new StepTakeUp({ store, liveRuns: driver.liveRuns, logger });
+  const stages: StepStages = { driver, store, handlers: new Map<string, StepHandler>(Object.entries(options.handlers)), retry, logger };
 
   const processor = async (job: Job<StepJobData>, token?: string, signal?: AbortSignal): Promise<unknown> => {
-    const { runId, stepId, seq } = job.data;
-    const jobId = job.id!;
-    const attempt = job.attemptsMade + 1;
-    const startedMs = Date.now();
-    const started: StepAttempt = { attempt, startedAt: new Date(startedMs).toISOString() };
-    const meta: StepMeta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
-    let run = await driver.knownRun(runId, jobId);
-    const fromMemory = run !== undefined;
-    let startRecord: NodeJS.Immediate | undefined;
-    // The handler's signal: aborted when BullMQ cancels the job, or when the run turns out not to wait for it.
-    const stepSignal = new AbortController();
-    signal?.addEventListener('abort', () => stepSignal.abort(signal.reason), { once: true });
-    let noLongerWaited = false;
-    if (run) {
-      // The start goes into the timeline once the step has been at work for an event-loop turn: a step done by then
-      // records its start with its end, in the transition's write, and spares a write on the way to the next step.
-      // Recording it also checks the run in Redis: one ended by another engine since this one wrote it stops the step.
-      startRecord = setImmediate(() => {
-        store
-          .recordStepStart(runId, jobId, meta, started)
-          .then((found) => {
-            // 'ahead' means Redis lost the write that started this job: the step runs on, its result meets the
-            // compare-and-set, and the run repeats or reuses it (same operation id) once it is back at this step.
-            if (found !== 'stale') return;
-            noLongerWaited = true;
-            stepSignal.abort(new DvxError({ code: 'RUN_CANCELLED', message: `Run ${runId} no longer waits for step ${stepId}.` }));
-          })
-          .catch((error: unknown) => logger.warn({ runId, jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
-      });
-    } else {
-      const began = await store.beginStep(runId, jobId, meta, started);
-      if (began.status === 'ahead') {
-        // Enqueued with a transition that is not written yet (or never will be, if its engine died in between): look
-        // again later, without spending an attempt. It runs once the run reaches its sequence, or is dropped then.
-        const waitMs = Math.min(Math.max((Date.now() - job.timestamp) / 2, 50), 30_000);
-        logger.debug({ runId, stepId, jobId, waitMs }, 'step job is ahead of its run; waiting for the transition that started it');
-        await job.moveToDelayed(Date.now() + waitMs, token);
-        throw new DelayedError();
-      }
-      if (began.status === 'stale') {
-        logger.debug({ runId, stepId, jobId }, 'skipping a step its run no longer waits for');
-        return null;
-      }
-      run = began.run;
+    const taken = await takeUp.takeUp(job, signal);
+    if (taken.status === 'ahead') {
+      // Look again later, without spending an attempt (see step-take-up.ts).
+      logger.debug({ runId: job.data.runId, stepId: job.data.stepId, jobId: job.id, waitMs: taken.retryInMs }, 'step job is ahead of its run; waiting for the transition that started it');
+      await job.moveToDelayed(Date.now() + taken.retryInMs, token);
+      throw new DelayedError();
     }
-    // What to run comes from the run, not the job: when two transitions raced to start the same step, the job may
-    // have been added by the one that lost its compare-and-set, with that one's data. (Both paths above found the
-    // job pending in the run.)
-    const step = run.pending.find((pending) => pending.jobId === jobId)!;
-    const src = step.src;
-    meta.src = src;
-    // A run kept in memory shares objects with the driver's snapshot: the handler gets its own copy, as from Redis.
-    const input: unknown = fromMemory ? JSON.parse(JSON.stringify(step.input ?? null)) : step.input;
-    const stepLogger = logger.child({ runId, step: stepId, src, operationId: jobId, objectId: run.objectId, attempt });
-    const ended = (outcome: StepAttempt['outcome'], error?: DvxError, retryAt?: number): FinishedAttempt => {
-      clearImmediate(startRecord);
-      const record: StepAttempt = {
-        ...started,
-        endedAt: now(),
-        durationMs: Date.now() - startedMs,
-        outcome,
-        ...(error ? { error: error.toJSON() } : {}),
-        ...(retryAt ? { retryAt: new Date(retryAt).toISOString() } : {}),
-      };
-      return { meta, record };
-    };
-
-    let output: unknown;
-    try {
-      const handler = handlers.get(src);
-      if (!handler) throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${src}".` });
-      output = await handler(input as never, {
-        runId,
-        stepId,
-        src,
-        operationId: jobId,
-        attempt,
-        signal: stepSignal.signal,
-        logger: stepLogger,
-      });
-    } catch (raw) {
-      if (noLongerWaited) {
-        stepLogger.info('stopped a step its run no longer waits for');
-        return null;
-      }
-      const error = toDvxError(raw);
-      const cancelled = error.retryable && (await driver.isCancelRequested(runId));
-      if (error.retryable && !cancelled && retry.mayRetry(src, job.timestamp, attempt)) {
-        const delay = retry.ceilingDelay(attempt);
-        await store.recordAttempt(runId, ended('retrying', error, Date.now() + delay));
-        stepLogger.warn({ err: error.toJSON(), retryInMs: delay }, 'step failed; retrying');
-        throw error;
-      }
-      const final = cancelled
-        ? new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled while step ${stepId} kept failing: ${error.message}`, details: { lastError: error.toJSON() } })
-        : error.retryable
-          ? new DvxError({
-              code: 'STEP_DEADLINE_EXCEEDED',
-              message: `Step ${stepId} kept failing for ${Math.round((Date.now() - job.timestamp) / 1000)} s: ${error.message}`,
-              ...(error.action ? { action: error.action } : {}),
-              ...(error.output ? { output: error.output } : {}),
-              details: { lastError: error.toJSON() },
-            })
-          : error;
-      stepLogger.warn({ err: final.toJSON() }, 'step failed');
-      await driver.deliverResult(runId, jobId, stepId, { error: final.toJSON() }, { run, finished: ended('failed', final) });
-      throw new UnrecoverableError(final.message);
+    if (taken.status === 'stale') {
+      logger.debug({ runId: job.data.runId, stepId: job.data.stepId, jobId: job.id }, 'skipping a step its run no longer waits for');
+      return null;
     }
-    await driver.sendResult(runId, jobId, stepId, { output: output ?? null }, { run, finished: ended('succeeded') });
-    return output ?? null;
+    const step = taken.step;
+    const log = stepLogger(stages, step);
+    const ran = await runStep(stages, step, log);
+    return ran.done ? ran.output : failStep(stages, step, ran.thrown, log);
   };
 
   const worker = new Worker<StepJobData>(STEP_QUEUE, processor, {
@@ -164,7 +144,8 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     lockDuration: options.lockDurationMs ?? 5_000,
     stalledInterval: options.stalledIntervalMs ?? 2_000,
     maxStalledCount: options.maxStalledCount ?? 20,
-    settings: { backoffStrategy: (attemptsMade: number) => retry.delay(attemptsMade) },
+    // The same delay the fail stage recorded as the attempt's retryAt.
+    settings: { backoffStrategy: (attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob) => retry.delay(attemptsMade, job?.id ?? '') },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'step worker error'));
   return worker;

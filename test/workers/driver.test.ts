@@ -8,7 +8,7 @@ import { parseRedisUrl } from '../../model/redis-target.js';
 import { DurableEngine } from '../../workers/durable-engine.js';
 import { RunDriver } from '../../workers/run-driver.js';
 import type { StepContext } from '../../workers/step-handler.js';
-import type { StepJobData } from '../../workers/step-job.js';
+import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from '../../workers/step-job.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { waitFor } from '../harness/wait-for.js';
 import { calls, chainLifecycle, testHandlers } from './test-lifecycles.js';
@@ -230,7 +230,10 @@ describe('run driver', () => {
     expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['succeeded']);
   });
 
-  it('a step of a run another engine ended since this one wrote it is stopped, without effect', async () => {
+  it.each([
+    ['taken up from memory, it is stopped', true],
+    ['with the in-memory run cache off, it is dropped at take-up', false],
+  ])('a step of a run another engine ended since this one wrote it has no effect: %s', async (_, liveRunCache) => {
     const started: string[] = [];
     const effects: string[] = [];
     const step = (async (input: { name: string }, context: StepContext) => {
@@ -246,7 +249,7 @@ describe('run driver', () => {
       return { name: input.name };
     }) as never;
     await engine.stop();
-    engine = await startEngine({ handlers: { 'test.step': step, 'test.undo': step } });
+    engine = await startEngine({ handlers: { 'test.step': step, 'test.undo': step }, liveRunCache });
     const run = await engine.driver.start('test-chain', { objectId: 'o18' }, { objectType: 'thing', objectId: 'o18' });
     await waitFor('a to start', async () => started.includes('a'));
     await engine.queue.pause();
@@ -258,7 +261,7 @@ describe('run driver', () => {
     await engine.queue.resume();
     const jobB = `${run.id}-2-b`;
     await waitFor('b to be taken up and stopped', async () => (await engine.queue.getJob(jobB))?.isCompleted());
-    expect(started).toEqual(['a', 'b']);
+    expect(started).toEqual(liveRunCache ? ['a', 'b'] : ['a']);
     expect(effects).toEqual(['a']);
     expect((await engine.queue.getJob(jobB))!.returnvalue).toBeNull();
     expect((await engine.store.detail(run.id))!.steps.map((s) => s.stepId)).toEqual(['a']);
@@ -304,6 +307,40 @@ describe('run driver', () => {
     expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['retrying', 'retrying', 'retrying', 'succeeded']);
     expect(b.attempts[0]!.error).toMatchObject({ code: 'HOST_UNREACHABLE' });
     expect(await client.smembers(`test:effects:${run.id}`)).toHaveLength(3);
+  });
+
+  it('a failed attempt records as its retryAt the time BullMQ retries it, and the step runs again no sooner', async () => {
+    await engine.stop();
+    engine = await startEngine({ retry: { initialDelayMs: 800, maxDelayMs: 4_000, jitter: 0.5, deadlineMs: 60_000 } });
+    const run = await engine.driver.start('test-chain', { objectId: 'o19', flaky: { b: 2 } }, { objectType: 'thing', objectId: 'o19' });
+    const jobB = `${run.id}-2-b`;
+    // While b waits for each retry: the delay BullMQ waits, the time it moves the job back (from the job's score in
+    // the delayed set) and a time after it had done so.
+    const waits: { delay: number; dueAt: number; seenAt: number }[] = [];
+    for (const failed of [1, 2]) {
+      waits.push(await waitFor(`b to wait after attempt ${failed}`, async () => {
+        const job = await engine.queue.getJob(jobB);
+        if (job?.attemptsMade !== failed || !(await job.isDelayed())) return null;
+        const score = await client.zscore(`${QUEUE_PREFIX}:${STEP_QUEUE}:delayed`, jobB);
+        return score === null ? null : { delay: job.delay, dueAt: Math.floor(Number(score) / 0x1000), seenAt: Date.now() };
+      }, 10_000, 20));
+    }
+    expect((await finished(run.id)).status).toBe('succeeded');
+    const attempts = (await engine.store.detail(run.id))?.steps.find((step) => step.stepId === 'b')?.attempts ?? [];
+    expect(attempts.map((attempt) => attempt.outcome)).toEqual(['retrying', 'retrying', 'succeeded']);
+    waits.forEach((wait, i) => {
+      const [failed, next] = [attempts[i], attempts[i + 1]];
+      const retryAt = Date.parse(failed?.retryAt ?? '');
+      // The delay recorded is the one BullMQ waits, jittered (the ceilings are 800 and 1600 ms, the jitter 50%) ...
+      expect(retryAt - Date.parse(failed?.endedAt ?? '')).toBe(wait.delay);
+      expect(wait.delay).toBeGreaterThanOrEqual(400 * 2 ** i);
+      expect(wait.delay).toBeLessThanOrEqual(800 * 2 ** i);
+      // ... counted from when the attempt ended, which is before BullMQ moved the job, which is before it was seen
+      // waiting; and the next attempt starts once it is due.
+      expect(retryAt).toBeLessThanOrEqual(wait.dueAt);
+      expect(wait.dueAt - wait.delay).toBeLessThanOrEqual(wait.seenAt);
+      expect(Date.parse(next?.startedAt ?? '')).toBeGreaterThanOrEqual(wait.dueAt);
+    });
   });
 
   it('fails at once on a permanent error and takes the failure path with the message, action and output', async () => {
