@@ -5,6 +5,7 @@ import { isDvxError } from '../../errors/index.js';
 import { fetchHostKey, fingerprintOf } from '../../hosts/index.js';
 import { freePort } from '../harness/free-port.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { must } from '../harness/must.js';
 
 let set: TestSshHosts;
 beforeAll(async () => {
@@ -16,16 +17,16 @@ afterAll(async () => {
 
 describe('fetchHostKey', () => {
   it('returns the key the host presents, with the fingerprint ssh-keygen prints', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const key = await fetchHostKey(host.address);
     expect(key.key).toBe(host.hostKey);
     const keygen = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(host.dir, 'ssh_host_ed25519_key.pub')]).toString();
     expect(keygen.split(' ')[1]).toBe(key.fingerprint);
-    expect(fingerprintOf(Buffer.from(host.hostKey.split(' ')[1]!, 'base64'))).toBe(key.fingerprint);
+    expect(fingerprintOf(Buffer.from(must(host.hostKey.split(' ')[1], 'the key in the host key'), 'base64'))).toBe(key.fingerprint);
   });
 
   it('needs no credentials and leaves no login behind', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const before = await host.acceptedLogins();
     await fetchHostKey(host.address);
     expect(await host.acceptedLogins()).toBe(before);

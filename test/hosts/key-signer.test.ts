@@ -2,6 +2,7 @@ import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import { keySignerFor } from '../../hosts/key-signer.js';
+import { must } from '../harness/must.js';
 
 function parse(text: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text);
@@ -35,10 +36,12 @@ describe('keySignerFor', () => {
     const signer = keySignerFor(parse(pair.private));
     for (let i = 0; i < 20; i += 1) {
       const data = randomBytes(64);
-      const [r, s] = sshStrings(signer.sign(data));
+      const [first, second] = sshStrings(signer.sign(data));
+      const r = must(first, 'the mpint r');
+      const s = must(second, 'the mpint s');
       // mpints: no superfluous leading zero, and one exactly when the high bit is set.
-      for (const mpint of [r!, s!]) expect(mpint[0] === 0 ? (mpint[1] ?? 0) >= 0x80 : mpint[0]! < 0x80).toBe(true);
-      const p1363 = Buffer.concat([unsigned(r!, size), unsigned(s!, size)]);
+      for (const mpint of [r, s]) expect(mpint[0] === 0 ? (mpint[1] ?? 0) >= 0x80 : must(mpint[0], 'the first byte of an mpint') < 0x80).toBe(true);
+      const p1363 = Buffer.concat([unsigned(r, size), unsigned(s, size)]);
       const key = createPublicKey(parse(pair.public).getPublicPEM());
       expect(verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, p1363)).toBe(true);
     }

@@ -9,6 +9,7 @@ import { createTempUser, type TempUser } from '../harness/ssh-users.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { describeHostConnectionConformance } from './host-connection.conformance.js';
+import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -31,7 +32,7 @@ let set: TestSshHosts;
 let host: TestSshHost;
 beforeAll(async () => {
   set = await startSshHosts(1, { passwordAuthentication: true, usersOwnHomes: true });
-  host = set.hosts[0]!;
+  host = must(set.hosts[0], 'host 0');
 });
 afterAll(async () => {
   await set?.stopAll();
@@ -87,9 +88,11 @@ for (const shell of SHELLS) {
       const file = join(scratch, `timeout-${Date.now()}`);
       const error = await rejection(runBash(connection, 'sleep 300 & echo "$$ $!" > "$F"; wait', { variables: { F: file }, timeoutMs: 1_000 }));
       expect(error.code).toBe('HOST_TIMEOUT');
-      const [script, sleeper] = await pidsIn(file);
+      const [scriptPid, sleeperPid] = await pidsIn(file);
+      const script = must(scriptPid, 'the pid of the script');
+      const sleeper = must(sleeperPid, 'the pid of its child');
       // Well within the 5 s after which a command that never reported its pid has only its channel closed.
-      await waitFor('the timed-out script and its child to be gone', () => !isRunning(script!) && !isRunning(sleeper!), 3_000);
+      await waitFor('the timed-out script and its child to be gone', () => !isRunning(script) && !isRunning(sleeper), 3_000);
     });
 
     it('kills a cancelled command and a killed spawned command', async () => {

@@ -7,6 +7,8 @@ import { probeHost, SshConnectionPool, type HostFacts } from '../../hosts/index.
 import type { HostFacts as RecordedHostFacts } from '../../model/environment.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { stringMatching } from '../harness/matchers.js';
+import { must } from '../harness/must.js';
 
 // model/ declares the facts an environment record keeps without importing hosts/: both must stay the same shape, or
 // this line fails to compile (npx tsc --noEmit).
@@ -36,17 +38,17 @@ describe('probeHost', () => {
   });
 
   it('reports what the host is and can do', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const facts = await probeHost(pool.get(host.spec()));
-    const prettyName = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))![1];
+    const prettyName = must(/^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8')), 'PRETTY_NAME in /etc/os-release')[1];
     expect(facts).toEqual({
       os: prettyName,
       kernel: release(),
       user: 'root',
       uid: 0,
       home: host.home,
-      bashVersion: expect.stringMatching(/^\d+\.\d+/),
-      rsyncVersion: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      bashVersion: stringMatching(/^\d+\.\d+/),
+      rsyncVersion: stringMatching(/^\d+\.\d+\.\d+/),
       expectAvailable: true,
       canMount: true,
       scratchPath: join(host.home, '.dvx/scratch'),
@@ -54,7 +56,7 @@ describe('probeHost', () => {
   });
 
   it('reports missing rsync and expect', async () => {
-    const facts = await probeHost(pool.get(bare.hosts[0]!.spec()));
+    const facts = await probeHost(pool.get(must(bare.hosts[0], 'host 0').spec()));
     expect(facts.rsyncVersion).toBeNull();
     expect(facts.expectAvailable).toBe(false);
   });

@@ -8,6 +8,7 @@ import { runBash, SshConnectionPool, type HostConnection } from '../../hosts/ind
 import { startSshHosts, type TestSshHost, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { isRunning } from '../harness/ssh-processes.js';
 import { waitFor } from '../harness/wait-for.js';
+import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -18,7 +19,7 @@ async function rejection(promise: Promise<unknown>): Promise<DvxError> {
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Values that break any shell quoting they would be pasted into. */
-const HOSTILE: Record<string, string> = {
+const HOSTILE = {
   SINGLE_QUOTES: "it's 'quoted'",
   DOUBLE_QUOTES: 'say "hi" \\" \\\\',
   COMMAND_SUBSTITUTION: '$(touch "$HOME/pwned-subst")',
@@ -33,7 +34,7 @@ const HOSTILE: Record<string, string> = {
   CONTROL: '\t\r\n\u0001\u001b[31m',
   PRINTF_FORMAT: '%s %d %n \\x41',
   BIG: 'x'.repeat(64 * 1024),
-};
+} satisfies Record<string, string>;
 
 let set: TestSshHosts;
 let host: TestSshHost;
@@ -41,7 +42,7 @@ let pool: SshConnectionPool;
 let connection: HostConnection;
 beforeAll(async () => {
   set = await startSshHosts(1);
-  host = set.hosts[0]!;
+  host = must(set.hosts[0], 'host 0');
   pool = new SshConnectionPool();
   connection = pool.get(host.spec());
 });
@@ -55,13 +56,13 @@ describe('runBash', () => {
     const names = Object.keys(HOSTILE);
     const script = `for name in ${names.join(' ')}; do printf '%s %s\\n' "$name" "$(printf %s "\${!name}" | sha256sum | cut -d' ' -f1)"; done`;
     const result = await runBash(connection, script, { variables: HOSTILE, check: true });
-    const hashes = Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(' ')));
-    expect(hashes).toEqual(Object.fromEntries(names.map((name) => [name, sha256(HOSTILE[name]!)])));
+    const hashes = Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    expect(hashes).toEqual(Object.fromEntries(Object.entries(HOSTILE).map(([name, value]) => [name, sha256(value)])));
     for (const trap of ['pwned-subst', 'pwned-backtick', 'pwned-semicolon']) expect(existsSync(join(host.home, trap))).toBe(false);
   });
 
   it('shows a hostile value to the script exactly, as a hex dump proves', async () => {
-    const value = HOSTILE.SEMICOLONS! + HOSTILE.NEWLINES! + HOSTILE.UNICODE!;
+    const value = HOSTILE.SEMICOLONS + HOSTILE.NEWLINES + HOSTILE.UNICODE;
     const result = await runBash(connection, 'printf %s "$V" | od -An -tx1 -v | tr -d " \\n"', { variables: { V: value }, check: true });
     expect(result.stdout).toBe(Buffer.from(value, 'utf8').toString('hex'));
   });
@@ -95,8 +96,10 @@ describe('runBash', () => {
     expect(error.code).toBe('HOST_TIMEOUT');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(host.name);
-    const [shell, sleeper] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
-    await waitFor('the timed-out script and its child to be gone', () => !isRunning(shell!) && !isRunning(sleeper!), 10_000);
+    const [shellPid, sleeperPid] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
+    const shell = must(shellPid, 'the pid of the script');
+    const sleeper = must(sleeperPid, 'the pid of its child');
+    await waitFor('the timed-out script and its child to be gone', () => !isRunning(shell) && !isRunning(sleeper), 10_000);
   });
 
   it('sources the login profile with loginShell and not without', async () => {

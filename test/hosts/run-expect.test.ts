@@ -5,6 +5,7 @@ import { isDvxError, type DvxError } from '../../errors/index.js';
 import { runBash, runExpect, SshConnectionPool } from '../../hosts/index.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 describe('runExpect', () => {
   it('runs an Expect script that drives an interactive program, with variables as data', async () => {
-    const connection = pool.get(set.hosts[0]!.spec());
+    const connection = pool.get(must(set.hosts[0], 'host 0').spec());
     const script = [
       'set timeout 10',
       'spawn bash -c {read -p "Name: " name; echo "hello <$name>"}',
@@ -48,14 +49,14 @@ describe('runExpect', () => {
   });
 
   it('fails with HOST_COMMAND_FAILED on a non-zero exit when check is set', async () => {
-    const connection = pool.get(set.hosts[0]!.spec());
+    const connection = pool.get(must(set.hosts[0], 'host 0').spec());
     const error = await rejection(runExpect(connection, 'puts stderr "no luck"; exit 2', { check: true }));
     expect(error.code).toBe('HOST_COMMAND_FAILED');
     expect(error.output).toContain('no luck');
   });
 
   it('reports a host without expect as HOST_CAPABILITY_MISSING saying to install it', async () => {
-    const host = bare.hosts[0]!;
+    const host = must(bare.hosts[0], 'host 0');
     const connection = pool.get(host.spec());
     // The host works; it just has no expect on its PATH.
     expect((await runBash(connection, 'echo "$PATH"')).stdout).toBe(`${join(emptyBin.path, 'bin')}\n`);

@@ -7,6 +7,7 @@ import { isDvxError, type DvxError } from '../../errors/index.js';
 import { runBash, runSync, SshConnectionPool, type HostConnection } from '../../hosts/index.js';
 import { startSshHosts, type TestSshHost, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -205,7 +206,7 @@ describe('runSync from a host without rsync', () => {
   });
 
   it('fails with HOST_CAPABILITY_MISSING saying to install rsync on the source', async () => {
-    const host = bare.hosts[0]!;
+    const host = must(bare.hosts[0], 'host 0');
     const engine = await makeTempDir('sync-engine');
     try {
       const error = await rejection(runSync({ from: { connection: pool.get(host.spec()), path: host.home }, to: { path: join(engine.path, 'copy') } }));

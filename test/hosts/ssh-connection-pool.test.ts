@@ -9,6 +9,7 @@ import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { createTempUser, type TempUser } from '../harness/ssh-users.js';
 import { waitFor } from '../harness/wait-for.js';
 import { describeHostConnectionConformance } from './host-connection.conformance.js';
+import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
   const error = await promise.then(() => undefined, (caught: unknown) => caught);
@@ -26,13 +27,19 @@ afterAll(async () => {
 
 describeHostConnectionConformance('pooled ssh2 connection', async () => {
   const pool = new SshConnectionPool();
-  return { connection: pool.get(set.hosts[0]!.spec()), cleanup: () => pool.close() };
+  return { connection: pool.get(must(set.hosts[0], 'host 0').spec()), cleanup: () => pool.close() };
 });
 
 describeHostConnectionConformance('pooled ssh2 connection limited to one channel', async () => {
   const pool = new SshConnectionPool({ maxChannels: 1 });
-  return { connection: pool.get(set.hosts[0]!.spec({ id: 'one-channel' })), cleanup: () => pool.close() };
+  return { connection: pool.get(must(set.hosts[0], 'host 0').spec({ id: 'one-channel' })), cleanup: () => pool.close() };
 });
+
+/** The pids a command wrote to `marker` once it started: its per-connection sshd, then its own session shell. */
+async function startedPids(marker: string): Promise<{ sshdPid: number; sessionPid: number }> {
+  const [sshdPid, sessionPid] = (await waitFor('the command to start', () => readFile(marker, 'utf8').catch(() => ''))).trim().split(' ').map(Number);
+  return { sshdPid: must(sshdPid, 'the pid of the sshd'), sessionPid: must(sessionPid, 'the pid of the session') };
+}
 
 describe('SshConnectionPool', () => {
   const pools: SshConnectionPool[] = [];
@@ -46,7 +53,7 @@ describe('SshConnectionPool', () => {
   });
 
   it('runs 100 sequential commands over a single SSH connection', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const before = await host.acceptedLogins();
     const pool = newPool();
     const connection = pool.get(host.spec());
@@ -58,15 +65,15 @@ describe('SshConnectionPool', () => {
   });
 
   it('fails a command whose connection is killed with a retryable HOST_CONNECTION_LOST, and reconnects for the next', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const pool = newPool();
     const connection = pool.get(host.spec());
     const marker = join(host.home, `killed-${Date.now()}`);
     const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', { variables: { MARKER: marker } });
-    const [sshdPid, sessionPid] = (await waitFor('the command to start', () => readFile(marker, 'utf8').catch(() => ''))).trim().split(' ').map(Number);
+    const { sshdPid, sessionPid } = await startedPids(marker);
     try {
       // The per-connection sshd process: killing it drops the connection in the middle of the command.
-      process.kill(sshdPid!, 'SIGKILL');
+      process.kill(sshdPid, 'SIGKILL');
       const error = await rejection(running);
       expect(error.code).toBe('HOST_CONNECTION_LOST');
       expect(error.retryable).toBe(true);
@@ -74,20 +81,20 @@ describe('SshConnectionPool', () => {
       expect((await runBash(connection, 'echo back')).stdout).toBe('back\n');
       expect(pool.connectionsMade).toBe(2);
     } finally {
-      killPids([-sessionPid!]);
+      killPids([-sessionPid]);
     }
   });
 
   it('notices a connection that went silent through keepalives, and reconnects for the next command', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const pool = newPool({ keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
     const connection = pool.get(host.spec());
     const marker = join(host.home, `silent-${Date.now()}`);
     const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', { variables: { MARKER: marker } });
-    const [sshdPid, sessionPid] = (await waitFor('the command to start', () => readFile(marker, 'utf8').catch(() => ''))).trim().split(' ').map(Number);
+    const { sshdPid, sessionPid } = await startedPids(marker);
     try {
       // A stopped sshd keeps the TCP connection open but answers nothing: what a vanished network looks like.
-      process.kill(sshdPid!, 'SIGSTOP');
+      process.kill(sshdPid, 'SIGSTOP');
       const error = await rejection(running);
       expect(error.code).toBe('HOST_CONNECTION_LOST');
       expect(error.retryable).toBe(true);
@@ -95,12 +102,12 @@ describe('SshConnectionPool', () => {
       expect((await runBash(connection, 'echo fresh')).stdout).toBe('fresh\n');
       expect(pool.connectionsMade).toBe(2);
     } finally {
-      killPids([sshdPid!, -sessionPid!]);
+      killPids([sshdPid, -sessionPid]);
     }
   });
 
   it('fails with a retryable HOST_UNREACHABLE while the host is down, and reconnects once it is back', async () => {
-    const host = set.hosts[1]!;
+    const host = must(set.hosts[1], 'host 1');
     const pool = newPool();
     const connection = pool.get(host.spec());
     expect((await runBash(connection, 'echo up')).stdout).toBe('up\n');
@@ -118,7 +125,7 @@ describe('SshConnectionPool', () => {
   });
 
   it('reconnects by itself after a host reboot while idle', async () => {
-    const host = set.hosts[1]!;
+    const host = must(set.hosts[1], 'host 1');
     const pool = newPool();
     const connection = pool.get(host.spec());
     await runBash(connection, 'true');
@@ -128,7 +135,7 @@ describe('SshConnectionPool', () => {
   });
 
   it('refuses a host whose key changed with HOST_KEY_MISMATCH naming the host, both fingerprints and how to re-pin', async () => {
-    const host = set.hosts[1]!;
+    const host = must(set.hosts[1], 'host 1');
     const pool = newPool();
     const pinned = host.spec();
     const connection = pool.get(pinned);
@@ -155,14 +162,14 @@ describe('SshConnectionPool', () => {
   });
 
   it('accepts a pin given as a SHA256 fingerprint', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const fingerprint = (await newPool().get(host.spec()).hostKey()).fingerprint;
     const connection = newPool().get(host.spec({ pinnedHostKey: fingerprint }));
     expect((await runBash(connection, 'echo ok')).stdout).toBe('ok\n');
   });
 
   it('fails with a permanent HOST_AUTH_FAILED when the host does not know the key', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const stranger = ssh2.utils.generateKeyPairSync('ed25519');
     const error = await rejection(runBash(newPool().get(host.spec({ credentials: { privateKey: stranger.private } })), 'true'));
     expect(error.code).toBe('HOST_AUTH_FAILED');
@@ -171,13 +178,13 @@ describe('SshConnectionPool', () => {
   });
 
   it('fails with HOST_BAD_INPUT for unreadable or ambiguous credentials', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     expect((await rejection(runBash(newPool().get(host.spec({ credentials: { privateKey: 'not a key' } })), 'true'))).code).toBe('HOST_BAD_INPUT');
     expect((await rejection(runBash(newPool().get(host.spec({ credentials: {} })), 'true'))).code).toBe('HOST_BAD_INPUT');
   });
 
   it('replaces the connection of a host whose spec changed', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const pool = newPool();
     const first = pool.get(host.spec());
     const second = pool.get(host.spec({ address: { ...host.address, name: 'renamed' } }));
@@ -200,7 +207,7 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
 `;
 
     async function measure(maxChannels: number | undefined, limit: number, commands: number): Promise<{ cur: number; max: number; started: number }> {
-      const host = set.hosts[0]!;
+      const host = must(set.hosts[0], 'host 0');
       const dir = join(host.home, `bound-${limit}-${Date.now()}`);
       const pool = newPool(maxChannels === undefined ? {} : { maxChannels });
       const connection = pool.get(host.spec());
@@ -208,7 +215,7 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
       await Promise.all(Array.from({ length: commands }, () => runBash(connection, COUNTED, { variables: { DIR: dir, LIMIT: String(limit) }, check: true })));
       expect(connection.stats.peakChannels).toBe(limit);
       const [cur, max, started] = (await readFile(join(dir, 'counter'), 'utf8')).trim().split(' ').map(Number);
-      return { cur: cur!, max: max!, started: started! };
+      return { cur: must(cur, 'the current count'), max: must(max, 'the peak count'), started: must(started, 'the started count') };
     }
 
     it('never runs more than 8 commands at once on a host by default (below sshd MaxSessions 10)', async () => {
@@ -233,7 +240,7 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
     });
 
     it('logs in with a password', async () => {
-      const host = passwordHosts.hosts[0]!;
+      const host = must(passwordHosts.hosts[0], 'host 0');
       const connection = newPool().get(host.spec({ address: { ...host.address, user: user.name }, credentials: { password: user.password } }));
       const result = await runBash(connection, 'id -un; id -u');
       expect(result.stdout).toBe(`${user.name}\n${user.uid}\n`);
@@ -241,7 +248,7 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
     });
 
     it('fails with a permanent HOST_AUTH_FAILED for a wrong password', async () => {
-      const host = passwordHosts.hosts[0]!;
+      const host = must(passwordHosts.hosts[0], 'host 0');
       const connection = newPool().get(host.spec({ address: { ...host.address, user: user.name }, credentials: { password: `${user.password}-wrong` } }));
       const error = await rejection(runBash(connection, 'true'));
       expect(error.code).toBe('HOST_AUTH_FAILED');
@@ -250,7 +257,7 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
   });
 
   it('closes every connection on close() and refuses new work', async () => {
-    const host = set.hosts[0]!;
+    const host = must(set.hosts[0], 'host 0');
     const pool = new SshConnectionPool();
     const connection = pool.get(host.spec());
     await runBash(connection, 'true');

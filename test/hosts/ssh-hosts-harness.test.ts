@@ -6,6 +6,7 @@ import { runBash, SshConnectionPool } from '../../hosts/index.js';
 import { isAlive, isRunning } from '../harness/ssh-processes.js';
 import { startSshHosts } from '../harness/ssh-hosts.js';
 import { waitFor } from '../harness/wait-for.js';
+import { must } from '../harness/must.js';
 
 describe('test harness: sshd hosts', () => {
   it('starts hosts with their own port, host key and home, and stops every process they ran', async () => {
@@ -22,7 +23,7 @@ describe('test harness: sshd hosts', () => {
       const pidFile = join(a.home, 'daemon.pid');
       await runBash(pool.get(a.spec()), 'nohup sleep 300 >/dev/null 2>&1 & echo $! > "$F"', { variables: { F: pidFile }, check: true });
       const daemon = Number(await readFile(pidFile, 'utf8'));
-      const listener = a.pid()!;
+      const listener = must(a.pid(), 'the pid of the listening sshd');
       expect(isAlive(daemon)).toBe(true);
       // `$!` is known as soon as bash forks; while the child execs nohup and sleep its environment cannot be read.
       await waitFor('the session process to be seen', () => a.sessionPids().includes(daemon));

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
 import { fromPromise, initialTransition, setup, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
 import { activeInvokes, LIFECYCLES, pureTransition, type Lifecycle } from '../../machines/index.js';
-import { drive } from './drive.js';
+import { drive, persist, reload } from './drive.js';
+import { must } from '../harness/must.js';
 
 const byKind = new Map(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle]));
-const lifecycle = (kind: string) => byKind.get(kind)!;
+const lifecycle = (kind: string) => must(byKind.get(kind), `the ${kind} lifecycle`);
 
 const staged = { pluginType: 'STAGED' as const };
 const direct = { pluginType: 'DIRECT' as const };
@@ -49,7 +50,7 @@ describe('lifecycles call plugin operations in the vSDK order (vsdk-reference se
     ['vdb-refresh', INPUTS['vdb-refresh'], ['virtual.unconfigure', 'virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
     ['vdb-delete', INPUTS['vdb-delete'], ['virtual.unconfigure', 'virtual.cleanup']],
   ])('%s', (name, input, expected) => {
-    const kind = name.split(' ')[0]!;
+    const kind = must(name.split(' ')[0], `the kind in ${name}`);
     const result = drive(lifecycle(kind).machine, input);
     expect(result.outcome).toBe('succeeded');
     expect(plugin(result.srcs)).toEqual(expected);
@@ -76,8 +77,8 @@ describe('failure paths undo what the run did and leave the object in a named st
     const result = drive(lifecycle('provision').machine, INPUTS.provision, fail('configure'));
     expect(result.outcome).toBe('failed');
     expect(result.ids).toEqual(['mountSpec', 'clone', 'attach', 'configure', 'detach', 'destroyClone', 'markFailed']);
-    expect(result.snapshot.context.error).toMatchObject({ code: 'PLUGIN_USER_ERROR', message: 'no port' });
-    expect(result.snapshot.context.failedStep).toBe('configure');
+    expect(result.context.error).toMatchObject({ code: 'PLUGIN_USER_ERROR', message: 'no port' });
+    expect(result.context.failedStep).toBe('configure');
   });
 
   it('a provision failing after configure also unconfigures, in reverse order', () => {
@@ -97,14 +98,14 @@ describe('failure paths undo what the run did and leave the object in a named st
     );
     expect(result.outcome).toBe('failed');
     expect(result.ids.slice(-2)).toEqual(['destroyClone', 'markFailed']);
-    expect(result.snapshot.context.undoFailures).toEqual([{ step: 'detach', error: { code: 'HOST_UNREACHABLE', message: 'detach failed' } }]);
+    expect(result.context.undoFailures).toEqual([{ step: 'detach', error: { code: 'HOST_UNREACHABLE', message: 'detach failed' } }]);
   });
 
   it('cancelling takes the failure path at the next step boundary and ends cancelled', () => {
     const result = drive(lifecycle('provision').machine, INPUTS.provision, () => ({ output: null }), (id) => (id === 'attach' ? { type: 'CANCEL' } : undefined));
     expect(result.outcome).toBe('cancelled');
     expect(result.ids).toEqual(['mountSpec', 'clone', 'attach', 'detach', 'destroyClone', 'markFailed']);
-    expect(result.snapshot.context.error).toMatchObject({ code: 'RUN_CANCELLED' });
+    expect(result.context.error).toMatchObject({ code: 'RUN_CANCELLED' });
   });
 });
 
@@ -112,7 +113,7 @@ function eventsFor(lifecycleOf: Lifecycle<never>) {
   return (snapshot: AnyMachineSnapshot): AnyEventObject[] => {
     if (snapshot.status === 'done') return [];
     const events: AnyEventObject[] = [{ type: 'CANCEL' }];
-    for (const invoke of activeInvokes(lifecycleOf.machine, snapshot.value)) {
+    for (const invoke of activeInvokes(lifecycleOf.machine, persist(snapshot).value)) {
       events.push({ type: `xstate.done.actor.${invoke.id}`, output: invoke.id === 'status' ? 'ACTIVE' : null });
       if (invoke.id === 'status') events.push({ type: `xstate.done.actor.${invoke.id}`, output: 'INACTIVE' });
       events.push({ type: `xstate.error.actor.${invoke.id}`, error: { code: 'HOST_UNREACHABLE', message: 'down' } });
@@ -127,14 +128,15 @@ function allStateKeys(lifecycleOf: Lifecycle<never>): string[] {
 
 describe('path coverage (xstate/graph): every state of every lifecycle is reachable, and every path ends', () => {
   it.each(LIFECYCLES.map((l) => [l.kind, l] as const))('%s', (kind, lifecycleOf) => {
-    const inputs = kind in INPUTS && 'pluginType' in INPUTS[kind]! ? [INPUTS[kind]!, { ...INPUTS[kind]!, ...direct }] : [INPUTS[kind]!];
+    const input = must(INPUTS[kind], `the input of ${kind}`);
+    const inputs = 'pluginType' in input ? [input, { ...input, ...direct }] : [input];
     const reached = new Set<string>();
     const outcomes = new Set<string>();
     for (const input of inputs) {
       const paths = getShortestPaths(lifecycleOf.machine, {
         input,
         events: eventsFor(lifecycleOf),
-        serializeState: (snapshot) => JSON.stringify({ v: snapshot.value, c: (snapshot as AnyMachineSnapshot).context }),
+        serializeState: (snapshot) => JSON.stringify(persist(snapshot as AnyMachineSnapshot)),
       });
       for (const path of paths) {
         for (const step of path.steps) reached.add(String((step.state as AnyMachineSnapshot).value));
@@ -159,9 +161,9 @@ describe('pureTransition (the driver reuses one inert actor per machine) steps e
   it.each(LIFECYCLES.map((l) => [l.kind, l] as const))('%s, along every shortest path', (kind, lifecycleOf) => {
     const machine = lifecycleOf.machine;
     const paths = getShortestPaths(machine, {
-      input: INPUTS[kind]!,
+      input: must(INPUTS[kind], `the input of ${kind}`),
       events: eventsFor(lifecycleOf),
-      serializeState: (snapshot) => JSON.stringify({ v: snapshot.value, c: (snapshot as AnyMachineSnapshot).context }),
+      serializeState: (snapshot) => JSON.stringify(persist(snapshot as AnyMachineSnapshot)),
     });
     const seen = new Set<string>();
     let compared = 0;
@@ -169,24 +171,23 @@ describe('pureTransition (the driver reuses one inert actor per machine) steps e
       for (const step of path.steps) {
         const state = step.state as AnyMachineSnapshot;
         if (state.status === 'done') continue;
-        const persisted = JSON.stringify({ value: state.value, context: state.context });
-        const key = `${persisted} ${JSON.stringify(step.event)}`;
+        const persisted = persist(state);
+        const event = step.event as AnyEventObject;
+        const key = `${JSON.stringify(persisted)} ${JSON.stringify(event)}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const resolved = machine.resolveState(JSON.parse(persisted));
-        const [expected, expectedActions] = transition(machine, resolved, step.event);
-        const [actual, actualActions] = pureTransition(machine, resolved, step.event);
-        expect({ value: actual.value, status: actual.status, context: actual.context, spawned: spawns(actualActions) }).toEqual({
-          value: expected.value,
+        const resolved = reload(machine, persisted);
+        const [expected, expectedActions] = transition(machine, resolved, event);
+        const [actual, actualActions] = pureTransition(machine, resolved, event);
+        expect({ ...persist(actual), status: actual.status, spawned: spawns(actualActions) }).toEqual({
+          ...persist(expected),
           status: expected.status,
-          context: expected.context,
           spawned: spawns(expectedActions),
         });
         // The driver transitions its cached in-memory snapshot when it wrote the run's last state itself.
-        const [fromMemory, fromMemoryActions] = pureTransition(machine, state, step.event);
-        expect({ value: fromMemory.value, context: fromMemory.context, spawned: spawns(fromMemoryActions) }).toEqual({
-          value: expected.value,
-          context: expected.context,
+        const [fromMemory, fromMemoryActions] = pureTransition(machine, state, event);
+        expect({ ...persist(fromMemory), spawned: spawns(fromMemoryActions) }).toEqual({
+          ...persist(expected),
           spawned: spawns(expectedActions),
         });
         compared += 1;

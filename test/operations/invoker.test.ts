@@ -15,6 +15,7 @@ import { startSshHosts, type TestSshHost, type TestSshHosts } from '../harness/s
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { makeArtifact } from '../fixtures/plugins/make-artifact.js';
+import { must } from '../harness/must.js';
 
 let set: TestSshHosts;
 let pool: SshConnectionPool;
@@ -24,14 +25,14 @@ let direct: PluginArtifact;
 const hostsByReference = new Map<string, TestSshHost>();
 
 function connectionOf(reference: string): RemoteConnection {
-  const host = hostsByReference.get(reference)!;
+  const host = must(hostsByReference.get(reference), `the host of ${reference}`);
   return { environment: { name: host.name, reference, host: { hostname: host.address.host, scratchPath: '/tmp' } }, user: { name: host.address.user, reference } };
 }
 
 function services(options: { syncDestination?: string; logger?: pino.Logger; pool?: SshConnectionPool } = {}): PlatformServices {
   const own = options.pool ?? pool;
   return createPlatformServices({
-    connect: async (reference) => own.get(hostsByReference.get(reference)!.spec({ id: reference })),
+    connect: async (reference) => own.get(must(hostsByReference.get(reference), `the host of ${reference}`).spec({ id: reference })),
     ...(options.syncDestination ? { syncDestination: options.syncDestination } : {}),
     logger: options.logger ?? pino({ level: 'silent' }),
   });
@@ -71,8 +72,8 @@ const alive = (pid: number) => {
 
 beforeAll(async () => {
   set = await startSshHosts(2);
-  hostsByReference.set('env-a', set.hosts[0]!);
-  hostsByReference.set('env-b', set.hosts[1]!);
+  hostsByReference.set('env-a', must(set.hosts[0], 'host 0'));
+  hostsByReference.set('env-b', must(set.hosts[1], 'host 1'));
   pool = new SshConnectionPool();
   temp = await makeTempDir('invoker');
   [kitchen, direct] = await Promise.all([makeArtifact({ entry: 'kitchen-plugin.ts' }), makeArtifact({ entry: 'direct-plugin.ts', pluginType: 'DIRECT' })]);
@@ -87,7 +88,7 @@ afterAll(async () => {
 describe('invokePlugin', () => {
   it('runs an operation in a child process and returns its typed result (runBash on a real host)', async () => {
     const repositories = await invoke({ operation: 'discovery.repository', args: { sourceConnection: connectionOf('env-a') } });
-    expect(repositories).toEqual([{ name: `answer 42 on ${set.hosts[0]!.name}`, root: '/srv' }]);
+    expect(repositories).toEqual([{ name: `answer 42 on ${must(set.hosts[0], 'host 0').name}`, root: '/srv' }]);
   });
 
   it('gives the plugin the operation id, the same on every attempt', async () => {
@@ -224,7 +225,7 @@ describe('invokePlugin', () => {
 
   it('returns a host outage during a platform call as a retryable HOST_UNREACHABLE, not a plugin fault', async () => {
     const own = new SshConnectionPool();
-    const host = hostsByReference.get('env-b')!;
+    const host = must(hostsByReference.get('env-b'), 'the host of env-b');
     await host.stop();
     try {
       const error = await failure(invoke({ operation: 'virtual.status', services: services({ pool: own }), args: { virtualSource: virtualSource('env-b'), repository, sourceConfig } }));

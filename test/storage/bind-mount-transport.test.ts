@@ -8,6 +8,7 @@ import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.j
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { describeMountTransportConformance } from './mount-transport.conformance.js';
+import { must } from '../harness/must.js';
 
 let set: TestSshHosts;
 let pool: TestBtrfsPool;
@@ -31,7 +32,7 @@ describeMountTransportConformance('bind mounts of btrfs datasets over SSH', asyn
   const backend = new BtrfsBackend({ root: pool.root });
   return {
     transport: new BindMountTransport({ runBash, busyRetries: 2, busyRetryIntervalMs: 200 }),
-    connection: connections.get(set.hosts[0]!.spec()),
+    connection: connections.get(must(set.hosts[0], 'host 0').spec()),
     async makeSource() {
       const id = `ds-${(counter += 1)}`;
       await backend.createDataset(id);
@@ -47,7 +48,7 @@ describeMountTransportConformance('bind mounts of plain directories over SSH', a
   const sources = join(mounts.path, 'sources');
   return {
     transport: new BindMountTransport({ runBash, busyRetries: 1, busyRetryIntervalMs: 100 }),
-    connection: connections.get(set.hosts[0]!.spec({ id: 'plain' })),
+    connection: connections.get(must(set.hosts[0], 'host 0').spec({ id: 'plain' })),
     async makeSource() {
       const path = join(sources, `dir-${(counter += 1)}`);
       await mkdir(path, { recursive: true });
@@ -64,7 +65,7 @@ describe('BindMountTransport', () => {
     try {
       const transport = new BindMountTransport({ runBash });
       const error = await transport
-        .attach({ connection: connections.get(set.hosts[0]!.spec({ id: 'missing' })), sourcePath: join(mounts.path, 'not-there'), mountPath: join(mounts.path, 'target') })
+        .attach({ connection: connections.get(must(set.hosts[0], 'host 0').spec({ id: 'missing' })), sourcePath: join(mounts.path, 'not-there'), mountPath: join(mounts.path, 'target') })
         .then(() => null, (caught: { code?: string; message: string; action?: string }) => caught);
       expect(error?.code).toBe('MOUNT_FAILED');
       expect(error?.action).toMatch(/shares the engine/);
