@@ -15,6 +15,7 @@ import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { chainLifecycle, testHandlers } from '../workers/test-lifecycles.js';
+import { must } from '../harness/must.js';
 
 const HOUR = 3_600_000;
 
@@ -116,7 +117,7 @@ describe('a viewer token', () => {
     // Each refusal is in the audit log, with who tried.
     const refused = (await auditEntries(`?actor=${viewerId}&limit=1000`)).filter((entry) => entry.status === 403);
     expect(refused.length).toBe(mutating.length);
-    expect(refused[0]!.actor).toMatchObject({ tokenId: viewerId, name: 'victor', role: 'viewer' });
+    expect(must(refused[0], 'refused[0]').actor).toMatchObject({ tokenId: viewerId, name: 'victor', role: 'viewer' });
   });
 });
 
@@ -227,12 +228,12 @@ describe('/openapi.json and /docs', () => {
         const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
         const operation = spec.paths[path]?.[method.toLowerCase()];
         expect(operation, `${method} ${route.url}`).toBeDefined();
-        expect(operation!.tags?.length, `${method} ${route.url} tags`).toBeGreaterThan(0);
+        expect(must(operation, 'operation').tags?.length, `${method} ${route.url} tags`).toBeGreaterThan(0);
         const names = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]);
-        expect((operation!.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names.sort());
+        expect((must(operation, 'operation').parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names.sort());
       }
     }
-    expect(spec.paths['/tokens']!.post!.security).toEqual([{ bearerAuth: [] }]);
+    expect(must(spec.paths['/tokens']?.post, 'POST /tokens in the spec').security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(spec.paths).some((path) => path.startsWith('/admin/queues'))).toBe(false);
     const docs = await app.inject({ url: '/docs' });
     expect(docs.statusCode).toBe(200);
@@ -249,7 +250,7 @@ describe('/admin/queues', () => {
     expect(signIn.headers.location).toBe('/admin/queues');
     const setCookie = String(signIn.headers['set-cookie']);
     expect(setCookie).toMatch(/^dvx_token=dvx_[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict/);
-    const cookie = { cookie: setCookie.split(';')[0]! };
+    const cookie = { cookie: must(setCookie.split(';')[0], 'the cookie') };
 
     const page = await app.inject({ url: '/admin/queues', headers: cookie });
     expect(page.statusCode).toBe(200);
@@ -299,7 +300,7 @@ describe('/admin/queues', () => {
     do {
       const [next, keys] = await client.scan(cursor, 'MATCH', 'dvx-bull:*', 'COUNT', 1000);
       cursor = next;
-      for (const key of keys) names.add(key.split(':')[1]!);
+      for (const key of keys) names.add(must(key.split(':')[1], 'the name in the key'));
     } while (cursor !== '0');
     expect(names.size).toBeGreaterThan(1);
     for (const name of names) expect(ENGINE_QUEUE_NAMES).toContain(name);
@@ -336,7 +337,7 @@ describe('dvx token and dvx audit', () => {
     expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ROLE\s+CREATED$/);
     expect(listed.stdout).toMatch(/cli-made\s+operator/);
     expect(listed.stdout).not.toContain(secret);
-    const id = (JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }).tokens.find((t) => t.name === 'cli-made')!.id;
+    const id = must((JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }).tokens.find((t) => t.name === 'cli-made'), 'the cli-made token').id;
 
     const bad = await dvx(admin, 'token', 'create', '--role', 'root');
     expect(bad.code).not.toBe(0);
