@@ -12,6 +12,7 @@ import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { setUpDsource } from './fixture-setup.js';
 import { must } from '../harness/must.js';
+import { stringMatching } from '../harness/matchers.js';
 
 const execFileAsync = promisify(execFile);
 let engine: EngineFixture;
@@ -144,7 +145,7 @@ describe('failure paths', () => {
     const lines = logLines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     // The UserError in configure of the first test, as an operator finds it in the log.
     const failed = lines.find((line) => line.msg === 'step failed' && line.step === 'configure');
-    expect(failed).toMatchObject({ runId: expect.stringMatching(/^run-/), step: 'configure', objectId: expect.stringMatching(/^vdb-/), operationId: expect.any(String), src: 'plugin.virtual.configure' });
+    expect(failed).toMatchObject({ runId: stringMatching(/^run-/), step: 'configure', objectId: stringMatching(/^vdb-/), operationId: expect.any(String) as string, src: 'plugin.virtual.configure' });
     expect((must(failed, 'failed').err as { code?: string }).code).toBe('PLUGIN_USER_ERROR');
   });
 });

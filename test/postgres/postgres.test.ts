@@ -13,6 +13,7 @@ import { freePort } from '../harness/free-port.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { asPostgres, installFakePostgres, postgresOnPort, postmastersUnder, sql, startSourceCluster, requirePostgres, stopPostgresAndUnmountUnder, type FakeInstallation, type SourceCluster } from './pg-cluster.js';
 import { must } from '../harness/must.js';
+import { stringMatching } from '../harness/matchers.js';
 
 const execFileAsync = promisify(execFile);
 // Fails, never skips, without PostgreSQL: CI installs it (`node scripts/setup.mjs --postgres`), and a suite that
@@ -138,7 +139,7 @@ describe('plugins/postgres (staged) end to end', () => {
     expect(standbys).toHaveLength(1);
     const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string; timestamp: string; pgVersion: string; superuser: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
     expect(snapshots).toHaveLength(1);
-    expect(must(snapshots[0], 'snapshots[0]').metadata).toMatchObject({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), pgVersion: bin.split('/').at(-2), superuser: 'postgres' });
+    expect(must(snapshots[0], 'snapshots[0]').metadata).toMatchObject({ lsn: stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), pgVersion: bin.split('/').at(-2), superuser: 'postgres' });
     expect(Number.isNaN(Date.parse(must(snapshots[0], 'snapshots[0]').metadata.timestamp))).toBe(false);
     // The password file stays outside the mount, so that no snapshot carries the password.
     const { stdout } = await execFileAsync('grep', ['-rl', '--', 's3cret', join(work.path, 'staging')]).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
