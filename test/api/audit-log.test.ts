@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, type AuditEntry } from '../../model/audit-log.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
+import { must } from '../harness/must.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -35,7 +36,7 @@ describe('the audit log stream', () => {
     expect(kept).toBeGreaterThanOrEqual(100);
     expect(kept).toBeLessThan(2_000);
     const [newest] = await log.list({ limit: 1 });
-    expect(newest!.actor.name).toBe('n1999');
+    expect(must(newest, 'newest').actor.name).toBe('n1999');
   });
 
   it('finds an actor beyond the first page of entries, newest first, and stops at the limit', async () => {
@@ -59,6 +60,6 @@ describe('the audit log stream', () => {
     await log.record(entry('after'));
     const since = await log.list({ sinceMs: cut });
     expect(since.map((e) => e.actor.name)).toEqual(['after']);
-    expect(new Date(since[0]!.at).getTime()).toBeGreaterThanOrEqual(cut);
+    expect(new Date(must(since[0], 'since[0]').at).getTime()).toBeGreaterThanOrEqual(cut);
   });
 });

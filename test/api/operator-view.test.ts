@@ -9,12 +9,16 @@ import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime
 import { main } from '../../cli/main.js';
 import { packageVersion } from '../../cli/package-info.js';
 import { silentLogger } from '../../log/logger.js';
-import { TokenStore } from '../../model/token-store.js';
+import { TokenStore, type TokenRecord } from '../../model/token-store.js';
+import type { RunView } from '../../cli/run-view.js';
+import type { SerializedError } from '../../errors/dvx-error.js';
+import type { ValidationIssue } from '../../errors/validation-error.js';
 import { ReflinkBackend } from '../../storage/index.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { chainLifecycle, testHandlers } from '../workers/test-lifecycles.js';
+import { must } from '../harness/must.js';
 
 const HOUR = 3_600_000;
 
@@ -33,6 +37,11 @@ let waitingJob: string;
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** The body of a refused request; `issues` is there when the input was invalid. */
+type Refusal = { error: SerializedError & { details?: { issues?: ValidationIssue[] } } };
+/** The first issue of a refusal of invalid input. */
+const firstIssue = (refusal: Refusal) => must(refusal.error.details?.issues?.[0], 'a validation issue');
+
 /** Every key with its value (DUMP), but the audit stream and what BullMQ's own timers touch. */
 async function keyspace(): Promise<Map<string, string>> {
   const ignored = (key: string) => key === 'dvx:audit' || key.endsWith(':stalled-check') || /^dvx-bull:dvx-(maintenance|policies|health):/.test(key);
@@ -46,10 +55,12 @@ async function keyspace(): Promise<Map<string, string>> {
   return values;
 }
 
-async function auditEntries(query = ''): Promise<{ actor: { tokenId: string | null; name: string | null; role: string | null }; method: string; route: string; params: Record<string, string>; runId: string | null; status: number; errorCode: string | null }[]> {
+type AuditEntry = { actor: { tokenId: string | null; name: string | null; role: string | null }; method: string; route: string; params: Record<string, string>; runId: string | null; status: number; errorCode: string | null };
+
+async function auditEntries(query = ''): Promise<AuditEntry[]> {
   const answer = await app.inject({ url: `/audit${query}`, headers: as(admin) });
   expect(answer.statusCode).toBe(200);
-  return answer.json().entries;
+  return answer.json<{ entries: AuditEntry[] }>().entries;
 }
 
 beforeAll(async () => {
@@ -108,7 +119,7 @@ describe('a viewer token', () => {
       if (route.url === '/tokens/:id') url = `/tokens/${viewerId}`;
       const answer = await app.inject({ method: route.method as 'POST', url, headers: as(viewer), payload: { name: 'x', role: 'admin', snapshot: 'x' } });
       expect({ route: `${route.method} ${route.url}`, status: answer.statusCode }).toEqual({ route: `${route.method} ${route.url}`, status: 403 });
-      expect(answer.json().error.code).toBe('FORBIDDEN');
+      expect(answer.json<Refusal>().error.code).toBe('FORBIDDEN');
     }
     expect(await keyspace()).toEqual(before);
     expect((await runtime.durable.store.get(waitingRun))?.status).toBe('running');
@@ -116,7 +127,7 @@ describe('a viewer token', () => {
     // Each refusal is in the audit log, with who tried.
     const refused = (await auditEntries(`?actor=${viewerId}&limit=1000`)).filter((entry) => entry.status === 403);
     expect(refused.length).toBe(mutating.length);
-    expect(refused[0]!.actor).toMatchObject({ tokenId: viewerId, name: 'victor', role: 'viewer' });
+    expect(must(refused[0], 'refused[0]').actor).toMatchObject({ tokenId: viewerId, name: 'victor', role: 'viewer' });
   });
 });
 
@@ -124,13 +135,13 @@ describe('tokens', () => {
   it('are created (secret shown once), listed without secrets, and revoked', async () => {
     const created = await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: { role: 'operator', name: 'ci-bot' } });
     expect(created.statusCode).toBe(201);
-    const { token, secret } = created.json();
+    const { token, secret } = created.json<{ token: TokenRecord; secret: string }>();
     expect(token).toMatchObject({ name: 'ci-bot', role: 'operator' });
     expect(secret).toMatch(/^dvx_/);
     expect((await app.inject({ url: '/runs', headers: as(secret) })).statusCode).toBe(200);
 
     const listed = await app.inject({ url: '/tokens', headers: as(admin) });
-    expect(listed.json().tokens.map((t: { id: string }) => t.id)).toContain(token.id);
+    expect(listed.json<{ tokens: TokenRecord[] }>().tokens.map((t) => t.id)).toContain(token.id);
     for (const known of [secret, admin, viewer]) expect(listed.body).not.toContain(known);
 
     // Only admins manage tokens.
@@ -141,18 +152,18 @@ describe('tokens', () => {
     expect(revoked.statusCode).toBe(200);
     const refused = await app.inject({ url: '/runs', headers: as(secret) });
     expect(refused.statusCode).toBe(401);
-    expect(refused.json().error.code).toBe('UNAUTHORIZED');
-    expect((await app.inject({ url: '/tokens', headers: as(admin) })).json().tokens.map((t: { id: string }) => t.id)).not.toContain(token.id);
+    expect(refused.json<Refusal>().error.code).toBe('UNAUTHORIZED');
+    expect((await app.inject({ url: '/tokens', headers: as(admin) })).json<{ tokens: TokenRecord[] }>().tokens.map((t) => t.id)).not.toContain(token.id);
     expect((await app.inject({ method: 'DELETE', url: `/tokens/${token.id}`, headers: as(admin) })).statusCode).toBe(404);
   });
 
   it('refuses an unknown role naming the field and the allowed values', async () => {
     const bad = await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: { role: 'root' } });
     expect(bad.statusCode).toBe(400);
-    const { error } = bad.json();
+    const { error } = bad.json<Refusal>();
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/role' }] } });
     for (const role of ['admin', 'operator', 'viewer']) expect(error.message).toContain(role);
-    expect((await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: {} })).json().error.details.issues[0].pointer).toBe('/role');
+    expect(firstIssue((await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: {} })).json<Refusal>()).pointer).toBe('/role');
   });
 });
 
@@ -177,7 +188,7 @@ describe('the audit log', () => {
     expect(env).toMatchObject({ method: 'POST', route: '/environments', status: 403, errorCode: 'FORBIDDEN', actor: { tokenId: viewerId, name: 'victor', role: 'viewer' } });
 
     const everything = (await app.inject({ url: '/audit?limit=10000', headers: as(admin) })).body;
-    for (const hidden of [secret, created.json().secret, admin, viewer]) expect(everything).not.toContain(hidden);
+    for (const hidden of [secret, created.json<{ secret: string }>().secret, admin, viewer]) expect(everything).not.toContain(hidden);
     expect(await client.xlen('dvx:audit')).toBeGreaterThanOrEqual(4);
     expect(JSON.stringify(await client.xrange('dvx:audit', '-', '+'))).not.toContain(secret);
   });
@@ -187,7 +198,7 @@ describe('the audit log', () => {
     expect(byViewer.length).toBeGreaterThan(0);
     expect(byViewer.every((entry) => entry.actor.name === 'victor')).toBe(true);
     expect(await auditEntries(`?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
-    expect((await app.inject({ url: '/audit?since=yesterday', headers: as(admin) })).json().error.details.issues[0].pointer).toBe('/since');
+    expect(firstIssue((await app.inject({ url: '/audit?since=yesterday', headers: as(admin) })).json<Refusal>()).pointer).toBe('/since');
     expect((await app.inject({ url: '/audit', headers: as(viewer) })).statusCode).toBe(403);
   });
 });
@@ -227,12 +238,12 @@ describe('/openapi.json and /docs', () => {
         const path = route.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
         const operation = spec.paths[path]?.[method.toLowerCase()];
         expect(operation, `${method} ${route.url}`).toBeDefined();
-        expect(operation!.tags?.length, `${method} ${route.url} tags`).toBeGreaterThan(0);
+        expect(must(operation, 'operation').tags?.length, `${method} ${route.url} tags`).toBeGreaterThan(0);
         const names = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]);
-        expect((operation!.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names.sort());
+        expect((must(operation, 'operation').parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names.sort());
       }
     }
-    expect(spec.paths['/tokens']!.post!.security).toEqual([{ bearerAuth: [] }]);
+    expect(must(spec.paths['/tokens']?.post, 'POST /tokens in the spec').security).toEqual([{ bearerAuth: [] }]);
     expect(Object.keys(spec.paths).some((path) => path.startsWith('/admin/queues'))).toBe(false);
     const docs = await app.inject({ url: '/docs' });
     expect(docs.statusCode).toBe(200);
@@ -249,7 +260,7 @@ describe('/admin/queues', () => {
     expect(signIn.headers.location).toBe('/admin/queues');
     const setCookie = String(signIn.headers['set-cookie']);
     expect(setCookie).toMatch(/^dvx_token=dvx_[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict/);
-    const cookie = { cookie: setCookie.split(';')[0]! };
+    const cookie = { cookie: must(setCookie.split(';')[0], 'the cookie') };
 
     const page = await app.inject({ url: '/admin/queues', headers: cookie });
     expect(page.statusCode).toBe(200);
@@ -264,19 +275,20 @@ describe('/admin/queues', () => {
 
     const failed = await app.inject({ url: '/admin/queues/api/queues?activeQueue=dvx-steps&status=failed&page=1', headers: cookie });
     expect(failed.statusCode).toBe(200);
-    const steps = failed.json().queues.find((queue: { name: string }) => queue.name === 'dvx-steps');
-    const job = steps.jobs[0] as { id: string; name: string; data: { runId: string }; externalUrl: { href: string; displayText: string } };
+    type BoardJob = { id: string; name: string; data: { runId: string }; externalUrl: { href: string; displayText: string } };
+    const steps = must(failed.json<{ queues: { name: string; jobs: BoardJob[] }[] }>().queues.find((queue) => queue.name === 'dvx-steps'), 'the dvx-steps queue');
+    const job = must(steps.jobs[0], 'a failed job');
     expect(job.name).toContain(`run ${job.data.runId}`);
     expect(job.externalUrl).toEqual({ displayText: `run ${job.data.runId}`, href: `/admin/queues/runs/${job.data.runId}` });
     const linked = await app.inject({ url: job.externalUrl.href, headers: cookie });
     expect(linked.statusCode).toBe(200);
-    expect(linked.json().run.id).toBe(job.data.runId);
+    expect(linked.json<{ run: RunView }>().run.id).toBe(job.data.runId);
 
     for (const headers of [cookie, as(viewer)]) {
       for (const url of [`/admin/queues/api/queues/dvx-steps/${job.id}/retry`, '/admin/queues/api/queues/dvx-steps/clean/failed', `/admin/queues/api/queues/dvx-steps/${job.id}/clean`]) {
         const refused = await app.inject({ method: 'PUT', url, headers });
         expect(refused.statusCode, url).toBe(403);
-        expect(refused.json().error.code).toBe('FORBIDDEN');
+        expect(refused.json<Refusal>().error.code).toBe('FORBIDDEN');
       }
     }
     expect(await (await runtime.durable.queue.getJob(job.id))?.getState()).toBe('failed');
@@ -299,7 +311,7 @@ describe('/admin/queues', () => {
     do {
       const [next, keys] = await client.scan(cursor, 'MATCH', 'dvx-bull:*', 'COUNT', 1000);
       cursor = next;
-      for (const key of keys) names.add(key.split(':')[1]!);
+      for (const key of keys) names.add(must(key.split(':')[1], 'the name in the key'));
     } while (cursor !== '0');
     expect(names.size).toBeGreaterThan(1);
     for (const name of names) expect(ENGINE_QUEUE_NAMES).toContain(name);
@@ -336,7 +348,7 @@ describe('dvx token and dvx audit', () => {
     expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ROLE\s+CREATED$/);
     expect(listed.stdout).toMatch(/cli-made\s+operator/);
     expect(listed.stdout).not.toContain(secret);
-    const id = (JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }).tokens.find((t) => t.name === 'cli-made')!.id;
+    const id = must((JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }).tokens.find((t) => t.name === 'cli-made'), 'the cli-made token').id;
 
     const bad = await dvx(admin, 'token', 'create', '--role', 'root');
     expect(bad.code).not.toBe(0);

@@ -7,6 +7,8 @@ import { silentLogger } from '../../log/logger.js';
 import { ReflinkBackend } from '../../storage/index.js';
 import { TokenStore } from '../../model/token-store.js';
 import type { DurableEngine } from '../../workers/durable-engine.js';
+import type { RunView } from '../../cli/run-view.js';
+import type { SerializedError } from '../../errors/dvx-error.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -49,30 +51,33 @@ afterAll(async () => {
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** The body of a refused request. */
+type Refusal = { error: SerializedError };
+
 describe('runs API', () => {
   it('answers /health without a token and refuses everything else without one', async () => {
     expect((await app.inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
     const refused = await app.inject({ url: '/runs' });
     expect(refused.statusCode).toBe(401);
-    expect(refused.json().error).toMatchObject({ code: 'UNAUTHORIZED', message: 'This request needs an API token.' });
+    expect(refused.json<Refusal>().error).toMatchObject({ code: 'UNAUTHORIZED', message: 'This request needs an API token.' });
     expect((await app.inject({ url: '/runs', headers: as('dvx_forged') })).statusCode).toBe(401);
   });
 
   it('lists and shows runs with their timeline, and 404s unknown ones', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'x1' }, { objectType: 'thing', objectId: 'x1' });
     await waitFor('run to end', async () => (await engine.store.get(run.id))?.status === 'succeeded');
-    const list = (await app.inject({ url: '/runs?objectType=thing&objectId=x1', headers: as(viewer) })).json();
+    const list = (await app.inject({ url: '/runs?objectType=thing&objectId=x1', headers: as(viewer) })).json<{ runs: RunView[] }>();
     expect(list.runs).toHaveLength(1);
     expect(list.runs[0]).toMatchObject({ id: run.id, kind: 'test-chain', status: 'succeeded', currentSteps: [] });
-    const shown = (await app.inject({ url: `/runs/${run.id}`, headers: as(viewer) })).json().run;
-    expect(shown.steps.map((step: { stepId: string }) => step.stepId)).toEqual(['a', 'b', 'c']);
+    const shown = (await app.inject({ url: `/runs/${run.id}`, headers: as(viewer) })).json<{ run: RunView }>().run;
+    expect(shown.steps.map((step) => step.stepId)).toEqual(['a', 'b', 'c']);
     expect(shown.steps[0]).toMatchObject({ operationId: `${run.id}-1-a`, status: 'succeeded', attempts: [{ attempt: 1, outcome: 'succeeded' }] });
     const missing = await app.inject({ url: '/runs/run-nope', headers: as(viewer) });
     expect(missing.statusCode).toBe(404);
-    expect(missing.json().error.action).toContain('dvx run list');
+    expect(missing.json<Refusal>().error.action).toContain('dvx run list');
     const bad = await app.inject({ url: '/runs?status=weird', headers: as(viewer) });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/status' }] } });
+    expect(bad.json<Refusal>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/status' }] } });
   });
 
   it('pages runs by kind and status with limit and offset, newest first', async () => {
@@ -89,7 +94,7 @@ describe('runs API', () => {
     expect(await page('limit=2&offset=0')).toEqual(newestFirst.slice(0, 2));
     expect(await page('limit=2&offset=2')).toEqual(newestFirst.slice(2, 4));
     const byObject = await app.inject({ url: '/runs?objectId=p2&offset=1', headers: as(viewer) });
-    expect(byObject.json().runs).toEqual([]);
+    expect(byObject.json<{ runs: RunView[] }>().runs).toEqual([]);
     expect((await app.inject({ url: '/runs?offset=-1', headers: as(viewer) })).statusCode).toBe(400);
   });
 
@@ -103,6 +108,6 @@ describe('runs API', () => {
     await waitFor('run to be cancelled', async () => (await engine.store.get(run.id))?.status === 'cancelled');
     const again = await app.inject({ method: 'POST', url: `/runs/${run.id}/cancel`, headers: as(admin) });
     expect(again.statusCode).toBe(409);
-    expect(again.json().error.message).toContain('has already been cancelled');
+    expect(again.json<Refusal>().error.message).toContain('has already been cancelled');
   });
 });

@@ -11,6 +11,8 @@ import { localMountPoints } from '../../storage/local-mounts.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { setUpDsource } from './fixture-setup.js';
+import { must } from '../harness/must.js';
+import { stringMatching } from '../harness/matchers.js';
 
 const execFileAsync = promisify(execFile);
 let engine: EngineFixture;
@@ -46,7 +48,7 @@ beforeAll(async () => {
   token = (await readFile(join(engine.runtime.dataDir, 'admin.token'), 'utf8')).trim();
   const setUp = await setUpDsource(engine, 'fail-ds', { secret: 'hunter2-is-a-secret' });
   dsourceId = setUp.dsourceId;
-  targetEnvironment = setUp.environments[2]!;
+  targetEnvironment = must(setUp.environments[2], 'setUp.environments[2]');
 }, 180_000);
 afterAll(async () => engine?.stop(), 120_000);
 
@@ -76,7 +78,7 @@ describe('failure paths', () => {
   });
 
   it('a target host stopped mid-provision makes the run wait, and it finishes once the host is back', async () => {
-    const target = engine.ssh.hosts[2]!;
+    const target = must(engine.ssh.hosts[2], 'engine.ssh.hosts[2]');
     await target.stop();
     const mountPath = join(engine.dir, 'mnt', 'patient');
     const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'patient', source: dsourceId, environment: targetEnvironment, parameters: { mountLocation: mountPath } });
@@ -86,11 +88,11 @@ describe('failure paths', () => {
       const attach = detail?.steps.find((step) => step.stepId === 'attach');
       return attach && attach.attempts.length >= 2 ? attach : null;
     }, 60_000);
-    expect((await engine.runtime.ctx.model.runs.get(answer.run.id))!.status).toBe('running');
+    expect(must(await engine.runtime.ctx.model.runs.get(answer.run.id), 'the run').status).toBe('running');
     await target.start();
     const run = await waitForRun(engine.client, answer.run.id, { stream: null });
     expect(run.status).toBe('succeeded');
-    const attach = run.steps.find((step) => step.stepId === 'attach')!;
+    const attach = must(run.steps.find((step) => step.stepId === 'attach'), 'the attach step');
     expect(attach.attempts.slice(0, -1).every((attempt) => attempt.error?.code === 'HOST_UNREACHABLE')).toBe(true);
     expect((await localMountPoints()).includes(mountPath)).toBe(true);
     expect(existsSync(join(mountPath, 'a.txt'))).toBe(true);
@@ -129,7 +131,7 @@ describe('failure paths', () => {
     const shown = await engine.client.get<{ dsource: { parameters: Record<string, unknown> } }>(`/dsources/${dsourceId}`);
     expect(shown.dsource.parameters.secret).toBe('[redacted]');
     // Every log line of the whole suite, at debug level.
-    const keyBody = engine.tourHost(0).privateKey.split('\n')[2]!;
+    const keyBody = must(engine.tourHost(0).privateKey.split('\n')[2], 'the key body');
     expect(logLines.length).toBeGreaterThan(20);
     const allLogs = logLines.join('');
     expect(allLogs).not.toContain('hunter2-is-a-secret');
@@ -143,7 +145,7 @@ describe('failure paths', () => {
     const lines = logLines.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
     // The UserError in configure of the first test, as an operator finds it in the log.
     const failed = lines.find((line) => line.msg === 'step failed' && line.step === 'configure');
-    expect(failed).toMatchObject({ runId: expect.stringMatching(/^run-/), step: 'configure', objectId: expect.stringMatching(/^vdb-/), operationId: expect.any(String), src: 'plugin.virtual.configure' });
-    expect((failed!.err as { code?: string }).code).toBe('PLUGIN_USER_ERROR');
+    expect(failed).toMatchObject({ runId: stringMatching(/^run-/), step: 'configure', objectId: stringMatching(/^vdb-/), operationId: expect.any(String) as string, src: 'plugin.virtual.configure' });
+    expect((must(failed, 'failed').err as { code?: string }).code).toBe('PLUGIN_USER_ERROR');
   });
 });

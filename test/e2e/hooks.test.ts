@@ -5,6 +5,7 @@ import { waitForRun } from '../../cli/wait-for-run.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { setUpDsource } from './fixture-setup.js';
+import { must } from '../harness/must.js';
 
 let engine: EngineFixture;
 let dsourceId: string;
@@ -41,7 +42,7 @@ describe('user hooks', () => {
     const before = (await engine.client.get<{ vdb: { currentTimeflowId: string } }>(`/vdbs/${vdbId}`)).vdb;
     await engine.client.request('PUT', `/hooks/${vdbId}/preRewind`, { script: 'echo "not today" >&2; exit 3' });
     const snapshots = (await engine.client.get<{ snapshots: { id: string }[] }>(`/vdbs/${vdbId}/snapshots`)).snapshots;
-    const rewind = await run(await engine.client.post(`/vdbs/${vdbId}/rewind`, { snapshot: snapshots[0]!.id }));
+    const rewind = await run(await engine.client.post(`/vdbs/${vdbId}/rewind`, { snapshot: must(snapshots[0], 'snapshots[0]').id }));
     expect(rewind.status).toBe('failed');
     expect(rewind.error).toMatchObject({ code: 'HOOK_FAILED' });
     expect(rewind.error?.output).toContain('not today');

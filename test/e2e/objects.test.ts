@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForRun } from '../../cli/wait-for-run.js';
 import type { DvxError } from '../../errors/index.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { must } from '../harness/must.js';
 
 let engine: EngineFixture;
 const environments: string[] = [];
@@ -43,7 +44,7 @@ describe('environments', () => {
     expect(environment.status).toBe('ACTIVE');
     expect(environment.facts).toMatchObject({ user: 'root', canMount: true });
     expect(environment.facts.rsyncVersion).toMatch(/^\d+\.\d+/);
-    expect(environment.hostKey.key).toBe(engine.ssh.hosts[0]!.hostKey);
+    expect(environment.hostKey.key).toBe(must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]').hostKey);
 
     const before = await engine.client.get<{ repositories: { id: string }[] }>('/repositories');
     await succeeded(await engine.client.post(`/environments/${environments[0]}/refresh`));
@@ -72,16 +73,16 @@ describe('source configs, dSources, VDBs and snapshots', () => {
 
   it('validates a manual source config against the plugin schema and refuses a duplicate identity', async () => {
     const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-    const bad = await refused(engine.client.post('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'x', path: 42 } }));
+    const bad = await refused(engine.client.post('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'x', path: 42 } }));
     expect(bad).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((bad.details as { issues: { pointer: string }[] }).issues.map((issue) => issue.pointer)).toContain('/parameters/path');
-    const sourceDir = join(engine.ssh.hosts[0]!.home, 'objects');
+    const sourceDir = join(must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]').home, 'objects');
     await mkdir(sourceDir, { recursive: true });
     await writeFile(join(sourceDir, 'f.txt'), 'f\n');
-    const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string; discovered: boolean } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'objects', path: sourceDir } });
+    const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string; discovered: boolean } }>('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'objects', path: sourceDir } });
     expect(sourceConfig.discovered).toBe(false);
     sourceConfigId = sourceConfig.id;
-    const again = await refused(engine.client.post('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name: 'other name', path: sourceDir } }));
+    const again = await refused(engine.client.post('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'other name', path: sourceDir } }));
     expect(again.message).toMatch(/already has this source config/);
     // Re-discovery keeps source configs added by hand.
     await succeeded(await engine.client.post(`/environments/${environments[0]}/refresh`));
@@ -104,7 +105,7 @@ describe('source configs, dSources, VDBs and snapshots', () => {
     expect(locked.message).toContain(snapshotRun.run.id);
     await succeeded(snapshotRun);
     const [snapshot] = (await engine.client.get<{ snapshots: { id: string }[] }>(`/dsources/${dsourceId}/snapshots`)).snapshots;
-    const snapshotRefused = await refused(engine.client.delete(`/snapshots/${snapshot!.id}`));
+    const snapshotRefused = await refused(engine.client.delete(`/snapshots/${must(snapshot, 'snapshot').id}`));
     expect(snapshotRefused).toMatchObject({ code: 'HAS_DEPENDENTS' });
     expect(snapshotRefused.message).toContain('objects-vdb');
     const dsourceRefused = await refused(engine.client.delete(`/dsources/${dsourceId}`));
@@ -113,7 +114,7 @@ describe('source configs, dSources, VDBs and snapshots', () => {
 
     // A newer sync's snapshot has no dependents and can go; its storage goes with it.
     await succeeded(await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
-    const newest = (await engine.client.get<{ snapshots: { id: string; path: string }[] }>(`/dsources/${dsourceId}/snapshots`)).snapshots.at(-1)!;
+    const newest = must((await engine.client.get<{ snapshots: { id: string; path: string }[] }>(`/dsources/${dsourceId}/snapshots`)).snapshots.at(-1), 'the newest snapshot');
     await engine.client.delete(`/snapshots/${newest.id}`);
     expect(await engine.storage.hasSnapshot(newest.id)).toBe(false);
     await expect(engine.client.delete(`/snapshots/${newest.id}`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -132,7 +133,7 @@ describe('source configs, dSources, VDBs and snapshots', () => {
 
 describe('host keys', () => {
   it('a host whose key changed is refused with HOST_KEY_MISMATCH and the environment is marked FAILED', async () => {
-    const host = engine.ssh.hosts[0]!;
+    const host = must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]');
     await host.rotateHostKey();
     await host.restart();
     const answer = await engine.client.post<{ run: { id: string } }>(`/environments/${environments[0]}/refresh`);

@@ -5,6 +5,7 @@ import type { PolicyFire } from '../../model/policy.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { dvx, refused, setUpDsource, snapshotsOf, succeeded } from './fixture-setup.js';
+import { must } from '../harness/must.js';
 
 interface PolicyView {
   id: string;
@@ -45,10 +46,10 @@ describe('policy validation', () => {
     const cron = await refused(engine.client.post('/policies', { name: 'bad-cron', type: 'SNAPSYNC', schedule: { cron: '61 * * * *' } }));
     expect(cron).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(cron.message).toMatch(/Cron expression "61 \* \* \* \*" is invalid/);
-    expect((cron.details as { issues: { pointer: string }[] }).issues[0]!.pointer).toBe('/schedule/cron');
+    expect(must((cron.details as { issues: { pointer: string }[] }).issues[0], 'the first issue').pointer).toBe('/schedule/cron');
     const zone = await refused(engine.client.post('/policies', { name: 'bad-tz', type: 'SNAPSYNC', schedule: { cron: '0 2 * * *', timeZone: 'Mars/Olympus' } }));
     expect(zone.message).toMatch(/"Mars\/Olympus" is not an IANA time zone/);
-    expect((zone.details as { issues: { pointer: string }[] }).issues[0]!.pointer).toBe('/schedule/timeZone');
+    expect(must((zone.details as { issues: { pointer: string }[] }).issues[0], 'the first issue').pointer).toBe('/schedule/timeZone');
     const target = await refused(engine.client.post('/policies', { name: 'wrong-target', type: 'SNAPSYNC', schedule: { cron: '0 2 * * *' }, targets: ['pol-vdb'] }));
     expect(target.message).toMatch(/cannot apply to VDB "pol-vdb"/);
     const rules = await refused(engine.client.post('/policies', { name: 'no-rules', type: 'RETENTION', retention: {} }));
@@ -59,7 +60,7 @@ describe('policy validation', () => {
   it('computes next fires in the policy time zone', async () => {
     const { policy } = await engine.client.post<PolicyAnswer>('/policies', { name: 'tz-check', type: 'VDB_SNAPSHOT', schedule: { cron: '30 2 * * *', timeZone: 'Asia/Kolkata' }, targets: ['pol-vdb'] });
     const shown = await show(policy.id);
-    const fires = shown.policy.targets[0]!.nextFires;
+    const fires = must(shown.policy.targets[0], 'shown.policy.targets[0]').nextFires;
     expect(fires.length).toBeGreaterThanOrEqual(3);
     // 02:30 in Kolkata (UTC+5:30) is 21:00 UTC.
     for (const fire of fires) expect(fire).toMatch(/T21:00:00\.000Z$/);
@@ -71,10 +72,10 @@ describe('SNAPSYNC', () => {
   it('fires on its cron and syncs the dSource with null snapshot parameters, as policy:<name>', async () => {
     const before = (await snapshotsOf(engine, dsourceId)).length;
     const created = await engine.client.post<PolicyAnswer>('/policies', { name: 'snapsync', type: 'SNAPSYNC', schedule: { cron: EVERY_2S, timeZone: 'Europe/Paris' }, targets: ['pol-ds'] });
-    expect(created.policy.targets[0]!.schedulerId).not.toContain(':');
+    expect(must(created.policy.targets[0], 'created.policy.targets[0]').schedulerId).not.toContain(':');
     expect(created.policy.nextFire).not.toBeNull();
     const fire = await waitFor('a started SNAPSYNC fire', async () => (await firesOf('snapsync')).find((candidate) => candidate.outcome === 'started'), 30_000, 200);
-    const run = await waitForRun(engine.client, fire.runId!, { stream: null });
+    const run = await waitForRun(engine.client, must(fire.runId, 'fire.runId'), { stream: null });
     expect(run.status).toBe('succeeded');
     const detail = await engine.client.get<{ run: { kind: string; requestedBy: string; state: { context: { input: { snapshotParameters: unknown } } } } }>(`/runs/${fire.runId}`);
     expect(detail.run).toMatchObject({ kind: 'sync', requestedBy: 'policy:snapsync' });
@@ -104,7 +105,7 @@ describe('SNAPSYNC', () => {
     await idle(dsourceId);
     const paused = await show('snapsync');
     expect(paused.policy.paused).toBe(true);
-    expect(paused.policy.targets[0]!.nextFires).toEqual([]);
+    expect(must(paused.policy.targets[0], 'paused.policy.targets[0]').nextFires).toEqual([]);
     const fires = paused.policy.lastFires.length;
     const snapshots = (await snapshotsOf(engine, dsourceId)).length;
     await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -153,8 +154,8 @@ describe('RETENTION', () => {
     await idle(dsourceId);
     while ((await snapshotsOf(engine, dsourceId)).length < 5) await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
     const all = await snapshotsOf(engine, dsourceId);
-    const [linked, bookmarked] = [all[0]!, all[1]!];
-    const newest = all.at(-1)!;
+    const [linked, bookmarked] = [must(all[0], 'all[0]'), must(all[1], 'all[1]')];
+    const newest = must(all.at(-1), 'all.at(-1)');
     await engine.client.post('/bookmarks', { name: 'pol-keep', snapshot: bookmarked.id });
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const expectedDeleted = all.slice(2, -1).map((snapshot) => snapshot.id);
@@ -164,8 +165,8 @@ describe('RETENTION', () => {
     expect(created.policy.nextFire).not.toBeNull();
     const fire = await waitFor('a retention fire', async () => (await firesOf('retain')).find((candidate) => candidate.outcome === 'pruned'), 30_000, 200);
     await engine.client.post('/policies/retain/pause');
-    expect(fire.deleted!.map((entry) => entry.snapshotId).sort()).toEqual(expectedDeleted.sort());
-    const kept = new Map(fire.kept!.map((entry) => [entry.snapshotId, entry.reasons.join('; ')]));
+    expect(must(fire.deleted, 'fire.deleted').map((entry) => entry.snapshotId).sort()).toEqual(expectedDeleted.sort());
+    const kept = new Map(must(fire.kept, 'fire.kept').map((entry) => [entry.snapshotId, entry.reasons.join('; ')]));
     expect([...kept.keys()].sort()).toEqual([linked.id, bookmarked.id, newest.id].sort());
     expect(kept.get(linked.id)).toMatch(/VDB "pol-vdb" was cloned from it/);
     expect(kept.get(bookmarked.id)).toMatch(/bookmarked as "pol-keep"/);
@@ -195,7 +196,7 @@ describe('RETENTION', () => {
     const { policy } = await show('retain');
     await engine.client.delete('/policies/retain');
     const { policyQueue } = await import('../../workers/policy-queue.js');
-    expect(await policyQueue(engine.runtime.ctx.model.redis).getJobScheduler(policy.targets[0]!.schedulerId)).toBeUndefined();
+    expect(await policyQueue(engine.runtime.ctx.model.redis).getJobScheduler(must(policy.targets[0], 'policy.targets[0]').schedulerId)).toBeUndefined();
     await expect(show('retain')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
@@ -205,7 +206,7 @@ describe('VDB_SNAPSHOT and REFRESH', () => {
     await engine.client.post('/policies', { name, type, schedule: { cron: EVERY_2S }, targets: ['pol-vdb'] });
     const fire = await waitFor(`a started ${type} fire`, async () => (await firesOf(name)).find((candidate) => candidate.outcome === 'started'), 30_000, 200);
     await engine.client.delete(`/policies/${name}`);
-    const run = await waitForRun(engine.client, fire.runId!, { stream: null });
+    const run = await waitForRun(engine.client, must(fire.runId, 'fire.runId'), { stream: null });
     expect(run.status).toBe('succeeded');
     await waitFor('the VDB idle', async () => (await engine.runtime.ctx.model.runs.lockHolder(`vdb/${run.objectId}`)) === null, 60_000, 100);
     return run;
@@ -221,6 +222,6 @@ describe('VDB_SNAPSHOT and REFRESH', () => {
     expect(refresh).toMatchObject({ kind: 'vdb-refresh', requestedBy: 'policy:vdb-refresh' });
     const { vdb } = await engine.client.get<{ vdb: { currentTimeflowId: string } }>('/vdbs/pol-vdb');
     const timeflow = await engine.runtime.ctx.model.timeflows.get(vdb.currentTimeflowId);
-    expect(timeflow).toMatchObject({ creationType: 'REFRESH', parentSnapshotId: (await snapshotsOf(engine, dsourceId)).at(-1)!.id });
+    expect(timeflow).toMatchObject({ creationType: 'REFRESH', parentSnapshotId: must((await snapshotsOf(engine, dsourceId)).at(-1), 'the newest snapshot').id });
   });
 });

@@ -9,6 +9,7 @@ import { localMountPoints } from '../../storage/local-mounts.js';
 import { waitFor } from '../harness/wait-for.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
 import { setUpDsource } from './fixture-setup.js';
+import { must } from '../harness/must.js';
 
 const execFileAsync = promisify(execFile);
 let engine: EngineFixture;
@@ -30,24 +31,24 @@ const runtimeOf = async (path: string) => (await engine.client.get<Record<string
 describe('health monitor and recovery', () => {
   it('marks a VDB UNREACHABLE while its host is down, and after the host comes back without its mounts, remounts it by itself', async () => {
     const mountPath = join(engine.dir, 'mnt', 'recover-vdb');
-    await waitFor('the VDB to be seen ACTIVE', async () => ((await runtimeOf(`/vdbs/${vdbId}`)).vdb!.runtime?.state === 'ACTIVE' ? true : null), 20_000);
-    const target = engine.ssh.hosts[2]!;
+    await waitFor('the VDB to be seen ACTIVE', async () => (must((await runtimeOf(`/vdbs/${vdbId}`)).vdb, 'the VDB').runtime?.state === 'ACTIVE' ? true : null), 20_000);
+    const target = must(engine.ssh.hosts[2], 'engine.ssh.hosts[2]');
     // A reboot: the host goes down and its mounts are gone.
     await target.stop();
     await execFileAsync('umount', [mountPath]);
     const down = await waitFor('the VDB to be UNREACHABLE', async () => {
-      const { vdb } = await runtimeOf(`/vdbs/${vdbId}`);
-      return vdb!.runtime?.state === 'UNREACHABLE' ? vdb!.runtime : null;
+      const { runtime } = must((await runtimeOf(`/vdbs/${vdbId}`)).vdb, 'the VDB');
+      return runtime?.state === 'UNREACHABLE' ? runtime : null;
     }, 30_000);
     expect(down.reason).toBeTruthy();
-    expect((await runtimeOf(`/environments/${environments[2]}`)).environment!.runtime?.state).toBe('UNREACHABLE');
+    expect(must((await runtimeOf(`/environments/${environments[2]}`)).environment, 'the environment').runtime?.state).toBe('UNREACHABLE');
 
     await target.start();
     const back = await waitFor('the VDB to be ACTIVE again', async () => {
-      const { vdb } = await runtimeOf(`/vdbs/${vdbId}`);
-      return vdb!.runtime?.state === 'ACTIVE' && vdb!.runtime.recoveryRunId ? vdb!.runtime : null;
+      const { runtime } = must((await runtimeOf(`/vdbs/${vdbId}`)).vdb, 'the VDB');
+      return runtime?.state === 'ACTIVE' && runtime.recoveryRunId ? runtime : null;
     }, 60_000);
-    const recovery = await engine.runtime.ctx.model.runs.get(back.recoveryRunId!);
+    const recovery = await engine.runtime.ctx.model.runs.get(must(back.recoveryRunId, 'back.recoveryRunId'));
     expect(recovery).toMatchObject({ kind: 'vdb-enable', status: 'succeeded', requestedBy: 'health-monitor' });
     expect((await localMountPoints()).includes(mountPath)).toBe(true);
     expect(await readFile(join(mountPath, 'a.txt'), 'utf8')).toBe('a\n');

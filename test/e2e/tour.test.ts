@@ -6,6 +6,7 @@ import { runTour, type TourPlugin } from '../../cli/quickstart/tour.js';
 import { writeSampleData } from '../../cli/quickstart/sample-data.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { must } from '../harness/must.js';
 
 let engine: EngineFixture;
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => engine?.stop(), 120_000);
 
 async function tour(name: string, plugin: Omit<TourPlugin, 'artifactPath'>, pluginDir: string) {
-  const sourceDir = join(engine.ssh.hosts[0]!.home, 'data', name);
+  const sourceDir = join(must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]').home, 'data', name);
   await mkdir(sourceDir, { recursive: true });
   await writeSampleData(sourceDir, 60);
   const report = await runTour({
@@ -52,6 +53,6 @@ describe('the tour, end to end on three sshd hosts and a btrfs pool', () => {
 
   it('direct plugin (dirsync, runSync): the same tour', async () => {
     const report = await tour('direct', DIRSYNC_TOUR_PLUGIN, 'plugins/dirsync');
-    expect(report.steps.at(-1)!.step).toBe('delete the VDB');
+    expect(must(report.steps.at(-1), 'report.steps.at(-1)').step).toBe('delete the VDB');
   });
 });

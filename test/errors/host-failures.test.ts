@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommandFailedError, DvxError, HostError, rsyncFailureError, startDeadline, toDvxError } from '../../errors/index.js';
+import { must } from '../harness/must.js';
 
 describe('rsyncFailureError', () => {
   const engine = { source: 'db1', destination: 'the engine', viaSsh: false };
@@ -52,7 +53,7 @@ describe('CommandFailedError', () => {
     expect(error).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: false, exitCode: 7, stdout, stderr: 'first\nlast line\n' });
     expect(error.message).toBe('The script failed on db1 with exit code 7: last line.');
     expect(error.output).toMatch(/^stdout:\n\[\.\.\.\]a+END-OUT\nstderr:\nfirst\nlast line\n$/);
-    expect(error.output!.length).toBeLessThan(stdout.length);
+    expect(must(error.output, 'error.output').length).toBeLessThan(stdout.length);
   });
 });
 

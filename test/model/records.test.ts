@@ -33,9 +33,9 @@ describe('record store', () => {
     expect((await model.vdbs.find('dev'))?.id).toBe('vdb-1');
     expect((await model.vdbs.find('vdb-2'))?.name).toBe('qa');
     expect((await model.vdbs.listBy('parentId', 'ds-1')).map((v) => v.id)).toEqual(['vdb-1', 'vdb-2']);
-    const error = await model.vdbs.create(vdb('vdb-3', 'dev', 'ds-1')).catch((e) => e);
+    const error = await model.vdbs.create(vdb('vdb-3', 'dev', 'ds-1')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
-    expect(error.message).toBe('A VDB named "dev" already exists (vdb-1).');
+    expect((error as ConflictError).message).toBe('A VDB named "dev" already exists (vdb-1).');
     expect(await model.vdbs.get('vdb-3')).toBeNull();
   });
 

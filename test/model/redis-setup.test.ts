@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { DvxError } from '../../errors/index.js';
 import { checkRedis } from '../../model/check-redis.js';
 import { startEmbeddedRedis, stopEmbeddedRedis } from '../../model/embedded-redis.js';
 import { createRedisClient } from '../../model/redis-clients.js';
@@ -33,7 +34,9 @@ describe('checkRedis against real servers', () => {
   it('refuses a server without AOF and with eviction, naming both problems and the fix', async () => {
     const server = await startRedisServer({ config: { appendonly: 'no', 'maxmemory-policy': 'allkeys-lru' } });
     servers.push(server);
-    const error = await checkRedis(server.client(), server.url).catch((e) => e);
+    const caught = await checkRedis(server.client(), server.url).catch((e: unknown) => e);
+    expect(caught).toBeInstanceOf(DvxError);
+    const error = caught as DvxError;
     expect(error.code).toBe('REDIS_MISCONFIGURED');
     expect(error.message).toContain('append-only persistence (AOF) is off');
     expect(error.message).toContain('maxmemory-policy is allkeys-lru');

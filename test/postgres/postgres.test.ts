@@ -12,6 +12,8 @@ import { succeeded } from '../e2e/fixture-setup.js';
 import { freePort } from '../harness/free-port.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { asPostgres, installFakePostgres, postgresOnPort, postmastersUnder, sql, startSourceCluster, requirePostgres, stopPostgresAndUnmountUnder, type FakeInstallation, type SourceCluster } from './pg-cluster.js';
+import { must } from '../harness/must.js';
+import { stringMatching } from '../harness/matchers.js';
 
 const execFileAsync = promisify(execFile);
 // Fails, never skips, without PostgreSQL: CI installs it (`node scripts/setup.mjs --postgres`), and a suite that
@@ -89,12 +91,12 @@ describe('plugins/postgres (staged) end to end', () => {
     const { repositories } = await engine.client.get<{ repositories: { id: string; parameters: { binDir: string; version: string } }[] }>(`/repositories?environment=${environments[0]}`);
     const repository = repositories.find((candidate) => candidate.parameters.binDir === bin);
     expect(repository, JSON.stringify(repositories)).toBeDefined();
-    expect(repository!.parameters.version).toMatch(new RegExp(`^${bin.split('/').at(-2)}\\.`));
+    expect(must(repository, 'repository').parameters.version).toMatch(new RegExp(`^${bin.split('/').at(-2)}\\.`));
     const { sourceConfigs } = await engine.client.get<{ sourceConfigs: { id: string; parameters: { dataDir: string; port: number } }[] }>(`/sourceconfigs?environment=${environments[0]}`);
     const found = sourceConfigs.filter((config) => config.parameters.dataDir === source.dataDir);
     expect(found).toHaveLength(1);
-    expect(found[0]!.parameters.port).toBe(source.port);
-    sourceConfigId = found[0]!.id;
+    expect(must(found[0], 'found[0]').parameters.port).toBe(source.port);
+    sourceConfigId = must(found[0], 'found[0]').id;
 
     await succeeded(engine, await engine.client.post(`/environments/${environments[0]}/refresh`));
     // Other clusters on this machine may come and go meanwhile (another suite's); ours keeps its record, and no
@@ -137,8 +139,8 @@ describe('plugins/postgres (staged) end to end', () => {
     expect(standbys).toHaveLength(1);
     const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string; timestamp: string; pgVersion: string; superuser: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
     expect(snapshots).toHaveLength(1);
-    expect(snapshots[0]!.metadata).toMatchObject({ lsn: expect.stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), pgVersion: bin.split('/').at(-2), superuser: 'postgres' });
-    expect(Number.isNaN(Date.parse(snapshots[0]!.metadata.timestamp))).toBe(false);
+    expect(must(snapshots[0], 'snapshots[0]').metadata).toMatchObject({ lsn: stringMatching(/^[0-9A-F]+\/[0-9A-F]+$/), pgVersion: bin.split('/').at(-2), superuser: 'postgres' });
+    expect(Number.isNaN(Date.parse(must(snapshots[0], 'snapshots[0]').metadata.timestamp))).toBe(false);
     // The password file stays outside the mount, so that no snapshot carries the password.
     const { stdout } = await execFileAsync('grep', ['-rl', '--', 's3cret', join(work.path, 'staging')]).catch((error: { stdout: string }) => ({ stdout: error.stdout }));
     expect(stdout).toBe('');
@@ -162,7 +164,7 @@ describe('plugins/postgres (staged) end to end', () => {
   it('rewinds to a VDB snapshot: later writes are undone', async () => {
     await succeeded(engine, await engine.client.post(`/vdbs/${vdbId}/snapshot`));
     const { snapshots } = await engine.client.get<{ snapshots: { id: string; metadata: { lsn?: string } }[] }>(`/snapshots?of=${vdbId}`);
-    const snapshot = snapshots.at(-1)!;
+    const snapshot = must(snapshots.at(-1), 'snapshots.at(-1)');
     expect(snapshot.metadata.lsn).toMatch(/\//);
     await vdbQuery('delete from pgbench_accounts; drop table made_in_vdb');
     expect(await count(vdbPort, 'pgbench_accounts')).toBe(0);
@@ -187,7 +189,7 @@ describe('plugins/postgres (staged) end to end', () => {
     const staging = join(work.path, 'staging');
     const [before] = await postmastersUnder(staging);
     // A file of ours in the standby's data directory survives a sync and goes with a rebuild.
-    const marker = join(before!.dataDir, 'dvx-test-marker');
+    const marker = join(must(before, 'before').dataDir, 'dvx-test-marker');
     await writeFile(marker, 'kept by a sync, gone after a resync');
     await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
     expect(await readFile(marker, 'utf8')).toBe('kept by a sync, gone after a resync');
@@ -197,11 +199,11 @@ describe('plugins/postgres (staged) end to end', () => {
     await expect(readFile(marker, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
     const after = await postmastersUnder(staging);
     expect(after).toHaveLength(1);
-    expect(after[0]!.pid).not.toBe(before!.pid);
+    expect(must(after[0], 'after[0]').pid).not.toBe(must(before, 'before').pid);
     const { snapshots } = await engine.client.get<{ snapshots: { metadata: { lsn: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
     expect(snapshots, JSON.stringify(snapshots.map((snapshot) => snapshot.metadata))).toHaveLength(4);
     // The resync's snapshot is past the row written just before it (the plain sync before had nothing new).
-    expect(snapshots.at(-1)!.metadata.lsn).not.toBe(snapshots.at(-2)!.metadata.lsn);
+    expect(must(snapshots.at(-1), 'snapshots.at(-1)').metadata.lsn).not.toBe(must(snapshots.at(-2), 'snapshots.at(-2)').metadata.lsn);
   });
 
   it('stops and starts the VDB', async () => {
@@ -224,8 +226,8 @@ describe('plugins/postgres (staged) end to end', () => {
   });
 
   it('refuses to provision a snapshot onto a repository of another major version with a UserError, starting nothing', async () => {
-    const target = environments[2]!;
-    const major = bin.split('/').at(-2)!;
+    const target = must(environments[2], 'environments[2]');
+    const major = must(bin.split('/').at(-2), 'the major version in the bin path');
     type Repositories = { repositories: { id: string; parameters: { binDir: string; version: string } }[] };
     const datasets = async () => (await readdir(join(engine.storage.root, 'datasets'))).sort();
     const repositoriesBefore = (await engine.client.get<Repositories>(`/repositories?environment=${target}`)).repositories.map((repository) => repository.id).sort();
@@ -238,14 +240,14 @@ describe('plugins/postgres (staged) end to end', () => {
       const { repositories } = await engine.client.get<Repositories>(`/repositories?environment=${target}`);
       const other = repositories.find((candidate) => candidate.parameters.binDir === fake.binDir);
       expect(other, JSON.stringify(repositories)).toBeDefined();
-      expect(other!.parameters.version).toBe('99.1');
+      expect(must(other, 'other').parameters.version).toBe('99.1');
       const { snapshots } = await engine.client.get<{ snapshots: { metadata: { pgVersion: string } }[] }>(`/dsources/${dsourceId}/snapshots`);
-      expect(snapshots.at(-1)!.metadata.pgVersion).toBe(major);
+      expect(must(snapshots.at(-1), 'snapshots.at(-1)').metadata.pgVersion).toBe(major);
 
       const before = await datasets();
       const mountPath = join(work.path, 'vdb-other-version');
       const port = await freePort();
-      const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'pg-vdb-other-version', source: dsourceId, environment: target, repository: other!.id, parameters: { mountPath, port } });
+      const answer = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'pg-vdb-other-version', source: dsourceId, environment: target, repository: must(other, 'other').id, parameters: { mountPath, port } });
       refusedVdbId = answer.vdb.id;
       const error = await failed(answer);
       expect(error.code).toBe('PLUGIN_USER_ERROR');

@@ -11,6 +11,7 @@ import type { ServiceContext } from '../../services/service-context.js';
 import { ReflinkBackend } from '../../storage/index.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { stringContaining } from '../harness/matchers.js';
 import { chainLifecycle, testHandlers } from '../workers/test-lifecycles.js';
 
 let redis: TestRedis;
@@ -68,7 +69,7 @@ describe('one policy of each type per object', () => {
     expect(refused).toHaveLength(CONTENDERS - 1);
     for (const error of refused) {
       expect(error).toBeInstanceOf(ConflictError);
-      expect(error).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining(`dSource "${objectId}"`) });
+      expect(error).toMatchObject({ code: 'CONFLICT', message: stringContaining(`dSource "${objectId}"`) });
     }
     const holding = (await ctx.model.policies.list()).filter((policy) => policy.type === 'SNAPSYNC' && policy.targets.some((target) => target.id === objectId));
     expect(holding.map((policy) => policy.id)).toEqual([winners(results)[0]?.value.policy.id]);
@@ -103,7 +104,7 @@ describe('one policy of each type per object', () => {
     await client.hset(slot, 'policy', 'pol-in-progress', 'at', String(Date.now()));
     const busy = await createPolicy(ctx, { name: `busy-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] }, actor).catch((error: unknown) => error);
     expect(busy).toBeInstanceOf(ConflictError);
-    expect(busy).toMatchObject({ message: expect.stringContaining('at this moment') });
+    expect(busy).toMatchObject({ message: stringContaining('at this moment') });
     await client.hset(slot, 'policy', 'pol-crashed', 'at', String(Date.now() - 3_600_000));
     const created = await createPolicy(ctx, { name: `after-crash-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] }, actor);
     expect(await client.hget(slot, 'policy')).toBe(created.policy.id);
