@@ -5,6 +5,7 @@ import { defineLifecycle } from '../machines/index.js';
 import { parseRedisUrl } from '../model/redis-target.js';
 import { DurableEngine } from '../workers/durable-engine.js';
 import { startRedisServer } from '../test/harness/redis-server.js';
+import { must } from '../test/harness/must.js';
 
 const STEPS = 10;
 /** Raw and dvx are measured in alternating rounds, so that load from elsewhere on a shared machine hits both alike. */
@@ -25,7 +26,7 @@ const noopLifecycle = defineLifecycle<{ runId: string }>({
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index]!;
+  return must(sorted[index], 'sorted[index]');
 }
 
 function stats(samples: number[]) {
@@ -39,7 +40,7 @@ async function rawBullmq(url: string, round: number) {
   const queue = new Queue(`bench-raw-${round}`, { connection, prefix: 'bench' });
   const waiters = new Map<string, (at: number) => void>();
   const worker = new Worker(`bench-raw-${round}`, async () => null, { connection, prefix: 'bench', concurrency: 1 });
-  worker.on('completed', (job) => waiters.get(job.id!)?.(performance.now()));
+  worker.on('completed', (job) => waiters.get(must(job.id, 'job.id'))?.(performance.now()));
   await worker.waitUntilReady();
   const samples: number[] = [];
   for (let i = 0; i < RAW_ROUND_TRIPS + 50; i += 1) {
@@ -101,8 +102,8 @@ async function dvxEngine(url: string, round: number) {
     const elapsed = performance.now() - t0;
     if (i < 5) continue;
     perRun.push(elapsed);
-    const starts = stepStarts.get(run.id)!;
-    for (let s = 1; s < starts.length; s += 1) perStep.push(starts[s]! - starts[s - 1]!);
+    const starts = must(stepStarts.get(run.id), 'stepStarts.get(run.id)');
+    for (let s = 1; s < starts.length; s += 1) perStep.push(must(starts[s], 'starts[s]') - must(starts[s - 1], 'starts[s - 1]'));
   }
   if (round < ROUNDS - 1) {
     await engine.stop();
@@ -148,13 +149,13 @@ export default async function overhead() {
       rawBullmq: raw,
       dvx,
       ratioP50: Math.round((dvx.perStepMs.p50 / raw.roundTripMs.p50) * 100) / 100,
-      ratioP50MedianOfRounds: Math.round(sortedRatios[Math.floor(ROUNDS / 2)]! * 100) / 100,
+      ratioP50MedianOfRounds: Math.round(must(sortedRatios[Math.floor(ROUNDS / 2)], 'sortedRatios[Math.floor(ROUNDS / 2)]') * 100) / 100,
       ratioP50ByRound: roundRatios.map((ratio) => Math.round(ratio * 100) / 100),
       p50ByRoundMs: { rawBullmq: rawP50ByRound, dvx: dvxP50ByRound },
       ratioP99: Math.round((dvx.perStepMs.p99 / raw.roundTripMs.p99) * 100) / 100,
       throughputRatio: Math.round((raw.jobsPerSecond / dvx.stepsPerSecond) * 100) / 100,
       target: 'per-step p50 within 1.5x of the raw round trip, judged on the median of the rounds (each round compares the two under the same load)',
-      targetMet: sortedRatios[Math.floor(ROUNDS / 2)]! <= 1.5,
+      targetMet: must(sortedRatios[Math.floor(ROUNDS / 2)], 'sortedRatios[Math.floor(ROUNDS / 2)]') <= 1.5,
     };
   } finally {
     await redis.remove();

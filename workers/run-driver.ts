@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
-import { initialTransition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import { initialTransition, type AnyEventObject, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import { DvxError, type SerializedError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { activeInvokes, outcomeOf, pureTransition, type Lifecycle, type LifecycleOutcome } from '../machines/index.js';
@@ -64,6 +64,15 @@ function errorEvent(stepId: string, error: SerializedError): AnyEventObject {
   return { type: `xstate.error.actor.${stepId}`, error, actorId: stepId };
 }
 
+const STEP_RESULT_EVENT = /^xstate\.(done|error)\.actor\.(.+)$/;
+
+/** The step and outcome of a step-result event (`xstate.done.actor.<stepId>`, `xstate.error.actor.<stepId>`). */
+function stepResultOf(type: string): { stepId: string; outcome: 'done' | 'error' } | undefined {
+  const [, outcome, stepId] = STEP_RESULT_EVENT.exec(type) ?? [];
+  if (!stepId || (outcome !== 'done' && outcome !== 'error')) return undefined;
+  return { stepId, outcome };
+}
+
 function statusOf(snapshot: AnyMachineSnapshot): RunStatus {
   if (snapshot.status !== 'done') return 'running';
   return outcomeOf(snapshot.value) ?? 'failed';
@@ -115,10 +124,11 @@ export class RunDriver {
   async start(kind: string, input: Record<string, unknown>, options: StartRunOptions): Promise<RunRecord> {
     const lifecycle = this.lifecycle(kind);
     const runId = options.runId ?? newRunId();
-    const [snapshot, actions] = initialTransition(lifecycle.machine, { ...input, runId } as never);
+    const [snapshot, actions] = initialTransition(lifecycle.machine, { ...input, runId });
     const seq = 1;
     const pending = this.spawned(runId, seq, actions);
     const status = statusOf(snapshot);
+    const error = runError(snapshot, status);
     const actor = options.requestedBy ?? 'engine';
     const run = await this.store.create({
       id: runId,
@@ -132,7 +142,7 @@ export class RunDriver {
       locks: [objectKey(options.objectType, options.objectId), ...(options.extraLocks ?? [])],
       requestedBy: actor,
       log: this.logEntry(seq, { type: 'xstate.init' }, null, snapshot.value, pending, actor),
-      ...(runError(snapshot, status) ? { error: runError(snapshot, status)! } : {}),
+      ...(error ? { error } : {}),
     });
     this.logger.info({ runId, kind, objectType: options.objectType, objectId: options.objectId }, 'run started');
     this.live.remember(run, snapshot, Promise.resolve(true));
@@ -236,12 +246,12 @@ export class RunDriver {
         continue; // someone else moved the run first: decide again from a fresh read
       }
       const machine = lifecycle.machine;
-      const current = this.live.snapshotAt(runId, run.seq) ?? machine.resolveState(run.state as never);
+      const current = this.live.snapshotAt(runId, run.seq) ?? machine.resolveState({ value: run.state.value as StateValue, context: run.state.context });
       const [next, actions] = pureTransition(machine, current, event);
       const seq = run.seq + 1;
       const started = this.spawned(runId, seq, actions);
       const startedIds = new Set(started.map((step) => step.stepId));
-      const active = new Set(activeInvokes(machine, next.value).map((invoke) => invoke.id));
+      const active = new Set(activeInvokes(machine, next.value as StateValue).map((invoke) => invoke.id));
       const pending = [...run.pending.filter((step) => active.has(step.stepId) && !startedIds.has(step.stepId)), ...started];
       const status = statusOf(next);
       const error = runError(next, status);
@@ -267,8 +277,8 @@ export class RunDriver {
         if (written.status === 'rejected') throw written.reason;
         continue;
       }
-      const stepResult = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
-      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult[2]!, stepResult[1] as 'done' | 'error', options.finished?.record.durationMs);
+      const stepResult = stepResultOf(event.type);
+      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult.stepId, stepResult.outcome, options.finished?.record.durationMs);
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
         this.events.emit('ended', runId, run.kind, status);
@@ -307,8 +317,8 @@ export class RunDriver {
 
   private logEntry(seq: number, event: AnyEventObject, from: unknown, to: unknown, started: PendingStep[], actor: string, jobId?: string): TransitionLogEntry {
     const entry: TransitionLogEntry = { seq, at: new Date().toISOString(), event: event.type, from, to, started: started.map((step) => step.stepId), actor };
-    const match = /^xstate\.(done|error)\.actor\.(.+)$/.exec(event.type);
-    if (match) entry.stepId = match[2]!;
+    const stepResult = stepResultOf(event.type);
+    if (stepResult) entry.stepId = stepResult.stepId;
     if (jobId) entry.jobId = jobId;
     const error = event.error as SerializedError | undefined;
     if (error && typeof error === 'object') entry.error = { code: String(error.code), message: String(error.message) };

@@ -55,6 +55,8 @@ async function runStep(stages: StepStages, step: TakenStep, logger: Logger): Pro
   try {
     const handler = stages.handlers.get(step.src);
     if (!handler) throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${step.src}".` });
+    // The one untyped edge of the step contract: the input was built by the machine against the handler's catalogue
+    // entry (checked at compile time) and comes back from Redis as JSON, so the lookup by src cannot carry its type.
     output = (await handler(step.input as never, {
       runId: step.runId,
       stepId: step.stepId,

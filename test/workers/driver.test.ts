@@ -12,6 +12,7 @@ import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from '../../workers/step-j
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { waitFor } from '../harness/wait-for.js';
 import { calls, chainLifecycle, testHandlers } from './test-lifecycles.js';
+import { must } from '../harness/must.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -51,7 +52,7 @@ describe('run driver', () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o1' }, { objectType: 'thing', objectId: 'o1', requestedBy: 'alice' });
     const ended = await finished(run.id);
     expect(ended.status).toBe('succeeded');
-    const detail = (await engine.store.detail(run.id))!;
+    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
     expect(detail.steps.map((step) => [step.stepId, step.status, step.attempts.length])).toEqual([['a', 'succeeded', 1], ['b', 'succeeded', 1], ['c', 'succeeded', 1]]);
     expect(detail.steps.every((step) => step.operationId === step.jobId && !step.jobId.includes(':'))).toBe(true);
     expect(detail.log.map((entry) => entry.event)).toEqual(['xstate.init', 'xstate.done.actor.a', 'xstate.done.actor.b', 'xstate.done.actor.c']);
@@ -86,12 +87,12 @@ describe('run driver', () => {
     engine = await startEngine({ lifecycles: [instant as never], handlers: { 'test.instant': (async () => ({ done: true })) as never } });
     const run = await engine.driver.start('test-instant', {}, { objectType: 'thing', objectId: 'o16' });
     expect((await finished(run.id)).status).toBe('succeeded');
-    const steps = (await engine.store.detail(run.id))!.steps;
+    const steps = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))').steps;
     expect(steps.map((step) => [step.stepId, step.status, step.operationId === step.jobId, step.attempts.map((attempt) => attempt.outcome)])).toEqual([
       ['x', 'succeeded', true, ['succeeded']],
       ['y', 'succeeded', true, ['succeeded']],
     ]);
-    for (const step of steps) expect(step.attempts[0]!.startedAt).toBe(step.startedAt);
+    for (const step of steps) expect(must(step.attempts[0], 'step.attempts[0]').startedAt).toBe(step.startedAt);
   });
 
   it('two engines on one Redis share the steps of the same runs, each step running once', async () => {
@@ -111,7 +112,7 @@ describe('run driver', () => {
       for (const run of runs) {
         expect((await finished(run.id)).status).toBe('succeeded');
         expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1']);
-        expect((await engine.store.detail(run.id))!.steps.map((step) => step.attempts.length)).toEqual([1, 1, 1]);
+        expect(must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))').steps.map((step) => step.attempts.length)).toEqual([1, 1, 1]);
       }
       expect(byEngine.first + byEngine.second).toBe(60);
       expect(byEngine.second).toBeGreaterThan(0);
@@ -134,19 +135,19 @@ describe('run driver', () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o3' }, { objectType: 'thing', objectId: 'o3' });
     const ended = await finished(run.id);
     const before = await engine.store.detail(run.id);
-    const firstJob = before!.steps[0]!.jobId;
+    const firstJob = must(must(before, 'before').steps[0], 'before!.steps[0]').jobId;
     expect(await engine.driver.deliverResult(run.id, firstJob, 'a', { output: { again: true } })).toBe('stale');
     const after = await engine.store.detail(run.id);
-    expect(after!.seq).toBe(ended.seq);
-    expect(after!.log).toHaveLength(before!.log.length);
+    expect(must(after, 'after').seq).toBe(ended.seq);
+    expect(must(after, 'after').log).toHaveLength(must(before, 'before').log.length);
   });
 
   it('a result for a step the run has moved past changes nothing while the run goes on', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o4', stepMs: 200 }, { objectType: 'thing', objectId: 'o4' });
-    await waitFor('step b to start', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'b');
-    const current = (await engine.store.get(run.id))!;
+    await waitFor('step b to start', async () => must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').pending[0]?.stepId === 'b');
+    const current = must((await engine.store.get(run.id)), '(await engine.store.get(run.id))');
     expect(await engine.driver.deliverResult(run.id, `${run.id}-1-a`, 'a', { output: null })).toBe('stale');
-    expect((await engine.store.get(run.id))!.seq).toBe(current.seq);
+    expect(must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').seq).toBe(current.seq);
     expect((await finished(run.id)).status).toBe('succeeded');
   });
 
@@ -156,7 +157,7 @@ describe('run driver', () => {
     const crashingQueue = new Proxy(engine.queue, {
       get(target, property, receiver) {
         if (property === 'add') return async () => { throw new Error('engine killed before enqueue'); };
-        return Reflect.get(target, property, receiver);
+        return Reflect.get(target, property, receiver) as unknown;
       },
     }) as Queue<StepJobData>;
     const crashing = new RunDriver({ store: engine.store, queue: crashingQueue, lifecycles: [chainLifecycle as never] });
@@ -172,7 +173,7 @@ describe('run driver', () => {
 
     await engine.stop();
     engine = await startEngine();
-    expect((await finished(runId!)).status).toBe('succeeded');
+    expect((await finished(must(runId, 'runId'))).status).toBe('succeeded');
     expect((await calls(client, runId)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
   });
 
@@ -183,21 +184,21 @@ describe('run driver', () => {
     const early = `${run.id}-2-b`;
     await engine.queue.add('test.step', { runId: run.id, stepId: 'b', src: 'test.step', seq: 2, input: { name: 'forged', objectId: 'o12' } }, { jobId: early });
     await waitFor('the early job to be put back to wait', async () => (await engine.queue.getJob(early))?.isDelayed());
-    expect((await engine.store.get(run.id))!.seq).toBe(1);
+    expect(must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').seq).toBe(1);
     expect((await finished(run.id)).status).toBe('succeeded');
     expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1']);
-    const b = (await engine.store.detail(run.id))!.steps.find((step) => step.stepId === 'b')!;
+    const b = must(must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))').steps.find((step) => step.stepId === 'b'), '(await engine.store.detail(run.id))!.steps.find((step) =>...');
     expect(b.jobId).toBe(early);
     expect(b.attempts.map((attempt) => attempt.attempt)).toEqual([1]);
   });
 
   it('drops a job whose run moved past its sequence without it', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o13', stepMs: 300 }, { objectType: 'thing', objectId: 'o13' });
-    await waitFor('step c to be pending', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'c');
+    await waitFor('step c to be pending', async () => must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').pending[0]?.stepId === 'c');
     const stray = `${run.id}-2-c`;
     await engine.queue.add('test.step', { runId: run.id, stepId: 'c', src: 'test.step', seq: 2, input: { name: 'stray', objectId: 'o13' } }, { jobId: stray });
     await waitFor('the stray job to be dropped', async () => (await engine.queue.getJob(stray))?.isCompleted());
-    expect((await engine.queue.getJob(stray))!.returnvalue).toBeNull();
+    expect(must((await engine.queue.getJob(stray)), '(await engine.queue.getJob(stray))').returnvalue).toBeNull();
     expect((await finished(run.id)).status).toBe('succeeded');
     expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
   });
@@ -218,14 +219,14 @@ describe('run driver', () => {
     await waitFor('b to complete its job', async () => (await engine.queue.getJob(jobB))?.isCompleted());
     await engine.driver.settle();
     expect(failed).toBe(1);
-    expect((await engine.store.get(run.id))!.pending.map((step) => step.jobId)).toEqual([jobB]);
+    expect(must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').pending.map((step) => step.jobId)).toEqual([jobB]);
 
     expect((await engine.reconciler.reconcile()).delivered).toBe(1);
     const ended = await finished(run.id);
     expect(ended.status).toBe('succeeded');
     expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'c']);
     expect((ended.state.context as { results: Record<string, unknown> }).results.b).toEqual({ name: 'b', at: 1 });
-    const b = (await engine.store.detail(run.id))!.steps.find((step) => step.stepId === 'b')!;
+    const b = must(must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))').steps.find((step) => step.stepId === 'b'), '(await engine.store.detail(run.id))!.steps.find((step) =>...');
     expect(b).toMatchObject({ jobId: jobB, status: 'succeeded' });
     expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['succeeded']);
   });
@@ -253,7 +254,7 @@ describe('run driver', () => {
     const run = await engine.driver.start('test-chain', { objectId: 'o18' }, { objectType: 'thing', objectId: 'o18' });
     await waitFor('a to start', async () => started.includes('a'));
     await engine.queue.pause();
-    await waitFor('b to be pending', async () => (await engine.store.get(run.id))!.pending[0]?.stepId === 'b');
+    await waitFor('b to be pending', async () => must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').pending[0]?.stepId === 'b');
     // A newer engine, whose test-chain machine is another version, takes a CANCEL and fails the run.
     const newer = new RunDriver({ store: engine.store, queue: engine.queue, lifecycles: [defineLifecycle({ ...chainLifecycle.spec, version: 2 }) as never] });
     expect(await newer.cancel(run.id, 'carol')).toBe('applied');
@@ -263,8 +264,8 @@ describe('run driver', () => {
     await waitFor('b to be taken up and stopped', async () => (await engine.queue.getJob(jobB))?.isCompleted());
     expect(started).toEqual(liveRunCache ? ['a', 'b'] : ['a']);
     expect(effects).toEqual(['a']);
-    expect((await engine.queue.getJob(jobB))!.returnvalue).toBeNull();
-    expect((await engine.store.detail(run.id))!.steps.map((s) => s.stepId)).toEqual(['a']);
+    expect(must((await engine.queue.getJob(jobB)), '(await engine.queue.getJob(jobB))').returnvalue).toBeNull();
+    expect(must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))').steps.map((s) => s.stepId)).toEqual(['a']);
   });
 
   it('a handler that changes its input changes nothing in the run', async () => {
@@ -302,10 +303,10 @@ describe('run driver', () => {
     const bCalls = (await calls(client, run.id)).filter((call) => call.name === 'b');
     expect(bCalls.map((call) => call.attempt)).toEqual([1, 2, 3, 4]);
     expect(new Set(bCalls.map((call) => call.operationId)).size).toBe(1);
-    const detail = (await engine.store.detail(run.id))!;
-    const b = detail.steps.find((step) => step.stepId === 'b')!;
+    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
+    const b = must(detail.steps.find((step) => step.stepId === 'b'), 'detail.steps.find((step) => step.stepId === \'b\')');
     expect(b.attempts.map((attempt) => attempt.outcome)).toEqual(['retrying', 'retrying', 'retrying', 'succeeded']);
-    expect(b.attempts[0]!.error).toMatchObject({ code: 'HOST_UNREACHABLE' });
+    expect(must(b.attempts[0], 'b.attempts[0]').error).toMatchObject({ code: 'HOST_UNREACHABLE' });
     expect(await client.smembers(`test:effects:${run.id}`)).toHaveLength(3);
   });
 
@@ -359,7 +360,7 @@ describe('run driver', () => {
     const ended = await finished(run.id);
     expect(ended.status).toBe('failed');
     expect(ended.error).toMatchObject({ code: 'STEP_DEADLINE_EXCEEDED' });
-    expect(ended.error!.message).toMatch(/Step b kept failing for \d+ s: b is flaky/);
+    expect(must(ended.error, 'ended.error').message).toMatch(/Step b kept failing for \d+ s: b is flaky/);
     expect((await calls(client, run.id)).map((call) => call.name).slice(-2)).toEqual(['unB', 'markFailed']);
   });
 
@@ -373,7 +374,7 @@ describe('run driver', () => {
     expect(ended.status).toBe('cancelled');
     expect(ended.error).toMatchObject({ code: 'RUN_CANCELLED' });
     expect((await calls(client, run.id)).map((call) => call.name)).toEqual(['a', 'b', 'unB', 'markFailed']);
-    const detail = (await engine.store.detail(run.id))!;
+    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
     expect(detail.log.find((entry) => entry.event === 'CANCEL')).toMatchObject({ actor: 'bob' });
   });
 
@@ -395,7 +396,7 @@ describe('run driver', () => {
     await waitFor('a to start', async () => (await calls(client, run.id)).length === 1);
     await engine.stop({ deadlineMs: 10_000 });
     engine = await startEngine({ runWorkers: false });
-    const detail = (await engine.store.detail(run.id))!;
+    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
     expect(detail.steps).toHaveLength(1);
     expect(detail.steps[0]).toMatchObject({ stepId: 'a', status: 'succeeded' });
     expect(detail.pending.map((step) => step.stepId)).toEqual(['b']);

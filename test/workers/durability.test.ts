@@ -4,13 +4,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { keys } from '../../model/keys.js';
 import type { RunRecord } from '../../model/run-record.js';
 import { RunStore } from '../../model/run-store.js';
-import { parseRedisUrl } from '../../model/redis-target.js';
 import { RunDriver } from '../../workers/run-driver.js';
 import { QUEUE_PREFIX, STEP_QUEUE, type StepJobData } from '../../workers/step-job.js';
 import { startEngineProcess, type EngineProcess } from '../harness/engine-process.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { waitFor } from '../harness/wait-for.js';
 import { calls, chainLifecycle, type ChainInput } from './test-lifecycles.js';
+import { must } from '../harness/must.js';
 
 let redis: TestRedis;
 let client: Redis;
@@ -78,7 +78,7 @@ describe('durability across engine crashes', () => {
     expect(bCalls.length).toBeGreaterThanOrEqual(2);
     expect(new Set(bCalls.map((call) => call.operationId)).size).toBe(1);
     expect((await client.smembers(`test:effects:${run.id}`)).sort()).toEqual([`a@${run.id}-1-a`, `b@${run.id}-2-b`, `c@${run.id}-3-c`]);
-    const detail = (await store.detail(run.id))!;
+    const detail = must((await store.detail(run.id)), '(await store.detail(run.id))');
     expect(detail.log.map((entry) => entry.event)).toEqual(['xstate.init', 'xstate.done.actor.a', 'xstate.done.actor.b', 'xstate.done.actor.c']);
     await nothingLeftBehind();
   });
@@ -106,7 +106,7 @@ describe('durability across engine crashes', () => {
       }));
     /** What a run looks like at the end, minus ids and times. */
     const summary = async (run: RunRecord) => {
-      const detail = (await store.detail(run.id))!;
+      const detail = must((await store.detail(run.id)), '(await store.detail(run.id))');
       const events = detail.log.map((entry) => entry.event);
       return {
         status: detail.status,
