@@ -71,9 +71,12 @@ export function adminQueues(app: FastifyInstance, options: AdminQueuesOptions): 
       const dvxErrors = errorHandler(options.logger);
       scope.addHook('onRoute', (route) => {
         route.errorHandler ??= (error: FastifyError, request, reply) => {
-          if (isDvxError(error)) return dvxErrors(error, request, reply);
+          if (isDvxError(error)) {
+            dvxErrors(error, request, reply);
+            return;
+          }
           const answer = bullBoardErrorHandler(error as Parameters<typeof bullBoardErrorHandler>[0]);
-          return reply.status(answer.status ?? 500).send(answer.body);
+          void reply.status(answer.status ?? 500).send(answer.body);
         };
       });
       scope.addHook('onRequest', async (request, reply) => {

@@ -35,7 +35,7 @@ export function neededRole(method: string, config: { role?: Role }): Role {
 
 /** Whether a request is for {@link BROWSER_AUTH_PATH} or below it. */
 function isBrowserAuthPath(url: string): boolean {
-  const path = url.split('?')[0]!;
+  const path = url.split('?', 1)[0] ?? url;
   return path === BROWSER_AUTH_PATH || path.startsWith(`${BROWSER_AUTH_PATH}/`);
 }
 

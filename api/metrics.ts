@@ -78,10 +78,15 @@ export class EngineMetrics {
       'objects',
       async (gauge) => {
         const { dsources, vdbs, environments } = options.model;
-        const kinds = await Promise.all([dsources.list(), vdbs.list(), environments.list()]);
-        (['dsource', 'vdb', 'environment'] as const).forEach((type, i) => {
+        const [dsourceList, vdbList, environmentList] = await Promise.all([dsources.list(), vdbs.list(), environments.list()]);
+        const kinds: [string, { runtime?: { state: string } | null }[]][] = [
+          ['dsource', dsourceList],
+          ['vdb', vdbList],
+          ['environment', environmentList],
+        ];
+        kinds.forEach(([type, records]) => {
           const counts = new Map<string, number>(OBJECT_STATES.map((status) => [status, 0]));
-          for (const record of kinds[i]! as { runtime?: { state: string } | null }[]) {
+          for (const record of records) {
             const status = record.runtime?.state ?? 'UNKNOWN';
             counts.set(status, (counts.get(status) ?? 0) + 1);
           }

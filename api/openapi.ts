@@ -18,7 +18,7 @@ function describeRoute(route: RouteOptions): void {
   if (schema.hide) return;
   const path = route.url;
   schema.tags ??= [path.split('/').find((segment) => segment && !segment.startsWith(':')) ?? 'engine'];
-  const names = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]!);
+  const names = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].flatMap((match) => match[1] ?? []);
   if (names.length > 0 && !schema.params) {
     schema.params = { type: 'object', required: names, properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])) };
   }

@@ -7,15 +7,17 @@ export interface Column<T> {
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  // Objects as JSON; a function or symbol (which JSON leaves out) as its kind.
+  return JSON.stringify(value) ?? typeof value;
 }
 
 /** A plain aligned text table. */
 export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => cell(column.value(row))));
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i]!.length)));
-  const line = (values: string[]) => values.map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i]!))).join('  ').trimEnd();
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i]?.length ?? 0)));
+  const line = (values: string[]) => values.map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(columns.map((column) => column.header.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
 }
 

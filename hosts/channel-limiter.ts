@@ -1,3 +1,5 @@
+import { abortReason } from './as-error.js';
+
 /** Releases a slot taken from a {@link ChannelLimiter}; calling it more than once is harmless. */
 export type ReleaseSlot = () => void;
 
@@ -33,7 +35,7 @@ export class ChannelLimiter {
 
   /** Waits for a free slot. Rejects with the signal's reason if it aborts first. */
   acquire(signal?: AbortSignal): Promise<ReleaseSlot> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (this.#active < this.#max && this.#waiters.length === 0) return Promise.resolve(this.#take());
     return new Promise<ReleaseSlot>((resolve, reject) => {
       const waiter = {
@@ -45,7 +47,7 @@ export class ChannelLimiter {
       const onAbort = () => {
         const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
-        reject(signal!.reason);
+        if (signal) reject(abortReason(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);

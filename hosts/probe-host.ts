@@ -50,10 +50,11 @@ export async function probeHost(connection: HostConnection, options: ProbeHostOp
   const facts = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const match = /^dvx-probe:([a-z]+)=(.*)$/.exec(line);
-    if (match) facts.set(match[1]!, match[2]!);
+    if (match?.[1] !== undefined && match[2] !== undefined) facts.set(match[1], match[2]);
   }
   const uid = Number(facts.get('uid'));
-  if (!facts.has('user') || !Number.isInteger(uid)) {
+  const user = facts.get('user');
+  if (user === undefined || !Number.isInteger(uid)) {
     throw new HostError({
       code: 'HOST_COMMAND_FAILED', host: connection.address.name,
       message: `Probing ${connection.address.name} returned unreadable output.`,
@@ -64,7 +65,7 @@ export async function probeHost(connection: HostConnection, options: ProbeHostOp
   return {
     os: facts.get('os') ?? 'unknown',
     kernel: facts.get('kernel') ?? 'unknown',
-    user: facts.get('user')!,
+    user,
     uid,
     home: facts.get('home') ?? '',
     bashVersion: facts.get('bash') ?? '',

@@ -17,7 +17,7 @@ export interface RunSyncStats {
 
 function number(text: string, pattern: RegExp): number {
   let total = 0;
-  for (const match of text.matchAll(pattern)) total += Number(match[1]!.replace(/,/g, ''));
+  for (const match of text.matchAll(pattern)) total += Number((match[1] ?? '').replace(/,/g, ''));
   return total;
 }
 

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HostError, RSYNC_OK_EXIT_CODES, rsyncFailureError, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { abortReason } from './as-error.js';
 import type { ExecResult, HostConnection } from './host-connection.js';
 import { hostKeyAlgorithmsFor } from './host-key.js';
 import { startRshBridge, type RshBridge } from './rsh-bridge-server.js';
@@ -147,7 +148,7 @@ function passPaths(pass: SyncPass, sourceRoot: string, destinationRoot: string):
 }
 
 function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal): Promise<ExecResult> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<ExecResult>((resolve, reject) => {
     const child = spawn('rsync', [...args, '-e', bridge.rsh], { env: { ...process.env, ...bridge.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
@@ -239,7 +240,7 @@ async function syncHostToHost(source: RunSyncSource, destination: { connection: 
   }
   // The key the engine has just verified against the pin: the destination will accept nothing else.
   const hostKey = await source.connection.hostKey();
-  const keyType = hostKey.key.split(' ')[0]!;
+  const keyType = hostKey.key.split(' ', 1)[0] ?? hostKey.key;
   const { host, port, user } = source.connection.address;
   const variables: Record<string, string> = {
     DVX_SOURCE_TARGET: `${user}@${host.includes(':') ? `[${host}]` : host}`,

@@ -17,15 +17,15 @@ export type ParsedCredentials = { kind: 'key'; key: ParsedKey } | { kind: 'passw
 export function parseCredentials(spec: HostSpec): ParsedCredentials {
   const { privateKey, passphrase, password } = spec.credentials;
   const name = spec.address.name;
-  if ((privateKey === undefined) === (password === undefined)) {
+  if (password !== undefined && privateKey === undefined) return { kind: 'password', password };
+  if (privateKey === undefined || password !== undefined) {
     throw new HostError({
       code: 'HOST_BAD_INPUT', host: name,
       message: `The credentials of ${name} must hold exactly one of a private key or a password.`,
       action: 'Give either a private key (and its passphrase, if any) or a password for this environment.',
     });
   }
-  if (password !== undefined) return { kind: 'password', password };
-  const parsed = ssh2.utils.parseKey(privateKey!, passphrase);
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
   const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
   if (!key || key instanceof Error || !key.isPrivateKey()) {
     throw new HostError({
@@ -87,12 +87,17 @@ export function openSshClient(spec: HostSpec, credentials: ParsedCredentials, op
     client.on('close', onClose);
     client.once('ready', () => {
       if (settled) return;
+      // ssh2 verifies the host key before it is ready, so a key was presented; if not, the handshake failed.
+      if (!presented) {
+        fail(new Error('The host did not present a host key during the SSH handshake'));
+        return;
+      }
       settled = true;
       // The owner attaches its own listeners; until then an error must not crash the process.
       client.on('error', () => undefined);
       client.removeListener('error', fail);
       client.removeListener('close', onClose);
-      resolve({ client, hostKey: presented! });
+      resolve({ client, hostKey: presented });
     });
     const algorithms = hostKeyAlgorithmsFor(trusted?.type);
     const config: ConnectConfig = {

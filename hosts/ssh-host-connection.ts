@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
 import { DvxError, HostError, isChannelOpenRefused, isNotConnected, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { abortReason, asError } from './as-error.js';
 import { ChannelLimiter, type ReleaseSlot } from './channel-limiter.js';
 import type { ExecOptions, ExecResult, HostAddress, HostConnection, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
 import { parsePinnedHostKey, type HostKey, type ParsedPin } from './host-key.js';
@@ -216,7 +217,7 @@ export class SshHostConnection implements HostConnection {
   }
 
   /** One signal for the caller's signal and the timeout, whose reason is already the DvxError to throw. */
-  #commandSignal(options: { timeoutMs?: number; signal?: AbortSignal }): { signal: AbortSignal; cleanup(): void } {
+  #commandSignal(options: { timeoutMs?: number; signal?: AbortSignal }): { signal: AbortSignal; cleanup: () => void } {
     const name = this.address.name;
     const deadline = startDeadline({
       signal: options.signal,
@@ -230,7 +231,7 @@ export class SshHostConnection implements HostConnection {
       what: `A command on ${name}`,
       details: { host: name },
     });
-    return { signal: deadline.signal, cleanup: deadline.dispose };
+    return { signal: deadline.signal, cleanup: () => deadline.dispose() };
   }
 
   /** Opens a session channel running `command`; the returned exit settles when the channel closes. */
@@ -310,7 +311,7 @@ export class SshHostConnection implements HostConnection {
           resolve(opened);
         });
       } catch (error) {
-        reject(error);
+        reject(asError(error));
       }
     });
   }
@@ -356,7 +357,7 @@ export class SshHostConnection implements HostConnection {
         clearTimeout(killFallback);
         signal.removeEventListener('abort', onAbort);
         this.#releaseSlot(release);
-        if (signal.aborted) reject(signal.reason);
+        if (signal.aborted) reject(abortReason(signal));
         else if (opened.exitCode !== undefined) resolve(opened.exitCode);
         // We closed the channel before the exit status came: report what a kill looks like.
         else if (killed) resolve(128 + (SIGNALS.SIGKILL ?? 9));
@@ -382,9 +383,9 @@ export class SshHostConnection implements HostConnection {
 
   /** Rejects with the signal's reason as soon as it aborts; the work itself carries on and is cleaned up by others. */
   #whileNotAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
     });
@@ -421,7 +422,7 @@ export class SshHostConnection implements HostConnection {
     const opened = await openSshClient(this.#spec, credentials, { settings: this.#settings(), trusted });
     this.#connectionsMade += 1;
     // Without a pin, the first key seen is trusted for the life of this object: a later change is refused.
-    this.#trusted ??= { fingerprint: opened.hostKey.fingerprint, type: opened.hostKey.key.split(' ')[0]! };
+    this.#trusted ??= { fingerprint: opened.hostKey.fingerprint, type: opened.hostKey.key.split(' ', 1)[0] ?? opened.hostKey.key };
     const live: LiveClient = { client: opened.client, hostKey: opened.hostKey, closed: false };
     this.#track(live);
     if (this.#disposed) {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { DvxError } from '../errors/index.js';
 import { keys } from './keys.js';
 
 /** Who made a request, as far as the engine could tell (null fields for an unauthenticated attempt). */
@@ -63,7 +64,9 @@ export class AuditLog {
   /** Appends an entry; its id and time come from Redis. */
   async record(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<string> {
     const id = await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxEntries), '*', 'entry', JSON.stringify(entry));
-    return id!;
+    // Null only with NOMKSTREAM, which is not given: Redis creates the stream if need be.
+    if (id === null) throw new DvxError({ code: 'INTERNAL', message: 'Redis did not add the audit entry.' });
+    return id;
   }
 
   /** Entries, newest first. */
@@ -81,8 +84,9 @@ export class AuditLog {
         found.push(entry);
         if (found.length === limit) break;
       }
-      if (page.length === 0 || !query.actor) break;
-      end = `(${page[page.length - 1]![0]}`;
+      const last = page.at(-1);
+      if (!last || !query.actor) break;
+      end = `(${last[0]}`;
     }
     return found;
   }
@@ -90,9 +94,10 @@ export class AuditLog {
 
 function parse(id: string, fields: string[]): AuditEntry | null {
   const index = fields.indexOf('entry');
-  if (index < 0 || index + 1 >= fields.length) return null;
+  const text = index < 0 ? undefined : fields[index + 1];
+  if (text === undefined) return null;
   try {
-    const entry = JSON.parse(fields[index + 1]!) as Omit<AuditEntry, 'id' | 'at'>;
+    const entry = JSON.parse(text) as Omit<AuditEntry, 'id' | 'at'>;
     return { id, at: new Date(Number(id.split('-')[0])).toISOString(), ...entry };
   } catch {
     return null;

@@ -73,7 +73,7 @@ export async function checkRedis(client: Redis, describe: string): Promise<Redis
     throw new DvxError({
       code: 'REDIS_MISCONFIGURED',
       message: `Redis at ${describe} cannot be used by dvx: ${problems.join('; ')}.`,
-      action: `${fixes.map((fix) => fix[0]!.toUpperCase() + fix.slice(1)).join('. ')}. Or start dvx without --redis to use its embedded Redis.`,
+      action: `${fixes.map((fix) => fix.charAt(0).toUpperCase() + fix.slice(1)).join('. ')}. Or start dvx without --redis to use its embedded Redis.`,
       details: { ...facts },
     });
   }

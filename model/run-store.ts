@@ -107,7 +107,8 @@ function fieldPairs(record: Record<string, unknown>): string[] {
   const pairs: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
-    pairs.push(key, (JSON_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : String(value));
+    const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+    pairs.push(key, scalar && !(JSON_FIELDS as readonly string[]).includes(key) ? String(value) : JSON.stringify(value));
   }
   return pairs;
 }

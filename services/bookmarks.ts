@@ -19,7 +19,8 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
 /** The expiry time of `--expires`: a duration from now or an ISO date in the future. */
 export function parseExpiry(value: string, now = Date.now()): string {
   const duration = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(value.trim());
-  const at = duration ? now + Number(duration[1]) * UNIT_MS[duration[2]!]! : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  const unitMs = duration?.[2] === undefined ? undefined : UNIT_MS[duration[2]];
+  const at = duration && unitMs !== undefined ? now + Number(duration[1]) * unitMs : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(at)) {
     throw new ValidationError(`Bookmark expiry "${value}" is neither a duration nor a date.`, [{ pointer: '/expires', message: 'a duration like 30m, 12h, 7d, 2w (or seconds: 90s), or an ISO date' }], { action: 'Give e.g. --expires 7d or --expires 2030-01-31.' });
   }

@@ -35,7 +35,8 @@ async function findSourceConfig(ctx: ServiceContext, ref: string) {
   const byId = await ctx.model.sourceConfigs.get(ref);
   if (byId) return byId;
   const named = (await ctx.model.sourceConfigs.list()).filter((config) => config.name === ref);
-  if (named.length === 1) return named[0]!;
+  const [only] = named;
+  if (only && named.length === 1) return only;
   throw new ValidationError(
     named.length ? `Source config name "${ref}" is ambiguous (${named.map((config) => config.id).join(', ')}).` : `No source config "${ref}".`,
     [{ pointer: '/sourceConfig', message: named.length ? 'ambiguous name' : 'no such source config' }],

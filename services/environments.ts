@@ -57,11 +57,10 @@ export async function addEnvironment(ctx: ServiceContext, request: AddEnvironmen
       { action: 'Check that you reach the right host; if its key changed on purpose, give the new fingerprint.' },
     );
   }
-  const seal = (value: string | undefined) => (value === undefined ? undefined : ctx.secrets.seal(value));
   const credentials: EnvironmentRecord['credentials'] = {};
-  if (request.privateKey) credentials.privateKey = seal(request.privateKey)!;
-  if (request.passphrase) credentials.passphrase = seal(request.passphrase)!;
-  if (request.password) credentials.password = seal(request.password)!;
+  if (request.privateKey) credentials.privateKey = ctx.secrets.seal(request.privateKey);
+  if (request.passphrase) credentials.passphrase = ctx.secrets.seal(request.passphrase);
+  if (request.password) credentials.password = ctx.secrets.seal(request.password);
   const environment = await ctx.model.environments.create({
     id: newId('env'),
     name: request.name,

@@ -7,7 +7,10 @@ import { SecretBox } from '../model/secret-box.js';
  */
 export function present<T>(value: T): T {
   if (SecretBox.isSealed(value)) return REDACTED as T;
-  if (Array.isArray(value)) return value.map((item) => present(item)) as T;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    return items.map((item) => present(item)) as T;
+  }
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {

@@ -73,5 +73,7 @@ export async function cancelRun(ctx: ServiceContext, runId: string, actor: Actor
   if (!run) throw new NotFoundError('run', runId, 'List runs with `dvx run list` and use one of their ids.');
   if (run.status !== 'running') throw new ConflictError({ message: `Run ${runId} has already ${run.status === 'succeeded' ? 'succeeded' : run.status === 'failed' ? 'failed' : 'been cancelled'}; there is nothing to cancel.` });
   await ctx.driver.cancel(runId, actor.name);
-  return summarize((await ctx.model.runs.get(runId))!);
+  const cancelled = await ctx.model.runs.get(runId);
+  if (!cancelled) throw new NotFoundError('run', runId, 'List runs with `dvx run list` and use one of their ids.');
+  return summarize(cancelled);
 }

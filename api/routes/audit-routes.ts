@@ -44,7 +44,7 @@ export function recordMutations(app: FastifyInstance, audit: AuditLog, logger: L
       await audit.record({
         actor: { tokenId: caller?.id ?? null, name: caller?.name ?? null, role: caller?.role ?? null, ip: request.ip },
         method: request.method,
-        route: request.routeOptions.url ?? request.url.split('?')[0]!,
+        route: request.routeOptions.url ?? request.url.split('?', 1)[0] ?? request.url,
         params: paramsOf(request),
         status: reply.statusCode,
         ...outcomeOf(payload),

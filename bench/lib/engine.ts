@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { RunView } from '../../cli/run-view.js';
 import { waitForRun } from '../../cli/wait-for-run.js';
 import type { EngineFixture } from '../../test/e2e/engine-fixture.js';
+import { must } from '../../test/harness/must.js';
 
 /** Waits for the run of an answer; throws unless it succeeded. */
 export async function finished(engine: EngineFixture, answer: { run: { id: string } }): Promise<RunView> {
@@ -13,7 +14,7 @@ export async function finished(engine: EngineFixture, answer: { run: { id: strin
 }
 
 /** From the request to the end of the run. */
-export const wallMs = (view: RunView) => new Date(view.endedAt!).getTime() - new Date(view.createdAt).getTime();
+export const wallMs = (view: RunView) => new Date(must(view.endedAt, 'view.endedAt')).getTime() - new Date(view.createdAt).getTime();
 
 /** Builds and uploads the plugin of `dir`, then adds the fixture's tour hosts 0, 1 and 2 as environments (their ids, in that order). */
 export async function installPluginWithEnvironments(engine: EngineFixture, dir: string): Promise<string[]> {

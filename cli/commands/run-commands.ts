@@ -30,7 +30,7 @@ export function registerRunCommands(program: Command): void {
         if (options.object) query.set('objectId', options.object);
         if (options.kind) query.set('kind', options.kind);
         if (options.status) query.set('status', options.status);
-        const answer = await client.get<{ runs: RunSummary[] }>(`/runs?${query}`);
+        const answer = await client.get<{ runs: RunSummary[] }>(`/runs?${query.toString()}`);
         print(options.json, answer, () =>
           formatTable(answer.runs, [
             { header: 'id', value: (r) => r.id },

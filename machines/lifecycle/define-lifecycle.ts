@@ -60,7 +60,7 @@ function asStepError(error: unknown): StepError {
 }
 
 function capitalise(id: string): string {
-  return id[0]!.toUpperCase() + id.slice(1);
+  return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
 /** The names of the states `defineLifecycle` generates for a step (see below), besides the step id itself. */
@@ -111,13 +111,25 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
   const undos = steps.flatMap((step) => (step.undo ? [{ step, undo: step.undo }] : [])).reverse();
 
   const entryOf = (step: AnyStep) => (step.when ? conditionState(step.id) : step.id);
-  const forwardEntry = (index: number) => (index < steps.length ? entryOf(steps[index]!) : 'succeeded');
-  const failureEntry = (index: number) => (index < failureSteps.length ? entryOf(failureSteps[index]!) : 'ending');
-  const undoEntry = (index: number) => (index < undos.length ? conditionState(undoState(undos[index]!.undo.id)) : failureEntry(0));
+  const forwardEntry = (index: number) => {
+    const step = steps[index];
+    return step ? entryOf(step) : 'succeeded';
+  };
+  const failureEntry = (index: number) => {
+    const step = failureSteps[index];
+    return step ? entryOf(step) : 'ending';
+  };
+  const undoEntry = (index: number) => {
+    const entry = undos[index];
+    return entry ? conditionState(undoState(entry.undo.id)) : failureEntry(0);
+  };
 
   const states: Record<string, unknown> = {};
   const stepState = (step: AnyStep, next: string, onFailure: 'undo' | 'record') => {
-    const withOutput = (context: Ctx, event: AnyEventObject) => ({ ...context.results, [step.id]: event.output ?? null });
+    const withOutput = (context: Ctx, event: AnyEventObject) => {
+      const output: unknown = event.output;
+      return { ...context.results, [step.id]: output ?? null };
+    };
     const failure = { step: step.id };
     const onError = step.optional
       ? { target: next, actions: update((context, event) => ({ warnings: [...context.warnings, { ...failure, error: asStepError(event.error) }] })) }

@@ -1,6 +1,8 @@
-import { createActor, transition, type AnyActorScope, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
+import { createActor, transition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
 
-type InertScope = Omit<AnyActorScope, 'actionExecutor'>;
+/** The scope `machine.transition` takes. */
+type TransitionScope = Parameters<AnyStateMachine['transition']>[2];
+type InertScope = Omit<TransitionScope, 'actionExecutor'>;
 
 /** Null for a machine whose invokes carry a system id: those register with the actor system, which must be fresh. */
 const scopes = new WeakMap<AnyStateMachine, InertScope | null>();
@@ -34,6 +36,6 @@ export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSna
   const scope = inertScope(machine);
   if (!scope) return transition(machine, snapshot, event) as [AnyMachineSnapshot, { type: string; params?: unknown }[]];
   const actions: { type: string; params?: unknown }[] = [];
-  const next = machine.transition(snapshot, event, { ...scope, actionExecutor: (action) => actions.push(action) } as AnyActorScope);
+  const next = machine.transition(snapshot, event, { ...scope, actionExecutor: (action) => actions.push(action) });
   return [next, actions];
 }

@@ -26,7 +26,7 @@ export function vdbSnapshotSteps<Input extends RunInput & { vdbId: string }>(
   datasetOf: (context: LifecycleContext<Input>) => string,
   prefix = '',
 ): DvxStep<Input>[] {
-  const id = (name: string) => (prefix ? `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}` : name);
+  const id = (name: string) => (prefix ? `${prefix}${name.charAt(0).toUpperCase()}${name.slice(1)}` : name);
   const postSnapshot = step({ id: id('postSnapshot'), src: 'plugin.virtual.postSnapshot', input: (c: LifecycleContext<Input>) => ({ vdbId: c.input.vdbId }) });
   return [
     step({ id: id('preSnapshot'), src: 'plugin.virtual.preSnapshot', input: (c: LifecycleContext<Input>) => ({ vdbId: c.input.vdbId }) }),

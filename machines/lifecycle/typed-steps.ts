@@ -25,22 +25,22 @@ export interface CheckedStep<Input, Steps extends Catalogue<Steps>, Src extends 
   optional?: boolean;
 }
 
-/** Writing and reading the steps of one catalogue. */
+/** Writing and reading the steps of one catalogue: functions, not methods, so that they can be destructured. */
 export interface TypedSteps<Steps extends Catalogue<Steps>> {
   /**
    * A step of the catalogue. Its `input` must build exactly what the handler takes: a missing field, a field of the
    * wrong type and a field the step does not take are compile errors (a plain object literal would let the last
    * one through: TypeScript does not check excess properties of an object an arrow function returns).
    */
-  step<
+  step: <
     Input,
     Src extends keyof Steps & string,
     In extends Steps[Src]['input'],
     UndoSrc extends keyof Steps & string = never,
     UndoIn extends Steps[UndoSrc]['input'] = never,
-  >(spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>): Checked<StepOf<Input, Steps, Src>>;
+  >(spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>) => Checked<StepOf<Input, Steps, Src>>;
   /** The output of a step of this run, or null while it has not finished (or was skipped). */
-  output<Src extends keyof Steps & string>(step: { id: string; src: Src }, context: Pick<LifecycleContext<unknown>, 'results'>): Steps[Src]['output'] | null;
+  output: <Src extends keyof Steps & string>(step: { id: string; src: Src }, context: Pick<LifecycleContext<unknown>, 'results'>) => Steps[Src]['output'] | null;
 }
 
 /** `step()` and `output()` bound to a catalogue. */

@@ -82,9 +82,10 @@ function failureToError(operation: OperationName, failure: RunnerFailure, scrub:
 }
 
 /** A platform call's parameters, checked: a plugin bug here is its fault, reported to it as a thrown error. */
-function checkCall(method: PlatformMethod, params: unknown, references: ReadonlySet<string>): unknown[] {
+function checkCall(method: PlatformMethod, call: unknown, references: ReadonlySet<string>): unknown[] {
   const fault = (message: string) => new PluginError({ code: 'PLUGIN_FAULT', message: `${method}: ${message}` });
-  if (!Array.isArray(params)) throw fault('bad call');
+  if (!Array.isArray(call)) throw fault('bad call');
+  const params: unknown[] = call;
   const reference = method === 'retrieveCredentials' ? params[0] : ((method === 'runSync' ? (params[0] as { remoteConnection?: unknown })?.remoteConnection : params[0]) as { environment?: { reference?: unknown } } | undefined)?.environment?.reference;
   if (typeof reference !== 'string') throw fault(method === 'retrieveCredentials' ? 'needs a user reference.' : 'needs a RemoteConnection the plugin was given.');
   if (!references.has(reference)) throw fault(`${JSON.stringify(reference)} is not an environment or user this operation was given.`);

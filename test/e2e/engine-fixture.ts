@@ -17,6 +17,7 @@ import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import type { TourHost } from '../../cli/quickstart/tour.js';
+import { must } from '../harness/must.js';
 
 /** A whole engine in this process: real Redis, a btrfs pool on a loop file, real sshd hosts, the REST API. */
 export interface EngineFixture {
@@ -58,8 +59,8 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
     redis,
     dir: temp.path,
     tourHost: (index) => {
-      const host = ssh.hosts[index]!;
-      return { name: `e2e-${host.name}`, host: host.address.host, port: host.address.port, user: host.address.user, privateKey: host.credentials.privateKey! };
+      const host = must(ssh.hosts[index], 'ssh.hosts[index]');
+      return { name: `e2e-${host.name}`, host: host.address.host, port: host.address.port, user: host.address.user, privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey') };
     },
     async build(dir) {
       // Built as `dvx plugin build` would, without writing generated types into the plugin's directory.

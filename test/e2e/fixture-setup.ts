@@ -7,6 +7,7 @@ import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import { waitForRun } from '../../cli/wait-for-run.js';
 import type { DvxError } from '../../errors/index.js';
 import type { EngineFixture } from './engine-fixture.js';
+import { must } from '../harness/must.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -49,11 +50,11 @@ export async function setUpDsource(engine: EngineFixture, name: string, linkPara
     await succeeded(engine, answer);
     environments.push(answer.environment.id);
   }
-  const sourceDir = join(engine.ssh.hosts[0]!.home, name);
+  const sourceDir = join(must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]').home, name);
   await mkdir(sourceDir, { recursive: true });
   await writeFile(join(sourceDir, 'a.txt'), 'a\n');
   const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: repositories[0]!.id, parameters: { name, path: sourceDir } });
+  const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string } }>('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name, path: sourceDir } });
   const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name, sourceConfig: sourceConfig.id, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', `${name}-staging`), ...linkParameters } });
   await succeeded(engine, link);
   return { dsourceId: link.dsource.id, environments, sourceDir };

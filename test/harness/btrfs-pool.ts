@@ -3,6 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { detachBtrfsPool, initBtrfsPool, mountsUsing, type BtrfsPoolConfig } from '../../storage/index.js';
 import { makeTempDir } from './temp-dir.js';
+import { must } from './must.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -49,7 +50,7 @@ function unmountPoolSync(root: string): void {
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' '))
-    .map((fields) => ({ device: fields[2]!, mountPoint: fields[4]!.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) }));
+    .map((fields) => ({ device: must(fields[2], 'fields[2]'), mountPoint: must(fields[4], 'fields[4]').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) }));
   const device = mounts.find((mount) => mount.mountPoint === root)?.device;
   if (device === undefined) return;
   for (const mount of mounts.filter((entry) => entry.device === device).reverse()) {

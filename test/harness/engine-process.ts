@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { must } from './must.js';
 
 /** A dvx engine running in a child process, so that a test can kill it. */
 export interface EngineProcess {
@@ -25,22 +26,22 @@ export async function startEngineProcess(env: Record<string, string>, entry = FI
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const startup = await new Promise<Record<string, number>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`engine did not start in 60 s:\n${output}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    must(child.stdout, 'child.stdout').on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /^ready (.*)$/m.exec(output);
       if (match) {
         clearTimeout(timer);
-        resolve(JSON.parse(match[1]!) as Record<string, number>);
+        resolve(JSON.parse(must(match[1], 'match[1]')) as Record<string, number>);
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    must(child.stderr, 'child.stderr').on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`engine exited with ${code} before it was ready:\n${output}`));
     });
   });
   return {
-    pid: child.pid!,
+    pid: must(child.pid, 'child.pid'),
     startup,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -9,6 +9,7 @@ import { makeTempDir } from './temp-dir.js';
 import { freePort } from './free-port.js';
 import { descendantsOf, killPids, processesWithEnv } from './ssh-processes.js';
 import { waitFor } from './wait-for.js';
+import { must } from './must.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -187,7 +188,7 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', [SSH_HOST_MARKER_VAR]: marker },
       });
-      proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      must(proc.stderr, 'proc.stderr').on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child = proc;
       running.set(marker, host);
       await waitFor(`sshd ${name} to listen on port ${port}`, async () => {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { must } from './must.js';
 
 /** Processes as /proc shows them now: pid -> parent pid. Synchronous, so that it also works in an exit handler. */
 function processTable(): Map<number, number> {
@@ -24,7 +25,7 @@ export function descendantsOf(root: number): number[] {
   const found: number[] = [];
   const stack = [...(children.get(root) ?? [])];
   while (stack.length > 0) {
-    const pid = stack.pop()!;
+    const pid = must(stack.pop(), 'stack.pop()');
     found.push(pid);
     stack.push(...(children.get(pid) ?? []));
   }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { killPids } from './ssh-processes.js';
+import { must } from './must.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -69,7 +70,7 @@ export async function createTempUser(options: TempUserOptions = {}): Promise<Tem
     });
   }
   const chpasswd = execFile('chpasswd');
-  chpasswd.stdin!.end(`${name}:${password}\n`);
+  must(chpasswd.stdin, 'chpasswd.stdin').end(`${name}:${password}\n`);
   await new Promise<void>((resolve, reject) => chpasswd.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chpasswd exited with ${code}`)))));
   const uid = Number((await execFileAsync('id', ['-u', name])).stdout.trim());
   const gid = Number((await execFileAsync('id', ['-g', name])).stdout.trim());

@@ -10,7 +10,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError instanceof Error ? String(lastError) : JSON.stringify(lastError)}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -1,3 +1,4 @@
+import { DvxError } from '../../errors/index.js';
 import { probeHost } from '../../hosts/index.js';
 import type { DiscoverySummary, RepositoriesFound, SourceConfigsFound } from '../../machines/index.js';
 import type { DvxStepHandlers, StepContext } from '../step-handler.js';
@@ -68,7 +69,8 @@ export function discoverySteps(services: StepServices) {
         }
       }
       for (const { repository, sourceConfigs } of input.sourceConfigs?.[pluginId] ?? []) {
-        const repositoryId = repositoryIds[repository]!;
+        const repositoryId = repositoryIds[repository];
+        if (repositoryId === undefined) throw new DvxError({ code: 'INTERNAL', message: `Discovery found source configs of repository ${repository} of plugin ${pluginId}, which it did not find.` });
         for (const parameters of sourceConfigs) {
           const identity = identityOf(artifact.schemas.sourceConfigDefinition, parameters);
           const id = stableId('sc', repositoryId, identity);

@@ -1,3 +1,4 @@
+import { ConflictError } from '../../errors/index.js';
 import type { DsourceRecord } from '../../model/dsource.js';
 import type { PluginArtifact } from '../../operations/index.js';
 import { sdkMounts } from './mount-specification.js';
@@ -13,6 +14,14 @@ export interface DsourceOperands {
   sourceConfig: Record<string, unknown>;
   /** `stagedSource` (staged plugins) or `directSource` (direct plugins), under its SDK argument name. */
   source: { stagedSource: Record<string, unknown> } | { directSource: Record<string, unknown> };
+}
+
+/** The dataset holding a dSource's data: refused for a dSource whose storage was never made or was destroyed. */
+export function currentDataset(dsource: DsourceRecord): string {
+  if (dsource.currentTimeflowId === null) {
+    throw new ConflictError({ message: `dSource ${dsource.name} has no storage.`, action: 'Delete it and create it again.' });
+  }
+  return dsource.currentTimeflowId;
 }
 
 /** Loads a dSource and builds the SDK objects its linked operations take, secrets unsealed for the plugin. */

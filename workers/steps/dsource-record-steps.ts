@@ -1,4 +1,5 @@
 import type { DvxStepHandlers } from '../step-handler.js';
+import { currentDataset } from './dsource-operands.js';
 import type { StepServices } from './step-services.js';
 
 /** dSource records: state after a run's steps, and the snapshots syncs take. */
@@ -9,7 +10,7 @@ export function dsourceRecordSteps(services: StepServices) {
       const dsource = await model.dsources.require(input.dsourceId);
       if (!(await model.snapshots.get(input.snapshotId))) {
         // metadata arrives sealed: the postSnapshot step sealed its password fields.
-        await model.snapshots.create({ id: input.snapshotId, ownerType: 'dsource', ownerId: dsource.id, timeflowId: dsource.currentTimeflowId!, metadata: input.metadata ?? {}, runId: input.runId });
+        await model.snapshots.create({ id: input.snapshotId, ownerType: 'dsource', ownerId: dsource.id, timeflowId: currentDataset(dsource), metadata: input.metadata ?? {}, runId: input.runId });
       }
       await model.dsources.update(dsource.id, () => ({ lastRunId: input.runId, lastError: null }));
       return { snapshotId: input.snapshotId };

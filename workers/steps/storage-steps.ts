@@ -1,4 +1,5 @@
 import type { DvxStepHandlers } from '../step-handler.js';
+import { currentDataset } from './dsource-operands.js';
 import type { StepServices } from './step-services.js';
 
 /**
@@ -45,8 +46,9 @@ export function storageSteps(services: StepServices) {
 
     'storage.snapshotDsource': async (input) => {
       const dsource = await model.dsources.require(input.dsourceId);
-      await storage.snapshot(dsource.currentTimeflowId!, input.snapshotId);
-      return { snapshotId: input.snapshotId, datasetId: dsource.currentTimeflowId };
+      const datasetId = currentDataset(dsource);
+      await storage.snapshot(datasetId, input.snapshotId);
+      return { snapshotId: input.snapshotId, datasetId };
     },
 
     'storage.snapshot': async (input) => {
