@@ -1,6 +1,7 @@
 import type { SerializedError } from '../errors/index.js';
 import type { StoredRecord } from './record-store.js';
 import type { RuntimeStatus } from './runtime-status.js';
+import type { PluginType } from '../schemas/plugin-type.js';
 
 /** A mount as resolved from a plugin's mount specification. */
 export interface ResolvedMount {
@@ -13,7 +14,7 @@ export interface ResolvedMount {
 export interface DsourceRecord extends StoredRecord {
   name: string;
   pluginId: string;
-  pluginType: 'STAGED' | 'DIRECT';
+  pluginType: PluginType;
   sourceConfigId: string;
   repositoryId: string;
   sourceEnvironmentId: string;

@@ -1,3 +1,5 @@
+import type { PluginType } from './plugin-type.js';
+
 /**
  * The one file `dvx plugin build` writes and `dvx plugin upload` sends: everything the engine needs to run a
  * plugin. Shared by the toolchain (writer), the invoker (reader) and the model (which stores it).
@@ -53,7 +55,7 @@ export interface PluginManifest {
   name: string;
   externalVersion: string;
   buildNumber: string;
-  pluginType: 'STAGED' | 'DIRECT';
+  pluginType: PluginType;
   hostTypes: Array<'UNIX'>;
   language: 'TYPESCRIPT';
   defaultLocale: string;

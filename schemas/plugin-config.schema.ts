@@ -1,3 +1,5 @@
+import type { PluginType } from './plugin-type.js';
+
 /** A build number: numbers separated by dots, not all zeros. */
 const BUILD_NUMBER_PATTERN = '^([0-9]+\\.)*[0-9]*[1-9][0-9]*(\\.[0-9]+)*$';
 
@@ -99,7 +101,7 @@ export interface PluginConfig {
   entryPoint: string;
   srcDir: string;
   schemaFile: string;
-  pluginType: 'STAGED' | 'DIRECT';
+  pluginType: PluginType;
   language: 'TYPESCRIPT';
   manualDiscovery?: boolean;
   defaultLocale?: string;

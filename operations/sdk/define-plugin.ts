@@ -14,6 +14,7 @@ import type {
   UnmountedVirtualSource,
   VirtualSource,
 } from './platform-objects.js';
+import type { PluginType } from '../../schemas/plugin-type.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -211,7 +212,7 @@ function checkSpec(spec: PluginSpec): void {
 }
 
 /** How a plugin ingests: through a staging mount (`stagedSource`) or copied by the engine (`directSource`). */
-export type PluginKind = 'STAGED' | 'DIRECT';
+export type PluginKind = PluginType;
 
 /** The spec of a plugin of kind `K`. */
 export type PluginSpecFor<D extends PluginDefinitions, K extends PluginKind> = K extends 'DIRECT'
