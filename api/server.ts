@@ -38,7 +38,9 @@ export interface ServerOptions {
  * mutating request is audited; /metrics for Prometheus; bull-board at /admin/queues.
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 * 1024 });
+  // Typed as fastify's base logger so the instance is a plain FastifyInstance (routes are registered on that type).
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'api' });
+  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 * 1024 });
   app.setErrorHandler(errorHandler(options.logger));
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.`, retryable: false, name: 'DvxError' } });

@@ -76,14 +76,14 @@ async function dvxEngine(url: string, round: number) {
   const stepStarts = new Map<string, number[]>();
   const engine = await DurableEngine.start({
     redis: parseRedisUrl(url),
-    lifecycles: [noopLifecycle as never],
+    lifecycles: [noopLifecycle],
     handlers: {
       'bench.noop': (async (_input: unknown, context: { runId: string }) => {
         const list = stepStarts.get(context.runId) ?? [];
         list.push(performance.now());
         stepStarts.set(context.runId, list);
         return null;
-      }) as never,
+      }),
     },
   });
   const endedRuns = new Set<string>();

@@ -3,7 +3,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { PluginArtifact, SchemaDefinitionName } from './plugin-artifact.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// ajv-formats is CommonJS with `exports.default`: under NodeNext its default import is the module, whose
+// `default` is the plugin (the same function at run time).
+const addFormats = addFormatsModule.default;
 
 /** Formats plugin schemas may use beyond JSON Schema's own (vSDK section 5). */
 export const PLUGIN_FORMATS = ['unixpath', 'password', 'reference'] as const;

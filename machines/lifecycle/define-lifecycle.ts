@@ -229,7 +229,9 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
       cancelRequested: false,
     }),
     on: { CANCEL: { actions: assign({ cancelRequested: true }) } },
-    // The generated states are checked by the path-coverage tests of every lifecycle.
+    // The generated states are built at run time from the spec, so xstate cannot type them (its config types need
+    // literal state names); they are checked by the path-coverage tests of every lifecycle. The machine is then
+    // handled as any machine: the driver works on snapshots, never on typed state names.
     states: states as never,
   }) as unknown as AnyStateMachine;
 

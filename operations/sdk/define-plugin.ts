@@ -245,6 +245,7 @@ export function definePlugin<D extends PluginDefinitions = PluginDefinitions, K 
           )
         : Object.freeze({ ...(value as object) });
   }
+  // Plugin<D> is the spec's type plus the brand written above; the copy made field by field cannot carry that type.
   return Object.freeze(frozen) as unknown as Plugin<D>;
 }
 
@@ -254,7 +255,15 @@ export function isPlugin(value: unknown): value is Plugin {
 }
 
 /** The operations a plugin implements, in the order of {@link OPERATION_NAMES}. */
-export function implementedOperations(plugin: PluginSpec): OperationName[] {
+/** What reading a plugin's operations and migrations needs: its groups and upgrade sections, by name. */
+export interface PluginSections {
+  discovery?: object;
+  linked?: object;
+  virtual?: object;
+  upgrade?: Partial<Record<MigrationObjectType, object>>;
+}
+
+export function implementedOperations(plugin: PluginSections): OperationName[] {
   return OPERATION_NAMES.filter((name) => {
     const [group, operation] = name.split('.') as [(typeof GROUPS)[number], string];
     return typeof (plugin[group] as Record<string, unknown> | undefined)?.[operation] === 'function';
@@ -262,7 +271,7 @@ export function implementedOperations(plugin: PluginSpec): OperationName[] {
 }
 
 /** Migration ids per object type, in the order they apply. */
-export function migrationIdsOf(plugin: PluginSpec): Record<MigrationObjectType, string[]> {
+export function migrationIdsOf(plugin: PluginSections): Record<MigrationObjectType, string[]> {
   const ids = {} as Record<MigrationObjectType, string[]>;
   for (const type of MIGRATION_OBJECT_TYPES)
     ids[type] = Object.keys(plugin.upgrade?.[type] ?? {}).sort(compareMigrationIds);

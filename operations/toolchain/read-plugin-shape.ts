@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { implementedOperations, migrationIdsOf, type PluginSpec } from '../sdk/index.js';
+import { implementedOperations, migrationIdsOf } from '../sdk/index.js';
+import type { PluginSections } from '../sdk/define-plugin.js';
 import type { MigrationObjectType, OperationName } from '../plugin-artifact.js';
 
 /** Options of {@link readPluginShape}. */
@@ -94,12 +95,12 @@ export async function readPluginShape(code: string, options: ReadPluginShapeOpti
       return { ok: false, problem: 'not-a-plugin', message: answer.notPlugin ?? 'its default export is not a plugin' };
     // A stand-in with the same operation and migration names, read by the SDK's own functions.
     const stand = (names: string[]) => Object.fromEntries(names.map((name) => [name, stub]));
-    const spec = {
+    const spec: PluginSections = {
       discovery: stand(answer.groups.discovery),
       linked: stand(answer.groups.linked),
       virtual: stand(answer.groups.virtual),
       upgrade: Object.fromEntries(Object.entries(answer.upgrade ?? {}).map(([type, ids]) => [type, stand(ids)])),
-    } as unknown as PluginSpec;
+    };
     return { ok: true, operations: implementedOperations(spec), migrationIds: migrationIdsOf(spec) };
   } finally {
     await rm(work, { recursive: true, force: true });
