@@ -85,11 +85,23 @@ export function adminQueues(app: FastifyInstance, options: AdminQueuesOptions): 
         // The engine's auth hook accepted the token already; keep it in a cookie and drop it from the address bar.
         const url = new URL(request.url, 'http://engine');
         url.searchParams.delete('token');
-        const cookie = stringifySetCookie({ name: TOKEN_COOKIE, value: query.token, path: BROWSER_AUTH_PATH, httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });
-        return reply.header('set-cookie', cookie).header('cache-control', 'no-store').redirect(`${url.pathname}${url.search}`, 303);
+        const cookie = stringifySetCookie({
+          name: TOKEN_COOKIE,
+          value: query.token,
+          path: BROWSER_AUTH_PATH,
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: request.protocol === 'https',
+        });
+        return reply
+          .header('set-cookie', cookie)
+          .header('cache-control', 'no-store')
+          .redirect(`${url.pathname}${url.search}`, 303);
       });
 
-      scope.get<{ Params: { id: string } }>('/runs/:id', { schema: { hide: true } }, async (request) => ({ run: await showRun(options.ctx, request.params.id) }));
+      scope.get<{ Params: { id: string } }>('/runs/:id', { schema: { hide: true } }, async (request) => ({
+        run: await showRun(options.ctx, request.params.id),
+      }));
 
       const adapter = new FastifyAdapter();
       adapter.setBasePath(BROWSER_AUTH_PATH);

@@ -57,15 +57,25 @@ export function authenticate(tokens: TokenStore) {
       throw new DvxError({
         code: 'UNAUTHORIZED',
         message: 'This request needs an API token.',
-        action: 'Send "Authorization: Bearer <token>". The admin token is in <data dir>/admin.token; dvx reads it for you.',
+        action:
+          'Send "Authorization: Bearer <token>". The admin token is in <data dir>/admin.token; dvx reads it for you.',
       });
     }
     const caller = await tokens.verify(token);
-    if (!caller) throw new DvxError({ code: 'UNAUTHORIZED', message: 'The API token is not valid.', action: 'Use a token created by this engine (dvx token create, or <data dir>/admin.token).' });
+    if (!caller)
+      throw new DvxError({
+        code: 'UNAUTHORIZED',
+        message: 'The API token is not valid.',
+        action: 'Use a token created by this engine (dvx token create, or <data dir>/admin.token).',
+      });
     request.caller = caller;
     const need = neededRole(request.method, config);
     if (!allows(caller.role, need)) {
-      throw new DvxError({ code: 'FORBIDDEN', message: `A ${caller.role} token cannot do this; it needs the ${need} role.`, action: `Ask an admin for a token with the ${need} role.` });
+      throw new DvxError({
+        code: 'FORBIDDEN',
+        message: `A ${caller.role} token cannot do this; it needs the ${need} role.`,
+        action: `Ask an admin for a token with the ${need} role.`,
+      });
     }
   };
 }

@@ -28,15 +28,24 @@ function fromFastifyValidation(error: FastifyError): ValidationError | null {
   });
   const where = error.validationContext ?? 'body';
   const summary = issues.map((issue) => `${issue.pointer || '/'} ${issue.message}`).join('; ');
-  return new ValidationError(`Invalid request ${where}: ${summary}.`, issues, { action: 'Fix the fields named above and send the request again.' });
+  return new ValidationError(`Invalid request ${where}: ${summary}.`, issues, {
+    action: 'Fix the fields named above and send the request again.',
+  });
 }
 
 /** One error shape for every route: `{ error: { code, message, action?, output?, details? } }`. */
 export function errorHandler(logger: Logger) {
   return (raw: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const error = fromFastifyValidation(raw) ?? (raw.statusCode === 415 || raw.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || raw.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || raw.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
-      ? new ValidationError(raw.message, [{ pointer: '', message: raw.message }], { action: 'Send a JSON body with Content-Type: application/json.' })
-      : toDvxError(raw));
+    const error =
+      fromFastifyValidation(raw) ??
+      (raw.statusCode === 415 ||
+      raw.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ||
+      raw.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+      raw.code === 'FST_ERR_CTP_INVALID_JSON_BODY'
+        ? new ValidationError(raw.message, [{ pointer: '', message: raw.message }], {
+            action: 'Send a JSON body with Content-Type: application/json.',
+          })
+        : toDvxError(raw));
     const status = statusOf(error);
     if (status >= 500) logger.error({ err: error.toJSON({ stack: true }), url: request.url }, 'request failed');
     void reply.status(status).send({ error: error.toJSON() });

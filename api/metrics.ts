@@ -41,7 +41,12 @@ export class EngineMetrics {
   constructor(options: EngineMetricsOptions) {
     const logger = options.logger ?? silentLogger;
     const registers = [this.registry];
-    const runs = new Counter({ name: 'dvx_runs_total', help: 'Lifecycle runs that ended, by kind and outcome.', labelNames: ['kind', 'outcome'], registers });
+    const runs = new Counter({
+      name: 'dvx_runs_total',
+      help: 'Lifecycle runs that ended, by kind and outcome.',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
     const stepDuration = new Histogram({
       name: 'dvx_step_duration_seconds',
       help: 'Duration of the attempt that completed a lifecycle step, by run kind, step and outcome (done or error).',
@@ -50,7 +55,13 @@ export class EngineMetrics {
       registers,
     });
     /** A gauge set afresh at each scrape by `read`; a failing read is logged and leaves the gauge empty or partial. */
-    const scraped = <L extends string>(name: string, help: string, labelNames: L[], what: string, read: (gauge: Gauge<L>) => Promise<void>) =>
+    const scraped = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      what: string,
+      read: (gauge: Gauge<L>) => Promise<void>,
+    ) =>
       new Gauge({
         name,
         help,
@@ -58,18 +69,26 @@ export class EngineMetrics {
         registers,
         async collect() {
           this.reset();
-          await read(this).catch((error: unknown) => logger.warn({ err: (error as Error).message }, `metrics: could not read ${what}`));
+          await read(this).catch((error: unknown) =>
+            logger.warn({ err: (error as Error).message }, `metrics: could not read ${what}`),
+          );
         },
       });
 
-    scraped('dvx_queue_jobs', 'Jobs per BullMQ queue and state, read at scrape.', ['queue', 'state'], 'queue depths', async (gauge) => {
-      await Promise.all(
-        options.queues.map(async (queue) => {
-          const counts = await queue.getJobCounts(...QUEUE_STATES);
-          for (const state of QUEUE_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
-        }),
-      );
-    });
+    scraped(
+      'dvx_queue_jobs',
+      'Jobs per BullMQ queue and state, read at scrape.',
+      ['queue', 'state'],
+      'queue depths',
+      async (gauge) => {
+        await Promise.all(
+          options.queues.map(async (queue) => {
+            const counts = await queue.getJobCounts(...QUEUE_STATES);
+            for (const state of QUEUE_STATES) gauge.set({ queue: queue.name, state }, counts[state] ?? 0);
+          }),
+        );
+      },
+    );
 
     scraped(
       'dvx_objects',
@@ -78,7 +97,11 @@ export class EngineMetrics {
       'objects',
       async (gauge) => {
         const { dsources, vdbs, environments } = options.model;
-        const [dsourceList, vdbList, environmentList] = await Promise.all([dsources.list(), vdbs.list(), environments.list()]);
+        const [dsourceList, vdbList, environmentList] = await Promise.all([
+          dsources.list(),
+          vdbs.list(),
+          environments.list(),
+        ]);
         const kinds: [string, { runtime?: { state: string } | null }[]][] = [
           ['dsource', dsourceList],
           ['vdb', vdbList],
@@ -95,19 +118,31 @@ export class EngineMetrics {
       },
     );
 
-    scraped('dvx_storage_pool_bytes', 'Storage pool space in bytes (total, used, free), read at scrape.', ['backend', 'usage'], 'storage usage', async (gauge) => {
-      const usage = await options.storage.usage();
-      const backend = options.storage.kind;
-      gauge.set({ backend, usage: 'total' }, usage.totalBytes);
-      gauge.set({ backend, usage: 'used' }, usage.usedBytes);
-      gauge.set({ backend, usage: 'free' }, usage.freeBytes);
-    });
+    scraped(
+      'dvx_storage_pool_bytes',
+      'Storage pool space in bytes (total, used, free), read at scrape.',
+      ['backend', 'usage'],
+      'storage usage',
+      async (gauge) => {
+        const usage = await options.storage.usage();
+        const backend = options.storage.kind;
+        gauge.set({ backend, usage: 'total' }, usage.totalBytes);
+        gauge.set({ backend, usage: 'used' }, usage.usedBytes);
+        gauge.set({ backend, usage: 'free' }, usage.freeBytes);
+      },
+    );
 
     // Node's process metrics (CPU, memory, event loop).
     collectDefaultMetrics({ register: this.registry });
 
     const onEnded = (_runId: string, kind: string, status: RunStatus) => runs.inc({ kind, outcome: status });
-    const onStepEnded = (_runId: string, kind: string, step: string, outcome: 'done' | 'error', durationMs?: number) => {
+    const onStepEnded = (
+      _runId: string,
+      kind: string,
+      step: string,
+      outcome: 'done' | 'error',
+      durationMs?: number,
+    ) => {
       if (durationMs !== undefined) stepDuration.observe({ kind, step, outcome }, durationMs / 1000);
     };
     options.driver.events.on('ended', onEnded);

@@ -7,7 +7,12 @@ import { neededRole } from './auth.js';
 const OPENAPI_PATH = '/openapi.json';
 const DOCS_PATH = '/docs';
 
-type RouteSchema = NonNullable<RouteOptions['schema']> & { tags?: string[]; security?: unknown[]; description?: string; hide?: boolean };
+type RouteSchema = NonNullable<RouteOptions['schema']> & {
+  tags?: string[];
+  security?: unknown[];
+  description?: string;
+  hide?: boolean;
+};
 
 /**
  * Fills in what the OpenAPI document needs of a route that does not say it: a tag (the first path segment, e.g.
@@ -20,7 +25,11 @@ function describeRoute(route: RouteOptions): void {
   schema.tags ??= [path.split('/').find((segment) => segment && !segment.startsWith(':')) ?? 'engine'];
   const names = [...path.matchAll(/:([A-Za-z0-9_]+)/g)].flatMap((match) => match[1] ?? []);
   if (names.length > 0 && !schema.params) {
-    schema.params = { type: 'object', required: names, properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])) };
+    schema.params = {
+      type: 'object',
+      required: names,
+      properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])),
+    };
   }
   const config = route.config ?? {};
   if (!config.public) {
@@ -43,7 +52,8 @@ export function openApi(app: FastifyInstance, version: string): void {
       info: {
         title: 'dvx engine API',
         version,
-        description: 'Every route but /health, /openapi.json and /docs needs `Authorization: Bearer <token>`. Roles: viewer (read), operator (run lifecycles), admin (everything, tokens, audit, plugins).',
+        description:
+          'Every route but /health, /openapi.json and /docs needs `Authorization: Bearer <token>`. Roles: viewer (read), operator (run lifecycles), admin (everything, tokens, audit, plugins).',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },

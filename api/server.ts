@@ -40,10 +40,21 @@ export interface ServerOptions {
 export function buildServer(options: ServerOptions): FastifyInstance {
   // Typed as fastify's base logger so the instance is a plain FastifyInstance (routes are registered on that type).
   const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'api' });
-  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 64 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024 * 1024,
+  });
   app.setErrorHandler(errorHandler(options.logger));
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url}.`, retryable: false, name: 'DvxError' } });
+    void reply.status(404).send({
+      error: {
+        code: 'NOT_FOUND',
+        message: `No route ${request.method} ${request.url}.`,
+        retryable: false,
+        name: 'DvxError',
+      },
+    });
   });
   app.addHook('onRequest', authenticate(options.tokens));
   const { context } = options;
@@ -52,7 +63,13 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   openApi(app, options.version);
   // Handles on every engine queue, shown at /admin/queues and measured at /metrics.
   const queues = engineQueues(context.model.redis, options.logger);
-  const metrics = new EngineMetrics({ driver: context.driver, model: context.model, storage: context.storage, queues, logger: options.logger });
+  const metrics = new EngineMetrics({
+    driver: context.driver,
+    model: context.model,
+    storage: context.storage,
+    queues,
+    logger: options.logger,
+  });
   app.addHook('onClose', async () => {
     metrics.close();
     await Promise.all(queues.map((queue) => queue.close()));
@@ -60,7 +77,19 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   // Routes go in a plugin so that they are added after @fastify/swagger has loaded (it learns routes as they come).
   app.register(async (api) => {
     api.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
-    for (const register of [runRoutes, environmentRoutes, pluginRoutes, sourceConfigRoutes, dsourceRoutes, vdbRoutes, snapshotRoutes, hookRoutes, policyRoutes, bookmarkRoutes]) register(api, context);
+    for (const register of [
+      runRoutes,
+      environmentRoutes,
+      pluginRoutes,
+      sourceConfigRoutes,
+      dsourceRoutes,
+      vdbRoutes,
+      snapshotRoutes,
+      hookRoutes,
+      policyRoutes,
+      bookmarkRoutes,
+    ])
+      register(api, context);
     tokenRoutes(api, options.tokens);
     auditRoutes(api, audit);
     metricsRoute(api, metrics);

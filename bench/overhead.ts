@@ -32,7 +32,13 @@ function percentile(sorted: number[], p: number): number {
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 1000) / 1000;
-  return { n: sorted.length, p50: round(percentile(sorted, 50)), p95: round(percentile(sorted, 95)), p99: round(percentile(sorted, 99)), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+  return {
+    n: sorted.length,
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
 }
 
 async function rawBullmq(url: string, round: number) {
@@ -63,7 +69,13 @@ async function rawBullmq(url: string, round: number) {
   const allDone = new Promise<void>((resolve) => worker.on('completed', () => ++completed === total && resolve()));
   worker.concurrency = 16;
   const t0 = performance.now();
-  await queue.addBulk(Array.from({ length: total }, (_, i) => ({ name: 'noop', data: {}, opts: { jobId: `tp-${i}`, removeOnComplete: true } })));
+  await queue.addBulk(
+    Array.from({ length: total }, (_, i) => ({
+      name: 'noop',
+      data: {},
+      opts: { jobId: `tp-${i}`, removeOnComplete: true },
+    })),
+  );
   await allDone;
   const jobsPerSecond = total / ((performance.now() - t0) / 1000);
   await worker.close();
@@ -78,12 +90,12 @@ async function dvxEngine(url: string, round: number) {
     redis: parseRedisUrl(url),
     lifecycles: [noopLifecycle],
     handlers: {
-      'bench.noop': (async (_input: unknown, context: { runId: string }) => {
+      'bench.noop': async (_input: unknown, context: { runId: string }) => {
         const list = stepStarts.get(context.runId) ?? [];
         list.push(performance.now());
         stepStarts.set(context.runId, list);
         return null;
-      }),
+      },
     },
   });
   const endedRuns = new Set<string>();
@@ -92,7 +104,8 @@ async function dvxEngine(url: string, round: number) {
     endedRuns.add(runId);
     waiters.get(runId)?.();
   });
-  const waitEnded = (runId: string) => (endedRuns.has(runId) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(runId, resolve)));
+  const waitEnded = (runId: string) =>
+    endedRuns.has(runId) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(runId, resolve));
   const perStep: number[] = [];
   const perRun: number[] = [];
   for (let i = 0; i < SEQUENTIAL_RUNS + 5; i += 1) {
@@ -103,14 +116,19 @@ async function dvxEngine(url: string, round: number) {
     if (i < 5) continue;
     perRun.push(elapsed);
     const starts = must(stepStarts.get(run.id), 'stepStarts.get(run.id)');
-    for (let s = 1; s < starts.length; s += 1) perStep.push(must(starts[s], 'starts[s]') - must(starts[s - 1], 'starts[s - 1]'));
+    for (let s = 1; s < starts.length; s += 1)
+      perStep.push(must(starts[s], 'starts[s]') - must(starts[s - 1], 'starts[s - 1]'));
   }
   if (round < ROUNDS - 1) {
     await engine.stop();
     return { perStep, perRun, stepsPerSecond: null };
   }
   const t0 = performance.now();
-  const runs = await Promise.all(Array.from({ length: THROUGHPUT_RUNS }, (_, i) => engine.driver.start('bench-noop', {}, { objectType: 'bench', objectId: `tp-${i}` })));
+  const runs = await Promise.all(
+    Array.from({ length: THROUGHPUT_RUNS }, (_, i) =>
+      engine.driver.start('bench-noop', {}, { objectType: 'bench', objectId: `tp-${i}` }),
+    ),
+  );
   await Promise.all(runs.map((run) => waitEnded(run.id)));
   const stepsPerSecond = (THROUGHPUT_RUNS * STEPS) / ((performance.now() - t0) / 1000);
   await engine.stop();
@@ -149,12 +167,14 @@ export default async function overhead() {
       rawBullmq: raw,
       dvx,
       ratioP50: Math.round((dvx.perStepMs.p50 / raw.roundTripMs.p50) * 100) / 100,
-      ratioP50MedianOfRounds: Math.round(must(sortedRatios[Math.floor(ROUNDS / 2)], 'sortedRatios[Math.floor(ROUNDS / 2)]') * 100) / 100,
+      ratioP50MedianOfRounds:
+        Math.round(must(sortedRatios[Math.floor(ROUNDS / 2)], 'sortedRatios[Math.floor(ROUNDS / 2)]') * 100) / 100,
       ratioP50ByRound: roundRatios.map((ratio) => Math.round(ratio * 100) / 100),
       p50ByRoundMs: { rawBullmq: rawP50ByRound, dvx: dvxP50ByRound },
       ratioP99: Math.round((dvx.perStepMs.p99 / raw.roundTripMs.p99) * 100) / 100,
       throughputRatio: Math.round((raw.jobsPerSecond / dvx.stepsPerSecond) * 100) / 100,
-      target: 'per-step p50 within 1.5x of the raw round trip, judged on the median of the rounds (each round compares the two under the same load)',
+      target:
+        'per-step p50 within 1.5x of the raw round trip, judged on the median of the rounds (each round compares the two under the same load)',
       targetMet: must(sortedRatios[Math.floor(ROUNDS / 2)], 'sortedRatios[Math.floor(ROUNDS / 2)]') <= 1.5,
     };
   } finally {

@@ -18,7 +18,12 @@ const CLIENT_SIDE_SAMPLES = 7;
 const WARMUP = 2;
 const KINDS = ['provision', 'refresh', 'snapshot', 'link', 'delete'];
 /** Run statuses as they pile up in a long-lived engine: most runs have ended, a few run, few are cancelled. */
-const STATUS_MIX: [RunStatus, number][] = [['succeeded', 0.8], ['failed', 0.15], ['cancelled', 0.03], ['running', 0.02]];
+const STATUS_MIX: [RunStatus, number][] = [
+  ['succeeded', 0.8],
+  ['failed', 0.15],
+  ['cancelled', 0.03],
+  ['running', 0.02],
+];
 
 function statusOf(i: number): RunStatus {
   // A fixed spread (not random) so every run of the bench has the same data.
@@ -58,14 +63,32 @@ async function createRuns(store: RunStore): Promise<number> {
   const start = performance.now();
   const inFlight = 2_000;
   for (let batch = 0; batch < RUNS; batch += inFlight) {
-    await Promise.all(Array.from({ length: Math.min(inFlight, RUNS - batch) }, (_, j) => {
-      const i = batch + j;
-      return store.create({
-        id: `run-${String(i).padStart(7, '0')}`, kind: KINDS[i % KINDS.length] ?? 'provision', machineVersion: 1, status: statusOf(i),
-        state: { value: 'done', context: {} }, pending: [], objectType: 'vdb', objectId: `vdb-${i % OBJECTS}`, locks: [], requestedBy: 'bench',
-        log: { seq: 1, at: new Date().toISOString(), event: 'xstate.init', from: null, to: 'done', started: [], actor: 'bench' },
-      });
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(inFlight, RUNS - batch) }, (_, j) => {
+        const i = batch + j;
+        return store.create({
+          id: `run-${String(i).padStart(7, '0')}`,
+          kind: KINDS[i % KINDS.length] ?? 'provision',
+          machineVersion: 1,
+          status: statusOf(i),
+          state: { value: 'done', context: {} },
+          pending: [],
+          objectType: 'vdb',
+          objectId: `vdb-${i % OBJECTS}`,
+          locks: [],
+          requestedBy: 'bench',
+          log: {
+            seq: 1,
+            at: new Date().toISOString(),
+            event: 'xstate.init',
+            from: null,
+            to: 'done',
+            started: [],
+            actor: 'bench',
+          },
+        });
+      }),
+    );
   }
   return performance.now() - start;
 }
@@ -90,25 +113,47 @@ export default async function runList() {
       const paged = { ...query, limit: PAGE };
       const indexedIds = (await store.list(paged)).map((run) => run.id);
       const clientIds = await listOnClient(client, paged);
-      if (JSON.stringify(indexedIds) !== JSON.stringify(clientIds)) throw new Error(`${name}: the indexed listing and the client-side filter disagree`);
+      if (JSON.stringify(indexedIds) !== JSON.stringify(clientIds))
+        throw new Error(`${name}: the indexed listing and the client-side filter disagree`);
       const matching = (await store.list({ ...query, limit: RUNS })).length;
       await timeEach(WARMUP, () => Promise.all([store.list(paged), listOnClient(client, paged)]));
       const indexed = summarize(await timeEach(INDEXED_SAMPLES, () => store.list(paged)));
       const clientSide = summarize(await timeEach(CLIENT_SIDE_SAMPLES, () => listOnClient(client, paged)));
-      results.push({ name, query, matching, returned: indexedIds.length, indexedMs: indexed, clientSideFilterMs: clientSide, speedup: round(clientSide.p50 / indexed.p50, 1) });
+      results.push({
+        name,
+        query,
+        matching,
+        returned: indexedIds.length,
+        indexedMs: indexed,
+        clientSideFilterMs: clientSide,
+        speedup: round(clientSide.p50 / indexed.p50, 1),
+      });
     }
     await timeEach(WARMUP, () => store.list({ limit: PAGE }));
     const unfilteredPageMs = summarize(await timeEach(INDEXED_SAMPLES, () => store.list({ limit: PAGE })));
-    const deepPageMs = summarize(await timeEach(INDEXED_SAMPLES, () => store.list({ kind: 'refresh', status: 'succeeded', limit: PAGE, offset: 10_000 })));
+    const deepPageMs = summarize(
+      await timeEach(INDEXED_SAMPLES, () =>
+        store.list({ kind: 'refresh', status: 'succeeded', limit: PAGE, offset: 10_000 }),
+      ),
+    );
 
     // Runs written before the indexes: drop them and time the one-off indexing a first listing does.
-    const indexKeys = [...KINDS.map((kind) => keys.runsByKind(kind)), ...STATUS_MIX.flatMap(([status]) => [keys.runsByStatus(status), ...KINDS.map((kind) => keys.runsByKindAndStatus(kind, status))])];
+    const indexKeys = [
+      ...KINDS.map((kind) => keys.runsByKind(kind)),
+      ...STATUS_MIX.flatMap(([status]) => [
+        keys.runsByStatus(status),
+        ...KINDS.map((kind) => keys.runsByKindAndStatus(kind, status)),
+      ]),
+    ];
     await client.del(keys.runIndexes(), ...indexKeys);
     const backfillStart = performance.now();
     await new RunStore(client).ensureIndexes();
     const backfillMs = performance.now() - backfillStart;
     const afterBackfill = (await store.list({ kind: 'delete', status: 'running', limit: PAGE })).map((run) => run.id);
-    if (JSON.stringify(afterBackfill) !== JSON.stringify(await listOnClient(client, { kind: 'delete', status: 'running', limit: PAGE }))) {
+    if (
+      JSON.stringify(afterBackfill) !==
+      JSON.stringify(await listOnClient(client, { kind: 'delete', status: 'running', limit: PAGE }))
+    ) {
       throw new Error('the backfilled indexes disagree with the client-side filter');
     }
 

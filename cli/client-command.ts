@@ -27,10 +27,17 @@ export function waitOption(command: Command): Command {
  * Reports a started run: with --wait, follows it and sets the exit code; otherwise prints its id
  * (or the JSON answer with --json).
  */
-export async function reportStarted(call: ClientCall<{ wait?: boolean }>, answer: { run: { id: string; kind: string } } & Record<string, unknown>): Promise<void> {
+export async function reportStarted(
+  call: ClientCall<{ wait?: boolean }>,
+  answer: { run: { id: string; kind: string } } & Record<string, unknown>,
+): Promise<void> {
   const { client, options } = call;
   if (!options.wait) {
-    process.stdout.write(options.json ? `${JSON.stringify(answer, null, 2)}\n` : `started ${answer.run.kind} run ${answer.run.id}  (follow it: dvx run watch ${answer.run.id})\n`);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify(answer, null, 2)}\n`
+        : `started ${answer.run.kind} run ${answer.run.id}  (follow it: dvx run watch ${answer.run.id})\n`,
+    );
     return;
   }
   if (!options.json) process.stderr.write(`${answer.run.kind} run ${answer.run.id}\n`);

@@ -59,7 +59,7 @@ export class EngineClient {
         throw new DvxError({
           code: 'UNAUTHORIZED',
           message: `No API token given and none found in ${join(dataDir, ADMIN_TOKEN_FILE)}.`,
-          action: 'Give --token (or DVX_TOKEN), or run as a user who can read the engine\'s data directory.',
+          action: "Give --token (or DVX_TOKEN), or run as a user who can read the engine's data directory.",
         });
       }
     }
@@ -71,7 +71,10 @@ export class EngineClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
@@ -83,7 +86,10 @@ export class EngineClient {
     }
     const text = await response.text();
     const parsed = text ? (JSON.parse(text) as unknown) : {};
-    if (!response.ok) throw DvxError.fromJSON((parsed as { error?: unknown }).error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` });
+    if (!response.ok)
+      throw DvxError.fromJSON(
+        (parsed as { error?: unknown }).error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` },
+      );
     return parsed as T;
   }
 

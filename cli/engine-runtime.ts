@@ -34,7 +34,12 @@ export interface EngineRuntimeOptions {
   port?: number;
   logger: Logger;
   /** Builds the step handlers once the runtime's services exist. @defaultValue every lifecycle step of dvx */
-  handlers?: (services: { ctx: ServiceContext; redis: Redis; dataDir: string; steps: StepServices }) => StepHandlers | Promise<StepHandlers>;
+  handlers?: (services: {
+    ctx: ServiceContext;
+    redis: Redis;
+    dataDir: string;
+    steps: StepServices;
+  }) => StepHandlers | Promise<StepHandlers>;
   /** Storage to use instead of the data dir's pool (opened, or created on first start). */
   storage?: StorageBackend;
   /** Options of plugin operation calls. */
@@ -93,30 +98,56 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
-  const steps: StepServices = { model, secrets, storage, mounts: new BindMountTransport({ runBash }), hosts, logger, ...(options.plugins ? { plugins: options.plugins } : {}) };
+  const steps: StepServices = {
+    model,
+    secrets,
+    storage,
+    mounts: new BindMountTransport({ runBash }),
+    hosts,
+    logger,
+    ...(options.plugins ? { plugins: options.plugins } : {}),
+  };
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
   const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage };
   try {
-    const handlers = options.handlers ? await options.handlers({ ctx, redis, dataDir, steps }) : createStepHandlers(steps);
+    const handlers = options.handlers
+      ? await options.handlers({ ctx, redis, dataDir, steps })
+      : createStepHandlers(steps);
     if (options.engine?.runWorkers !== false) await durable.startWorkers(handlers);
   } catch (error) {
     await durable.stop({ deadlineMs: 0 });
     throw error;
   }
   // Policy fires go through the service layer, so the scheduler's worker is wired here rather than in workers/.
-  const policies = options.engine?.runWorkers === false ? null : await PolicyScheduler.start({ redis: target, queueClient: redis, fire: (data) => firePolicy(ctx, data), maintain: () => expireBookmarks(ctx), reconcile: () => reconcilePolicySchedulers(ctx), logger: logger.child({ component: 'policies' }) });
+  const policies =
+    options.engine?.runWorkers === false
+      ? null
+      : await PolicyScheduler.start({
+          redis: target,
+          queueClient: redis,
+          fire: (data) => firePolicy(ctx, data),
+          maintain: () => expireBookmarks(ctx),
+          reconcile: () => reconcilePolicySchedulers(ctx),
+          logger: logger.child({ component: 'policies' }),
+        });
   const healthClient = createRedisClient(target, 'worker');
-  const health = options.health === false ? null : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
+  const health =
+    options.health === false
+      ? null
+      : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
   await health?.start(healthClient);
 
   const api = buildServer({ context: ctx, tokens, logger, version: packageVersion() });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
   const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  logger.info({ dataDir, redis: describeRedisTarget(target), url: address, reconciled: durable.startupReport }, 'engine started');
+  logger.info(
+    { dataDir, redis: describeRedisTarget(target), url: address, reconciled: durable.startupReport },
+    'engine started',
+  );
 
   let stopping: Promise<void> | null = null;
   return {

@@ -44,7 +44,7 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .option('--data-dir <dir>', 'engine data directory (default: $DVX_DATA_DIR or ./.dvx)')
     .option('--engine <url>', 'engine API URL (default: $DVX_ENGINE_URL or the local engine of the data dir)')
-    .option('--token <token>', 'API token (default: $DVX_TOKEN or the data dir\'s admin token)')
+    .option('--token <token>', "API token (default: $DVX_TOKEN or the data dir's admin token)")
     .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });

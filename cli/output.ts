@@ -16,13 +16,24 @@ function cell(value: unknown): string {
 /** A plain aligned text table. */
 export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((row) => columns.map((column) => cell(column.value(row))));
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((line) => line[i]?.length ?? 0)));
-  const line = (values: string[]) => values.map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const widths = columns.map((column, i) =>
+    Math.max(column.header.length, ...cells.map((line) => line[i]?.length ?? 0)),
+  );
+  const line = (values: string[]) =>
+    values
+      .map((value, i) => (i === values.length - 1 ? value : value.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((column) => column.header.toUpperCase())), ...cells.map(line)].join('\n') + '\n';
 }
 
 /** Prints `data` as JSON when asked, otherwise what `human` renders. */
-export function print(json: boolean | undefined, data: unknown, human: () => string, stream: NodeJS.WritableStream = process.stdout): void {
+export function print(
+  json: boolean | undefined,
+  data: unknown,
+  human: () => string,
+  stream: NodeJS.WritableStream = process.stdout,
+): void {
   stream.write(json ? `${JSON.stringify(data, null, 2)}\n` : human());
 }
 

@@ -5,7 +5,12 @@ export type RunView = RunDetail & { currentSteps: string[] };
 
 function stepLine(step: StepExecution): string {
   const attempts = step.attempts.length > 1 ? ` after ${step.attempts.length} attempts` : '';
-  const status = step.status === 'running' ? 'running' : step.status === 'retrying' ? `retrying (attempt ${step.attempts.length} failed)` : step.status;
+  const status =
+    step.status === 'running'
+      ? 'running'
+      : step.status === 'retrying'
+        ? `retrying (attempt ${step.attempts.length} failed)`
+        : step.status;
   const last = step.attempts[step.attempts.length - 1];
   const error = last?.error && step.status !== 'succeeded' ? `: ${last.error.message}` : '';
   return `  ${step.stepId.padEnd(20)} ${step.src.padEnd(34)} ${status}${attempts}${step.durationMs !== undefined ? ` in ${formatDuration(step.durationMs)}` : ''}${error}`;

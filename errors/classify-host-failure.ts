@@ -23,15 +23,33 @@ interface RsyncExit {
   action: string;
 }
 
-const CHECK_OUTPUT = 'Read the output below: a missing source directory, permissions or a full disk are the usual causes.';
-const NETWORK = 'dvx retries this on its own; if it persists, check the network between the hosts and that both stay up.';
+const CHECK_OUTPUT =
+  'Read the output below: a missing source directory, permissions or a full disk are the usual causes.';
+const NETWORK =
+  'dvx retries this on its own; if it persists, check the network between the hosts and that both stay up.';
 
 /** What each rsync exit code means for dvx: retryable ones (the connection broke, a timeout) and the rest. */
 const RSYNC_EXITS: Record<number, RsyncExit> = {
-  1: { code: 'HOST_COMMAND_FAILED', meaning: 'syntax or usage error', action: 'Check that the rsync on both sides is version 3 or newer.' },
-  2: { code: 'HOST_COMMAND_FAILED', meaning: 'protocol incompatibility', action: 'Install the same major version of rsync (3 or newer) on both sides.' },
-  3: { code: 'HOST_COMMAND_FAILED', meaning: 'errors selecting input/output files or directories', action: CHECK_OUTPUT },
-  4: { code: 'HOST_COMMAND_FAILED', meaning: 'requested action not supported', action: 'Install rsync 3 or newer on both sides.' },
+  1: {
+    code: 'HOST_COMMAND_FAILED',
+    meaning: 'syntax or usage error',
+    action: 'Check that the rsync on both sides is version 3 or newer.',
+  },
+  2: {
+    code: 'HOST_COMMAND_FAILED',
+    meaning: 'protocol incompatibility',
+    action: 'Install the same major version of rsync (3 or newer) on both sides.',
+  },
+  3: {
+    code: 'HOST_COMMAND_FAILED',
+    meaning: 'errors selecting input/output files or directories',
+    action: CHECK_OUTPUT,
+  },
+  4: {
+    code: 'HOST_COMMAND_FAILED',
+    meaning: 'requested action not supported',
+    action: 'Install rsync 3 or newer on both sides.',
+  },
   5: { code: 'HOST_COMMAND_FAILED', meaning: 'error starting the client-server protocol', action: CHECK_OUTPUT },
   10: { code: 'HOST_CONNECTION_LOST', meaning: 'error in socket I/O', action: NETWORK },
   11: { code: 'HOST_COMMAND_FAILED', meaning: 'error in file I/O', action: CHECK_OUTPUT },
@@ -67,38 +85,53 @@ export function rsyncFailureError(failure: RsyncFailure, copy: RsyncCopy): HostE
   const output = failure.output.trim();
   if (failure.exitCode === 127 || /rsync: (command )?not found/.test(output)) {
     return new HostError({
-      code: 'HOST_CAPABILITY_MISSING', host: source,
+      code: 'HOST_CAPABILITY_MISSING',
+      host: source,
       message: `rsync is not installed on ${source}, which a copy from it needs.`,
-      action: `Install rsync on ${source} (for example \`apt-get install rsync\`).`, output,
+      action: `Install rsync on ${source} (for example \`apt-get install rsync\`).`,
+      output,
     });
   }
   // What the destination's ssh client printed while connecting to the source.
   if (viaSsh && /Host key verification failed/.test(output)) {
     return new HostError({
-      code: 'HOST_KEY_MISMATCH', host: source,
+      code: 'HOST_KEY_MISMATCH',
+      host: source,
       message: `${destination} was shown a different host key for ${source} than the one pinned for it; the copy was refused.`,
-      action: `Check that ${destination} reaches ${source} at the same address as the engine does, and that nothing intercepts the connection.`, output,
+      action: `Check that ${destination} reaches ${source} at the same address as the engine does, and that nothing intercepts the connection.`,
+      output,
     });
   }
   if (viaSsh && /Permission denied \((publickey|password|keyboard-interactive)/.test(output)) {
     return new HostError({
-      code: 'HOST_AUTH_FAILED', host: source,
+      code: 'HOST_AUTH_FAILED',
+      host: source,
       message: `${source} refused the key of its environment when ${destination} connected to it for the copy.`,
-      action: `Check that ${source} accepts its environment's key from ${destination} (AuthorizedKeysFile, "from=" restrictions).`, output,
+      action: `Check that ${source} accepts its environment's key from ${destination} (AuthorizedKeysFile, "from=" restrictions).`,
+      output,
     });
   }
-  if (viaSsh && /ssh: .*(Connection refused|Connection timed out|No route to host|Could not resolve hostname|Network is unreachable)/.test(output)) {
+  if (
+    viaSsh &&
+    /ssh: .*(Connection refused|Connection timed out|No route to host|Could not resolve hostname|Network is unreachable)/.test(
+      output,
+    )
+  ) {
     return new HostError({
-      code: 'HOST_UNREACHABLE', host: source,
+      code: 'HOST_UNREACHABLE',
+      host: source,
       message: `${destination} could not connect to ${source} for the copy.`,
-      action: `Check that ${destination} can reach ${source}'s SSH port.`, output,
+      action: `Check that ${destination} can reach ${source}'s SSH port.`,
+      output,
     });
   }
   const known = RSYNC_EXITS[failure.exitCode];
   return new HostError({
-    code: known?.code ?? 'HOST_COMMAND_FAILED', host: source,
+    code: known?.code ?? 'HOST_COMMAND_FAILED',
+    host: source,
     message: `Copying from ${source} to ${destination} failed: rsync exited with code ${failure.exitCode}${known ? ` (${known.meaning})` : ''}.`,
-    action: known?.action ?? CHECK_OUTPUT, output,
+    action: known?.action ?? CHECK_OUTPUT,
+    output,
     details: { exitCode: failure.exitCode },
   });
 }

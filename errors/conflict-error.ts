@@ -9,6 +9,11 @@ export class ConflictError extends DvxError {
     action?: string;
     details?: Record<string, unknown>;
   }) {
-    super({ code: options.code ?? 'CONFLICT', message: options.message, ...(options.action ? { action: options.action } : {}), ...(options.details ? { details: options.details } : {}) });
+    super({
+      code: options.code ?? 'CONFLICT',
+      message: options.message,
+      ...(options.action ? { action: options.action } : {}),
+      ...(options.details ? { details: options.details } : {}),
+    });
   }
 }

@@ -6,7 +6,12 @@ import { DvxError } from './dvx-error.js';
  */
 export function cancellationError(reason: unknown, what: string, details?: Record<string, unknown>): DvxError {
   if (reason instanceof DvxError) return reason;
-  return new DvxError({ code: 'RUN_CANCELLED', message: `${what} was cancelled.`, ...(details ? { details } : {}), ...(reason === undefined ? {} : { cause: reason }) });
+  return new DvxError({
+    code: 'RUN_CANCELLED',
+    message: `${what} was cancelled.`,
+    ...(details ? { details } : {}),
+    ...(reason === undefined ? {} : { cause: reason }),
+  });
 }
 
 /** Options of {@link startDeadline}. */
@@ -39,7 +44,10 @@ export interface Deadline {
 export function startDeadline(options: DeadlineOptions): Deadline {
   const controller = new AbortController();
   const { timeoutMs, signal: outer } = options;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(options.timeoutError(timeoutMs)), timeoutMs);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => controller.abort(options.timeoutError(timeoutMs)), timeoutMs);
   const onAbort = () => controller.abort(cancellationError(outer?.reason, options.what, options.details));
   if (outer?.aborted) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });

@@ -54,12 +54,18 @@ export class DvxError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === DvxError) return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    if (this === DvxError)
+      return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
     return Function.prototype[Symbol.hasInstance].call(this, value);
   }
 
   toJSON(options: { stack?: boolean } = {}): SerializedError {
-    const json: SerializedError = { name: this.name, code: this.code, message: this.message, retryable: this.retryable };
+    const json: SerializedError = {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+    };
     if (this.action !== undefined) json.action = this.action;
     if (this.output !== undefined) json.output = this.output;
     if (this.details !== undefined) json.details = this.details;

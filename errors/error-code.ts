@@ -50,7 +50,10 @@ export const ERROR_CODES = {
   RUN_CANCELLED: { retryable: false, summary: 'The run was cancelled.' },
   STEP_DEADLINE_EXCEEDED: { retryable: false, summary: 'A step kept failing until its retry deadline passed.' },
   STEP_HANDLER_MISSING: { retryable: false, summary: 'A lifecycle names a step this engine has no handler for.' },
-  MACHINE_VERSION_UNSUPPORTED: { retryable: false, summary: 'The run was started by a machine version this engine cannot resume.' },
+  MACHINE_VERSION_UNSUPPORTED: {
+    retryable: false,
+    summary: 'The run was started by a machine version this engine cannot resume.',
+  },
   INTERNAL: { retryable: false, summary: 'An unexpected engine error.' },
 } as const satisfies Record<string, { retryable: boolean; summary: string }>;
 

@@ -9,4 +9,11 @@ export { ConflictError } from './conflict-error.js';
 export { toDvxError, type ErrorContext } from './to-dvx-error.js';
 export { cancellationError, startDeadline, type Deadline, type DeadlineOptions } from './deadline.js';
 export { CommandFailedError, outputTail, OUTPUT_TAIL_CHARS, type CommandFailure } from './command-failed-error.js';
-export { isChannelOpenRefused, isNotConnected, rsyncFailureError, RSYNC_OK_EXIT_CODES, type RsyncCopy, type RsyncFailure } from './classify-host-failure.js';
+export {
+  isChannelOpenRefused,
+  isNotConnected,
+  rsyncFailureError,
+  RSYNC_OK_EXIT_CODES,
+  type RsyncCopy,
+  type RsyncFailure,
+} from './classify-host-failure.js';

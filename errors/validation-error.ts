@@ -9,7 +9,11 @@ export interface ValidationIssue {
 /** Bad input: says what is wrong and where; nothing was changed. */
 export class ValidationError extends DvxError {
   readonly issues: ValidationIssue[];
-  constructor(message: string, issues: ValidationIssue[] = [], options: { action?: string; details?: Record<string, unknown> } = {}) {
+  constructor(
+    message: string,
+    issues: ValidationIssue[] = [],
+    options: { action?: string; details?: Record<string, unknown> } = {},
+  ) {
     super({ code: 'VALIDATION_FAILED', message, ...options, details: { ...options.details, issues } });
     this.issues = issues;
   }

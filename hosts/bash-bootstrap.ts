@@ -38,7 +38,8 @@ export interface HostCommandLineOptions {
 export function hostCommandLine(command: string, host: string, options: HostCommandLineOptions = {}): string {
   if (UNSAFE_IN_COMMAND_LINE.test(command)) {
     throw new HostError({
-      code: 'HOST_BAD_INPUT', host,
+      code: 'HOST_BAD_INPUT',
+      host,
       message: `A command for ${host} holds a single quote, backslash, "!" or line break, which a csh or fish login shell would misread.`,
       action: 'Pass data as script variables (runBash) instead of command text.',
     });
@@ -87,21 +88,41 @@ export function bootstrapInput(script: string, variables: Record<string, string>
   const parts: Buffer[] = [];
   for (const [name, value] of Object.entries(variables)) {
     if (!NAME.test(name)) {
-      throw badInput(host, `Variable name "${name}" is not a valid environment variable name.`, 'Use letters, digits and underscores, not starting with a digit.', `/variables/${name}`);
+      throw badInput(
+        host,
+        `Variable name "${name}" is not a valid environment variable name.`,
+        'Use letters, digits and underscores, not starting with a digit.',
+        `/variables/${name}`,
+      );
     }
     if (RESERVED.has(name) || name.startsWith('__dvx_')) {
       throw badInput(host, `Variable name "${name}" is reserved.`, 'Rename the variable.', `/variables/${name}`);
     }
     if (typeof value !== 'string') {
-      throw badInput(host, `Variable "${name}" is not a string.`, 'Pass every variable value as a string.', `/variables/${name}`);
+      throw badInput(
+        host,
+        `Variable "${name}" is not a string.`,
+        'Pass every variable value as a string.',
+        `/variables/${name}`,
+      );
     }
     if (value.includes('\0') || LONE_SURROGATE.test(value)) {
-      throw badInput(host, `Variable "${name}" contains a NUL byte or malformed Unicode, which an environment variable cannot hold.`, 'Encode binary data (base64, hex) before passing it.', `/variables/${name}`);
+      throw badInput(
+        host,
+        `Variable "${name}" contains a NUL byte or malformed Unicode, which an environment variable cannot hold.`,
+        'Encode binary data (base64, hex) before passing it.',
+        `/variables/${name}`,
+      );
     }
     parts.push(Buffer.from(`${name}=${value}\0`, 'utf8'));
   }
   if (script.includes('\0') || LONE_SURROGATE.test(script)) {
-    throw badInput(host, 'The script contains a NUL byte or malformed Unicode.', 'Remove NUL bytes from the script; pass binary data in variables, encoded.', '/script');
+    throw badInput(
+      host,
+      'The script contains a NUL byte or malformed Unicode.',
+      'Remove NUL bytes from the script; pass binary data in variables, encoded.',
+      '/script',
+    );
   }
   parts.push(Buffer.from('\0'), Buffer.from(script, 'utf8'));
   return Buffer.concat(parts);

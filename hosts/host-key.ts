@@ -52,7 +52,8 @@ export function parsePinnedHostKey(pin: string, hostName: string): ParsedPin {
     if (wireKeyType(blob) === type) return { fingerprint: fingerprintOf(blob), type };
   }
   throw new HostError({
-    code: 'HOST_BAD_INPUT', host: hostName,
+    code: 'HOST_BAD_INPUT',
+    host: hostName,
     message: `The pinned host key of ${hostName} is neither an OpenSSH public key nor a SHA256 fingerprint.`,
     action: 'Pin the key that `fetchHostKey` (or `ssh-keyscan`) returns for this host.',
   });
@@ -68,14 +69,19 @@ export function hostKeyAlgorithmsFor(type: string | undefined): string[] | undef
 /** The error for a host whose key differs from the pinned one. Permanent: retrying cannot help. */
 export function hostKeyMismatchError(address: HostAddress, pinnedFingerprint: string, presented: HostKey): HostError {
   return new HostError({
-    code: 'HOST_KEY_MISMATCH', host: address.name,
+    code: 'HOST_KEY_MISMATCH',
+    host: address.name,
     message:
       `The host key of ${address.name} (${address.host}:${address.port}) has changed: pinned ${pinnedFingerprint}, ` +
       `presented ${presented.fingerprint}. dvx refused to connect.`,
     action:
       `If you have verified that ${address.name} was reinstalled or its SSH keys regenerated, pin the new key with ` +
       `\`dvx env refresh ${address.name} --accept-new-host-key\`. Otherwise someone may be intercepting the connection.`,
-    details: { address: `${address.host}:${address.port}`, pinnedFingerprint, presentedFingerprint: presented.fingerprint },
+    details: {
+      address: `${address.host}:${address.port}`,
+      pinnedFingerprint,
+      presentedFingerprint: presented.fingerprint,
+    },
   });
 }
 
@@ -83,7 +89,10 @@ export function hostKeyMismatchError(address: HostAddress, pinnedFingerprint: st
  * Connects to `address` and returns the key the host presents, so that an environment can pin it. No credentials are
  * needed: the handshake stops right after the key is seen.
  */
-export async function fetchHostKey(address: Pick<HostAddress, 'name' | 'host' | 'port'>, options: FetchHostKeyOptions = {}): Promise<HostKey> {
+export async function fetchHostKey(
+  address: Pick<HostAddress, 'name' | 'host' | 'port'>,
+  options: FetchHostKeyOptions = {},
+): Promise<HostKey> {
   const { timeoutMs } = { ...FETCH_HOST_KEY_DEFAULTS, ...options };
   const client = new ssh2.Client();
   return new Promise<HostKey>((resolve, reject) => {
@@ -93,7 +102,13 @@ export async function fetchHostKey(address: Pick<HostAddress, 'name' | 'host' | 
       client.on('error', () => undefined);
       client.end();
       if (seen) resolve(seen);
-      else reject(toDvxError(error ?? new Error('The host closed the connection before presenting a key'), { host: address.name, doing: 'fetch its host key' }));
+      else
+        reject(
+          toDvxError(error ?? new Error('The host closed the connection before presenting a key'), {
+            host: address.name,
+            doing: 'fetch its host key',
+          }),
+        );
     };
     client.on('error', (error) => finish(error));
     client.on('close', () => finish());

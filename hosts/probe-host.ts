@@ -46,7 +46,11 @@ if [ -n "$HOME" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then emit scratch "$HOME/
 
 /** Finds out what a host is and what it can do, with one command. */
 export async function probeHost(connection: HostConnection, options: ProbeHostOptions = {}): Promise<HostFacts> {
-  const result = await runBash(connection, PROBE, { check: true, timeoutMs: options.timeoutMs ?? 30_000, ...(options.signal ? { signal: options.signal } : {}) });
+  const result = await runBash(connection, PROBE, {
+    check: true,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const facts = new Map<string, string>();
   for (const line of result.stdout.split('\n')) {
     const match = /^dvx-probe:([a-z]+)=(.*)$/.exec(line);
@@ -56,9 +60,11 @@ export async function probeHost(connection: HostConnection, options: ProbeHostOp
   const user = facts.get('user');
   if (user === undefined || !Number.isInteger(uid)) {
     throw new HostError({
-      code: 'HOST_COMMAND_FAILED', host: connection.address.name,
+      code: 'HOST_COMMAND_FAILED',
+      host: connection.address.name,
       message: `Probing ${connection.address.name} returned unreadable output.`,
-      action: 'Check that the host has /bin/bash and that the login user\'s shell start-up files print nothing on stdout.',
+      action:
+        "Check that the host has /bin/bash and that the login user's shell start-up files print nothing on stdout.",
       output: `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
     });
   }

@@ -22,7 +22,8 @@ function bridgeProgram(): string {
 }
 
 function quoteForRsync(word: string): string {
-  if (word.includes("'")) throw new DvxError({ code: 'INTERNAL', message: `Cannot pass ${word} to rsync -e (it holds a single quote).` });
+  if (word.includes("'"))
+    throw new DvxError({ code: 'INTERNAL', message: `Cannot pass ${word} to rsync -e (it holds a single quote).` });
   return `'${word}'`;
 }
 
@@ -85,14 +86,19 @@ export async function startRshBridge(connection: HostConnection, options: RshBri
     let command = '';
     try {
       const parsed = JSON.parse(headerLine) as { command?: unknown };
-      if (Array.isArray(parsed.command) && parsed.command.every((word) => typeof word === 'string')) command = parsed.command.join(' ');
+      if (Array.isArray(parsed.command) && parsed.command.every((word) => typeof word === 'string'))
+        command = parsed.command.join(' ');
     } catch {
       // Rejected below.
     }
     const session: RshSession = { command, stderr: '' };
     sessions.push(session);
     if (!RSYNC_SERVER_COMMAND.test(command)) {
-      session.error = new HostError({ code: 'HOST_BAD_INPUT', host, message: `Refused to run "${command.slice(0, 200)}" on ${host}: only rsync server commands may pass through the bridge.` });
+      session.error = new HostError({
+        code: 'HOST_BAD_INPUT',
+        host,
+        message: `Refused to run "${command.slice(0, 200)}" on ${host}: only rsync server commands may pass through the bridge.`,
+      });
       socket.destroy();
       return;
     }

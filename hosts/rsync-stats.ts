@@ -14,7 +14,6 @@ export interface RunSyncStats {
   bytesOnWire: number;
 }
 
-
 function number(text: string, pattern: RegExp): number {
   let total = 0;
   for (const match of text.matchAll(pattern)) total += Number((match[1] ?? '').replace(/,/g, ''));

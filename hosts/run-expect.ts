@@ -8,6 +8,10 @@ export type RunExpectOptions = RunScriptOptions;
  * Runs a Tcl/Expect script on the host, the same way as `runBash`: the script over stdin, `variables` as environment
  * variables (`$env(NAME)` in Tcl). Fails with HOST_CAPABILITY_MISSING when `expect` is not installed on the host.
  */
-export function runExpect(connection: CommandHost, script: string, options: RunExpectOptions = {}): Promise<ExecResult> {
+export function runExpect(
+  connection: CommandHost,
+  script: string,
+  options: RunExpectOptions = {},
+): Promise<ExecResult> {
   return runScript(connection, 'expect', script, options);
 }

@@ -1,5 +1,11 @@
 import { CommandFailedError, HostError, outputTail } from '../errors/index.js';
-import { bootstrapCommand, bootstrapInput, BOOTSTRAP_FAILED_EXIT, MISSING_INTERPRETER_MARKER, type ScriptInterpreter } from './bash-bootstrap.js';
+import {
+  bootstrapCommand,
+  bootstrapInput,
+  BOOTSTRAP_FAILED_EXIT,
+  MISSING_INTERPRETER_MARKER,
+  type ScriptInterpreter,
+} from './bash-bootstrap.js';
 import type { CommandHost, ExecResult, KeySigner } from './host-connection.js';
 
 /** Options shared by `runBash` and `runExpect`. */
@@ -17,7 +23,12 @@ export interface RunScriptOptions {
 }
 
 /** Runs `script` with `interpreter` through the fixed bootstrap (see bash-bootstrap.ts). */
-export async function runScript(connection: CommandHost, interpreter: ScriptInterpreter, script: string, options: RunScriptOptions): Promise<ExecResult> {
+export async function runScript(
+  connection: CommandHost,
+  interpreter: ScriptInterpreter,
+  script: string,
+  options: RunScriptOptions,
+): Promise<ExecResult> {
   const host = connection.address.name;
   const stdin = bootstrapInput(script, options.variables ?? {}, host);
   const result = await connection.exec(bootstrapCommand(interpreter), {
@@ -29,10 +40,12 @@ export async function runScript(connection: CommandHost, interpreter: ScriptInte
   if (result.exitCode === BOOTSTRAP_FAILED_EXIT && result.stderr.includes(MISSING_INTERPRETER_MARKER)) {
     const program = interpreter === 'expect' ? 'expect' : 'bash';
     throw new HostError({
-      code: 'HOST_CAPABILITY_MISSING', host,
+      code: 'HOST_CAPABILITY_MISSING',
+      host,
       message: `${program} is not installed on ${host} (or not on the login user's PATH).`,
       action: `Install ${program} on ${host} (for example \`apt-get install ${program}\` or \`dnf install ${program}\`) and try again.`,
-      output: outputTail(result.stderr), details: { program },
+      output: outputTail(result.stderr),
+      details: { program },
     });
   }
   if (options.check && result.exitCode !== 0) throw new CommandFailedError({ host, ...result });

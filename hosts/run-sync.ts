@@ -20,7 +20,8 @@ export interface RunSyncSource {
 }
 
 /** Where a copy goes: an engine path (no connection) or a directory on another host. */
-export type RunSyncDestination = { path: string; connection?: undefined } | { connection: HostConnection; path: string };
+export type RunSyncDestination =
+  { path: string; connection?: undefined } | { connection: HostConnection; path: string };
 
 /** Options of {@link runSync}. */
 export interface RunSyncOptions {
@@ -64,15 +65,29 @@ function badInput(host: string, message: string, action: string, pointer: string
 
 function checkAbsolute(path: string, host: string, pointer: string): string {
   if (!path.startsWith('/') || /[\0\n]/.test(path)) {
-    throw badInput(host, `${pointer} must be an absolute path without NUL or newline characters, not "${path}".`, 'Give an absolute path.', pointer);
+    throw badInput(
+      host,
+      `${pointer} must be an absolute path without NUL or newline characters, not "${path}".`,
+      'Give an absolute path.',
+      pointer,
+    );
   }
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
 function checkRelative(path: string, host: string, pointer: string): string {
   const normalized = path.replace(/^\/+|\/+$/g, '').replace(/\/{2,}/g, '/');
-  if (normalized === '' || /[\0\n]/.test(normalized) || normalized.split('/').some((part) => part === '.' || part === '..')) {
-    throw badInput(host, `${pointer} must be a path below the source root, not "${path}".`, 'Give a path relative to the source directory, without "." or ".." parts.', pointer);
+  if (
+    normalized === '' ||
+    /[\0\n]/.test(normalized) ||
+    normalized.split('/').some((part) => part === '.' || part === '..')
+  ) {
+    throw badInput(
+      host,
+      `${pointer} must be a path below the source root, not "${path}".`,
+      'Give a path relative to the source directory, without "." or ".." parts.',
+      pointer,
+    );
   }
   return normalized;
 }
@@ -102,7 +117,12 @@ done
 `;
 
 /** Which of the symlinks to follow point at directories and which at files; non-links are copied as they are. */
-async function resolveLinks(source: RunSyncSource, root: string, links: string[], signal: AbortSignal): Promise<Map<string, 'dir' | 'file'>> {
+async function resolveLinks(
+  source: RunSyncSource,
+  root: string,
+  links: string[],
+  signal: AbortSignal,
+): Promise<Map<string, 'dir' | 'file'>> {
   const resolved = new Map<string, 'dir' | 'file'>();
   if (links.length === 0) return resolved;
   const variables: Record<string, string> = { DVX_ROOT: root, DVX_COUNT: String(links.length) };
@@ -112,7 +132,12 @@ async function resolveLinks(source: RunSyncSource, root: string, links: string[]
   links.forEach((link, i) => {
     const type = types[i];
     if (type === 'dangling') {
-      throw badInput(source.connection.address.name, `The symlink to follow "${link}" on ${source.connection.address.name} points nowhere.`, 'Fix the link on the source, or stop following it.', `/symLinksToFollow/${i}`);
+      throw badInput(
+        source.connection.address.name,
+        `The symlink to follow "${link}" on ${source.connection.address.name} points nowhere.`,
+        'Fix the link on the source, or stop following it.',
+        `/symLinksToFollow/${i}`,
+      );
     }
     if (type === 'dir' || type === 'file') resolved.set(link, type);
   });
@@ -121,7 +146,10 @@ async function resolveLinks(source: RunSyncSource, root: string, links: string[]
 
 /** The rsync runs for a copy: the root, then each followed link, parents first. */
 function planPasses(excludes: string[], links: Map<string, 'dir' | 'file'>, deleteExtraneous: boolean): SyncPass[] {
-  const roots: Array<{ rel: string; mode: 'dir' | 'file' }> = [{ rel: '', mode: 'dir' }, ...[...links].map(([rel, mode]) => ({ rel, mode }))];
+  const roots: Array<{ rel: string; mode: 'dir' | 'file' }> = [
+    { rel: '', mode: 'dir' },
+    ...[...links].map(([rel, mode]) => ({ rel, mode })),
+  ];
   roots.sort((a, b) => a.rel.split('/').length - b.rel.split('/').length || a.rel.localeCompare(b.rel));
   return roots.map(({ rel, mode }) => {
     const args = ['-a', '-H', '-s', '--numeric-ids', '--stats'];
@@ -142,15 +170,25 @@ function planPasses(excludes: string[], links: Map<string, 'dir' | 'file'>, dele
   });
 }
 
-function passPaths(pass: SyncPass, sourceRoot: string, destinationRoot: string): { source: string; destination: string } {
+function passPaths(
+  pass: SyncPass,
+  sourceRoot: string,
+  destinationRoot: string,
+): { source: string; destination: string } {
   const suffix = pass.mode === 'dir' ? '/' : '';
-  return { source: `${childPath(sourceRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'), destination: `${childPath(destinationRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/') };
+  return {
+    source: `${childPath(sourceRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'),
+    destination: `${childPath(destinationRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'),
+  };
 }
 
 function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal): Promise<ExecResult> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<ExecResult>((resolve, reject) => {
-    const child = spawn('rsync', [...args, '-e', bridge.rsh], { env: { ...process.env, ...bridge.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('rsync', [...args, '-e', bridge.rsh], {
+      env: { ...process.env, ...bridge.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -163,12 +201,22 @@ function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal): 
     });
     child.once('close', (code, killedBy) => {
       signal.removeEventListener('abort', onAbort);
-      resolve({ exitCode: code ?? (killedBy ? 128 : 1), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      resolve({
+        exitCode: code ?? (killedBy ? 128 : 1),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
     });
   });
 }
 
-async function syncToEngine(source: RunSyncSource, sourceRoot: string, destinationRoot: string, passes: SyncPass[], signal: AbortSignal): Promise<RunSyncStats> {
+async function syncToEngine(
+  source: RunSyncSource,
+  sourceRoot: string,
+  destinationRoot: string,
+  passes: SyncPass[],
+  signal: AbortSignal,
+): Promise<RunSyncStats> {
   const host = source.connection.address.name;
   await mkdir(destinationRoot, { recursive: true });
   const bridge = await startRshBridge(source.connection, { signal });
@@ -178,7 +226,11 @@ async function syncToEngine(source: RunSyncSource, sourceRoot: string, destinati
       const paths = passPaths(pass, sourceRoot, destinationRoot);
       if (pass.mode === 'file') await mkdir(dirname(paths.destination), { recursive: true });
       const before = bridge.sessions.length;
-      const result = await runLocalRsync([...pass.args, `dvx-source:${paths.source}`, paths.destination], bridge, signal);
+      const result = await runLocalRsync(
+        [...pass.args, `dvx-source:${paths.source}`, paths.destination],
+        bridge,
+        signal,
+      );
       if (signal.aborted) throw signal.reason;
       const sessions = bridge.sessions.slice(before);
       const failed = sessions.find((session) => session.error !== undefined);
@@ -186,7 +238,13 @@ async function syncToEngine(source: RunSyncSource, sourceRoot: string, destinati
       if (!RSYNC_OK_EXIT_CODES.has(result.exitCode)) {
         const remoteExit = sessions.find((session) => session.exitCode === 127);
         const remoteStderr = sessions.map((session) => session.stderr).join('');
-        throw rsyncFailureError({ exitCode: remoteExit ? 127 : result.exitCode, output: `${result.stderr}${remoteStderr ? `\n${remoteStderr}` : ''}` }, { source: host, destination: 'the engine', viaSsh: false });
+        throw rsyncFailureError(
+          {
+            exitCode: remoteExit ? 127 : result.exitCode,
+            output: `${result.stderr}${remoteStderr ? `\n${remoteStderr}` : ''}`,
+          },
+          { source: host, destination: 'the engine', viaSsh: false },
+        );
       }
       output += result.stdout;
     }
@@ -227,13 +285,21 @@ const DESTINATION_MISSING: Record<number, { program: string; message: string }> 
   203: { program: 'agent forwarding', message: 'SSH agent forwarding is disabled (AllowAgentForwarding) on' },
 };
 
-async function syncHostToHost(source: RunSyncSource, destination: { connection: HostConnection }, sourceRoot: string, destinationRoot: string, passes: SyncPass[], options: { signal: AbortSignal }): Promise<RunSyncStats> {
+async function syncHostToHost(
+  source: RunSyncSource,
+  destination: { connection: HostConnection },
+  sourceRoot: string,
+  destinationRoot: string,
+  passes: SyncPass[],
+  options: { signal: AbortSignal },
+): Promise<RunSyncStats> {
   const sourceName = source.connection.address.name;
   const destinationName = destination.connection.address.name;
   const signer = source.connection.keySigner();
   if (!signer) {
     throw new HostError({
-      code: 'HOST_BAD_INPUT', host: sourceName,
+      code: 'HOST_BAD_INPUT',
+      host: sourceName,
       message: `Copying from ${sourceName} straight to ${destinationName} needs key authentication on ${sourceName}, whose environment uses a password.`,
       action: `Give ${sourceName}'s environment a private key, or copy into an engine path instead.`,
     });
@@ -256,16 +322,26 @@ async function syncHostToHost(source: RunSyncSource, destination: { connection: 
     variables[`DVX_ARGS_${i}`] = pass.args.join('\n');
     variables[`DVX_MODE_${i}`] = pass.mode;
   });
-  const result = await runBash(destination.connection, HOST_TO_HOST_SCRIPT, { variables, forwardAgent: signer, signal: options.signal });
+  const result = await runBash(destination.connection, HOST_TO_HOST_SCRIPT, {
+    variables,
+    forwardAgent: signer,
+    signal: options.signal,
+  });
   const missing = DESTINATION_MISSING[result.exitCode];
   if (missing) {
     throw new HostError({
-      code: 'HOST_CAPABILITY_MISSING', host: destinationName,
+      code: 'HOST_CAPABILITY_MISSING',
+      host: destinationName,
       message: `${missing.message} ${destinationName}, which a copy from ${sourceName} into it needs.`,
-      action: `Enable ${missing.program} on ${destinationName}, or copy into an engine path instead.`, output: result.stderr,
+      action: `Enable ${missing.program} on ${destinationName}, or copy into an engine path instead.`,
+      output: result.stderr,
     });
   }
-  if (!RSYNC_OK_EXIT_CODES.has(result.exitCode)) throw rsyncFailureError({ exitCode: result.exitCode, output: result.stderr }, { source: sourceName, destination: destinationName, viaSsh: true });
+  if (!RSYNC_OK_EXIT_CODES.has(result.exitCode))
+    throw rsyncFailureError(
+      { exitCode: result.exitCode, output: result.stderr },
+      { source: sourceName, destination: destinationName, viaSsh: true },
+    );
   return parseRsyncStats(result.stdout);
 }
 
@@ -291,11 +367,13 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
   const deadline = startDeadline({
     signal: options.signal,
     timeoutMs: options.timeoutMs,
-    timeoutError: (timeoutMs) => new HostError({
-      code: 'HOST_TIMEOUT', host,
-      message: `Copying from ${host} did not finish within ${timeoutMs} ms and was stopped.`,
-      action: 'Raise the timeout, or check the network and the size of what is copied.',
-    }),
+    timeoutError: (timeoutMs) =>
+      new HostError({
+        code: 'HOST_TIMEOUT',
+        host,
+        message: `Copying from ${host} did not finish within ${timeoutMs} ms and was stopped.`,
+        action: 'Raise the timeout, or check the network and the size of what is copied.',
+      }),
     what: `Copying from ${host}`,
   });
   const { signal } = deadline;
@@ -314,4 +392,3 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
     deadline.dispose();
   }
 }
-

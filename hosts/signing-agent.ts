@@ -1,5 +1,11 @@
 import { Duplex } from 'node:stream';
-import ssh2, { type GetStreamCallback, type IdentityCallback, type ParsedKey, type SignCallback, type SigningRequestOptions } from 'ssh2';
+import ssh2, {
+  type GetStreamCallback,
+  type IdentityCallback,
+  type ParsedKey,
+  type SignCallback,
+  type SigningRequestOptions,
+} from 'ssh2';
 import type { KeySigner } from './host-connection.js';
 
 // OpenSSH agent protocol (draft-miller-ssh-agent): the few messages a forwarded agent needs.
@@ -83,14 +89,18 @@ class AgentChannel extends Duplex {
     if (type === SSH_AGENTC_SIGN_REQUEST) {
       const key = readString(message, 1);
       const data = key && readString(message, key.next);
-      if (!key || !data || data.next + 4 > message.length || !key.value.equals(publicKey)) return frame(SSH_AGENT_FAILURE);
+      if (!key || !data || data.next + 4 > message.length || !key.value.equals(publicKey))
+        return frame(SSH_AGENT_FAILURE);
       const flags = message.readUInt32BE(data.next);
       let format = this.#signer.type;
       let hash: 'sha256' | 'sha512' | undefined;
       if (format === 'ssh-rsa' && flags & SSH_AGENT_RSA_SHA2_512) [format, hash] = ['rsa-sha2-512', 'sha512'];
       else if (format === 'ssh-rsa' && flags & SSH_AGENT_RSA_SHA2_256) [format, hash] = ['rsa-sha2-256', 'sha256'];
       try {
-        return frame(SSH_AGENT_SIGN_RESPONSE, sshString(Buffer.concat([sshString(format), sshString(this.#signer.sign(data.value, hash))])));
+        return frame(
+          SSH_AGENT_SIGN_RESPONSE,
+          sshString(Buffer.concat([sshString(format), sshString(this.#signer.sign(data.value, hash))])),
+        );
       } catch {
         return frame(SSH_AGENT_FAILURE);
       }
@@ -119,7 +129,12 @@ export class SigningAgent extends ssh2.BaseAgent<ParsedKey> {
     cb(undefined, [this.#publicKey]);
   }
 
-  override sign(pubKey: ParsedKey, data: Buffer, options: SigningRequestOptions | SignCallback, cb?: SignCallback): void {
+  override sign(
+    pubKey: ParsedKey,
+    data: Buffer,
+    options: SigningRequestOptions | SignCallback,
+    cb?: SignCallback,
+  ): void {
     const callback = typeof options === 'function' ? options : cb;
     const hash = typeof options === 'object' ? options.hash : undefined;
     try {

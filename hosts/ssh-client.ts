@@ -1,7 +1,13 @@
 import ssh2, { type AnyAuthMethod, type BaseAgent, type Client, type ConnectConfig, type ParsedKey } from 'ssh2';
 import { HostError, toDvxError } from '../errors/index.js';
 import type { HostSpec } from './host-connection.js';
-import { hostKeyAlgorithmsFor, hostKeyFromWire, hostKeyMismatchError, type HostKey, type ParsedPin } from './host-key.js';
+import {
+  hostKeyAlgorithmsFor,
+  hostKeyFromWire,
+  hostKeyMismatchError,
+  type HostKey,
+  type ParsedPin,
+} from './host-key.js';
 
 /** Transport settings of one ssh2 client. */
 export interface SshClientSettings {
@@ -20,7 +26,8 @@ export function parseCredentials(spec: HostSpec): ParsedCredentials {
   if (password !== undefined && privateKey === undefined) return { kind: 'password', password };
   if (privateKey === undefined || password !== undefined) {
     throw new HostError({
-      code: 'HOST_BAD_INPUT', host: name,
+      code: 'HOST_BAD_INPUT',
+      host: name,
       message: `The credentials of ${name} must hold exactly one of a private key or a password.`,
       action: 'Give either a private key (and its passphrase, if any) or a password for this environment.',
     });
@@ -29,7 +36,8 @@ export function parseCredentials(spec: HostSpec): ParsedCredentials {
   const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
   if (!key || key instanceof Error || !key.isPrivateKey()) {
     throw new HostError({
-      code: 'HOST_BAD_INPUT', host: name,
+      code: 'HOST_BAD_INPUT',
+      host: name,
       message: `The private key given for ${name} could not be read${passphrase === undefined ? '' : ' (is the passphrase right?)'}.`,
       action: 'Give an unencrypted or correctly passphrased private key in OpenSSH or PEM format.',
     });
@@ -44,7 +52,11 @@ function authMethods(spec: HostSpec, credentials: ParsedCredentials): AnyAuthMet
   return [
     { type: 'password', username, password },
     // Hosts that only offer PAM's keyboard-interactive still ask for the same password.
-    { type: 'keyboard-interactive', username, prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)) },
+    {
+      type: 'keyboard-interactive',
+      username,
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+    },
   ];
 }
 
@@ -67,7 +79,11 @@ export interface OpenedSshClient {
  * Connects and authenticates one ssh2 client to `spec`, verifying the host key. Every failure comes back as a
  * HostError: key mismatch from the verifier, everything else through `toDvxError`.
  */
-export function openSshClient(spec: HostSpec, credentials: ParsedCredentials, options: OpenSshClientOptions): Promise<OpenedSshClient> {
+export function openSshClient(
+  spec: HostSpec,
+  credentials: ParsedCredentials,
+  options: OpenSshClientOptions,
+): Promise<OpenedSshClient> {
   const { address } = spec;
   const { settings, trusted } = options;
   const client = new ssh2.Client();
@@ -82,7 +98,10 @@ export function openSshClient(spec: HostSpec, credentials: ParsedCredentials, op
       if (mismatch && presented && trusted) reject(hostKeyMismatchError(address, trusted.fingerprint, presented));
       else reject(toDvxError(error, { host: address.name, doing: 'connect' }));
     };
-    const onClose = () => fail(Object.assign(new Error('The host closed the connection during the SSH handshake'), { level: 'client-socket' }));
+    const onClose = () =>
+      fail(
+        Object.assign(new Error('The host closed the connection during the SSH handshake'), { level: 'client-socket' }),
+      );
     client.on('error', fail);
     client.on('close', onClose);
     client.once('ready', () => {
@@ -113,7 +132,9 @@ export function openSshClient(spec: HostSpec, credentials: ParsedCredentials, op
         mismatch = trusted !== undefined && presented.fingerprint !== trusted.fingerprint;
         return !mismatch;
       },
-      ...(algorithms ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } } : {}),
+      ...(algorithms
+        ? { algorithms: { serverHostKey: algorithms as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] } }
+        : {}),
       ...(options.agent ? { agent: options.agent, agentForward: true } : {}),
     };
     try {

@@ -10,7 +10,18 @@ export type SshConnectionPoolOptions = SshConnectionOptions;
 function specDigest(spec: HostSpec): string {
   const { address, credentials, pinnedHostKey } = spec;
   return createHash('sha256')
-    .update(JSON.stringify([address.host, address.port, address.user, address.name, credentials.privateKey ?? null, credentials.passphrase ?? null, credentials.password ?? null, pinnedHostKey ?? null]))
+    .update(
+      JSON.stringify([
+        address.host,
+        address.port,
+        address.user,
+        address.name,
+        credentials.privateKey ?? null,
+        credentials.passphrase ?? null,
+        credentials.password ?? null,
+        pinnedHostKey ?? null,
+      ]),
+    )
     .digest('hex');
 }
 

@@ -2,11 +2,27 @@ import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Client, ClientChannel } from 'ssh2';
-import { DvxError, HostError, isChannelOpenRefused, isNotConnected, startDeadline, toDvxError } from '../errors/index.js';
+import {
+  DvxError,
+  HostError,
+  isChannelOpenRefused,
+  isNotConnected,
+  startDeadline,
+  toDvxError,
+} from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortReason, asError } from './as-error.js';
 import { ChannelLimiter, type ReleaseSlot } from './channel-limiter.js';
-import type { ExecOptions, ExecResult, HostAddress, HostConnection, HostProcess, HostSpec, KeySigner, SpawnOptions } from './host-connection.js';
+import type {
+  ExecOptions,
+  ExecResult,
+  HostAddress,
+  HostConnection,
+  HostProcess,
+  HostSpec,
+  KeySigner,
+  SpawnOptions,
+} from './host-connection.js';
 import { parsePinnedHostKey, type HostKey, type ParsedPin } from './host-key.js';
 import { keySignerFor } from './key-signer.js';
 import { hostCommandLine } from './bash-bootstrap.js';
@@ -81,9 +97,13 @@ interface StartedChannel {
 const SIGNALS = osConstants.signals as Record<string, number | undefined>;
 
 function lostError(host: string, cause?: unknown): DvxError {
-  return toDvxError(cause ?? Object.assign(new Error('The connection closed before the command finished'), { level: 'client-socket' }), {
-    host, doing: 'run a command',
-  });
+  return toDvxError(
+    cause ?? Object.assign(new Error('The connection closed before the command finished'), { level: 'client-socket' }),
+    {
+      host,
+      doing: 'run a command',
+    },
+  );
 }
 
 /** Kills process group `pid` from another channel, outside the channel bound (it is short and must not queue). */
@@ -175,7 +195,11 @@ export class SshHostConnection implements HostConnection {
       const exitCode = await started.exit;
       // The channel closes once stdout ends; stderr may still be in the filter.
       await finished(started.stderr).catch(() => undefined);
-      return { exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+      return {
+        exitCode,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      };
     } finally {
       cleanup();
     }
@@ -222,12 +246,14 @@ export class SshHostConnection implements HostConnection {
     const deadline = startDeadline({
       signal: options.signal,
       timeoutMs: options.timeoutMs,
-      timeoutError: (timeoutMs) => new HostError({
-        code: 'HOST_TIMEOUT', host: name,
-        message: `A command on ${name} did not finish within ${timeoutMs} ms and was killed.`,
-        action: 'Raise the timeout, or find out why the command hangs on the host.',
-        details: { timeoutMs },
-      }),
+      timeoutError: (timeoutMs) =>
+        new HostError({
+          code: 'HOST_TIMEOUT',
+          host: name,
+          message: `A command on ${name} did not finish within ${timeoutMs} ms and was killed.`,
+          action: 'Raise the timeout, or find out why the command hangs on the host.',
+          details: { timeoutMs },
+        }),
       what: `A command on ${name}`,
       details: { host: name },
     });
@@ -272,9 +298,16 @@ export class SshHostConnection implements HostConnection {
 
   async #startDedicated(commandLine: string, signal: AbortSignal, signer: KeySigner): Promise<StartedChannel> {
     const credentials = (this.#credentials ??= parseCredentials(this.#spec));
-    const connecting = openSshClient(this.#spec, credentials, { settings: this.#settings(), trusted: this.#trust(), agent: new SigningAgent(signer) });
+    const connecting = openSshClient(this.#spec, credentials, {
+      settings: this.#settings(),
+      trusted: this.#trust(),
+      agent: new SigningAgent(signer),
+    });
     // Given up on while connecting: end the connection once it is made.
-    connecting.then((late) => signal.aborted && late.client.end(), () => undefined);
+    connecting.then(
+      (late) => signal.aborted && late.client.end(),
+      () => undefined,
+    );
     const opened = await this.#whileNotAborted(connecting, signal);
     this.#connectionsMade += 1;
     const live: LiveClient = { client: opened.client, hostKey: opened.hostKey, closed: false };
@@ -345,10 +378,12 @@ export class SshHostConnection implements HostConnection {
       // channel alone would not stop it, as sshd lets the command run on.
       else killFallback = setTimeout(finishKill, 5_000);
     };
-    const stderr = channel.stderr.pipe(new PidReportFilter((pid) => {
-      remotePid = pid;
-      if (killed && !closed) finishKill();
-    }));
+    const stderr = channel.stderr.pipe(
+      new PidReportFilter((pid) => {
+        remotePid = pid;
+        if (killed && !closed) finishKill();
+      }),
+    );
     const onAbort = () => kill();
     signal.addEventListener('abort', onAbort, { once: true });
     const exit = new Promise<number>((resolve, reject) => {
@@ -405,7 +440,9 @@ export class SshHostConnection implements HostConnection {
 
   #live(): Promise<LiveClient> {
     if (this.#disposed) {
-      return Promise.reject(new DvxError({ code: 'INTERNAL', message: `The SSH connection pool holding ${this.address.name} is closed.` }));
+      return Promise.reject(
+        new DvxError({ code: 'INTERNAL', message: `The SSH connection pool holding ${this.address.name} is closed.` }),
+      );
     }
     const current = this.#current;
     if (current && !current.closed) return Promise.resolve(current);
@@ -422,12 +459,18 @@ export class SshHostConnection implements HostConnection {
     const opened = await openSshClient(this.#spec, credentials, { settings: this.#settings(), trusted });
     this.#connectionsMade += 1;
     // Without a pin, the first key seen is trusted for the life of this object: a later change is refused.
-    this.#trusted ??= { fingerprint: opened.hostKey.fingerprint, type: opened.hostKey.key.split(' ', 1)[0] ?? opened.hostKey.key };
+    this.#trusted ??= {
+      fingerprint: opened.hostKey.fingerprint,
+      type: opened.hostKey.key.split(' ', 1)[0] ?? opened.hostKey.key,
+    };
     const live: LiveClient = { client: opened.client, hostKey: opened.hostKey, closed: false };
     this.#track(live);
     if (this.#disposed) {
       opened.client.end();
-      throw new DvxError({ code: 'INTERNAL', message: `The SSH connection pool holding ${this.address.name} is closed.` });
+      throw new DvxError({
+        code: 'INTERNAL',
+        message: `The SSH connection pool holding ${this.address.name} is closed.`,
+      });
     }
     this.#current = live;
     this.#log.debug({ fingerprint: opened.hostKey.fingerprint }, 'connected');

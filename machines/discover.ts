@@ -13,18 +13,27 @@ export interface DiscoverInput extends RunInput {
 type C = LifecycleContext<DiscoverInput>;
 
 const probe = step({ id: 'probe', src: 'host.probe', input: (c: C) => ({ environmentId: c.input.environmentId }) });
-const repositories = step({ id: 'repositories', src: 'plugin.discovery.repository', input: (c: C) => ({ environmentId: c.input.environmentId, pluginIds: c.input.pluginIds }) });
+const repositories = step({
+  id: 'repositories',
+  src: 'plugin.discovery.repository',
+  input: (c: C) => ({ environmentId: c.input.environmentId, pluginIds: c.input.pluginIds }),
+});
 const sourceConfigs = step({
   id: 'sourceConfigs',
   src: 'plugin.discovery.sourceConfig',
-  input: (c: C) => ({ environmentId: c.input.environmentId, pluginIds: c.input.pluginIds, repositories: output(repositories, c) }),
+  input: (c: C) => ({
+    environmentId: c.input.environmentId,
+    pluginIds: c.input.pluginIds,
+    repositories: output(repositories, c),
+  }),
 });
 
 /** Add or refresh an environment: probe the host, discover repositories and source configs, reconcile by identity. */
 export const discoverLifecycle = defineLifecycle<DiscoverInput, DvxSteps>({
   kind: 'discover',
   version: 1,
-  description: 'probe host -> discovery.repository -> discovery.sourceConfig per repository -> reconcile by identity fields',
+  description:
+    'probe host -> discovery.repository -> discovery.sourceConfig per repository -> reconcile by identity fields',
   steps: [
     probe,
     repositories,
@@ -40,5 +49,11 @@ export const discoverLifecycle = defineLifecycle<DiscoverInput, DvxSteps>({
       }),
     }),
   ],
-  onFailure: [step({ id: 'recordFailure', src: 'model.recordEnvironmentFailure', input: (c: C) => ({ environmentId: c.input.environmentId, error: c.error }) })],
+  onFailure: [
+    step({
+      id: 'recordFailure',
+      src: 'model.recordEnvironmentFailure',
+      input: (c: C) => ({ environmentId: c.input.environmentId, error: c.error }),
+    }),
+  ],
 });

@@ -10,9 +10,23 @@ export const dsourceDeleteLifecycle = defineLifecycle<DsourceInput, DvxSteps>({
   version: 2,
   description: 'staged: stopStaging -> detach; then destroy storage -> delete records',
   steps: [
-    step({ id: 'stopStaging', src: 'plugin.linked.stopStaging', when: isStaged, input: (c) => ({ dsourceId: c.input.dsourceId }) }),
-    step({ id: 'detach', src: 'mount.detachStaging', when: isStaged, input: (c) => ({ dsourceId: c.input.dsourceId }) }),
-    step({ id: 'destroyStorage', src: 'storage.destroyDsourceStorage', input: (c) => ({ dsourceId: c.input.dsourceId }) }),
+    step({
+      id: 'stopStaging',
+      src: 'plugin.linked.stopStaging',
+      when: isStaged,
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
+    step({
+      id: 'detach',
+      src: 'mount.detachStaging',
+      when: isStaged,
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
+    step({
+      id: 'destroyStorage',
+      src: 'storage.destroyDsourceStorage',
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
     step({ id: 'deleteRecords', src: 'model.deleteDsource', input: (c) => ({ dsourceId: c.input.dsourceId }) }),
   ],
   onFailure: [recordDsourceFailure],

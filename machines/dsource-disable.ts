@@ -10,9 +10,23 @@ export const dsourceDisableLifecycle = defineLifecycle<DsourceInput, DvxSteps>({
   version: 2,
   description: 'staged: stopStaging -> detach; direct: no plugin operations',
   steps: [
-    step({ id: 'stopStaging', src: 'plugin.linked.stopStaging', when: isStaged, input: (c) => ({ dsourceId: c.input.dsourceId }) }),
-    step({ id: 'detach', src: 'mount.detachStaging', when: isStaged, input: (c) => ({ dsourceId: c.input.dsourceId }) }),
-    step({ id: 'markDisabled', src: 'model.setDsourceEnabled', input: (c) => ({ dsourceId: c.input.dsourceId, enabled: false }) }),
+    step({
+      id: 'stopStaging',
+      src: 'plugin.linked.stopStaging',
+      when: isStaged,
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
+    step({
+      id: 'detach',
+      src: 'mount.detachStaging',
+      when: isStaged,
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
+    step({
+      id: 'markDisabled',
+      src: 'model.setDsourceEnabled',
+      input: (c) => ({ dsourceId: c.input.dsourceId, enabled: false }),
+    }),
   ],
   onFailure: [recordDsourceFailure],
 });

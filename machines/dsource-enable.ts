@@ -12,9 +12,17 @@ export interface DsourceInput extends RunInput {
 }
 
 /** What a dSource run that fails records: the error, on the dSource (which keeps its state). */
-export const recordDsourceFailure = recordFailureStep<DsourceInput>(dsourceObject, { id: 'recordFailure', markFailed: false });
+export const recordDsourceFailure = recordFailureStep<DsourceInput>(dsourceObject, {
+  id: 'recordFailure',
+  markFailed: false,
+});
 
-const mountSpec = step({ id: 'mountSpec', src: 'plugin.linked.mountSpecification', when: isStaged, input: (c: LifecycleContext<DsourceInput>) => ({ dsourceId: c.input.dsourceId }) });
+const mountSpec = step({
+  id: 'mountSpec',
+  src: 'plugin.linked.mountSpecification',
+  when: isStaged,
+  input: (c: LifecycleContext<DsourceInput>) => ({ dsourceId: c.input.dsourceId }),
+});
 
 /** Enable a dSource: (staged) mount its storage on the staging host and start staging. */
 export const dsourceEnableLifecycle = defineLifecycle<DsourceInput, DvxSteps>({
@@ -30,8 +38,17 @@ export const dsourceEnableLifecycle = defineLifecycle<DsourceInput, DvxSteps>({
       input: (c) => ({ dsourceId: c.input.dsourceId, mountSpecification: output(mountSpec, c) }),
       undo: { id: 'detach', src: 'mount.detachStaging', input: (c) => ({ dsourceId: c.input.dsourceId }) },
     }),
-    step({ id: 'startStaging', src: 'plugin.linked.startStaging', when: isStaged, input: (c) => ({ dsourceId: c.input.dsourceId }) }),
-    step({ id: 'markEnabled', src: 'model.setDsourceEnabled', input: (c) => ({ dsourceId: c.input.dsourceId, enabled: true }) }),
+    step({
+      id: 'startStaging',
+      src: 'plugin.linked.startStaging',
+      when: isStaged,
+      input: (c) => ({ dsourceId: c.input.dsourceId }),
+    }),
+    step({
+      id: 'markEnabled',
+      src: 'model.setDsourceEnabled',
+      input: (c) => ({ dsourceId: c.input.dsourceId, enabled: true }),
+    }),
   ],
   onFailure: [recordDsourceFailure],
 });

@@ -8,19 +8,29 @@ import { syncSteps, type SyncInput } from './sync.js';
 
 export type LinkInput = SyncInput;
 
-const mountSpec = step({ id: 'linkMountSpec', src: 'plugin.linked.mountSpecification', when: isStaged, input: (c: LifecycleContext<LinkInput>) => ({ dsourceId: c.input.dsourceId }) });
+const mountSpec = step({
+  id: 'linkMountSpec',
+  src: 'plugin.linked.mountSpecification',
+  when: isStaged,
+  input: (c: LifecycleContext<LinkInput>) => ({ dsourceId: c.input.dsourceId }),
+});
 
 /** Link a source config as a dSource: create its storage, start staging, then the initial sync as a resync. */
 export const linkLifecycle = defineLifecycle<LinkInput, DvxSteps>({
   kind: 'link',
   version: 2,
-  description: 'create dSource storage -> (staged) mountSpecification -> attach -> startStaging -> initial sync with resync = true',
+  description:
+    'create dSource storage -> (staged) mountSpecification -> attach -> startStaging -> initial sync with resync = true',
   steps: [
     step({
       id: 'createStorage',
       src: 'storage.createDsourceDataset',
       input: (c) => ({ dsourceId: c.input.dsourceId, datasetId: timeflowIdOf(c.input.runId) }),
-      undo: { id: 'destroyStorage', src: 'storage.destroyDsourceStorage', input: (c) => ({ dsourceId: c.input.dsourceId }) },
+      undo: {
+        id: 'destroyStorage',
+        src: 'storage.destroyDsourceStorage',
+        input: (c) => ({ dsourceId: c.input.dsourceId }),
+      },
     }),
     mountSpec,
     step({
@@ -35,7 +45,12 @@ export const linkLifecycle = defineLifecycle<LinkInput, DvxSteps>({
       src: 'plugin.linked.startStaging',
       when: isStaged,
       input: (c) => ({ dsourceId: c.input.dsourceId }),
-      undo: { id: 'undoStartStaging', src: 'plugin.linked.stopStaging', input: (c) => ({ dsourceId: c.input.dsourceId }), when: 'completed' },
+      undo: {
+        id: 'undoStartStaging',
+        src: 'plugin.linked.stopStaging',
+        input: (c) => ({ dsourceId: c.input.dsourceId }),
+        when: 'completed',
+      },
     }),
     ...syncSteps<LinkInput>({ attachStaging: false }),
     step({ id: 'markLinked', src: 'model.markDsourceLinked', input: (c) => ({ dsourceId: c.input.dsourceId }) }),

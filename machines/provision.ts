@@ -16,7 +16,11 @@ type C = LifecycleContext<ProvisionInput>;
 const datasetOf = (c: { input: ProvisionInput }) => timeflowIdOf(c.input.runId);
 
 /** Resolved once, taken by attach, configure and (undoing attach) detach. */
-const mountSpec = step({ id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: (c: C) => ({ vdbId: c.input.vdbId }) });
+const mountSpec = step({
+  id: 'mountSpec',
+  src: 'plugin.virtual.mountSpecification',
+  input: (c: C) => ({ vdbId: c.input.vdbId }),
+});
 /** Its undo reads its own output, so its id and handler are named before it. */
 const configureStep = { id: 'configure', src: 'plugin.virtual.configure' } as const;
 const configure = step({
@@ -47,14 +51,24 @@ export const provisionLifecycle = defineLifecycle<ProvisionInput, DvxSteps>({
       id: 'attach',
       src: 'mount.attachVdb',
       input: (c) => ({ vdbId: c.input.vdbId, datasetId: datasetOf(c), mountSpecification: output(mountSpec, c) }),
-      undo: { id: 'detach', src: 'mount.detachVdb', input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: output(mountSpec, c) }) },
+      undo: {
+        id: 'detach',
+        src: 'mount.detachVdb',
+        input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: output(mountSpec, c) }),
+      },
     }),
     configure,
     hookStep<ProvisionInput>('configureClone', vdbObject),
     step({
       id: 'activate',
       src: 'model.activateVdb',
-      input: (c) => ({ vdbId: c.input.vdbId, datasetId: datasetOf(c), snapshotId: c.input.snapshotId, sourceConfig: output(configure, c), runId: c.input.runId }),
+      input: (c) => ({
+        vdbId: c.input.vdbId,
+        datasetId: datasetOf(c),
+        snapshotId: c.input.snapshotId,
+        sourceConfig: output(configure, c),
+        runId: c.input.runId,
+      }),
     }),
     ...vdbSnapshotSteps<ProvisionInput>(datasetOf),
   ],

@@ -18,10 +18,20 @@ export function syncSteps<Input extends SyncInput>(options: { attachStaging: boo
   type C = LifecycleContext<Input>;
   const base = (c: C) => ({ dsourceId: c.input.dsourceId });
   const withParameters = (c: C) => ({ ...base(c), snapshotParameters: c.input.snapshotParameters });
-  const mountSpec = step({ id: 'stagingMountSpec', src: 'plugin.linked.mountSpecification', when: isStaged, input: base });
+  const mountSpec = step({
+    id: 'stagingMountSpec',
+    src: 'plugin.linked.mountSpecification',
+    when: isStaged,
+    input: base,
+  });
   const attach: DvxStep<Input>[] = [
     mountSpec,
-    step({ id: 'attachStaging', src: 'mount.attachStaging', when: isStaged, input: (c: C) => ({ ...base(c), mountSpecification: output(mountSpec, c) }) }),
+    step({
+      id: 'attachStaging',
+      src: 'mount.attachStaging',
+      when: isStaged,
+      input: (c: C) => ({ ...base(c), mountSpecification: output(mountSpec, c) }),
+    }),
   ];
   const postSnapshot = step({ id: 'postSnapshot', src: 'plugin.linked.postSnapshot', input: withParameters });
   return [
@@ -31,13 +41,22 @@ export function syncSteps<Input extends SyncInput>(options: { attachStaging: boo
       id: 'snapshot',
       src: 'storage.snapshotDsource',
       input: (c: C) => ({ ...base(c), snapshotId: snapshotIdOf(c.input.runId) }),
-      undo: { id: 'destroySnapshot', src: 'storage.destroySnapshot', input: (c) => ({ snapshotId: snapshotIdOf(c.input.runId) }) },
+      undo: {
+        id: 'destroySnapshot',
+        src: 'storage.destroySnapshot',
+        input: (c) => ({ snapshotId: snapshotIdOf(c.input.runId) }),
+      },
     }),
     postSnapshot,
     step({
       id: 'recordSnapshot',
       src: 'model.recordDsourceSnapshot',
-      input: (c: C) => ({ ...base(c), snapshotId: snapshotIdOf(c.input.runId), metadata: output(postSnapshot, c), runId: c.input.runId }),
+      input: (c: C) => ({
+        ...base(c),
+        snapshotId: snapshotIdOf(c.input.runId),
+        metadata: output(postSnapshot, c),
+        runId: c.input.runId,
+      }),
     }),
   ];
 }
@@ -46,7 +65,12 @@ export function syncSteps<Input extends SyncInput>(options: { attachStaging: boo
 export const syncLifecycle = defineLifecycle<SyncInput, DvxSteps>({
   kind: 'sync',
   version: 2,
-  description: 'staged: mountSpecification -> attach -> preSnapshot -> snapshot -> postSnapshot; direct: preSnapshot -> snapshot -> postSnapshot',
-  steps: [hookStep<SyncInput>('preSync', dsourceObject), ...syncSteps<SyncInput>({ attachStaging: true }), postHookStep<SyncInput>('postSync', dsourceObject)],
+  description:
+    'staged: mountSpecification -> attach -> preSnapshot -> snapshot -> postSnapshot; direct: preSnapshot -> snapshot -> postSnapshot',
+  steps: [
+    hookStep<SyncInput>('preSync', dsourceObject),
+    ...syncSteps<SyncInput>({ attachStaging: true }),
+    postHookStep<SyncInput>('postSync', dsourceObject),
+  ],
   onFailure: [recordFailureStep<SyncInput>(dsourceObject, { id: 'recordFailure', markFailed: false })],
 });

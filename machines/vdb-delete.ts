@@ -9,7 +9,11 @@ export const vdbDeleteLifecycle = defineLifecycle<VdbInput, DvxSteps>({
   version: 2,
   description: 'unconfigure -> cleanup -> detach -> destroy datasets -> delete records',
   steps: [
-    step({ id: 'unconfigure', src: 'plugin.virtual.unconfigure', input: (c) => ({ vdbId: c.input.vdbId, sourceConfig: null }) }),
+    step({
+      id: 'unconfigure',
+      src: 'plugin.virtual.unconfigure',
+      input: (c) => ({ vdbId: c.input.vdbId, sourceConfig: null }),
+    }),
     step({ id: 'cleanup', src: 'plugin.virtual.cleanup', input: (c) => ({ vdbId: c.input.vdbId }) }),
     step({ id: 'detach', src: 'mount.detachVdb', input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: null }) }),
     step({ id: 'destroyStorage', src: 'storage.destroyVdbStorage', input: (c) => ({ vdbId: c.input.vdbId }) }),

@@ -13,10 +13,19 @@ export const vdbDisableLifecycle = defineLifecycle<VdbInput, DvxSteps>({
       id: 'unconfigure',
       src: 'plugin.virtual.unconfigure',
       input: (c) => ({ vdbId: c.input.vdbId, sourceConfig: null }),
-      undo: { id: 'reconfigure', src: 'plugin.virtual.reconfigure', input: (c) => ({ vdbId: c.input.vdbId, snapshotId: null }), when: 'completed' },
+      undo: {
+        id: 'reconfigure',
+        src: 'plugin.virtual.reconfigure',
+        input: (c) => ({ vdbId: c.input.vdbId, snapshotId: null }),
+        when: 'completed',
+      },
     }),
     step({ id: 'detach', src: 'mount.detachVdb', input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: null }) }),
-    step({ id: 'markDisabled', src: 'model.setVdbEnabled', input: (c) => ({ vdbId: c.input.vdbId, enabled: false, sourceConfig: null }) }),
+    step({
+      id: 'markDisabled',
+      src: 'model.setVdbEnabled',
+      input: (c) => ({ vdbId: c.input.vdbId, enabled: false, sourceConfig: null }),
+    }),
   ],
   onFailure: [recordVdbFailure],
 });

@@ -8,8 +8,18 @@ type C = LifecycleContext<VdbInput>;
 
 const status = step({ id: 'status', src: 'plugin.virtual.status', input: (c: C) => ({ vdbId: c.input.vdbId }) });
 const inactive = (c: C) => output(status, c) !== 'ACTIVE';
-const mountSpec = step({ id: 'mountSpec', src: 'plugin.virtual.mountSpecification', when: inactive, input: (c: C) => ({ vdbId: c.input.vdbId }) });
-const reconfigure = step({ id: 'reconfigure', src: 'plugin.virtual.reconfigure', when: inactive, input: (c: C) => ({ vdbId: c.input.vdbId, snapshotId: null }) });
+const mountSpec = step({
+  id: 'mountSpec',
+  src: 'plugin.virtual.mountSpecification',
+  when: inactive,
+  input: (c: C) => ({ vdbId: c.input.vdbId }),
+});
+const reconfigure = step({
+  id: 'reconfigure',
+  src: 'plugin.virtual.reconfigure',
+  when: inactive,
+  input: (c: C) => ({ vdbId: c.input.vdbId, snapshotId: null }),
+});
 
 /** Enable a VDB: if the plugin says it is not active, mount its storage and let the plugin reconfigure it. */
 export const vdbEnableLifecycle = defineLifecycle<VdbInput, DvxSteps>({
@@ -24,7 +34,11 @@ export const vdbEnableLifecycle = defineLifecycle<VdbInput, DvxSteps>({
       src: 'mount.attachVdb',
       when: inactive,
       input: (c) => ({ vdbId: c.input.vdbId, datasetId: null, mountSpecification: output(mountSpec, c) }),
-      undo: { id: 'detach', src: 'mount.detachVdb', input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: output(mountSpec, c) }) },
+      undo: {
+        id: 'detach',
+        src: 'mount.detachVdb',
+        input: (c) => ({ vdbId: c.input.vdbId, mountSpecification: output(mountSpec, c) }),
+      },
     }),
     reconfigure,
     step({

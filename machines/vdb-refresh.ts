@@ -10,7 +10,12 @@ export type RefreshInput = ReplaceTimeflowInput;
 export const vdbRefreshLifecycle = defineLifecycle<RefreshInput, DvxSteps>({
   kind: 'vdb-refresh',
   version: 2,
-  description: "unconfigure -> detach -> clone parent's snapshot as a new timeflow -> mountSpecification -> attach -> configure",
-  steps: [hookStep<RefreshInput>('preRefresh', vdbObject), ...replaceTimeflowSteps<RefreshInput>('refresh'), postHookStep<RefreshInput>('postRefresh', vdbObject)],
+  description:
+    "unconfigure -> detach -> clone parent's snapshot as a new timeflow -> mountSpecification -> attach -> configure",
+  steps: [
+    hookStep<RefreshInput>('preRefresh', vdbObject),
+    ...replaceTimeflowSteps<RefreshInput>('refresh'),
+    postHookStep<RefreshInput>('postRefresh', vdbObject),
+  ],
   onFailure: [recordVdbFailure],
 });

@@ -10,7 +10,12 @@ export type RewindInput = ReplaceTimeflowInput;
 export const vdbRewindLifecycle = defineLifecycle<RewindInput, DvxSteps>({
   kind: 'vdb-rewind',
   version: 2,
-  description: 'unconfigure -> detach -> clone target snapshot as a new timeflow -> mountSpecification -> attach -> reconfigure',
-  steps: [hookStep<RewindInput>('preRewind', vdbObject), ...replaceTimeflowSteps<RewindInput>('rewind'), postHookStep<RewindInput>('postRewind', vdbObject)],
+  description:
+    'unconfigure -> detach -> clone target snapshot as a new timeflow -> mountSpecification -> attach -> reconfigure',
+  steps: [
+    hookStep<RewindInput>('preRewind', vdbObject),
+    ...replaceTimeflowSteps<RewindInput>('rewind'),
+    postHookStep<RewindInput>('postRewind', vdbObject),
+  ],
   onFailure: [recordVdbFailure],
 });

@@ -14,6 +14,10 @@ export const vdbSnapshotLifecycle = defineLifecycle<VdbSnapshotInput, DvxSteps>(
   kind: 'vdb-snapshot',
   version: 2,
   description: 'preSnapshot -> snapshot -> postSnapshot',
-  steps: [hookStep<VdbSnapshotInput>('preSnapshot', vdbObject), ...vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId), postHookStep<VdbSnapshotInput>('postSnapshot', vdbObject)],
+  steps: [
+    hookStep<VdbSnapshotInput>('preSnapshot', vdbObject),
+    ...vdbSnapshotSteps<VdbSnapshotInput>((c) => c.input.datasetId),
+    postHookStep<VdbSnapshotInput>('postSnapshot', vdbObject),
+  ],
   onFailure: [recordVdbFailure],
 });

@@ -12,7 +12,11 @@ export interface VdbInput extends RunInput {
 /** What a VDB run that fails records: the error, on the VDB (which keeps its state). */
 export const recordVdbFailure = recordFailureStep<VdbInput>(vdbObject, { id: 'recordFailure', markFailed: false });
 
-const mountSpec = step({ id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: (c: LifecycleContext<VdbInput>) => ({ vdbId: c.input.vdbId }) });
+const mountSpec = step({
+  id: 'mountSpec',
+  src: 'plugin.virtual.mountSpecification',
+  input: (c: LifecycleContext<VdbInput>) => ({ vdbId: c.input.vdbId }),
+});
 
 /** Start a VDB: make sure its storage is mounted, then the plugin's start. */
 export const vdbStartLifecycle = defineLifecycle<VdbInput, DvxSteps>({
@@ -22,7 +26,11 @@ export const vdbStartLifecycle = defineLifecycle<VdbInput, DvxSteps>({
   steps: [
     hookStep<VdbInput>('preStart', vdbObject),
     mountSpec,
-    step({ id: 'attach', src: 'mount.attachVdb', input: (c) => ({ vdbId: c.input.vdbId, datasetId: null, mountSpecification: output(mountSpec, c) }) }),
+    step({
+      id: 'attach',
+      src: 'mount.attachVdb',
+      input: (c) => ({ vdbId: c.input.vdbId, datasetId: null, mountSpecification: output(mountSpec, c) }),
+    }),
     step({ id: 'start', src: 'plugin.virtual.start', input: (c) => ({ vdbId: c.input.vdbId }) }),
     step({ id: 'markRunning', src: 'model.setVdbRunning', input: (c) => ({ vdbId: c.input.vdbId, running: true }) }),
     postHookStep<VdbInput>('postStart', vdbObject),

@@ -63,7 +63,15 @@ export class AuditLog {
 
   /** Appends an entry; its id and time come from Redis. */
   async record(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<string> {
-    const id = await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxEntries), '*', 'entry', JSON.stringify(entry));
+    const id = await this.redis.xadd(
+      this.key,
+      'MAXLEN',
+      '~',
+      String(this.maxEntries),
+      '*',
+      'entry',
+      JSON.stringify(entry),
+    );
     // Null only with NOMKSTREAM, which is not given: Redis creates the stream if need be.
     if (id === null) throw new DvxError({ code: 'INTERNAL', message: 'Redis did not add the audit entry.' });
     return id;

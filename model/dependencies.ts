@@ -18,16 +18,27 @@ async function ownerOf(model: DvxModel, type: 'dsource' | 'vdb', id: string) {
 /** Timeflows cloned from a snapshot (VDB provisions, refreshes, rewinds): the snapshot must stay. */
 export async function snapshotDependents(model: DvxModel, snapshotId: string): Promise<Dependent[]> {
   const timeflows = await model.timeflows.listBy('parentSnapshotId', snapshotId);
-  return Promise.all(timeflows.map(async (timeflow) => ({ type: 'timeflow' as const, id: timeflow.id, owner: await ownerOf(model, timeflow.ownerType, timeflow.ownerId) })));
+  return Promise.all(
+    timeflows.map(async (timeflow) => ({
+      type: 'timeflow' as const,
+      id: timeflow.id,
+      owner: await ownerOf(model, timeflow.ownerType, timeflow.ownerId),
+    })),
+  );
 }
 
 /** VDBs provisioned from a dSource or VDB: it cannot be deleted while they exist. */
 export async function childVdbs(model: DvxModel, parentId: string): Promise<Dependent[]> {
-  return (await model.vdbs.listBy('parentId', parentId)).map((vdb) => ({ type: 'vdb' as const, id: vdb.id, name: vdb.name }));
+  return (await model.vdbs.listBy('parentId', parentId)).map((vdb) => ({
+    type: 'vdb' as const,
+    id: vdb.id,
+    name: vdb.name,
+  }));
 }
 
 function describe(dependent: Dependent): string {
-  if (dependent.type === 'timeflow' && dependent.owner) return `timeflow ${dependent.id} of ${dependent.owner.type === 'vdb' ? 'VDB' : 'dSource'} "${dependent.owner.name}"`;
+  if (dependent.type === 'timeflow' && dependent.owner)
+    return `timeflow ${dependent.id} of ${dependent.owner.type === 'vdb' ? 'VDB' : 'dSource'} "${dependent.owner.name}"`;
   return `${dependent.type === 'vdb' ? 'VDB' : dependent.type} "${dependent.name ?? dependent.id}" (${dependent.id})`;
 }
 

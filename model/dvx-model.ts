@@ -38,14 +38,32 @@ export class DvxModel {
     this.environments = new RecordStore(redis, { kind: 'environment', nameField: 'name' });
     this.plugins = new RecordStore(redis, { kind: 'plugin', nameField: 'name' });
     this.repositories = new RecordStore(redis, { kind: 'repository', indexes: ['environmentId', 'pluginId'] });
-    this.sourceConfigs = new RecordStore(redis, { kind: 'sourceconfig', label: 'source config', indexes: ['environmentId', 'repositoryId'] });
-    this.dsources = new RecordStore(redis, { kind: 'dsource', label: 'dSource', nameField: 'name', indexes: ['sourceConfigId', 'pluginId'] });
-    this.vdbs = new RecordStore(redis, { kind: 'vdb', label: 'VDB', nameField: 'name', indexes: ['parentId', 'environmentId', 'pluginId'] });
+    this.sourceConfigs = new RecordStore(redis, {
+      kind: 'sourceconfig',
+      label: 'source config',
+      indexes: ['environmentId', 'repositoryId'],
+    });
+    this.dsources = new RecordStore(redis, {
+      kind: 'dsource',
+      label: 'dSource',
+      nameField: 'name',
+      indexes: ['sourceConfigId', 'pluginId'],
+    });
+    this.vdbs = new RecordStore(redis, {
+      kind: 'vdb',
+      label: 'VDB',
+      nameField: 'name',
+      indexes: ['parentId', 'environmentId', 'pluginId'],
+    });
     this.timeflows = new RecordStore(redis, { kind: 'timeflow', indexes: ['ownerId', 'parentSnapshotId'] });
     this.snapshots = new RecordStore(redis, { kind: 'snapshot', indexes: ['ownerId', 'timeflowId'] });
     this.hooks = new RecordStore(redis, { kind: 'hook', indexes: ['objectId'] });
     this.policies = new RecordStore(redis, { kind: 'policy', nameField: 'name', indexes: ['type'] });
-    this.bookmarks = new RecordStore(redis, { kind: 'bookmark', nameField: 'name', indexes: ['snapshotId', 'ownerId'] });
+    this.bookmarks = new RecordStore(redis, {
+      kind: 'bookmark',
+      nameField: 'name',
+      indexes: ['snapshotId', 'ownerId'],
+    });
     this.policySlots = new PolicySlots(redis);
     this.runs = new RunStore(redis);
   }
@@ -53,7 +71,8 @@ export class DvxModel {
   /** The stored artifact of a plugin; a NotFoundError when there is none. */
   async pluginArtifact(pluginId: string): Promise<PluginArtifact> {
     const artifact = await this.findPluginArtifact(pluginId);
-    if (!artifact) throw new NotFoundError('plugin artifact', pluginId, 'Upload the plugin again with `dvx plugin upload`.');
+    if (!artifact)
+      throw new NotFoundError('plugin artifact', pluginId, 'Upload the plugin again with `dvx plugin upload`.');
     return artifact;
   }
 

@@ -57,13 +57,20 @@ async function freeLoopbackPort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no free port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolvePort(address.port) : reject(new Error('no free port')),
+      );
     });
   });
 }
 
 async function ping(target: RedisTarget): Promise<boolean> {
-  const client = new Redis({ ...redisOptions(target, 'producer'), lazyConnect: true, retryStrategy: () => null, connectTimeout: 1_000 });
+  const client = new Redis({
+    ...redisOptions(target, 'producer'),
+    lazyConnect: true,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -96,7 +103,7 @@ function configText(dir: string, target: RedisTarget): string {
       ? ['port 0', `unixsocket ${target.path}`, 'unixsocketperm 700']
       : ['bind 127.0.0.1', `port ${target.port}`];
   return [
-    '# Written by dvx: the engine\'s embedded Redis. Durable settings dvx relies on; edit with care.',
+    "# Written by dvx: the engine's embedded Redis. Durable settings dvx relies on; edit with care.",
     'daemonize yes',
     `pidfile ${join(dir, 'redis.pid')}`,
     `logfile ${join(dir, 'redis.log')}`,
@@ -157,7 +164,14 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     child.on('exit', (code) =>
       code === 0
         ? resolveStart()
-        : reject(new DvxError({ code: 'REDIS_UNAVAILABLE', message: `redis-server exited with status ${code}.`, output: stderr, action: `Read ${join(dir, 'redis.log')}.` })),
+        : reject(
+            new DvxError({
+              code: 'REDIS_UNAVAILABLE',
+              message: `redis-server exited with status ${code}.`,
+              output: stderr,
+              action: `Read ${join(dir, 'redis.log')}.`,
+            }),
+          ),
     );
   });
 
@@ -187,7 +201,11 @@ export async function stopEmbeddedRedis(dataDir: string, timeoutMs = 15_000): Pr
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid)) {
-    if (Date.now() > deadline) throw new DvxError({ code: 'REDIS_UNAVAILABLE', message: `Embedded redis (pid ${pid}) did not stop within ${timeoutMs} ms.` });
+    if (Date.now() > deadline)
+      throw new DvxError({
+        code: 'REDIS_UNAVAILABLE',
+        message: `Embedded redis (pid ${pid}) did not stop within ${timeoutMs} ms.`,
+      });
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;

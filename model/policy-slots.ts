@@ -85,10 +85,21 @@ export class PolicySlots {
    * Claims the slot of each object for the policy, all or none. Answers null when they are the policy's, or the
    * first other holder (whose slot is left as it is) unless the caller listed it in `stale`.
    */
-  async claim(policyId: string, type: PolicyType, objectIds: readonly string[], stale: readonly string[] = []): Promise<SlotHolder | null> {
+  async claim(
+    policyId: string,
+    type: PolicyType,
+    objectIds: readonly string[],
+    stale: readonly string[] = [],
+  ): Promise<SlotHolder | null> {
     if (objectIds.length === 0) return null;
     const keys = objectIds.map((objectId) => slotKey(objectId, type));
-    const answer = await this.redis.dvxClaimPolicySlots(String(keys.length), ...keys, policyId, String(Date.now()), ...stale);
+    const answer = await this.redis.dvxClaimPolicySlots(
+      String(keys.length),
+      ...keys,
+      policyId,
+      String(Date.now()),
+      ...stale,
+    );
     if (answer === 0) return null;
     const [index, holder, at] = answer;
     return { objectId: objectIds[index - 1] ?? '', policyId: holder, claimedAt: Number(at) };

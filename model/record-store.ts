@@ -60,7 +60,10 @@ export class RecordStore<T extends StoredRecord> {
   }
 
   private async put(key: string, expectedRev: number, record: T): Promise<number> {
-    return integerReply(putRecord, await putRecord.run(this.redis, [key], [String(expectedRev), JSON.stringify(record)]));
+    return integerReply(
+      putRecord,
+      await putRecord.run(this.redis, [key], [String(expectedRev), JSON.stringify(record)]),
+    );
   }
 
   /** Creates a record; refuses a duplicate id or name. */
@@ -84,7 +87,10 @@ export class RecordStore<T extends StoredRecord> {
     }
     const written = await this.put(this.key(record.id), 0, record);
     if (written === -1) {
-      throw new ConflictError({ message: `A ${this.label} with id "${record.id}" already exists.`, details: { kind: this.kind, id: record.id } });
+      throw new ConflictError({
+        message: `A ${this.label} with id "${record.id}" already exists.`,
+        details: { kind: this.kind, id: record.id },
+      });
     }
     const pipeline = this.redis.multi().sadd(this.allKey(), record.id);
     for (const field of this.options.indexes ?? []) {
@@ -131,12 +137,23 @@ export class RecordStore<T extends StoredRecord> {
   async update(id: string, change: (current: T) => Partial<T>): Promise<T> {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const current = await this.require(id);
-      const next = { ...current, ...change(current), id: current.id, rev: current.rev + 1, createdAt: current.createdAt, updatedAt: new Date().toISOString() } as T;
+      const next = {
+        ...current,
+        ...change(current),
+        id: current.id,
+        rev: current.rev + 1,
+        createdAt: current.createdAt,
+        updatedAt: new Date().toISOString(),
+      } as T;
       const written = await this.put(this.key(id), current.rev, next);
       if (written === 1) return next;
       if (written === -2) throw new NotFoundError(this.label, id);
     }
-    throw new DvxError({ code: 'CONFLICT', message: `The ${this.label} ${id} kept changing; try again.`, retryable: true });
+    throw new DvxError({
+      code: 'CONFLICT',
+      message: `The ${this.label} ${id} kept changing; try again.`,
+      retryable: true,
+    });
   }
 
   async delete(id: string): Promise<boolean> {

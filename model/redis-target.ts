@@ -24,15 +24,23 @@ export function parseRedisUrl(url: string): RedisTarget {
     return { kind: 'unix', path: decodeURIComponent(parsed.pathname), db, ...(password ? { password } : {}) };
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new ValidationError(`Unsupported Redis URL scheme "${parsed.protocol}".`, [{ pointer: '', message: 'bad scheme' }], {
-      action: 'Use redis://, rediss:// or unix://.',
-    });
+    throw new ValidationError(
+      `Unsupported Redis URL scheme "${parsed.protocol}".`,
+      [{ pointer: '', message: 'bad scheme' }],
+      {
+        action: 'Use redis://, rediss:// or unix://.',
+      },
+    );
   }
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) {
-    throw new ValidationError(`"${parsed.pathname.slice(1)}" is not a Redis database number.`, [{ pointer: '', message: 'bad db' }], {
-      action: 'Put a database number such as /0 at the end of the URL, or nothing.',
-    });
+    throw new ValidationError(
+      `"${parsed.pathname.slice(1)}" is not a Redis database number.`,
+      [{ pointer: '', message: 'bad db' }],
+      {
+        action: 'Put a database number such as /0 at the end of the URL, or nothing.',
+      },
+    );
   }
   return {
     kind: 'tcp',
@@ -47,12 +55,16 @@ export function parseRedisUrl(url: string): RedisTarget {
 
 /** The URL of a target, with any password hidden; for messages and logs. */
 export function describeRedisTarget(target: RedisTarget): string {
-  return target.kind === 'unix' ? `unix://${target.path}` : `redis${target.tls ? 's' : ''}://${target.host}:${target.port}/${target.db}`;
+  return target.kind === 'unix'
+    ? `unix://${target.path}`
+    : `redis${target.tls ? 's' : ''}://${target.host}:${target.port}/${target.db}`;
 }
 
 /** The URL of a target including credentials, for handing to another dvx process. */
 export function formatRedisUrl(target: RedisTarget): string {
   if (target.kind === 'unix') return `unix://${target.path}${target.db ? `?db=${target.db}` : ''}`;
-  const auth = target.password ? `${encodeURIComponent(target.username ?? '')}:${encodeURIComponent(target.password)}@` : '';
+  const auth = target.password
+    ? `${encodeURIComponent(target.username ?? '')}:${encodeURIComponent(target.password)}@`
+    : '';
   return `redis${target.tls ? 's' : ''}://${auth}${target.host}:${target.port}/${target.db}`;
 }

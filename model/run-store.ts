@@ -2,7 +2,16 @@ import type { Redis } from 'ioredis';
 import { ConflictError, DvxError } from '../errors/index.js';
 import { keys, objectKey } from './keys.js';
 import { integerReply, RedisScript, stringsReply, unexpectedReply, type ScriptArg } from './lua/redis-script.js';
-import type { PendingStep, PersistedState, RunDetail, RunRecord, RunStatus, StepAttempt, StepExecution, TransitionLogEntry } from './run-record.js';
+import type {
+  PendingStep,
+  PersistedState,
+  RunDetail,
+  RunRecord,
+  RunStatus,
+  StepAttempt,
+  StepExecution,
+  TransitionLogEntry,
+} from './run-record.js';
 
 /** What is recorded once about a step job; its attempts are stored beside it. */
 export type StepMeta = Pick<StepExecution, 'stepId' | 'src' | 'jobId' | 'operationId' | 'seq' | 'startedAt'>;
@@ -34,7 +43,12 @@ function stepExecutions(fields: Record<string, string>): StepExecution[] {
   for (const [jobId, meta] of metas) {
     const list = (attempts.get(jobId) ?? []).sort((a, b) => a.attempt - b.attempt);
     const last = list[list.length - 1];
-    const status: StepExecution['status'] = last?.outcome === 'succeeded' || last?.outcome === 'failed' ? last.outcome : last?.outcome === 'retrying' ? 'retrying' : 'running';
+    const status: StepExecution['status'] =
+      last?.outcome === 'succeeded' || last?.outcome === 'failed'
+        ? last.outcome
+        : last?.outcome === 'retrying'
+          ? 'retrying'
+          : 'running';
     const execution: StepExecution = { ...meta, status, attempts: list };
     if ((status === 'succeeded' || status === 'failed') && last?.endedAt) {
       execution.endedAt = last.endedAt;
@@ -108,7 +122,10 @@ function fieldPairs(record: Record<string, unknown>): string[] {
   for (const [key, value] of Object.entries(record)) {
     if (value === undefined) continue;
     const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-    pairs.push(key, scalar && !(JSON_FIELDS as readonly string[]).includes(key) ? String(value) : JSON.stringify(value));
+    pairs.push(
+      key,
+      scalar && !(JSON_FIELDS as readonly string[]).includes(key) ? String(value) : JSON.stringify(value),
+    );
   }
   return pairs;
 }
@@ -145,7 +162,13 @@ function hashReply(reply: string[]): Record<string, string> {
 /** The ARGV slots of a finished attempt (count first, as persist-run.lua reads them). */
 function finishedArgs(finished: FinishedAttempt | undefined): ScriptArg[] {
   if (!finished) return [0];
-  return [1, finished.meta.jobId, JSON.stringify(finished.meta), finished.record.attempt, JSON.stringify(finished.record)];
+  return [
+    1,
+    finished.meta.jobId,
+    JSON.stringify(finished.meta),
+    finished.record.attempt,
+    JSON.stringify(finished.record),
+  ];
 }
 
 /** The ARGV slots of pending job ids (count first). */
@@ -188,11 +211,32 @@ export class RunStore {
       endedAt: run.status === 'running' ? undefined : now,
       error: run.error,
     };
-    const reply = stringsReply(createRun, await createRun.run(this.redis, [
-      keys.run(run.id), keys.runs(), keys.activeRuns(), keys.objectRuns(objectKey(run.objectType, run.objectId)), keys.runLog(run.id),
-      keys.runPending(run.id), keys.runsByKind(run.kind), keys.runsByStatus(run.status), keys.runsByKindAndStatus(run.kind, run.status),
-      ...run.locks.map((lock) => keys.lock(lock)),
-    ], [run.id, created.getTime(), JSON.stringify(run.log), run.status, ...pendingArgs(run.pending), ...fieldPairs(fields)]));
+    const reply = stringsReply(
+      createRun,
+      await createRun.run(
+        this.redis,
+        [
+          keys.run(run.id),
+          keys.runs(),
+          keys.activeRuns(),
+          keys.objectRuns(objectKey(run.objectType, run.objectId)),
+          keys.runLog(run.id),
+          keys.runPending(run.id),
+          keys.runsByKind(run.kind),
+          keys.runsByStatus(run.status),
+          keys.runsByKindAndStatus(run.kind, run.status),
+          ...run.locks.map((lock) => keys.lock(lock)),
+        ],
+        [
+          run.id,
+          created.getTime(),
+          JSON.stringify(run.log),
+          run.status,
+          ...pendingArgs(run.pending),
+          ...fieldPairs(fields),
+        ],
+      ),
+    );
     const [outcome, lockKey, holder] = reply;
     if (outcome === 'LOCKED' && lockKey !== undefined && holder !== undefined) {
       const lock = lockKey.slice(keys.lock('').length);
@@ -206,7 +250,12 @@ export class RunStore {
     if (outcome === 'EXISTS') throw new ConflictError({ message: `Run ${run.id} already exists.` });
     if (outcome !== 'OK') throw unexpectedReply(createRun, reply);
     const stored = await this.get(run.id);
-    if (!stored) throw new DvxError({ code: 'INTERNAL', message: `Run ${run.id} vanished right after it was created.`, retryable: true });
+    if (!stored)
+      throw new DvxError({
+        code: 'INTERNAL',
+        message: `Run ${run.id} vanished right after it was created.`,
+        retryable: true,
+      });
     return stored;
   }
 
@@ -227,15 +276,35 @@ export class RunStore {
       endedAt: ended ? now : undefined,
       error: update.error,
     };
-    const applied = integerReply(persistRun, await persistRun.run(this.redis, [
-      keys.run(run.id), keys.runLog(run.id), keys.activeRuns(), keys.runSteps(run.id), keys.runPending(run.id), keys.runs(),
-      keys.runsByStatus(run.status), keys.runsByKindAndStatus(run.kind, run.status),
-      keys.runsByStatus(update.status), keys.runsByKindAndStatus(run.kind, update.status),
-      ...run.locks.map((lock) => keys.lock(lock)),
-    ], [
-      String(update.expectedSeq), run.status, update.status, run.id, JSON.stringify(update.log),
-      ...finishedArgs(finished), ...pendingArgs(update.pending), ...fieldPairs(fields),
-    ]));
+    const applied = integerReply(
+      persistRun,
+      await persistRun.run(
+        this.redis,
+        [
+          keys.run(run.id),
+          keys.runLog(run.id),
+          keys.activeRuns(),
+          keys.runSteps(run.id),
+          keys.runPending(run.id),
+          keys.runs(),
+          keys.runsByStatus(run.status),
+          keys.runsByKindAndStatus(run.kind, run.status),
+          keys.runsByStatus(update.status),
+          keys.runsByKindAndStatus(run.kind, update.status),
+          ...run.locks.map((lock) => keys.lock(lock)),
+        ],
+        [
+          String(update.expectedSeq),
+          run.status,
+          update.status,
+          run.id,
+          JSON.stringify(update.log),
+          ...finishedArgs(finished),
+          ...pendingArgs(update.pending),
+          ...fieldPairs(fields),
+        ],
+      ),
+    );
     return applied === 1;
   }
 
@@ -265,13 +334,19 @@ export class RunStore {
     const offset = query.offset ?? 0;
     if (limit <= 0) return [];
     await this.ensureIndexes();
-    const filter = query.kind !== undefined && query.status !== undefined
-      ? keys.runsByKindAndStatus(query.kind, query.status)
-      : query.kind !== undefined ? keys.runsByKind(query.kind) : query.status !== undefined ? keys.runsByStatus(query.status) : undefined;
+    const filter =
+      query.kind !== undefined && query.status !== undefined
+        ? keys.runsByKindAndStatus(query.kind, query.status)
+        : query.kind !== undefined
+          ? keys.runsByKind(query.kind)
+          : query.status !== undefined
+            ? keys.runsByStatus(query.status)
+            : undefined;
     const objectIndex = query.objectKey !== undefined ? keys.objectRuns(query.objectKey) : undefined;
-    const ids = objectIndex !== undefined && filter !== undefined
-      ? stringsReply(listRuns, await listRuns.run(this.redis, [objectIndex, filter], [offset, limit]))
-      : await this.redis.zrevrange(objectIndex ?? filter ?? keys.runs(), offset, offset + limit - 1);
+    const ids =
+      objectIndex !== undefined && filter !== undefined
+        ? stringsReply(listRuns, await listRuns.run(this.redis, [objectIndex, filter], [offset, limit]))
+        : await this.redis.zrevrange(objectIndex ?? filter ?? keys.runs(), offset, offset + limit - 1);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.run(id));
@@ -305,7 +380,12 @@ export class RunStore {
       if (ids.length === 0) break;
       let left = ids;
       for (let round = 0; left.length > 0; round += 1) {
-        if (round >= 50) throw new DvxError({ code: 'CONFLICT', message: `Runs ${left.join(', ')} kept changing while they were being indexed; try again.`, retryable: true });
+        if (round >= 50)
+          throw new DvxError({
+            code: 'CONFLICT',
+            message: `Runs ${left.join(', ')} kept changing while they were being indexed; try again.`,
+            retryable: true,
+          });
         left = await this.indexBatch(left);
       }
     }
@@ -325,7 +405,17 @@ export class RunStore {
     ids.forEach((id, i) => {
       const [kind, status] = seen[i] ?? [];
       if (kind === null || kind === undefined || status === null || status === undefined) return;
-      indexRun.queue(write, [keys.run(id), keys.runs(), keys.runsByKind(kind), keys.runsByStatus(status), keys.runsByKindAndStatus(kind, status)], [id, kind, status]);
+      indexRun.queue(
+        write,
+        [
+          keys.run(id),
+          keys.runs(),
+          keys.runsByKind(kind),
+          keys.runsByStatus(status),
+          keys.runsByKindAndStatus(kind, status),
+        ],
+        [id, kind, status],
+      );
       written.push(id);
     });
     if (written.length === 0) return [];
@@ -355,7 +445,12 @@ export class RunStore {
    * run waits for the job. Sent on the connection that later writes the step's result, so it lands first. Records
    * nothing when the run does not wait for the job after all: `stale` or `ahead` as in {@link beginStep}.
    */
-  async recordStepStart(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt): Promise<'recorded' | 'stale' | 'ahead'> {
+  async recordStepStart(
+    runId: string,
+    jobId: string,
+    meta: StepMeta,
+    attempt: StepAttempt,
+  ): Promise<'recorded' | 'stale' | 'ahead'> {
     const reply = await this.runBeginStep(runId, jobId, meta, attempt, 'ack');
     if (reply === 'OK') return 'recorded';
     if (reply === 'AHEAD') return 'ahead';
@@ -363,10 +458,18 @@ export class RunStore {
     throw unexpectedReply(beginStepScript, reply);
   }
 
-  private runBeginStep(runId: string, jobId: string, meta: StepMeta, attempt: StepAttempt, answer: 'run' | 'ack'): Promise<unknown> {
-    return beginStepScript.run(this.redis, [keys.run(runId), keys.runSteps(runId), keys.runPending(runId)], [
-      jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, answer,
-    ]);
+  private runBeginStep(
+    runId: string,
+    jobId: string,
+    meta: StepMeta,
+    attempt: StepAttempt,
+    answer: 'run' | 'ack',
+  ): Promise<unknown> {
+    return beginStepScript.run(
+      this.redis,
+      [keys.run(runId), keys.runSteps(runId), keys.runPending(runId)],
+      [jobId, JSON.stringify(meta), attempt.attempt, JSON.stringify(attempt), meta.seq, answer],
+    );
   }
 
   /** Records how an attempt ended (when no transition is written with it: retries, stale results). */
@@ -413,5 +516,6 @@ export class RunStore {
 }
 
 export function assertRunning(run: RunRecord): void {
-  if (run.status !== 'running') throw new DvxError({ code: 'CONFLICT', message: `Run ${run.id} has already ${run.status}.` });
+  if (run.status !== 'running')
+    throw new DvxError({ code: 'CONFLICT', message: `Run ${run.id} has already ${run.status}.` });
 }

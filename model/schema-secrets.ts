@@ -17,12 +17,16 @@ export function mapPasswordFields(data: unknown, schema: unknown, transform: (va
   if (typeof data === 'string') return node.format === 'password' ? transform(data) : data;
   if (Array.isArray(data)) {
     const items = Array.isArray(node.items) ? undefined : node.items;
-    return data.map((item, index) => mapPasswordFields(item, Array.isArray(node.items) ? node.items[index] : items, transform));
+    return data.map((item, index) =>
+      mapPasswordFields(item, Array.isArray(node.items) ? node.items[index] : items, transform),
+    );
   }
   if (data && typeof data === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
-      const child = node.properties?.[key] ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+      const child =
+        node.properties?.[key] ??
+        (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
       out[key] = mapPasswordFields(value, child, transform);
     }
     return out;

@@ -15,7 +15,8 @@ export class SecretBox {
   private constructor(private readonly key: Buffer) {}
 
   static fromKey(key: Buffer): SecretBox {
-    if (key.length !== 32) throw new DvxError({ code: 'CONFIG_INVALID', message: `The secret key must be 32 bytes; it is ${key.length}.` });
+    if (key.length !== 32)
+      throw new DvxError({ code: 'CONFIG_INVALID', message: `The secret key must be 32 bytes; it is ${key.length}.` });
     return new SecretBox(key);
   }
 
@@ -65,7 +66,7 @@ export class SecretBox {
     } catch {
       throw new DvxError({
         code: 'CONFIG_INVALID',
-        message: 'A stored secret cannot be decrypted with this engine\'s key.',
+        message: "A stored secret cannot be decrypted with this engine's key.",
         action: 'Start the engine with the data directory (secret.key) or DVX_SECRET_KEY it was created with.',
       });
     }

@@ -27,7 +27,11 @@ export class TokenStore {
   async create(name: string, role: Role): Promise<{ token: string; record: TokenRecord }> {
     const token = `dvx_${randomBytes(24).toString('base64url')}`;
     const record: TokenRecord = { id: newId('tok'), name, role, createdAt: new Date().toISOString() };
-    await this.redis.multi().set(keys.token(hash(token)), JSON.stringify(record)).sadd(keys.tokens(), hash(token)).exec();
+    await this.redis
+      .multi()
+      .set(keys.token(hash(token)), JSON.stringify(record))
+      .sadd(keys.tokens(), hash(token))
+      .exec();
     return { token, record };
   }
 

@@ -1,7 +1,14 @@
 // The engine-facing side of operations/: run plugin operations, serve their platform calls, read artifacts.
 export * from './plugin-artifact.js';
 export { checkArtifact } from './check-artifact.js';
-export { invokePlugin, hasOperation, hasDefault, OPERATION_DEFAULTS, INVOKE_DEFAULTS, type InvokeOptions } from './invoker/index.js';
+export {
+  invokePlugin,
+  hasOperation,
+  hasDefault,
+  OPERATION_DEFAULTS,
+  INVOKE_DEFAULTS,
+  type InvokeOptions,
+} from './invoker/index.js';
 export {
   CommandFailedError,
   createPlatformServices,
@@ -16,4 +23,14 @@ export {
   type RunSyncResponse,
 } from './platform-services.js';
 export { createPluginAjv, definitionValidator, issuesOf, PLUGIN_FORMATS } from './schemas-of.js';
-export type { DirectSource, Mount, MountSpecification, RemoteConnection, RemoteEnvironment, RemoteUser, StagedSource, Status, VirtualSource } from './sdk/index.js';
+export type {
+  DirectSource,
+  Mount,
+  MountSpecification,
+  RemoteConnection,
+  RemoteEnvironment,
+  RemoteUser,
+  StagedSource,
+  Status,
+  VirtualSource,
+} from './sdk/index.js';

@@ -2,10 +2,25 @@ import { CommandFailedError, DvxError, HostError, PluginError } from '../errors/
 import { runBash, runExpect, runSync, type HostConnection } from '../hosts/index.js';
 import type { Logger } from '../log/logger.js';
 import { redactSecrets } from '../log/redact.js';
-import type { Credentials, LogLevel, RunBashOptions, RunBashResponse, RunExpectOptions, RunSyncRequest, RunSyncResponse } from './sdk/platform-libs.js';
+import type {
+  Credentials,
+  LogLevel,
+  RunBashOptions,
+  RunBashResponse,
+  RunExpectOptions,
+  RunSyncRequest,
+  RunSyncResponse,
+} from './sdk/platform-libs.js';
 import type { RemoteConnection } from './sdk/platform-objects.js';
 
-export type { Credentials, LogLevel, RunBashOptions, RunExpectOptions, RunSyncRequest, RunSyncResponse } from './sdk/platform-libs.js';
+export type {
+  Credentials,
+  LogLevel,
+  RunBashOptions,
+  RunExpectOptions,
+  RunSyncRequest,
+  RunSyncResponse,
+} from './sdk/platform-libs.js';
 
 /** A command's result, as plugins get it. */
 export type CommandResult = RunBashResponse;
@@ -54,7 +69,11 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
   return {
     async runBash(connection, command, commandOptions = {}) {
       const host = await options.connect(connection.environment.reference);
-      const result = await runBash(host, command, { variables: commandOptions.variables ?? {}, loginShell: Boolean(commandOptions.useLoginShell), ...withSignal });
+      const result = await runBash(host, command, {
+        variables: commandOptions.variables ?? {},
+        loginShell: Boolean(commandOptions.useLoginShell),
+        ...withSignal,
+      });
       return checked(result, connection, commandOptions.checkExitCode);
     },
     async runExpect(connection, command, commandOptions = {}) {
@@ -66,7 +85,8 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
       if (!options.syncDestination) {
         throw new PluginError({
           code: 'PLUGIN_FAULT',
-          message: 'runSync works only in linked.preSnapshot, while the dSource\'s storage (direct) or staging mount (staged) is in place.',
+          message:
+            "runSync works only in linked.preSnapshot, while the dSource's storage (direct) or staging mount (staged) is in place.",
           action: 'Copy data with runSync from linked.preSnapshot.',
         });
       }
@@ -82,16 +102,29 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
       const destination = options.syncDestination;
       const stats = await runSync({
         from: { connection: host, path: request.sourceDirectory },
-        to: typeof destination === 'string' ? { path: destination } : { connection: await options.connect(destination.environmentReference), path: destination.path },
+        to:
+          typeof destination === 'string'
+            ? { path: destination }
+            : { connection: await options.connect(destination.environmentReference), path: destination.path },
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
         ...withSignal,
         logger,
       });
-      return { bytesTransferred: stats.transferredFileSize, files: stats.files, filesTransferred: stats.filesTransferred, filesDeleted: stats.filesDeleted };
+      return {
+        bytesTransferred: stats.transferredFileSize,
+        files: stats.files,
+        filesTransferred: stats.filesTransferred,
+        filesDeleted: stats.filesDeleted,
+      };
     },
     async retrieveCredentials(reference) {
-      if (!options.credentials) throw new DvxError({ code: 'FORBIDDEN', message: 'This engine does not hand credentials to plugins.', action: 'Pass what the plugin needs as a password field of its parameters instead.' });
+      if (!options.credentials)
+        throw new DvxError({
+          code: 'FORBIDDEN',
+          message: 'This engine does not hand credentials to plugins.',
+          action: 'Pass what the plugin needs as a password field of its parameters instead.',
+        });
       return options.credentials(reference);
     },
     log(level, message, fields = {}) {

@@ -38,8 +38,18 @@ export function definitionValidator(artifact: PluginArtifact, definition: Schema
 export function issuesOf(validate: ValidateFunction, prefix = ''): { pointer: string; message: string }[] {
   return (validate.errors ?? []).map((error) => {
     const params = error.params as { missingProperty?: string; additionalProperty?: string };
-    const extra = error.keyword === 'required' ? `/${params.missingProperty}` : error.keyword === 'additionalProperties' ? `/${params.additionalProperty}` : '';
-    const message = error.keyword === 'required' ? 'is required' : error.keyword === 'additionalProperties' ? 'is not allowed' : (error.message ?? 'is invalid');
+    const extra =
+      error.keyword === 'required'
+        ? `/${params.missingProperty}`
+        : error.keyword === 'additionalProperties'
+          ? `/${params.additionalProperty}`
+          : '';
+    const message =
+      error.keyword === 'required'
+        ? 'is required'
+        : error.keyword === 'additionalProperties'
+          ? 'is not allowed'
+          : (error.message ?? 'is invalid');
     return { pointer: `${prefix}${error.instancePath}${extra}` || '/', message };
   });
 }

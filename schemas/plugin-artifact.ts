@@ -34,7 +34,13 @@ export const OPERATION_NAMES = [
 export type OperationName = (typeof OPERATION_NAMES)[number];
 
 /** Object types that upgrade migrations apply to. */
-export const MIGRATION_OBJECT_TYPES = ['repository', 'sourceConfig', 'linkedSource', 'virtualSource', 'snapshot'] as const;
+export const MIGRATION_OBJECT_TYPES = [
+  'repository',
+  'sourceConfig',
+  'linkedSource',
+  'virtualSource',
+  'snapshot',
+] as const;
 export type MigrationObjectType = (typeof MIGRATION_OBJECT_TYPES)[number];
 
 /** The six schema definitions of schema.json. */

@@ -12,7 +12,11 @@ export const ASSET_DIRS = [{ dir: 'model/lua', ending: '.lua' }];
 
 const assets = [
   ...ASSETS,
-  ...ASSET_DIRS.flatMap(({ dir, ending }) => readdirSync(join(root, dir)).filter((name) => name.endsWith(ending)).map((name) => `${dir}/${name}`)),
+  ...ASSET_DIRS.flatMap(({ dir, ending }) =>
+    readdirSync(join(root, dir))
+      .filter((name) => name.endsWith(ending))
+      .map((name) => `${dir}/${name}`),
+  ),
 ];
 for (const asset of assets) {
   const target = join(root, 'dist', asset);

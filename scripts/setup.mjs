@@ -37,7 +37,9 @@ function fail(message) {
 function checkNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
   if (major < 20 || (major === 20 && minor < 19)) {
-    fail(`Node ${process.versions.node} is too old: dvx needs Node 20.19 or newer. Install a newer Node.js and run again.`);
+    fail(
+      `Node ${process.versions.node} is too old: dvx needs Node 20.19 or newer. Install a newer Node.js and run again.`,
+    );
   }
 }
 
@@ -46,7 +48,9 @@ function ensureSystemPackages(extra = []) {
   if (missing.length === 0) return;
   const command = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    fail(`Missing system packages: ${missing.join(', ')}.\nRun as root:\n  apt-get update && ${command}\nthen run this command again.`);
+    fail(
+      `Missing system packages: ${missing.join(', ')}.\nRun as root:\n  apt-get update && ${command}\nthen run this command again.`,
+    );
   }
   log(`installing system packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -68,7 +72,12 @@ function mtime(path) {
 
 function ensureNpmPackages() {
   const marker = join(root, 'node_modules', '.package-lock.json');
-  if (existsSync(marker) && mtime(marker) >= mtime(join(root, 'package-lock.json')) && mtime(marker) >= mtime(join(root, 'package.json'))) return;
+  if (
+    existsSync(marker) &&
+    mtime(marker) >= mtime(join(root, 'package-lock.json')) &&
+    mtime(marker) >= mtime(join(root, 'package.json'))
+  )
+    return;
   log('installing npm packages (npm ci)');
   const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status === 0) return;
@@ -79,7 +88,20 @@ function ensureNpmPackages() {
   if (retry.status !== 0) fail('npm install failed; see the output above.');
 }
 
-const SOURCE_DIRS = ['errors', 'log', 'machines', 'workers', 'operations', 'schemas', 'storage', 'hosts', 'model', 'services', 'api', 'cli'];
+const SOURCE_DIRS = [
+  'errors',
+  'log',
+  'machines',
+  'workers',
+  'operations',
+  'schemas',
+  'storage',
+  'hosts',
+  'model',
+  'services',
+  'api',
+  'cli',
+];
 
 function newestSource(dir) {
   let newest = 0;
@@ -94,13 +116,20 @@ function newestSource(dir) {
 
 function ensureBuilt() {
   const stamp = join(root, 'dist', '.build-stamp');
-  const newest = Math.max(mtime(join(root, 'tsconfig.json')), mtime(join(root, 'tsconfig.build.json')), ...SOURCE_DIRS.map((dir) => newestSource(join(root, dir))));
+  const newest = Math.max(
+    mtime(join(root, 'tsconfig.json')),
+    mtime(join(root, 'tsconfig.build.json')),
+    ...SOURCE_DIRS.map((dir) => newestSource(join(root, dir))),
+  );
   if (mtime(stamp) >= newest) return;
   log('compiling (tsc -p tsconfig.build.json)');
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   const result = spawnSync(tsc, ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) fail('compilation failed; see the errors above.');
-  const assets = spawnSync(process.execPath, [join(root, 'scripts', 'copy-assets.mjs')], { cwd: root, stdio: 'inherit' });
+  const assets = spawnSync(process.execPath, [join(root, 'scripts', 'copy-assets.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (assets.status !== 0) fail('copying assets into dist/ failed; see the errors above.');
   execFileSync('touch', [stamp]);
 }

@@ -20,25 +20,49 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
 export function parseExpiry(value: string, now = Date.now()): string {
   const duration = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(value.trim());
   const unitMs = duration?.[2] === undefined ? undefined : UNIT_MS[duration[2]];
-  const at = duration && unitMs !== undefined ? now + Number(duration[1]) * unitMs : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  const at =
+    duration && unitMs !== undefined
+      ? now + Number(duration[1]) * unitMs
+      : /^\d{4}-\d{2}-\d{2}/.test(value)
+        ? Date.parse(value)
+        : Number.NaN;
   if (!Number.isFinite(at)) {
-    throw new ValidationError(`Bookmark expiry "${value}" is neither a duration nor a date.`, [{ pointer: '/expires', message: 'a duration like 30m, 12h, 7d, 2w (or seconds: 90s), or an ISO date' }], { action: 'Give e.g. --expires 7d or --expires 2030-01-31.' });
+    throw new ValidationError(
+      `Bookmark expiry "${value}" is neither a duration nor a date.`,
+      [{ pointer: '/expires', message: 'a duration like 30m, 12h, 7d, 2w (or seconds: 90s), or an ISO date' }],
+      { action: 'Give e.g. --expires 7d or --expires 2030-01-31.' },
+    );
   }
-  if (at <= now) throw new ValidationError(`Bookmark expiry ${new Date(at).toISOString()} is in the past.`, [{ pointer: '/expires', message: 'must be in the future' }], { action: 'Give a later date, or leave --expires out for a bookmark that never expires.' });
+  if (at <= now)
+    throw new ValidationError(
+      `Bookmark expiry ${new Date(at).toISOString()} is in the past.`,
+      [{ pointer: '/expires', message: 'must be in the future' }],
+      { action: 'Give a later date, or leave --expires out for a bookmark that never expires.' },
+    );
   return new Date(at).toISOString();
 }
 
 /** A bookmark as the API shows it: with the name of its snapshot's owner. */
 async function presentBookmark(ctx: ServiceContext, bookmark: BookmarkRecord) {
-  const owner = bookmark.ownerType === 'vdb' ? await ctx.model.vdbs.get(bookmark.ownerId) : await ctx.model.dsources.get(bookmark.ownerId);
+  const owner =
+    bookmark.ownerType === 'vdb'
+      ? await ctx.model.vdbs.get(bookmark.ownerId)
+      : await ctx.model.dsources.get(bookmark.ownerId);
   return present({ ...bookmark, ownerName: owner?.name ?? null });
 }
 
 /** Removes bookmarks that expired or whose snapshot is gone; returns what was removed. */
-export async function expireBookmarks(ctx: ServiceContext, now = Date.now()): Promise<{ removed: { name: string; snapshotId: string; reason: string }[] }> {
+export async function expireBookmarks(
+  ctx: ServiceContext,
+  now = Date.now(),
+): Promise<{ removed: { name: string; snapshotId: string; reason: string }[] }> {
   const removed: { name: string; snapshotId: string; reason: string }[] = [];
   for (const bookmark of await ctx.model.bookmarks.list()) {
-    const reason = isExpired(bookmark, now) ? `expired at ${bookmark.expiresAt}` : (await ctx.model.snapshots.get(bookmark.snapshotId)) ? null : 'its snapshot no longer exists';
+    const reason = isExpired(bookmark, now)
+      ? `expired at ${bookmark.expiresAt}`
+      : (await ctx.model.snapshots.get(bookmark.snapshotId))
+        ? null
+        : 'its snapshot no longer exists';
     if (!reason) continue;
     await ctx.model.bookmarks.delete(bookmark.id);
     removed.push({ name: bookmark.name, snapshotId: bookmark.snapshotId, reason });
@@ -58,7 +82,11 @@ export async function snapshotBookmarks(ctx: ServiceContext, snapshotId: string)
 }
 
 /** Refuses to delete a snapshot a live bookmark names, naming the bookmark(s). */
-export async function refuseIfBookmarked(ctx: ServiceContext, snapshotId: string, what = `Snapshot ${snapshotId}`): Promise<void> {
+export async function refuseIfBookmarked(
+  ctx: ServiceContext,
+  snapshotId: string,
+  what = `Snapshot ${snapshotId}`,
+): Promise<void> {
   const bookmarks = await snapshotBookmarks(ctx, snapshotId);
   if (bookmarks.length === 0) return;
   const names = bookmarks.map((bookmark) => `"${bookmark.name}"`).join(', ');
@@ -66,7 +94,13 @@ export async function refuseIfBookmarked(ctx: ServiceContext, snapshotId: string
     code: 'HAS_DEPENDENTS',
     message: `${what} cannot be deleted: it is bookmarked as ${names}.`,
     action: `Remove the bookmark first (${bookmarks.map((bookmark) => `dvx bookmark rm ${bookmark.name}`).join('; ')}).`,
-    details: { bookmarks: bookmarks.map((bookmark) => ({ id: bookmark.id, name: bookmark.name, snapshotId: bookmark.snapshotId })) },
+    details: {
+      bookmarks: bookmarks.map((bookmark) => ({
+        id: bookmark.id,
+        name: bookmark.name,
+        snapshotId: bookmark.snapshotId,
+      })),
+    },
   });
 }
 
@@ -88,7 +122,12 @@ export async function resolveSnapshotRef(ctx: ServiceContext, ref: string): Prom
 export async function createBookmark(ctx: ServiceContext, request: CreateBookmarkRequest, actor: Actor) {
   checkName(request.name, 'Bookmark');
   const snapshot = await ctx.model.snapshots.get(request.snapshot);
-  if (!snapshot) throw new ValidationError(`No snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: 'no such snapshot' }], { action: 'See `dvx snapshot list`.' });
+  if (!snapshot)
+    throw new ValidationError(
+      `No snapshot "${request.snapshot}".`,
+      [{ pointer: '/snapshot', message: 'no such snapshot' }],
+      { action: 'See `dvx snapshot list`.' },
+    );
   const expiresAt = request.expires ? parseExpiry(request.expires) : null;
   const existing = await ctx.model.bookmarks.byName(request.name);
   if (existing && isExpired(existing)) await ctx.model.bookmarks.delete(existing.id);
@@ -107,7 +146,9 @@ export async function createBookmark(ctx: ServiceContext, request: CreateBookmar
 /** Live bookmarks, oldest first; of one snapshot owner when `owner` (an id) is given. */
 export async function listBookmarks(ctx: ServiceContext, filter: { ownerId?: string } = {}) {
   await expireBookmarks(ctx);
-  const bookmarks = filter.ownerId ? await ctx.model.bookmarks.listBy('ownerId', filter.ownerId) : await ctx.model.bookmarks.list();
+  const bookmarks = filter.ownerId
+    ? await ctx.model.bookmarks.listBy('ownerId', filter.ownerId)
+    : await ctx.model.bookmarks.list();
   return Promise.all(bookmarks.map((bookmark) => presentBookmark(ctx, bookmark)));
 }
 

@@ -25,7 +25,11 @@ export const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export function checkName(name: string, what: string): void {
   if (!OBJECT_NAME.test(name)) {
-    throw new ValidationError(`${what} name "${name}" is not allowed.`, [{ pointer: '/name', message: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }], { action: 'Choose a name like "orders-dev".' });
+    throw new ValidationError(
+      `${what} name "${name}" is not allowed.`,
+      [{ pointer: '/name', message: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }],
+      { action: 'Choose a name like "orders-dev".' },
+    );
   }
 }
 
@@ -38,14 +42,24 @@ async function findSourceConfig(ctx: ServiceContext, ref: string) {
   const [only] = named;
   if (only && named.length === 1) return only;
   throw new ValidationError(
-    named.length ? `Source config name "${ref}" is ambiguous (${named.map((config) => config.id).join(', ')}).` : `No source config "${ref}".`,
+    named.length
+      ? `Source config name "${ref}" is ambiguous (${named.map((config) => config.id).join(', ')}).`
+      : `No source config "${ref}".`,
     [{ pointer: '/sourceConfig', message: named.length ? 'ambiguous name' : 'no such source config' }],
-    { action: named.length ? 'Give the source config id.' : 'See `dvx sourceconfig list`, or add one with `dvx sourceconfig add`.' },
+    {
+      action: named.length
+        ? 'Give the source config id.'
+        : 'See `dvx sourceconfig list`, or add one with `dvx sourceconfig add`.',
+    },
   );
 }
 
 /** Links a source config: the dSource record, then a link run (storage, staging, initial resync). */
-export async function linkDsource(ctx: ServiceContext, request: LinkRequest, actor: Actor): Promise<{ dsource: DsourceRecord; run: RunSummary }> {
+export async function linkDsource(
+  ctx: ServiceContext,
+  request: LinkRequest,
+  actor: Actor,
+): Promise<{ dsource: DsourceRecord; run: RunSummary }> {
   const { model } = ctx;
   checkName(request.name, 'dSource');
   const sourceConfig = await findSourceConfig(ctx, request.sourceConfig);
@@ -53,8 +67,18 @@ export async function linkDsource(ctx: ServiceContext, request: LinkRequest, act
   const artifact = await model.pluginArtifact(plugin.id);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'linkedSourceDefinition', parameters, '/parameters');
-  const staging = plugin.pluginType === 'STAGED' ? (request.stagingEnvironment ? await model.environments.find(request.stagingEnvironment) : await model.environments.require(sourceConfig.environmentId)) : null;
-  if (plugin.pluginType === 'STAGED' && !staging) throw new ValidationError(`No environment "${request.stagingEnvironment}".`, [{ pointer: '/stagingEnvironment', message: 'no such environment' }], { action: 'See `dvx env list`.' });
+  const staging =
+    plugin.pluginType === 'STAGED'
+      ? request.stagingEnvironment
+        ? await model.environments.find(request.stagingEnvironment)
+        : await model.environments.require(sourceConfig.environmentId)
+      : null;
+  if (plugin.pluginType === 'STAGED' && !staging)
+    throw new ValidationError(
+      `No environment "${request.stagingEnvironment}".`,
+      [{ pointer: '/stagingEnvironment', message: 'no such environment' }],
+      { action: 'See `dvx env list`.' },
+    );
   const runId = newRunId();
   const dsource = await model.dsources.create({
     id: newId('ds'),
@@ -75,7 +99,14 @@ export async function linkDsource(ctx: ServiceContext, request: LinkRequest, act
     lastError: null,
   });
   try {
-    const run = await startRun(ctx, 'link', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: plugin.pluginType, snapshotParameters: { resync: true } }, actor, runId);
+    const run = await startRun(
+      ctx,
+      'link',
+      { type: 'dsource', id: dsource.id },
+      { dsourceId: dsource.id, pluginType: plugin.pluginType, snapshotParameters: { resync: true } },
+      actor,
+      runId,
+    );
     return { dsource: presentDsource(dsource), run };
   } catch (error) {
     await model.dsources.delete(dsource.id);
@@ -93,34 +124,74 @@ export async function showDsource(ctx: ServiceContext, ref: string) {
 
 async function activeDsource(ctx: ServiceContext, ref: string, doing: string) {
   const dsource = await ctx.model.dsources.requireFind(ref);
-  requireState(dsource.status === 'ACTIVE', `dSource ${dsource.name} is ${dsource.status}, so it cannot ${doing}.`, dsource.status === 'FAILED' ? `See why with \`dvx run show ${dsource.lastRunId}\`; delete it with \`dvx dsource rm ${dsource.name}\` and link again.` : `Wait for run ${dsource.lastRunId} to end (dvx run watch ${dsource.lastRunId}).`);
+  requireState(
+    dsource.status === 'ACTIVE',
+    `dSource ${dsource.name} is ${dsource.status}, so it cannot ${doing}.`,
+    dsource.status === 'FAILED'
+      ? `See why with \`dvx run show ${dsource.lastRunId}\`; delete it with \`dvx dsource rm ${dsource.name}\` and link again.`
+      : `Wait for run ${dsource.lastRunId} to end (dvx run watch ${dsource.lastRunId}).`,
+  );
   return dsource;
 }
 
 /** Sync (or resync: ingest everything again) a dSource now. */
 export async function syncDsource(ctx: ServiceContext, ref: string, options: { resync?: boolean }, actor: Actor) {
   const dsource = await activeDsource(ctx, ref, 'sync');
-  requireState(dsource.enabled, `dSource ${dsource.name} is disabled.`, `Enable it first: dvx dsource enable ${dsource.name}.`);
-  const run = await startRun(ctx, 'sync', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: dsource.pluginType, snapshotParameters: { resync: options.resync ?? false } }, actor);
+  requireState(
+    dsource.enabled,
+    `dSource ${dsource.name} is disabled.`,
+    `Enable it first: dvx dsource enable ${dsource.name}.`,
+  );
+  const run = await startRun(
+    ctx,
+    'sync',
+    { type: 'dsource', id: dsource.id },
+    { dsourceId: dsource.id, pluginType: dsource.pluginType, snapshotParameters: { resync: options.resync ?? false } },
+    actor,
+  );
   return { dsource: presentDsource(dsource), run };
 }
 
 export async function setDsourceEnabled(ctx: ServiceContext, ref: string, enabled: boolean, actor: Actor) {
   const dsource = await activeDsource(ctx, ref, enabled ? 'be enabled' : 'be disabled');
-  requireState(dsource.enabled !== enabled, `dSource ${dsource.name} is already ${enabled ? 'enabled' : 'disabled'}.`, 'Nothing to do.');
-  const run = await startRun(ctx, enabled ? 'dsource-enable' : 'dsource-disable', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: dsource.pluginType }, actor);
+  requireState(
+    dsource.enabled !== enabled,
+    `dSource ${dsource.name} is already ${enabled ? 'enabled' : 'disabled'}.`,
+    'Nothing to do.',
+  );
+  const run = await startRun(
+    ctx,
+    enabled ? 'dsource-enable' : 'dsource-disable',
+    { type: 'dsource', id: dsource.id },
+    { dsourceId: dsource.id, pluginType: dsource.pluginType },
+    actor,
+  );
   return { dsource: presentDsource(dsource), run };
 }
 
 /** Deletes a dSource no VDB was provisioned from: staging stopped, storage and records removed. */
 export async function deleteDsource(ctx: ServiceContext, ref: string, actor: Actor) {
   const dsource = await ctx.model.dsources.requireFind(ref);
-  refuseIfDependents(`dSource ${dsource.name}`, await childVdbs(ctx.model, dsource.id), 'Delete those VDBs first (dvx vdb rm NAME).');
+  refuseIfDependents(
+    `dSource ${dsource.name}`,
+    await childVdbs(ctx.model, dsource.id),
+    'Delete those VDBs first (dvx vdb rm NAME).',
+  );
   const snapshots = new Set((await ctx.model.snapshots.listBy('ownerId', dsource.id)).map((snapshot) => snapshot.id));
   const bookmarks = (await ctx.model.bookmarks.list()).filter((bookmark) => snapshots.has(bookmark.snapshotId));
-  refuseIfDependents(`dSource ${dsource.name}`, bookmarks.map((bookmark) => ({ type: 'bookmark' as const, id: bookmark.id, name: bookmark.name })), 'Remove those bookmarks first (dvx bookmark rm NAME).');
+  refuseIfDependents(
+    `dSource ${dsource.name}`,
+    bookmarks.map((bookmark) => ({ type: 'bookmark' as const, id: bookmark.id, name: bookmark.name })),
+    'Remove those bookmarks first (dvx bookmark rm NAME).',
+  );
   // A disabled or failed dSource has no staging running or mounted: the delete skips the staged steps.
   const stagingActive = dsource.pluginType === 'STAGED' && dsource.enabled;
-  const run = await startRun(ctx, 'dsource-delete', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: stagingActive ? 'STAGED' : 'DIRECT' }, actor);
+  const run = await startRun(
+    ctx,
+    'dsource-delete',
+    { type: 'dsource', id: dsource.id },
+    { dsourceId: dsource.id, pluginType: stagingActive ? 'STAGED' : 'DIRECT' },
+    actor,
+  );
   return { dsource: presentDsource(dsource), run };
 }

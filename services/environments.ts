@@ -38,15 +38,37 @@ async function installedPluginIds(ctx: ServiceContext): Promise<string[]> {
 }
 
 /** Adds a host: pins its key, then a discover run probes it and runs every plugin's discovery. */
-export async function addEnvironment(ctx: ServiceContext, request: AddEnvironmentRequest, actor: Actor): Promise<{ environment: ReturnType<typeof presentEnvironment>; run: RunSummary }> {
+export async function addEnvironment(
+  ctx: ServiceContext,
+  request: AddEnvironmentRequest,
+  actor: Actor,
+): Promise<{ environment: ReturnType<typeof presentEnvironment>; run: RunSummary }> {
   if (!ENVIRONMENT_NAME.test(request.name)) {
-    throw new ValidationError(`Environment name "${request.name}" is not allowed.`, [{ pointer: '/name', message: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }], { action: 'Choose a name like "source-1".' });
+    throw new ValidationError(
+      `Environment name "${request.name}" is not allowed.`,
+      [{ pointer: '/name', message: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }],
+      { action: 'Choose a name like "source-1".' },
+    );
   }
   if (Boolean(request.privateKey) === Boolean(request.password)) {
-    throw new ValidationError('Give exactly one of a private key and a password.', [{ pointer: request.privateKey ? '/password' : '/privateKey', message: 'exactly one of privateKey and password is required' }], { action: 'Pass --key FILE or --password-stdin.' });
+    throw new ValidationError(
+      'Give exactly one of a private key and a password.',
+      [
+        {
+          pointer: request.privateKey ? '/password' : '/privateKey',
+          message: 'exactly one of privateKey and password is required',
+        },
+      ],
+      { action: 'Pass --key FILE or --password-stdin.' },
+    );
   }
   const existing = await ctx.model.environments.byName(request.name);
-  if (existing) throw new ValidationError(`An environment named "${request.name}" already exists (${existing.id}).`, [{ pointer: '/name', message: 'already taken' }], { action: 'Choose another name, or `dvx env refresh` the existing one.' });
+  if (existing)
+    throw new ValidationError(
+      `An environment named "${request.name}" already exists (${existing.id}).`,
+      [{ pointer: '/name', message: 'already taken' }],
+      { action: 'Choose another name, or `dvx env refresh` the existing one.' },
+    );
   const address = { host: request.host, port: request.port ?? 22, user: request.user };
   // Trust on first use unless the caller said which key to expect; from now on the connection pool refuses any other key.
   const hostKey = await fetchHostKey({ name: request.name, host: address.host, port: address.port });
@@ -74,7 +96,13 @@ export async function addEnvironment(ctx: ServiceContext, request: AddEnvironmen
     lastRunId: null,
     lastError: null,
   });
-  const run = await startRun(ctx, 'discover', { type: 'environment', id: environment.id }, { environmentId: environment.id, pluginIds: await installedPluginIds(ctx) }, actor);
+  const run = await startRun(
+    ctx,
+    'discover',
+    { type: 'environment', id: environment.id },
+    { environmentId: environment.id, pluginIds: await installedPluginIds(ctx) },
+    actor,
+  );
   await ctx.model.environments.update(environment.id, () => ({ lastRunId: run.id }));
   return { environment: presentEnvironment(environment), run };
 }
@@ -90,7 +118,13 @@ export async function showEnvironment(ctx: ServiceContext, ref: string) {
 /** Probes the host again and re-runs discovery; what is found again keeps its id. */
 export async function refreshEnvironment(ctx: ServiceContext, ref: string, actor: Actor) {
   const environment = await ctx.model.environments.requireFind(ref);
-  const run = await startRun(ctx, 'discover', { type: 'environment', id: environment.id }, { environmentId: environment.id, pluginIds: await installedPluginIds(ctx) }, actor);
+  const run = await startRun(
+    ctx,
+    'discover',
+    { type: 'environment', id: environment.id },
+    { environmentId: environment.id, pluginIds: await installedPluginIds(ctx) },
+    actor,
+  );
   return { environment: presentEnvironment(environment), run };
 }
 
@@ -101,12 +135,16 @@ export async function removeEnvironment(ctx: ServiceContext, ref: string) {
   await refuseIfLocked(ctx, 'environment', environment.id, `Environment ${environment.name}`);
   const dependents: Dependent[] = [];
   for (const dsource of await model.dsources.list()) {
-    if (dsource.sourceEnvironmentId === environment.id || dsource.stagingEnvironmentId === environment.id) dependents.push({ type: 'dsource', id: dsource.id, name: dsource.name });
+    if (dsource.sourceEnvironmentId === environment.id || dsource.stagingEnvironmentId === environment.id)
+      dependents.push({ type: 'dsource', id: dsource.id, name: dsource.name });
   }
-  for (const vdb of await model.vdbs.listBy('environmentId', environment.id)) dependents.push({ type: 'vdb', id: vdb.id, name: vdb.name });
+  for (const vdb of await model.vdbs.listBy('environmentId', environment.id))
+    dependents.push({ type: 'vdb', id: vdb.id, name: vdb.name });
   refuseIfDependents(`Environment ${environment.name}`, dependents, 'Delete those dSources and VDBs first.');
-  for (const config of await model.sourceConfigs.listBy('environmentId', environment.id)) await model.sourceConfigs.delete(config.id);
-  for (const repository of await model.repositories.listBy('environmentId', environment.id)) await model.repositories.delete(repository.id);
+  for (const config of await model.sourceConfigs.listBy('environmentId', environment.id))
+    await model.sourceConfigs.delete(config.id);
+  for (const repository of await model.repositories.listBy('environmentId', environment.id))
+    await model.repositories.delete(repository.id);
   await model.environments.delete(environment.id);
   return { deleted: presentEnvironment(environment) };
 }

@@ -11,7 +11,11 @@ const DSOURCE_EVENTS = new Set<string>(['preSync', 'postSync']);
 function checkEvent(object: DatasetObject, event: string): void {
   const allowed = object.type === 'vdb' ? VDB_EVENTS : DSOURCE_EVENTS;
   if (!allowed.has(event)) {
-    throw new ValidationError(`${event} is not a hook of a ${object.type === 'vdb' ? 'VDB' : 'dSource'}.`, [{ pointer: '/event', message: `one of ${[...allowed].join(', ')}` }], { action: `Use one of: ${[...allowed].join(', ')}.` });
+    throw new ValidationError(
+      `${event} is not a hook of a ${object.type === 'vdb' ? 'VDB' : 'dSource'}.`,
+      [{ pointer: '/event', message: `one of ${[...allowed].join(', ')}` }],
+      { action: `Use one of: ${[...allowed].join(', ')}.` },
+    );
   }
 }
 
@@ -19,7 +23,10 @@ function checkEvent(object: DatasetObject, event: string): void {
 export async function setHook(ctx: ServiceContext, ref: string, event: string, script: string) {
   const object = await findDatasetObject(ctx, ref);
   checkEvent(object, event);
-  if (!script.trim()) throw new ValidationError('The hook script is empty.', [{ pointer: '/script', message: 'empty' }], { action: 'Give a bash script, or remove the hook with `dvx hook rm`.' });
+  if (!script.trim())
+    throw new ValidationError('The hook script is empty.', [{ pointer: '/script', message: 'empty' }], {
+      action: 'Give a bash script, or remove the hook with `dvx hook rm`.',
+    });
   await refuseIfLocked(ctx, object.type, object.id, `${object.type === 'vdb' ? 'VDB' : 'dSource'} ${object.name}`);
   const id = hookIdOf(object.id, event);
   const hook = (await ctx.model.hooks.get(id))

@@ -5,7 +5,12 @@ import { definitionValidator, issuesOf, type PluginArtifact, type SchemaDefiniti
  * Checks user-given plugin data (parameters of a link or provision, a manual source config) against the plugin's
  * schema. Refuses with every problem and its JSON pointer under `pointer`.
  */
-export function validatePluginData(artifact: PluginArtifact, definition: SchemaDefinitionName, data: unknown, pointer: string): asserts data is Record<string, unknown> {
+export function validatePluginData(
+  artifact: PluginArtifact,
+  definition: SchemaDefinitionName,
+  data: unknown,
+  pointer: string,
+): asserts data is Record<string, unknown> {
   const validate = definitionValidator(artifact, definition);
   if (validate(data)) return;
   const issues = issuesOf(validate, pointer);

@@ -14,20 +14,46 @@ export function presentPlugin(plugin: PluginRecord, artifact?: PluginArtifact | 
  * Installs (or replaces) a plugin, then rediscovers every environment with it so that its repositories appear.
  * Environments busy with another run are left for `dvx env refresh`.
  */
-export async function uploadPlugin(ctx: ServiceContext, body: unknown, actor: Actor): Promise<{ plugin: ReturnType<typeof presentPlugin>; runs: RunSummary[] }> {
+export async function uploadPlugin(
+  ctx: ServiceContext,
+  body: unknown,
+  actor: Actor,
+): Promise<{ plugin: ReturnType<typeof presentPlugin>; runs: RunSummary[] }> {
   const artifact = checkArtifact(body);
   const { manifest } = artifact;
   const artifactHash = createHash('sha256').update(JSON.stringify(artifact)).digest('hex');
   const existing = await ctx.model.plugins.get(manifest.id);
   const byName = await ctx.model.plugins.byName(manifest.name);
-  if (byName && byName.id !== manifest.id) throw new ValidationError(`Another plugin is already named "${manifest.name}" (${byName.id}).`, [{ pointer: '/manifest/name', message: 'already taken' }], { action: 'Rename the plugin in plugin.yml and build it again.' });
+  if (byName && byName.id !== manifest.id)
+    throw new ValidationError(
+      `Another plugin is already named "${manifest.name}" (${byName.id}).`,
+      [{ pointer: '/manifest/name', message: 'already taken' }],
+      { action: 'Rename the plugin in plugin.yml and build it again.' },
+    );
   await ctx.model.putPluginArtifact(manifest.id, artifact);
-  const fields = { name: manifest.name, buildNumber: manifest.buildNumber, externalVersion: manifest.externalVersion, pluginType: manifest.pluginType, artifactHash, uploadedBy: actor.name };
-  const plugin = existing ? await ctx.model.plugins.update(manifest.id, () => fields) : await ctx.model.plugins.create({ id: manifest.id, ...fields });
+  const fields = {
+    name: manifest.name,
+    buildNumber: manifest.buildNumber,
+    externalVersion: manifest.externalVersion,
+    pluginType: manifest.pluginType,
+    artifactHash,
+    uploadedBy: actor.name,
+  };
+  const plugin = existing
+    ? await ctx.model.plugins.update(manifest.id, () => fields)
+    : await ctx.model.plugins.create({ id: manifest.id, ...fields });
   const runs: RunSummary[] = [];
   for (const environment of await ctx.model.environments.list()) {
     try {
-      runs.push(await startRun(ctx, 'discover', { type: 'environment', id: environment.id }, { environmentId: environment.id, pluginIds: [manifest.id] }, actor));
+      runs.push(
+        await startRun(
+          ctx,
+          'discover',
+          { type: 'environment', id: environment.id },
+          { environmentId: environment.id, pluginIds: [manifest.id] },
+          actor,
+        ),
+      );
     } catch (error) {
       if (!(isDvxError(error) && error.code === 'OBJECT_LOCKED')) throw error;
     }
@@ -36,5 +62,9 @@ export async function uploadPlugin(ctx: ServiceContext, body: unknown, actor: Ac
 }
 
 export async function listPlugins(ctx: ServiceContext) {
-  return Promise.all((await ctx.model.plugins.list()).map(async (plugin) => presentPlugin(plugin, await ctx.model.findPluginArtifact(plugin.id))));
+  return Promise.all(
+    (await ctx.model.plugins.list()).map(async (plugin) =>
+      presentPlugin(plugin, await ctx.model.findPluginArtifact(plugin.id)),
+    ),
+  );
 }

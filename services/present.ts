@@ -14,7 +14,8 @@ export function present<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = isSecretKey(key) && item !== null && item !== undefined && typeof item !== 'object' ? REDACTED : present(item);
+    out[key] =
+      isSecretKey(key) && item !== null && item !== undefined && typeof item !== 'object' ? REDACTED : present(item);
   }
   return out as T;
 }

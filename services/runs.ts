@@ -57,7 +57,10 @@ export async function listRuns(ctx: ServiceContext, filter: RunFilter): Promise<
     ...(filter.objectId && !filter.objectType ? {} : { offset: filter.offset ?? 0 }),
   });
   const offset = filter.offset ?? 0;
-  const matching = filter.objectId && !filter.objectType ? runs.filter((run) => run.objectId === filter.objectId).slice(offset, offset + (filter.limit ?? 50)) : runs;
+  const matching =
+    filter.objectId && !filter.objectType
+      ? runs.filter((run) => run.objectId === filter.objectId).slice(offset, offset + (filter.limit ?? 50))
+      : runs;
   return matching.map(summarize);
 }
 
@@ -71,7 +74,10 @@ export async function showRun(ctx: ServiceContext, runId: string): Promise<RunDe
 export async function cancelRun(ctx: ServiceContext, runId: string, actor: Actor): Promise<RunSummary> {
   const run = await ctx.model.runs.get(runId);
   if (!run) throw new NotFoundError('run', runId, 'List runs with `dvx run list` and use one of their ids.');
-  if (run.status !== 'running') throw new ConflictError({ message: `Run ${runId} has already ${run.status === 'succeeded' ? 'succeeded' : run.status === 'failed' ? 'failed' : 'been cancelled'}; there is nothing to cancel.` });
+  if (run.status !== 'running')
+    throw new ConflictError({
+      message: `Run ${runId} has already ${run.status === 'succeeded' ? 'succeeded' : run.status === 'failed' ? 'failed' : 'been cancelled'}; there is nothing to cancel.`,
+    });
   await ctx.driver.cancel(runId, actor.name);
   const cancelled = await ctx.model.runs.get(runId);
   if (!cancelled) throw new NotFoundError('run', runId, 'List runs with `dvx run list` and use one of their ids.');

@@ -7,29 +7,51 @@ import type { ServiceContext } from './service-context.js';
 
 export async function listRepositories(ctx: ServiceContext, filter: { environment?: string }) {
   const repositories = filter.environment
-    ? await ctx.model.repositories.listBy('environmentId', (await ctx.model.environments.requireFind(filter.environment)).id)
+    ? await ctx.model.repositories.listBy(
+        'environmentId',
+        (await ctx.model.environments.requireFind(filter.environment)).id,
+      )
     : await ctx.model.repositories.list();
   return present(repositories);
 }
 
 export async function listSourceConfigs(ctx: ServiceContext, filter: { environment?: string; repository?: string }) {
   let configs = filter.environment
-    ? await ctx.model.sourceConfigs.listBy('environmentId', (await ctx.model.environments.requireFind(filter.environment)).id)
+    ? await ctx.model.sourceConfigs.listBy(
+        'environmentId',
+        (await ctx.model.environments.requireFind(filter.environment)).id,
+      )
     : await ctx.model.sourceConfigs.list();
-  if (filter.repository) configs = configs.filter((config) => config.repositoryId === filter.repository || config.name === filter.repository);
+  if (filter.repository)
+    configs = configs.filter(
+      (config) => config.repositoryId === filter.repository || config.name === filter.repository,
+    );
   return present(configs);
 }
 
 /** Adds a source config by hand (one discovery did not find), validated against the plugin's schema. */
-export async function addSourceConfig(ctx: ServiceContext, request: { repository: string; parameters: Record<string, unknown> }) {
+export async function addSourceConfig(
+  ctx: ServiceContext,
+  request: { repository: string; parameters: Record<string, unknown> },
+) {
   const repository = await ctx.model.repositories.get(request.repository);
-  if (!repository) throw new ValidationError(`No repository "${request.repository}".`, [{ pointer: '/repository', message: 'no such repository' }], { action: 'See `dvx repo list` for repository ids.' });
+  if (!repository)
+    throw new ValidationError(
+      `No repository "${request.repository}".`,
+      [{ pointer: '/repository', message: 'no such repository' }],
+      { action: 'See `dvx repo list` for repository ids.' },
+    );
   const artifact = await ctx.model.pluginArtifact(repository.pluginId);
   validatePluginData(artifact, 'sourceConfigDefinition', request.parameters, '/parameters');
   const identity = identityOf(artifact.schemas.sourceConfigDefinition, request.parameters);
   const id = stableId('sc', repository.id, identity);
   const existing = await ctx.model.sourceConfigs.get(id);
-  if (existing) throw new ValidationError(`Repository ${repository.name} already has this source config (${existing.id}, "${existing.name}").`, [{ pointer: '/parameters', message: 'same identity fields as an existing source config' }], { action: 'Use the existing source config.' });
+  if (existing)
+    throw new ValidationError(
+      `Repository ${repository.name} already has this source config (${existing.id}, "${existing.name}").`,
+      [{ pointer: '/parameters', message: 'same identity fields as an existing source config' }],
+      { action: 'Use the existing source config.' },
+    );
   const config = await ctx.model.sourceConfigs.create({
     id,
     environmentId: repository.environmentId,

@@ -5,8 +5,19 @@ import { summarize, type RunSummary } from './runs.js';
 import type { Actor, ServiceContext } from './service-context.js';
 
 /** Starts a lifecycle run on an object; refused with OBJECT_LOCKED (naming the holder) if another run holds it. */
-export async function startRun(ctx: ServiceContext, kind: string, object: { type: string; id: string }, input: Record<string, unknown>, actor: Actor, runId = newRunId()): Promise<RunSummary> {
-  const run = await ctx.driver.start(kind, { ...input, runId }, { objectType: object.type, objectId: object.id, requestedBy: actor.name, runId });
+export async function startRun(
+  ctx: ServiceContext,
+  kind: string,
+  object: { type: string; id: string },
+  input: Record<string, unknown>,
+  actor: Actor,
+  runId = newRunId(),
+): Promise<RunSummary> {
+  const run = await ctx.driver.start(
+    kind,
+    { ...input, runId },
+    { objectType: object.type, objectId: object.id, requestedBy: actor.name, runId },
+  );
   return summarize(run);
 }
 
@@ -14,5 +25,10 @@ export async function startRun(ctx: ServiceContext, kind: string, object: { type
 export async function refuseIfLocked(ctx: ServiceContext, type: string, id: string, what: string): Promise<void> {
   const holder = await ctx.model.runs.lockHolder(objectKey(type, id));
   if (!holder) return;
-  throw new ConflictError({ code: 'OBJECT_LOCKED', message: `${what} is busy: run ${holder} holds it.`, action: `Wait for it to end (dvx run watch ${holder}) and try again.`, details: { runId: holder } });
+  throw new ConflictError({
+    code: 'OBJECT_LOCKED',
+    message: `${what} is busy: run ${holder} holds it.`,
+    action: `Wait for it to end (dvx run watch ${holder}) and try again.`,
+    details: { runId: holder },
+  });
 }

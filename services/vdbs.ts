@@ -35,36 +35,98 @@ export const presentVdb = (vdb: VdbRecord) => present(vdb);
 
 async function findSource(ctx: ServiceContext, ref: string) {
   const dsource = await ctx.model.dsources.find(ref);
-  if (dsource) return { type: 'dsource' as const, id: dsource.id, name: dsource.name, pluginId: dsource.pluginId, currentTimeflowId: dsource.currentTimeflowId, ready: dsource.status === 'ACTIVE' };
+  if (dsource)
+    return {
+      type: 'dsource' as const,
+      id: dsource.id,
+      name: dsource.name,
+      pluginId: dsource.pluginId,
+      currentTimeflowId: dsource.currentTimeflowId,
+      ready: dsource.status === 'ACTIVE',
+    };
   const vdb = await ctx.model.vdbs.find(ref);
-  if (vdb) return { type: 'vdb' as const, id: vdb.id, name: vdb.name, pluginId: vdb.pluginId, currentTimeflowId: vdb.currentTimeflowId, ready: vdb.status === 'READY' };
-  throw new ValidationError(`No dSource or VDB "${ref}" to provision from.`, [{ pointer: '/source', message: 'no such dSource or VDB' }], { action: 'See `dvx dsource list` and `dvx vdb list`.' });
+  if (vdb)
+    return {
+      type: 'vdb' as const,
+      id: vdb.id,
+      name: vdb.name,
+      pluginId: vdb.pluginId,
+      currentTimeflowId: vdb.currentTimeflowId,
+      ready: vdb.status === 'READY',
+    };
+  throw new ValidationError(
+    `No dSource or VDB "${ref}" to provision from.`,
+    [{ pointer: '/source', message: 'no such dSource or VDB' }],
+    { action: 'See `dvx dsource list` and `dvx vdb list`.' },
+  );
 }
 
 /** Provisions a VDB: the record, then a provision run (clone, mount, configure, first snapshot). */
-export async function provisionVdb(ctx: ServiceContext, request: ProvisionRequest, actor: Actor): Promise<{ vdb: VdbRecord; run: RunSummary }> {
+export async function provisionVdb(
+  ctx: ServiceContext,
+  request: ProvisionRequest,
+  actor: Actor,
+): Promise<{ vdb: VdbRecord; run: RunSummary }> {
   const { model } = ctx;
   checkName(request.name, 'VDB');
   const source = await findSource(ctx, request.source);
   let snapshotId: string;
   if (request.snapshot) {
     const snapshot = await model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
-    if (!snapshot || snapshot.ownerId !== source.id) throw new ValidationError(`${source.name} has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: 'not a snapshot of the source' }], { action: `See \`dvx snapshot list --of ${source.name}\`.` });
+    if (!snapshot || snapshot.ownerId !== source.id)
+      throw new ValidationError(
+        `${source.name} has no snapshot "${request.snapshot}".`,
+        [{ pointer: '/snapshot', message: 'not a snapshot of the source' }],
+        { action: `See \`dvx snapshot list --of ${source.name}\`.` },
+      );
     snapshotId = snapshot.id;
   } else {
     const latest = await latestSnapshot(ctx, source.id, source.currentTimeflowId);
-    if (!latest) throw new ValidationError(`${source.name} has no snapshot to provision from yet.`, [{ pointer: '/source', message: 'no snapshot' }], { action: 'Wait for its link or sync to finish, or take a snapshot.' });
+    if (!latest)
+      throw new ValidationError(
+        `${source.name} has no snapshot to provision from yet.`,
+        [{ pointer: '/source', message: 'no snapshot' }],
+        { action: 'Wait for its link or sync to finish, or take a snapshot.' },
+      );
     snapshotId = latest.id;
   }
   const environment = await model.environments.find(request.environment);
-  if (!environment) throw new ValidationError(`No environment "${request.environment}".`, [{ pointer: '/environment', message: 'no such environment' }], { action: 'See `dvx env list`, or add one with `dvx env add`.' });
-  const repositories = (await model.repositories.listBy('environmentId', environment.id)).filter((repository) => repository.pluginId === source.pluginId);
-  const repository = request.repository ? repositories.find((candidate) => candidate.id === request.repository || candidate.name === request.repository) : repositories.length === 1 ? repositories[0] : undefined;
+  if (!environment)
+    throw new ValidationError(
+      `No environment "${request.environment}".`,
+      [{ pointer: '/environment', message: 'no such environment' }],
+      { action: 'See `dvx env list`, or add one with `dvx env add`.' },
+    );
+  const repositories = (await model.repositories.listBy('environmentId', environment.id)).filter(
+    (repository) => repository.pluginId === source.pluginId,
+  );
+  const repository = request.repository
+    ? repositories.find((candidate) => candidate.id === request.repository || candidate.name === request.repository)
+    : repositories.length === 1
+      ? repositories[0]
+      : undefined;
   if (!repository) {
     throw new ValidationError(
-      request.repository ? `Environment ${environment.name} has no repository "${request.repository}" for this plugin.` : repositories.length ? `Environment ${environment.name} has several repositories for this plugin; say which.` : `Environment ${environment.name} has no repository for plugin ${source.pluginId}.`,
-      [{ pointer: '/repository', message: request.repository ? 'no such repository on the environment' : repositories.length ? 'ambiguous' : 'none found' }],
-      { action: repositories.length ? `Use one of: ${repositories.map((r) => r.id).join(', ')}.` : `Refresh the environment (dvx env refresh ${environment.name}) after installing the plugin.` },
+      request.repository
+        ? `Environment ${environment.name} has no repository "${request.repository}" for this plugin.`
+        : repositories.length
+          ? `Environment ${environment.name} has several repositories for this plugin; say which.`
+          : `Environment ${environment.name} has no repository for plugin ${source.pluginId}.`,
+      [
+        {
+          pointer: '/repository',
+          message: request.repository
+            ? 'no such repository on the environment'
+            : repositories.length
+              ? 'ambiguous'
+              : 'none found',
+        },
+      ],
+      {
+        action: repositories.length
+          ? `Use one of: ${repositories.map((r) => r.id).join(', ')}.`
+          : `Refresh the environment (dvx env refresh ${environment.name}) after installing the plugin.`,
+      },
     );
   }
   const artifact = await model.pluginArtifact(source.pluginId);
@@ -92,8 +154,16 @@ export async function provisionVdb(ctx: ServiceContext, request: ProvisionReques
     lastError: null,
   });
   try {
-    for (const [event, script] of Object.entries(request.hooks ?? {})) await model.hooks.create({ id: hookIdOf(vdb.id, event), objectType: 'vdb', objectId: vdb.id, event, script });
-    const run = await startRun(ctx, 'provision', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id, snapshotId }, actor, runId);
+    for (const [event, script] of Object.entries(request.hooks ?? {}))
+      await model.hooks.create({ id: hookIdOf(vdb.id, event), objectType: 'vdb', objectId: vdb.id, event, script });
+    const run = await startRun(
+      ctx,
+      'provision',
+      { type: 'vdb', id: vdb.id },
+      { vdbId: vdb.id, snapshotId },
+      actor,
+      runId,
+    );
     return { vdb: presentVdb(vdb), run };
   } catch (error) {
     for (const hook of await model.hooks.listBy('objectId', vdb.id)) await model.hooks.delete(hook.id);
@@ -112,12 +182,22 @@ export async function showVdb(ctx: ServiceContext, ref: string) {
 
 async function readyVdb(ctx: ServiceContext, ref: string, doing: string) {
   const vdb = await ctx.model.vdbs.requireFind(ref);
-  requireState(vdb.status === 'READY', `VDB ${vdb.name} is ${vdb.status}, so it cannot ${doing}.`, vdb.status === 'FAILED' ? `See why with \`dvx run show ${vdb.lastRunId}\`, then delete it (dvx vdb rm ${vdb.name}).` : `Wait for run ${vdb.lastRunId} to end (dvx run watch ${vdb.lastRunId}).`);
+  requireState(
+    vdb.status === 'READY',
+    `VDB ${vdb.name} is ${vdb.status}, so it cannot ${doing}.`,
+    vdb.status === 'FAILED'
+      ? `See why with \`dvx run show ${vdb.lastRunId}\`, then delete it (dvx vdb rm ${vdb.name}).`
+      : `Wait for run ${vdb.lastRunId} to end (dvx run watch ${vdb.lastRunId}).`,
+  );
   return vdb;
 }
 
 function requireEnabled(vdb: VdbRecord, doing: string) {
-  requireState(vdb.enabled, `VDB ${vdb.name} is disabled, so it cannot ${doing}.`, `Enable it first: dvx vdb enable ${vdb.name}.`);
+  requireState(
+    vdb.enabled,
+    `VDB ${vdb.name} is disabled, so it cannot ${doing}.`,
+    `Enable it first: dvx vdb enable ${vdb.name}.`,
+  );
 }
 
 type VdbAction = 'start' | 'stop' | 'enable' | 'disable' | 'snapshot';
@@ -141,8 +221,19 @@ export async function rewindVdb(ctx: ServiceContext, ref: string, request: { sna
   const vdb = await readyVdb(ctx, ref, 'rewind');
   requireEnabled(vdb, 'rewind');
   const snapshot = await ctx.model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
-  if (!snapshot || snapshot.ownerId !== vdb.id) throw new ValidationError(`VDB ${vdb.name} has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: 'not a snapshot of this VDB' }], { action: `See \`dvx snapshot list --of ${vdb.name}\`.` });
-  const run = await startRun(ctx, 'vdb-rewind', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id, snapshotId: snapshot.id, previousDatasetId: vdb.currentTimeflowId }, actor);
+  if (!snapshot || snapshot.ownerId !== vdb.id)
+    throw new ValidationError(
+      `VDB ${vdb.name} has no snapshot "${request.snapshot}".`,
+      [{ pointer: '/snapshot', message: 'not a snapshot of this VDB' }],
+      { action: `See \`dvx snapshot list --of ${vdb.name}\`.` },
+    );
+  const run = await startRun(
+    ctx,
+    'vdb-rewind',
+    { type: 'vdb', id: vdb.id },
+    { vdbId: vdb.id, snapshotId: snapshot.id, previousDatasetId: vdb.currentTimeflowId },
+    actor,
+  );
   return { vdb: presentVdb(vdb), run };
 }
 
@@ -150,18 +241,37 @@ export async function rewindVdb(ctx: ServiceContext, ref: string, request: { sna
 export async function refreshVdb(ctx: ServiceContext, ref: string, request: { snapshot?: string }, actor: Actor) {
   const vdb = await readyVdb(ctx, ref, 'refresh');
   requireEnabled(vdb, 'refresh');
-  const parent = vdb.parentType === 'dsource' ? await ctx.model.dsources.require(vdb.parentId) : await ctx.model.vdbs.require(vdb.parentId);
+  const parent =
+    vdb.parentType === 'dsource'
+      ? await ctx.model.dsources.require(vdb.parentId)
+      : await ctx.model.vdbs.require(vdb.parentId);
   let snapshotId: string;
   if (request.snapshot) {
     const snapshot = await ctx.model.snapshots.get(await resolveSnapshotRef(ctx, request.snapshot));
-    if (!snapshot || snapshot.ownerId !== parent.id) throw new ValidationError(`${parent.name} (the parent of ${vdb.name}) has no snapshot "${request.snapshot}".`, [{ pointer: '/snapshot', message: "not a snapshot of the VDB's parent" }], { action: `See \`dvx snapshot list --of ${parent.name}\`.` });
+    if (!snapshot || snapshot.ownerId !== parent.id)
+      throw new ValidationError(
+        `${parent.name} (the parent of ${vdb.name}) has no snapshot "${request.snapshot}".`,
+        [{ pointer: '/snapshot', message: "not a snapshot of the VDB's parent" }],
+        { action: `See \`dvx snapshot list --of ${parent.name}\`.` },
+      );
     snapshotId = snapshot.id;
   } else {
     const latest = await latestSnapshot(ctx, parent.id, parent.currentTimeflowId);
-    if (!latest) throw new ValidationError(`${parent.name} has no snapshot to refresh from.`, [{ pointer: '/snapshot', message: 'no snapshot' }], { action: `Sync it first.` });
+    if (!latest)
+      throw new ValidationError(
+        `${parent.name} has no snapshot to refresh from.`,
+        [{ pointer: '/snapshot', message: 'no snapshot' }],
+        { action: `Sync it first.` },
+      );
     snapshotId = latest.id;
   }
-  const run = await startRun(ctx, 'vdb-refresh', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id, snapshotId, previousDatasetId: vdb.currentTimeflowId }, actor);
+  const run = await startRun(
+    ctx,
+    'vdb-refresh',
+    { type: 'vdb', id: vdb.id },
+    { vdbId: vdb.id, snapshotId, previousDatasetId: vdb.currentTimeflowId },
+    actor,
+  );
   return { vdb: presentVdb(vdb), run };
 }
 
@@ -170,10 +280,12 @@ export async function deleteVdb(ctx: ServiceContext, ref: string, actor: Actor) 
   const vdb = await ctx.model.vdbs.requireFind(ref);
   const dependents: Dependent[] = [...(await childVdbs(ctx.model, vdb.id))];
   for (const snapshot of await ctx.model.snapshots.listBy('ownerId', vdb.id)) {
-    for (const dependent of await snapshotDependents(ctx.model, snapshot.id)) if (dependent.owner?.id !== vdb.id) dependents.push(dependent);
+    for (const dependent of await snapshotDependents(ctx.model, snapshot.id))
+      if (dependent.owner?.id !== vdb.id) dependents.push(dependent);
   }
   refuseIfDependents(`VDB ${vdb.name}`, dependents, 'Delete the VDBs provisioned from it first.');
-  for (const snapshot of await ctx.model.snapshots.listBy('ownerId', vdb.id)) await refuseIfBookmarked(ctx, snapshot.id, `VDB ${vdb.name}: its snapshot ${snapshot.id}`);
+  for (const snapshot of await ctx.model.snapshots.listBy('ownerId', vdb.id))
+    await refuseIfBookmarked(ctx, snapshot.id, `VDB ${vdb.name}: its snapshot ${snapshot.id}`);
   const run = await startRun(ctx, 'vdb-delete', { type: 'vdb', id: vdb.id }, { vdbId: vdb.id }, actor);
   return { vdb: presentVdb(vdb), run };
 }

@@ -13,7 +13,11 @@ export interface BindMountTransportOptions {
   timeoutMs?: number;
 }
 
-export const BIND_MOUNT_DEFAULTS: Required<Omit<BindMountTransportOptions, 'runBash'>> = { busyRetries: 5, busyRetryIntervalMs: 500, timeoutMs: 60_000 };
+export const BIND_MOUNT_DEFAULTS: Required<Omit<BindMountTransportOptions, 'runBash'>> = {
+  busyRetries: 5,
+  busyRetryIntervalMs: 500,
+  timeoutMs: 60_000,
+};
 
 /** One process that keeps a mount busy. */
 export interface MountHolder {
@@ -130,7 +134,10 @@ export class BindMountTransport implements MountTransport {
     throw new StorageError({
       code: 'MOUNT_FAILED',
       message: `Mounting ${request.sourcePath} at ${request.mountPath} on ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
-      action: result.exitCode === NO_SOURCE ? 'The bind transport needs a host that shares the engine\'s filesystem.' : 'Check that the login user may mount (root) and that the mount path is valid.',
+      action:
+        result.exitCode === NO_SOURCE
+          ? "The bind transport needs a host that shares the engine's filesystem."
+          : 'Check that the login user may mount (root) and that the mount path is valid.',
       output: result.stderr,
       details,
     });
@@ -141,7 +148,10 @@ export class BindMountTransport implements MountTransport {
     let holders: MountHolder[] = [];
     for (let attempt = 0; attempt <= this.#options.busyRetries; attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
-      const result = await this.#options.runBash(request.connection, DETACH, { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
+      const result = await this.#options.runBash(request.connection, DETACH, {
+        variables: { MOUNT_PATH: request.mountPath },
+        timeoutMs: this.#options.timeoutMs,
+      });
       if (result.exitCode === 0) return;
       if (result.exitCode !== BUSY) {
         throw new StorageError({
@@ -153,7 +163,9 @@ export class BindMountTransport implements MountTransport {
       }
       holders = parseHolders(result.stdout);
     }
-    const named = holders.length ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ') : 'a process that could not be identified';
+    const named = holders.length
+      ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ')
+      : 'a process that could not be identified';
     throw new StorageError({
       code: 'MOUNT_BUSY',
       message: `${request.mountPath} on ${host} is busy after ${this.#options.busyRetries + 1} tries: used by ${named}.`,
@@ -163,7 +175,10 @@ export class BindMountTransport implements MountTransport {
   }
 
   async isAttached(request: DetachRequest): Promise<boolean> {
-    const result = await this.#options.runBash(request.connection, 'mountpoint -q "$MOUNT_PATH"', { variables: { MOUNT_PATH: request.mountPath }, timeoutMs: this.#options.timeoutMs });
+    const result = await this.#options.runBash(request.connection, 'mountpoint -q "$MOUNT_PATH"', {
+      variables: { MOUNT_PATH: request.mountPath },
+      timeoutMs: this.#options.timeoutMs,
+    });
     return result.exitCode === 0;
   }
 }

@@ -1,8 +1,21 @@
 export type { StorageBackend, StorageUsage } from './storage-backend.js';
-export type { AttachRequest, DetachRequest, HostCommandResult, MountHostConnection, MountTransport, RunHostScript, RunHostScriptOptions } from './mount-transport.js';
+export type {
+  AttachRequest,
+  DetachRequest,
+  HostCommandResult,
+  MountHostConnection,
+  MountTransport,
+  RunHostScript,
+  RunHostScriptOptions,
+} from './mount-transport.js';
 export { BtrfsBackend, type BtrfsBackendOptions } from './btrfs-backend.js';
 export { ReflinkBackend, type ReflinkBackendOptions } from './reflink-backend.js';
-export { BindMountTransport, BIND_MOUNT_DEFAULTS, type BindMountTransportOptions, type MountHolder } from './bind-mount-transport.js';
+export {
+  BindMountTransport,
+  BIND_MOUNT_DEFAULTS,
+  type BindMountTransportOptions,
+  type MountHolder,
+} from './bind-mount-transport.js';
 export {
   attachBtrfsPool,
   detachBtrfsPool,
@@ -16,7 +29,15 @@ export {
   type ReflinkStorageConfig,
   type StorageConfig,
 } from './btrfs-pool.js';
-export { backendFor, canMakeBtrfsPool, initStorage, openStorage, DEFAULT_POOL_SIZE_BYTES, type InitStorageOptions, type OpenStorageOptions } from './open-storage.js';
+export {
+  backendFor,
+  canMakeBtrfsPool,
+  initStorage,
+  openStorage,
+  DEFAULT_POOL_SIZE_BYTES,
+  type InitStorageOptions,
+  type OpenStorageOptions,
+} from './open-storage.js';
 export { localMountPoints, localMounts, mountsUnder, mountsUsing, type MountEntry } from './local-mounts.js';
 export { parseSize } from './parse-size.js';
 export { checkStorageId } from './storage-id.js';

@@ -11,7 +11,10 @@ export interface HostCommandResult {
  */
 export interface MountHostConnection {
   readonly address: { readonly name: string };
-  exec(command: string, options?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal }): Promise<HostCommandResult>;
+  exec(
+    command: string,
+    options?: { stdin?: string | Buffer; timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<HostCommandResult>;
 }
 
 /** Options of a {@link RunHostScript} call. */
@@ -23,7 +26,11 @@ export interface RunHostScriptOptions {
 }
 
 /** Runs a bash script on a host as its login user, with variables as data: hosts' `runBash` is one. */
-export type RunHostScript = (connection: MountHostConnection, script: string, options: RunHostScriptOptions) => Promise<HostCommandResult>;
+export type RunHostScript = (
+  connection: MountHostConnection,
+  script: string,
+  options: RunHostScriptOptions,
+) => Promise<HostCommandResult>;
 
 /** Attach engine storage on a host. */
 export interface AttachRequest {

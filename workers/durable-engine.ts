@@ -107,17 +107,30 @@ export class DurableEngine {
     const storeClient = createRedisClient(options.redis, 'store');
     const workerClient = createRedisClient(options.redis, 'worker');
     const clients = [storeClient, workerClient];
-    for (const client of clients) client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+    for (const client of clients)
+      client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
     try {
       if (options.checkRedis !== false) await checkRedis(storeClient, describeRedisTarget(options.redis));
       // The step queue is built on the store's own connection: a transition and the jobs it starts travel on one
       // connection, in order. The runs kept in memory are dropped when that connection closes.
-      const { store, queue, liveRuns } = openStepChannel(storeClient, { enabled: options.liveRunCache ?? liveRunCacheFromEnv() });
+      const { store, queue, liveRuns } = openStepChannel(storeClient, {
+        enabled: options.liveRunCache ?? liveRunCacheFromEnv(),
+      });
       if (!liveRuns.enabled) logger.info('in-memory run cache off: every step is taken up through Redis');
       const driver = new RunDriver({ store, queue, liveRuns, lifecycles, logger });
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
-      return new DurableEngine(driver, store, queue, reconciler, maintenanceQueue, clients, workerClient, { ...options, lifecycles }, logger);
+      return new DurableEngine(
+        driver,
+        store,
+        queue,
+        reconciler,
+        maintenanceQueue,
+        clients,
+        workerClient,
+        { ...options, lifecycles },
+        logger,
+      );
     } catch (error) {
       for (const client of clients) client.disconnect();
       throw error;
@@ -126,15 +139,27 @@ export class DurableEngine {
 
   /** Reconciles, then starts the step worker with the handlers and the reconciler's schedule. Once per engine. */
   async startWorkers(handlers: StepHandlers): Promise<ReconcileReport> {
-    if (this.workers.length > 0) throw new ConflictError({ message: 'The engine\'s workers are already started.', action: 'Call startWorkers once per engine.' });
+    if (this.workers.length > 0)
+      throw new ConflictError({
+        message: "The engine's workers are already started.",
+        action: 'Call startWorkers once per engine.',
+      });
     requireHandlers(this.options.lifecycles ?? LIFECYCLES, handlers);
     const { driver, store, reconciler, maintenanceQueue, logger, options } = this;
     const connection = this.workerClient;
     const retry = new RetryPolicy(options.retry);
     this.report = await reconciler.reconcile();
     this.workers.push(createStepWorker({ connection, driver, store, handlers, retry, logger, ...options.worker }));
-    await maintenanceQueue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: options.reconcileIntervalMs ?? 30_000 }, { name: RECONCILE_SCHEDULER });
-    const maintenance = new Worker(MAINTENANCE_QUEUE, async () => reconciler.reconcile(), { connection, prefix: QUEUE_PREFIX, concurrency: 1 });
+    await maintenanceQueue.upsertJobScheduler(
+      RECONCILE_SCHEDULER,
+      { every: options.reconcileIntervalMs ?? 30_000 },
+      { name: RECONCILE_SCHEDULER },
+    );
+    const maintenance = new Worker(MAINTENANCE_QUEUE, async () => reconciler.reconcile(), {
+      connection,
+      prefix: QUEUE_PREFIX,
+      concurrency: 1,
+    });
     maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
     this.workers.push(maintenance);
     return this.report;

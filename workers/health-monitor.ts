@@ -23,7 +23,12 @@ export interface HealthMonitorOptions {
   recoveryBackoffMs?: number;
 }
 
-export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = { intervalMs: 15_000, probeTimeoutMs: 5_000, autoRecover: true, recoveryBackoffMs: 300_000 };
+export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = {
+  intervalMs: 15_000,
+  probeTimeoutMs: 5_000,
+  autoRecover: true,
+  recoveryBackoffMs: 300_000,
+};
 
 export const HEALTH_QUEUE = 'dvx-health';
 const HEALTH_SCHEDULER = 'health-check';
@@ -36,9 +41,19 @@ export interface HealthReport {
   recoveries: { objectType: 'vdb' | 'dsource'; objectId: string; runId: string }[];
 }
 
-function nextStatus(previous: RuntimeStatus | undefined, state: RuntimeStatus['state'], reason: string | null): RuntimeStatus {
+function nextStatus(
+  previous: RuntimeStatus | undefined,
+  state: RuntimeStatus['state'],
+  reason: string | null,
+): RuntimeStatus {
   const now = new Date().toISOString();
-  return { state, reason, since: previous?.state === state ? previous.since : now, checkedAt: now, recoveryRunId: previous?.recoveryRunId ?? null };
+  return {
+    state,
+    reason,
+    since: previous?.state === state ? previous.since : now,
+    checkedAt: now,
+    recoveryRunId: previous?.recoveryRunId ?? null,
+  };
 }
 
 /**
@@ -63,10 +78,18 @@ export class HealthMonitor {
 
   async start(connection: Redis): Promise<void> {
     this.#queue = new Queue(HEALTH_QUEUE, { connection, prefix: QUEUE_PREFIX });
-    await this.#queue.upsertJobScheduler(HEALTH_SCHEDULER, { every: this.#options.intervalMs }, { name: HEALTH_SCHEDULER, opts: { removeOnComplete: 10, removeOnFail: 50 } });
+    await this.#queue.upsertJobScheduler(
+      HEALTH_SCHEDULER,
+      { every: this.#options.intervalMs },
+      { name: HEALTH_SCHEDULER, opts: { removeOnComplete: 10, removeOnFail: 50 } },
+    );
     // A worker blocks its connection, so it gets its own; BullMQ leaves a connection it was given open, so stop() closes it.
     this.#workerClient = connection.duplicate();
-    this.#worker = new Worker(HEALTH_QUEUE, async () => this.check(), { connection: this.#workerClient, prefix: QUEUE_PREFIX, concurrency: 1 });
+    this.#worker = new Worker(HEALTH_QUEUE, async () => this.check(), {
+      connection: this.#workerClient,
+      prefix: QUEUE_PREFIX,
+      concurrency: 1,
+    });
     this.#worker.on('error', (error) => this.logger.warn({ err: error.message }, 'health monitor worker error'));
   }
 
@@ -89,17 +112,28 @@ export class HealthMonitor {
   async #mountsMissing(mounts: { environmentId: string; mountPath: string }[] | null): Promise<string | null> {
     for (const mount of mounts ?? []) {
       const connection = await connectEnvironment(this.services, mount.environmentId);
-      if (!(await this.services.mounts.isAttached({ connection, mountPath: mount.mountPath }))) return `${mount.mountPath} is not mounted`;
+      if (!(await this.services.mounts.isAttached({ connection, mountPath: mount.mountPath })))
+        return `${mount.mountPath} is not mounted`;
     }
     return null;
   }
 
-  async #recover(objectType: 'vdb' | 'dsource', objectId: string, status: RuntimeStatus, input: Record<string, unknown>, kind: string): Promise<string | null> {
+  async #recover(
+    objectType: 'vdb' | 'dsource',
+    objectId: string,
+    status: RuntimeStatus,
+    input: Record<string, unknown>,
+    kind: string,
+  ): Promise<string | null> {
     if (!this.#options.autoRecover) return null;
     if (status.recoveryRunId) {
       const last = await this.services.model.runs.get(status.recoveryRunId);
       if (last?.status === 'running') return null;
-      if (last?.status === 'failed' && Date.now() - new Date(last.endedAt ?? last.updatedAt).getTime() < this.#options.recoveryBackoffMs) return null;
+      if (
+        last?.status === 'failed' &&
+        Date.now() - new Date(last.endedAt ?? last.updatedAt).getTime() < this.#options.recoveryBackoffMs
+      )
+        return null;
     }
     try {
       const run = await this.driver.start(kind, input, { objectType, objectId, requestedBy: 'health-monitor' });
@@ -134,8 +168,11 @@ export class HealthMonitor {
         reason = await this.#mountsMissing(vdb.mounts).catch((error: unknown) => toDvxError(error).message);
         if (reason) state = 'INACTIVE';
         else if (hasOperation(await loadPluginArtifact(this.services, vdb.pluginId), 'virtual.status')) {
-          const said = await this.#pluginStatus(vdb.id).catch((error: unknown) => `status failed: ${toDvxError(error).message}`);
-          if (said !== 'ACTIVE') [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
+          const said = await this.#pluginStatus(vdb.id).catch(
+            (error: unknown) => `status failed: ${toDvxError(error).message}`,
+          );
+          if (said !== 'ACTIVE')
+            [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
         }
       }
       let runtime = nextStatus(vdb.runtime, state, reason);
@@ -163,8 +200,18 @@ export class HealthMonitor {
         if (reason) state = 'INACTIVE';
       }
       let runtime = nextStatus(dsource.runtime, state, reason);
-      if (state === 'INACTIVE' && reason?.endsWith('is not mounted') && !(await model.runs.lockHolder(`dsource/${dsource.id}`))) {
-        const runId = await this.#recover('dsource', dsource.id, runtime, { dsourceId: dsource.id, pluginType: dsource.pluginType }, 'dsource-enable');
+      if (
+        state === 'INACTIVE' &&
+        reason?.endsWith('is not mounted') &&
+        !(await model.runs.lockHolder(`dsource/${dsource.id}`))
+      ) {
+        const runId = await this.#recover(
+          'dsource',
+          dsource.id,
+          runtime,
+          { dsourceId: dsource.id, pluginType: dsource.pluginType },
+          'dsource-enable',
+        );
         if (runId) {
           runtime = { ...runtime, recoveryRunId: runId };
           report.recoveries.push({ objectType: 'dsource', objectId: dsource.id, runId });
@@ -180,11 +227,27 @@ export class HealthMonitor {
     const operands = await vdbOperands(this.services, vdbId);
     if (!operands.sourceConfig) return 'INACTIVE';
     const controller = new AbortController();
-    const output = await callPlugin(this.services, { runId: 'health', stepId: 'status', src: 'plugin.virtual.status', operationId: `health-${vdbId}-${Date.now()}`, attempt: 1, signal: controller.signal, logger: this.logger }, {
-      pluginId: operands.vdb.pluginId,
-      operation: 'virtual.status',
-      args: { virtualSource: operands.virtualSource, repository: operands.repository, sourceConfig: operands.sourceConfig },
-    });
+    const output = await callPlugin(
+      this.services,
+      {
+        runId: 'health',
+        stepId: 'status',
+        src: 'plugin.virtual.status',
+        operationId: `health-${vdbId}-${Date.now()}`,
+        attempt: 1,
+        signal: controller.signal,
+        logger: this.logger,
+      },
+      {
+        pluginId: operands.vdb.pluginId,
+        operation: 'virtual.status',
+        args: {
+          virtualSource: operands.virtualSource,
+          repository: operands.repository,
+          sourceConfig: operands.sourceConfig,
+        },
+      },
+    );
     return String(output);
   }
 }

@@ -6,7 +6,8 @@ import type { StepHandlers } from './step-handler.js';
 export function missingHandlers(lifecycles: Iterable<Lifecycle<never>>, handlers: StepHandlers): string[] {
   const missing: string[] = [];
   for (const lifecycle of lifecycles) {
-    for (const step of lifecycle.steps) if (!Object.hasOwn(handlers, step.src)) missing.push(`${lifecycle.kind}/${step.id} (${step.src})`);
+    for (const step of lifecycle.steps)
+      if (!Object.hasOwn(handlers, step.src)) missing.push(`${lifecycle.kind}/${step.id} (${step.src})`);
   }
   return missing;
 }
@@ -18,7 +19,8 @@ export function requireHandlers(lifecycles: Iterable<Lifecycle<never>>, handlers
   throw new DvxError({
     code: 'STEP_HANDLER_MISSING',
     message: `This engine has no handler for ${missing.length === 1 ? 'a step' : `${missing.length} steps`} of its lifecycles: ${missing.join(', ')}.`,
-    action: 'Register a handler for every step the lifecycles name (createStepHandlers covers every dvx lifecycle), or leave out the lifecycles that need the missing ones.',
+    action:
+      'Register a handler for every step the lifecycles name (createStepHandlers covers every dvx lifecycle), or leave out the lifecycles that need the missing ones.',
     details: { missing },
   });
 }

@@ -46,7 +46,11 @@ export async function closePolicyQueue(redis: Redis): Promise<void> {
 }
 
 /** Creates or updates the job scheduler of a policy on an object. */
-export async function upsertPolicyScheduler(redis: Redis, schedule: { cron: string; timeZone: string }, data: PolicyFireJobData): Promise<void> {
+export async function upsertPolicyScheduler(
+  redis: Redis,
+  schedule: { cron: string; timeZone: string },
+  data: PolicyFireJobData,
+): Promise<void> {
   await policyQueue(redis).upsertJobScheduler(
     policySchedulerId(data.policyId, data.objectId),
     { pattern: schedule.cron, tz: schedule.timeZone },
@@ -71,7 +75,11 @@ export async function policySchedulerIds(redis: Redis): Promise<string[]> {
 }
 
 /** The next `count` times (ms since epoch) a cron expression fires in a time zone, after `from`. Throws on a bad expression. */
-export function nextCronFires(schedule: { cron: string; timeZone: string }, count: number, from = Date.now()): number[] {
+export function nextCronFires(
+  schedule: { cron: string; timeZone: string },
+  count: number,
+  from = Date.now(),
+): number[] {
   const fires: number[] = [];
   let at = from;
   for (let i = 0; i < count; i += 1) {

@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import type { RedisTarget } from '../model/redis-target.js';
-import { BOOKMARK_EXPIRY_JOB, closePolicyQueue, POLICY_FIRE_JOB, POLICY_QUEUE, policyQueue, type PolicyFireJobData } from './policy-queue.js';
+import {
+  BOOKMARK_EXPIRY_JOB,
+  closePolicyQueue,
+  POLICY_FIRE_JOB,
+  POLICY_QUEUE,
+  policyQueue,
+  type PolicyFireJobData,
+} from './policy-queue.js';
 import { QUEUE_PREFIX } from './step-job.js';
 
 /** Options of {@link PolicyScheduler.start}. */
@@ -41,7 +48,11 @@ export class PolicyScheduler {
   static async start(options: PolicySchedulerOptions): Promise<PolicyScheduler> {
     const logger = options.logger ?? silentLogger;
     await options.reconcile();
-    await policyQueue(options.queueClient).upsertJobScheduler(BOOKMARK_EXPIRY_JOB, { every: options.maintenanceIntervalMs ?? 60_000 }, { name: BOOKMARK_EXPIRY_JOB, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 50 } } });
+    await policyQueue(options.queueClient).upsertJobScheduler(
+      BOOKMARK_EXPIRY_JOB,
+      { every: options.maintenanceIntervalMs ?? 60_000 },
+      { name: BOOKMARK_EXPIRY_JOB, opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 50 } } },
+    );
     const client = createRedisClient(options.redis, 'worker');
     client.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
     const worker = new Worker(

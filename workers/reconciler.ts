@@ -7,7 +7,12 @@ import type { RunDriver } from './run-driver.js';
 import type { StepJobData } from './step-job.js';
 
 /** The timeline entry of a step whose job ended without its result reaching the run, from what the queue kept. */
-function finishedAttempt(step: PendingStep, job: Job<StepJobData>, outcome: 'succeeded' | 'failed', error?: DvxError): FinishedAttempt {
+function finishedAttempt(
+  step: PendingStep,
+  job: Job<StepJobData>,
+  outcome: 'succeeded' | 'failed',
+  error?: DvxError,
+): FinishedAttempt {
   const startedMs = job.processedOn ?? job.timestamp;
   const endedMs = job.finishedOn ?? Date.now();
   const startedAt = new Date(startedMs).toISOString();
@@ -71,7 +76,13 @@ export class Reconciler {
         }
         const state = await job.getState();
         if (state === 'completed') {
-          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { output: job.returnvalue ?? null }, { finished: finishedAttempt(step, job, 'succeeded') });
+          const outcome = await this.driver.deliverResult(
+            runId,
+            step.jobId,
+            step.stepId,
+            { output: job.returnvalue ?? null },
+            { finished: finishedAttempt(step, job, 'succeeded') },
+          );
           if (outcome === 'applied') report.delivered += 1;
         } else if (state === 'failed') {
           const error = new DvxError({
@@ -79,7 +90,13 @@ export class Reconciler {
             message: `Step ${step.stepId} was abandoned by the queue: ${job.failedReason || 'no reason given'}.`,
             action: 'Look at the engine logs around the time of the failure; retry the operation.',
           });
-          const outcome = await this.driver.deliverResult(runId, step.jobId, step.stepId, { error: error.toJSON() }, { finished: finishedAttempt(step, job, 'failed', error) });
+          const outcome = await this.driver.deliverResult(
+            runId,
+            step.jobId,
+            step.stepId,
+            { error: error.toJSON() },
+            { finished: finishedAttempt(step, job, 'failed', error) },
+          );
           if (outcome === 'applied') report.delivered += 1;
         }
       }

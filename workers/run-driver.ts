@@ -57,7 +57,11 @@ function doneEvent(stepId: string, output: unknown): AnyEventObject {
   // As JSON, the form every other path sees it in (a result read back from Redis, a completed job's return value):
   // a step behaves the same whichever engine or path applies its result, and its handler keeps no reference into
   // the run's state.
-  return { type: `xstate.done.actor.${stepId}`, output: output === undefined ? null : (JSON.parse(JSON.stringify(output)) as unknown) ?? null, actorId: stepId };
+  return {
+    type: `xstate.done.actor.${stepId}`,
+    output: output === undefined ? null : ((JSON.parse(JSON.stringify(output)) as unknown) ?? null),
+    actorId: stepId,
+  };
 }
 
 function errorEvent(stepId: string, error: SerializedError): AnyEventObject {
@@ -116,7 +120,12 @@ export class RunDriver {
 
   lifecycle(kind: string): Lifecycle<never> {
     const lifecycle = this.lifecycles.get(kind);
-    if (!lifecycle) throw new DvxError({ code: 'VALIDATION_FAILED', message: `Unknown run kind "${kind}".`, action: `Use one of: ${[...this.lifecycles.keys()].join(', ')}.` });
+    if (!lifecycle)
+      throw new DvxError({
+        code: 'VALIDATION_FAILED',
+        message: `Unknown run kind "${kind}".`,
+        action: `Use one of: ${[...this.lifecycles.keys()].join(', ')}.`,
+      });
     return lifecycle;
   }
 
@@ -183,7 +192,10 @@ export class RunDriver {
     known: { run?: RunRecord; finished?: FinishedAttempt } = {},
   ): Promise<void> {
     const delivery = this.deliverResult(runId, jobId, stepId, result, known).catch(async (error: unknown) => {
-      this.logger.warn({ runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) }, 'step result not applied yet; the reconciler will apply it');
+      this.logger.warn(
+        { runId, jobId, err: error instanceof DvxError ? error.toJSON() : String(error) },
+        'step result not applied yet; the reconciler will apply it',
+      );
       if (known.finished) await this.store.recordAttempt(runId, known.finished).catch(() => undefined);
     });
     this.inFlight.add(delivery);
@@ -213,7 +225,10 @@ export class RunDriver {
         continue; // picked up meanwhile: its result will meet the cancellation at the step boundary
       }
       await this.deliverResult(runId, step.jobId, step.stepId, {
-        error: new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled by ${requestedBy} before step ${step.stepId} ran.` }).toJSON(),
+        error: new DvxError({
+          code: 'RUN_CANCELLED',
+          message: `The run was cancelled by ${requestedBy} before step ${step.stepId} ran.`,
+        }).toJSON(),
       });
     }
     return outcome;
@@ -246,13 +261,18 @@ export class RunDriver {
         continue; // someone else moved the run first: decide again from a fresh read
       }
       const machine = lifecycle.machine;
-      const current = this.live.snapshotAt(runId, run.seq) ?? machine.resolveState({ value: run.state.value as StateValue, context: run.state.context });
+      const current =
+        this.live.snapshotAt(runId, run.seq) ??
+        machine.resolveState({ value: run.state.value as StateValue, context: run.state.context });
       const [next, actions] = pureTransition(machine, current, event);
       const seq = run.seq + 1;
       const started = this.spawned(runId, seq, actions);
       const startedIds = new Set(started.map((step) => step.stepId));
       const active = new Set(activeInvokes(machine, next.value as StateValue).map((invoke) => invoke.id));
-      const pending = [...run.pending.filter((step) => active.has(step.stepId) && !startedIds.has(step.stepId)), ...started];
+      const pending = [
+        ...run.pending.filter((step) => active.has(step.stepId) && !startedIds.has(step.stepId)),
+        ...started,
+      ];
       const status = statusOf(next);
       const error = runError(next, status);
       const update: RunUpdate = {
@@ -270,7 +290,11 @@ export class RunDriver {
       // step worker drops: the run has moved past the job's sequence without waiting for it.
       const persisted = this.store.persist(run, update, options.finished);
       const enqueued = started.length > 0 ? this.enqueue(runId, started) : Promise.resolve();
-      const live = this.live.remember(this.updated(run, update), next, persisted.catch(() => false));
+      const live = this.live.remember(
+        this.updated(run, update),
+        next,
+        persisted.catch(() => false),
+      );
       const [written, queued] = await Promise.allSettled([persisted, enqueued]);
       if (written.status === 'rejected' || !written.value) {
         this.live.delete(runId, live);
@@ -278,7 +302,15 @@ export class RunDriver {
         continue;
       }
       const stepResult = stepResultOf(event.type);
-      if (stepResult) this.events.emit('stepEnded', runId, run.kind, stepResult.stepId, stepResult.outcome, options.finished?.record.durationMs);
+      if (stepResult)
+        this.events.emit(
+          'stepEnded',
+          runId,
+          run.kind,
+          stepResult.stepId,
+          stepResult.outcome,
+          options.finished?.record.durationMs,
+        );
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
         this.events.emit('ended', runId, run.kind, status);
@@ -287,20 +319,37 @@ export class RunDriver {
       if (queued.status === 'rejected') throw queued.reason;
       return 'applied';
     }
-    throw new DvxError({ code: 'INTERNAL', message: `Run ${runId} kept changing under ${this.maxConflictRetries} attempts to apply an event.`, retryable: true });
+    throw new DvxError({
+      code: 'INTERNAL',
+      message: `Run ${runId} kept changing under ${this.maxConflictRetries} attempts to apply an event.`,
+      retryable: true,
+    });
   }
 
   /** Adds the jobs of pending steps; jobs that exist already are left alone. */
   async enqueue(runId: string, steps: PendingStep[]): Promise<void> {
-    await Promise.all(steps.map((step) => {
-      const delay = stepDelayMs(step.src, step.input);
-      return this.queue.add(step.src, { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input }, { jobId: step.jobId, ...(delay ? { delay } : {}) });
-    }));
+    await Promise.all(
+      steps.map((step) => {
+        const delay = stepDelayMs(step.src, step.input);
+        return this.queue.add(
+          step.src,
+          { runId, stepId: step.stepId, src: step.src, seq: step.seq, input: step.input },
+          { jobId: step.jobId, ...(delay ? { delay } : {}) },
+        );
+      }),
+    );
   }
 
   private updated(run: RunRecord, update: RunUpdate): RunRecord {
     const now = new Date().toISOString();
-    const next: RunRecord = { ...run, seq: update.seq, status: update.status, state: update.state, pending: update.pending, updatedAt: now };
+    const next: RunRecord = {
+      ...run,
+      seq: update.seq,
+      status: update.status,
+      state: update.state,
+      pending: update.pending,
+      updatedAt: now,
+    };
     if (update.status !== 'running') next.endedAt = now;
     if (update.error) next.error = update.error;
     return next;
@@ -311,12 +360,34 @@ export class RunDriver {
       .filter((action) => action.type === 'xstate.spawnChild')
       .map((action) => {
         const params = action.params as { id: string; src: string; input: unknown };
-        return { stepId: params.id, src: params.src, jobId: stepJobId(runId, seq, params.id), seq, input: params.input ?? null };
+        return {
+          stepId: params.id,
+          src: params.src,
+          jobId: stepJobId(runId, seq, params.id),
+          seq,
+          input: params.input ?? null,
+        };
       });
   }
 
-  private logEntry(seq: number, event: AnyEventObject, from: unknown, to: unknown, started: PendingStep[], actor: string, jobId?: string): TransitionLogEntry {
-    const entry: TransitionLogEntry = { seq, at: new Date().toISOString(), event: event.type, from, to, started: started.map((step) => step.stepId), actor };
+  private logEntry(
+    seq: number,
+    event: AnyEventObject,
+    from: unknown,
+    to: unknown,
+    started: PendingStep[],
+    actor: string,
+    jobId?: string,
+  ): TransitionLogEntry {
+    const entry: TransitionLogEntry = {
+      seq,
+      at: new Date().toISOString(),
+      event: event.type,
+      from,
+      to,
+      started: started.map((step) => step.stepId),
+      actor,
+    };
     const stepResult = stepResultOf(event.type);
     if (stepResult) entry.stepId = stepResult.stepId;
     if (jobId) entry.jobId = jobId;
@@ -343,7 +414,14 @@ export class RunDriver {
       state: run.state,
       pending: [],
       error,
-      log: this.logEntry(run.seq + 1, { type: 'dvx.unresumable', error }, run.state.value, run.state.value, [], 'engine'),
+      log: this.logEntry(
+        run.seq + 1,
+        { type: 'dvx.unresumable', error },
+        run.state.value,
+        run.state.value,
+        [],
+        'engine',
+      ),
     });
   }
 }

@@ -23,7 +23,9 @@ export interface StepContext {
 export type StepHandler<Input = never, Output = unknown> = (input: Input, context: StepContext) => Promise<Output>;
 
 /** The handlers of a step catalogue: one per step, taking the step's input and returning its output. */
-export type HandlersOf<Steps extends Catalogue<Steps>> = { readonly [Src in keyof Steps]: StepHandler<Steps[Src]['input'], Steps[Src]['output']> };
+export type HandlersOf<Steps extends Catalogue<Steps>> = {
+  readonly [Src in keyof Steps]: StepHandler<Steps[Src]['input'], Steps[Src]['output']>;
+};
 
 /** The handlers of dvx's lifecycles (workers/steps). */
 export type DvxStepHandlers = HandlersOf<DvxSteps>;

@@ -52,9 +52,13 @@ export function liveRunCacheFromEnv(env: NodeJS.ProcessEnv = process.env): boole
   const value = env[LIVE_RUN_CACHE_ENV];
   if (value === undefined || value === '' || value === 'on') return true;
   if (value === 'off') return false;
-  throw new ValidationError(`${LIVE_RUN_CACHE_ENV} is "${value}".`, [{ pointer: '', message: 'must be "on" or "off"' }], {
-    action: `Set ${LIVE_RUN_CACHE_ENV} to "on" or "off", or unset it.`,
-  });
+  throw new ValidationError(
+    `${LIVE_RUN_CACHE_ENV} is "${value}".`,
+    [{ pointer: '', message: 'must be "on" or "off"' }],
+    {
+      action: `Set ${LIVE_RUN_CACHE_ENV} to "on" or "off", or unset it.`,
+    },
+  );
 }
 
 /** Options of {@link LiveRuns}. */
@@ -129,7 +133,8 @@ export class LiveRuns {
    */
   async waitingFor(runId: string, jobId: string): Promise<RunRecord | undefined> {
     const live = this.runs.get(runId);
-    if (!live || live.run.status !== 'running' || !live.run.pending.some((step) => step.jobId === jobId)) return undefined;
+    if (!live || live.run.status !== 'running' || !live.run.pending.some((step) => step.jobId === jobId))
+      return undefined;
     return (await live.written) ? live.run : undefined;
   }
 
@@ -209,7 +214,17 @@ export class TakenStep {
   private startRecord: NodeJS.Immediate | undefined;
   private stopped = false;
 
-  constructor(init: { job: Job<StepJobData>; jobId: string; run: RunRecord; step: PendingStep; input: unknown; startedMs: number; started: StepAttempt; meta: StepMeta; signal: AbortSignal | undefined }) {
+  constructor(init: {
+    job: Job<StepJobData>;
+    jobId: string;
+    run: RunRecord;
+    step: PendingStep;
+    input: unknown;
+    startedMs: number;
+    started: StepAttempt;
+    meta: StepMeta;
+    signal: AbortSignal | undefined;
+  }) {
     const { job, signal } = init;
     this.runId = job.data.runId;
     this.stepId = job.data.stepId;
@@ -268,9 +283,19 @@ export class TakenStep {
           // compare-and-set, and the run repeats or reuses it (same operation id) once it is back at this step.
           if (found !== 'stale') return;
           this.stopped = true;
-          this.controller.abort(new DvxError({ code: 'RUN_CANCELLED', message: `Run ${this.runId} no longer waits for step ${this.stepId}.` }));
+          this.controller.abort(
+            new DvxError({
+              code: 'RUN_CANCELLED',
+              message: `Run ${this.runId} no longer waits for step ${this.stepId}.`,
+            }),
+          );
         })
-        .catch((error: unknown) => logger.warn({ runId: this.runId, jobId: this.jobId, err: toDvxError(error).toJSON() }, 'could not record the start of a step'));
+        .catch((error: unknown) =>
+          logger.warn(
+            { runId: this.runId, jobId: this.jobId, err: toDvxError(error).toJSON() },
+            'could not record the start of a step',
+          ),
+        );
     });
   }
 }
@@ -312,16 +337,24 @@ export class StepTakeUp {
       return { status: 'ready', step: taken };
     }
     const began = await this.store.beginStep(runId, jobId, meta, started);
-    if (began.status === 'ahead') return { status: 'ahead', retryInMs: Math.min(Math.max((Date.now() - job.timestamp) / 2, 50), 30_000) };
+    if (began.status === 'ahead')
+      return { status: 'ahead', retryInMs: Math.min(Math.max((Date.now() - job.timestamp) / 2, 50), 30_000) };
     if (began.status === 'stale') return { status: 'stale' };
     const step = this.pendingStep(began.run, jobId);
-    return { status: 'ready', step: new TakenStep({ job, jobId, run: began.run, step, input: step.input, startedMs, started, meta, signal }) };
+    return {
+      status: 'ready',
+      step: new TakenStep({ job, jobId, run: began.run, step, input: step.input, startedMs, started, meta, signal }),
+    };
   }
 
   private pendingStep(run: RunRecord, jobId: string): PendingStep {
     const step = run.pending.find((pending) => pending.jobId === jobId);
     // Both take-up paths found the job pending in the run.
-    if (!step) throw new DvxError({ code: 'INTERNAL', message: `Run ${run.id} was taken up for job ${jobId}, which it does not wait for.` });
+    if (!step)
+      throw new DvxError({
+        code: 'INTERNAL',
+        message: `Run ${run.id} was taken up for job ${jobId}, which it does not wait for.`,
+      });
     return step;
   }
 }

@@ -43,7 +43,14 @@ interface StepStages {
 
 /** A step's logger, naming the run, step, operation and attempt. */
 function stepLogger(stages: StepStages, step: TakenStep): Logger {
-  return stages.logger.child({ runId: step.runId, step: step.stepId, src: step.src, operationId: step.jobId, objectId: step.run.objectId, attempt: step.attempt });
+  return stages.logger.child({
+    runId: step.runId,
+    step: step.stepId,
+    src: step.src,
+    operationId: step.jobId,
+    objectId: step.run.objectId,
+    attempt: step.attempt,
+  });
 }
 
 /** What the run stage came to: the handler's output, sent to the run, or what the handler threw. */
@@ -54,22 +61,30 @@ async function runStep(stages: StepStages, step: TakenStep, logger: Logger): Pro
   let output: unknown;
   try {
     const handler = stages.handlers.get(step.src);
-    if (!handler) throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${step.src}".` });
+    if (!handler)
+      throw new DvxError({ code: 'INTERNAL', message: `This engine has no handler for step "${step.src}".` });
     // The one untyped edge of the step contract: the input was built by the machine against the handler's catalogue
     // entry (checked at compile time) and comes back from Redis as JSON, so the lookup by src cannot carry its type.
-    output = (await handler(step.input as never, {
-      runId: step.runId,
-      stepId: step.stepId,
-      src: step.src,
-      operationId: step.jobId,
-      attempt: step.attempt,
-      signal: step.signal,
-      logger,
-    })) ?? null;
+    output =
+      (await handler(step.input as never, {
+        runId: step.runId,
+        stepId: step.stepId,
+        src: step.src,
+        operationId: step.jobId,
+        attempt: step.attempt,
+        signal: step.signal,
+        logger,
+      })) ?? null;
   } catch (thrown) {
     return { done: false, thrown };
   }
-  await stages.driver.sendResult(step.runId, step.jobId, step.stepId, { output }, { run: step.run, finished: step.finish('succeeded') });
+  await stages.driver.sendResult(
+    step.runId,
+    step.jobId,
+    step.stepId,
+    { output },
+    { run: step.run, finished: step.finish('succeeded') },
+  );
   return { done: true, output };
 }
 
@@ -94,7 +109,11 @@ async function failStep(stages: StepStages, step: TakenStep, raw: unknown, logge
     throw error;
   }
   const final = cancelled
-    ? new DvxError({ code: 'RUN_CANCELLED', message: `The run was cancelled while step ${step.stepId} kept failing: ${error.message}`, details: { lastError: error.toJSON() } })
+    ? new DvxError({
+        code: 'RUN_CANCELLED',
+        message: `The run was cancelled while step ${step.stepId} kept failing: ${error.message}`,
+        details: { lastError: error.toJSON() },
+      })
     : error.retryable
       ? new DvxError({
           code: 'STEP_DEADLINE_EXCEEDED',
@@ -105,7 +124,13 @@ async function failStep(stages: StepStages, step: TakenStep, raw: unknown, logge
         })
       : error;
   logger.warn({ err: final.toJSON() }, 'step failed');
-  await driver.deliverResult(step.runId, step.jobId, step.stepId, { error: final.toJSON() }, { run: step.run, finished: step.finish('failed', final) });
+  await driver.deliverResult(
+    step.runId,
+    step.jobId,
+    step.stepId,
+    { error: final.toJSON() },
+    { run: step.run, finished: step.finish('failed', final) },
+  );
   throw new UnrecoverableError(final.message);
 }
 
@@ -119,18 +144,30 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
   const retry = options.retry ?? new RetryPolicy();
   const { driver, store } = options;
   const takeUp = new StepTakeUp({ store, liveRuns: driver.liveRuns, logger });
-  const stages: StepStages = { driver, store, handlers: new Map<string, StepHandler>(Object.entries(options.handlers)), retry, logger };
+  const stages: StepStages = {
+    driver,
+    store,
+    handlers: new Map<string, StepHandler>(Object.entries(options.handlers)),
+    retry,
+    logger,
+  };
 
   const processor = async (job: Job<StepJobData>, token?: string, signal?: AbortSignal): Promise<unknown> => {
     const taken = await takeUp.takeUp(job, signal);
     if (taken.status === 'ahead') {
       // Look again later, without spending an attempt (see step-take-up.ts).
-      logger.debug({ runId: job.data.runId, stepId: job.data.stepId, jobId: job.id, waitMs: taken.retryInMs }, 'step job is ahead of its run; waiting for the transition that started it');
+      logger.debug(
+        { runId: job.data.runId, stepId: job.data.stepId, jobId: job.id, waitMs: taken.retryInMs },
+        'step job is ahead of its run; waiting for the transition that started it',
+      );
       await job.moveToDelayed(Date.now() + taken.retryInMs, token);
       throw new DelayedError();
     }
     if (taken.status === 'stale') {
-      logger.debug({ runId: job.data.runId, stepId: job.data.stepId, jobId: job.id }, 'skipping a step its run no longer waits for');
+      logger.debug(
+        { runId: job.data.runId, stepId: job.data.stepId, jobId: job.id },
+        'skipping a step its run no longer waits for',
+      );
       return null;
     }
     const step = taken.step;
@@ -147,7 +184,10 @@ export function createStepWorker(options: StepWorkerOptions): Worker<StepJobData
     stalledInterval: options.stalledIntervalMs ?? 2_000,
     maxStalledCount: options.maxStalledCount ?? 20,
     // The same delay the fail stage recorded as the attempt's retryAt.
-    settings: { backoffStrategy: (attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob) => retry.delay(attemptsMade, job?.id ?? '') },
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, _error?: Error, job?: MinimalJob) =>
+        retry.delay(attemptsMade, job?.id ?? ''),
+    },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'step worker error'));
   return worker;

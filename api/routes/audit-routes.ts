@@ -50,7 +50,10 @@ export function recordMutations(app: FastifyInstance, audit: AuditLog, logger: L
         ...outcomeOf(payload),
       });
     } catch (error) {
-      logger.warn({ err: (error as Error).message, method: request.method, route: request.routeOptions.url }, 'could not write the audit log');
+      logger.warn(
+        { err: (error as Error).message, method: request.method, route: request.routeOptions.url },
+        'could not write the audit log',
+      );
     }
     return payload;
   });
@@ -84,7 +87,11 @@ export function auditRoutes(app: FastifyInstance, audit: AuditLog): void {
       const { limit, since, actor } = request.query;
       const sinceMs = since === undefined ? undefined : Date.parse(since);
       if (Number.isNaN(sinceMs)) {
-        throw new ValidationError(`"since" is not a time: "${since}".`, [{ pointer: '/since', message: 'not an ISO 8601 time' }], { action: 'Give a time such as 2026-01-31T12:00:00Z.' });
+        throw new ValidationError(
+          `"since" is not a time: "${since}".`,
+          [{ pointer: '/since', message: 'not an ISO 8601 time' }],
+          { action: 'Give a time such as 2026-01-31T12:00:00Z.' },
+        );
       }
       return { entries: await audit.list({ limit, sinceMs, actor }) };
     },

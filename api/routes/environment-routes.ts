@@ -1,5 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { addEnvironment, listEnvironments, refreshEnvironment, removeEnvironment, showEnvironment, type AddEnvironmentRequest } from '../../services/environments.js';
+import {
+  addEnvironment,
+  listEnvironments,
+  refreshEnvironment,
+  removeEnvironment,
+  showEnvironment,
+  type AddEnvironmentRequest,
+} from '../../services/environments.js';
 import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
 
@@ -29,7 +36,11 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServiceContext): vo
     async (request, reply) => reply.status(202).send(await addEnvironment(ctx, request.body, actorOf(request))),
   );
   app.get('/environments', async () => ({ environments: await listEnvironments(ctx) }));
-  app.get<RefParams>('/environments/:ref', async (request) => ({ environment: await showEnvironment(ctx, request.params.ref) }));
-  app.post<RefParams>('/environments/:ref/refresh', async (request, reply) => reply.status(202).send(await refreshEnvironment(ctx, request.params.ref, actorOf(request))));
+  app.get<RefParams>('/environments/:ref', async (request) => ({
+    environment: await showEnvironment(ctx, request.params.ref),
+  }));
+  app.post<RefParams>('/environments/:ref/refresh', async (request, reply) =>
+    reply.status(202).send(await refreshEnvironment(ctx, request.params.ref, actorOf(request))),
+  );
   app.delete<RefParams>('/environments/:ref', async (request) => removeEnvironment(ctx, request.params.ref));
 }

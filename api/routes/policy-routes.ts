@@ -1,6 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import { POLICY_TYPES } from '../../model/policy.js';
-import { applyPolicy, createPolicy, deletePolicy, listPolicies, setPolicyPaused, showPolicy, unapplyPolicy, updatePolicy, type CreatePolicyRequest, type UpdatePolicyRequest } from '../../services/policies/index.js';
+import {
+  applyPolicy,
+  createPolicy,
+  deletePolicy,
+  listPolicies,
+  setPolicyPaused,
+  showPolicy,
+  unapplyPolicy,
+  updatePolicy,
+  type CreatePolicyRequest,
+  type UpdatePolicyRequest,
+} from '../../services/policies/index.js';
 import type { ServiceContext } from '../../services/service-context.js';
 import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
 
@@ -8,16 +19,27 @@ const SCHEDULE_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['cron'],
-  properties: { cron: { type: 'string', minLength: 1, maxLength: 200 }, timeZone: { type: 'string', minLength: 1, maxLength: 100 } },
+  properties: {
+    cron: { type: 'string', minLength: 1, maxLength: 200 },
+    timeZone: { type: 'string', minLength: 1, maxLength: 100 },
+  },
 } as const;
 
 const RETENTION_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  properties: { keepCount: { type: ['integer', 'null'], minimum: 0 }, keepDays: { type: ['number', 'null'], exclusiveMinimum: 0 } },
+  properties: {
+    keepCount: { type: ['integer', 'null'], minimum: 0 },
+    keepDays: { type: ['number', 'null'], exclusiveMinimum: 0 },
+  },
 } as const;
 
-const OBJECT_BODY = { type: 'object', additionalProperties: false, required: ['object'], properties: { object: { type: 'string', minLength: 1 } } } as const;
+const OBJECT_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['object'],
+  properties: { object: { type: 'string', minLength: 1 } },
+} as const;
 
 /** /policies: CRUD, apply/unapply to dSources and VDBs, pause and resume. Answers carry `warnings`. */
 export function policyRoutes(app: FastifyInstance, ctx: ServiceContext): void {
@@ -45,12 +67,28 @@ export function policyRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get<RefParams>('/policies/:ref', async (request) => showPolicy(ctx, request.params.ref));
   app.patch<RefParams & { Body: UpdatePolicyRequest }>(
     '/policies/:ref',
-    { schema: { body: { type: 'object', additionalProperties: false, properties: { schedule: SCHEDULE_SCHEMA, retention: RETENTION_SCHEMA } } } },
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { schedule: SCHEDULE_SCHEMA, retention: RETENTION_SCHEMA },
+        },
+      },
+    },
     async (request) => updatePolicy(ctx, request.params.ref, request.body),
   );
   app.delete<RefParams>('/policies/:ref', async (request) => deletePolicy(ctx, request.params.ref));
-  app.post<RefParams & { Body: { object: string } }>('/policies/:ref/apply', { schema: { body: OBJECT_BODY } }, async (request) => applyPolicy(ctx, request.params.ref, request.body.object));
-  app.post<RefParams & { Body: { object: string } }>('/policies/:ref/unapply', { schema: { body: OBJECT_BODY } }, async (request) => unapplyPolicy(ctx, request.params.ref, request.body.object));
+  app.post<RefParams & { Body: { object: string } }>(
+    '/policies/:ref/apply',
+    { schema: { body: OBJECT_BODY } },
+    async (request) => applyPolicy(ctx, request.params.ref, request.body.object),
+  );
+  app.post<RefParams & { Body: { object: string } }>(
+    '/policies/:ref/unapply',
+    { schema: { body: OBJECT_BODY } },
+    async (request) => unapplyPolicy(ctx, request.params.ref, request.body.object),
+  );
   app.post<RefParams>('/policies/:ref/pause', async (request) => setPolicyPaused(ctx, request.params.ref, true));
   app.post<RefParams>('/policies/:ref/resume', async (request) => setPolicyPaused(ctx, request.params.ref, false));
 }

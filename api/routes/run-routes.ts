@@ -5,14 +5,30 @@ import type { ServiceContext } from '../../services/service-context.js';
 const runStatus = { type: 'string', enum: ['running', 'succeeded', 'failed', 'cancelled'] } as const;
 
 export function runRoutes(app: FastifyInstance, ctx: ServiceContext): void {
-  app.get<{ Querystring: { objectType?: string; objectId?: string; kind?: string; status?: 'running' | 'succeeded' | 'failed' | 'cancelled'; limit?: number; offset?: number } }>(
+  app.get<{
+    Querystring: {
+      objectType?: string;
+      objectId?: string;
+      kind?: string;
+      status?: 'running' | 'succeeded' | 'failed' | 'cancelled';
+      limit?: number;
+      offset?: number;
+    };
+  }>(
     '/runs',
     {
       schema: {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { objectType: { type: 'string' }, objectId: { type: 'string' }, kind: { type: 'string' }, status: runStatus, limit: { type: 'integer', minimum: 1, maximum: 1000 }, offset: { type: 'integer', minimum: 0 } },
+          properties: {
+            objectType: { type: 'string' },
+            objectId: { type: 'string' },
+            kind: { type: 'string' },
+            status: runStatus,
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            offset: { type: 'integer', minimum: 0 },
+          },
         },
       },
     },

@@ -5,7 +5,15 @@ import { deleteSnapshot, listSnapshots } from '../../services/snapshots.js';
 export function snapshotRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.get<{ Querystring: { of?: string } }>(
     '/snapshots',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { of: { type: 'string', minLength: 1 } } } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { of: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
     async (request) => ({ snapshots: await listSnapshots(ctx, request.query.of ? { owner: request.query.of } : {}) }),
   );
   app.delete<{ Params: { id: string } }>('/snapshots/:id', async (request) => deleteSnapshot(ctx, request.params.id));

@@ -25,7 +25,11 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
     async (request, reply) => {
       const { role, name } = request.body;
       if (!isRole(role)) {
-        throw new ValidationError(`Unknown role "${role}": use ${ROLES.join(', ')}.`, [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }], { action: `Give a role among ${ROLES.join(', ')}.` });
+        throw new ValidationError(
+          `Unknown role "${role}": use ${ROLES.join(', ')}.`,
+          [{ pointer: '/role', message: `must be one of ${ROLES.join(', ')}` }],
+          { action: `Give a role among ${ROLES.join(', ')}.` },
+        );
       }
       const created = await tokens.create(name ?? role, role);
       return reply.status(201).send({ token: created.record, secret: created.token });
@@ -36,7 +40,12 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
   }));
   app.delete<{ Params: { id: string } }>('/tokens/:id', { config: { role: 'admin' } }, async (request) => {
     const revoked = await tokens.revoke(request.params.id);
-    if (!revoked) throw new NotFoundError('token', request.params.id, 'List tokens with `dvx token list` and use one of their ids.');
+    if (!revoked)
+      throw new NotFoundError(
+        'token',
+        request.params.id,
+        'List tokens with `dvx token list` and use one of their ids.',
+      );
     return { token: revoked };
   });
 }

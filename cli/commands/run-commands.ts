@@ -20,29 +20,38 @@ export function registerRunCommands(program: Command): void {
     .option('--status <status>', `only runs with this status (${STATUSES.join(', ')})`)
     .option('--limit <n>', 'at most this many', '50')
     .action(
-      withClient<{ object?: string; kind?: string; status?: string; limit: string }, []>(async ({ client, options }) => {
-        if (options.status && !STATUSES.includes(options.status)) {
-          throw new ValidationError(`Unknown status "${options.status}".`, [{ pointer: '/status', message: 'unknown status' }], { action: `Use one of: ${STATUSES.join(', ')}.` });
-        }
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`--limit must be a positive whole number, not "${options.limit}".`, [{ pointer: '/limit', message: 'not a positive integer' }]);
-        const query = new URLSearchParams({ limit: String(limit) });
-        if (options.object) query.set('objectId', options.object);
-        if (options.kind) query.set('kind', options.kind);
-        if (options.status) query.set('status', options.status);
-        const answer = await client.get<{ runs: RunSummary[] }>(`/runs?${query.toString()}`);
-        print(options.json, answer, () =>
-          formatTable(answer.runs, [
-            { header: 'id', value: (r) => r.id },
-            { header: 'kind', value: (r) => r.kind },
-            { header: 'object', value: (r) => `${r.objectType}/${r.objectId}` },
-            { header: 'status', value: (r) => r.status },
-            { header: 'step', value: (r) => r.currentSteps.join(',') || null },
-            { header: 'created', value: (r) => r.createdAt },
-            { header: 'error', value: (r) => r.error?.message ?? null },
-          ]),
-        );
-      }),
+      withClient<{ object?: string; kind?: string; status?: string; limit: string }, []>(
+        async ({ client, options }) => {
+          if (options.status && !STATUSES.includes(options.status)) {
+            throw new ValidationError(
+              `Unknown status "${options.status}".`,
+              [{ pointer: '/status', message: 'unknown status' }],
+              { action: `Use one of: ${STATUSES.join(', ')}.` },
+            );
+          }
+          const limit = Number(options.limit);
+          if (!Number.isInteger(limit) || limit < 1)
+            throw new ValidationError(`--limit must be a positive whole number, not "${options.limit}".`, [
+              { pointer: '/limit', message: 'not a positive integer' },
+            ]);
+          const query = new URLSearchParams({ limit: String(limit) });
+          if (options.object) query.set('objectId', options.object);
+          if (options.kind) query.set('kind', options.kind);
+          if (options.status) query.set('status', options.status);
+          const answer = await client.get<{ runs: RunSummary[] }>(`/runs?${query.toString()}`);
+          print(options.json, answer, () =>
+            formatTable(answer.runs, [
+              { header: 'id', value: (r) => r.id },
+              { header: 'kind', value: (r) => r.kind },
+              { header: 'object', value: (r) => `${r.objectType}/${r.objectId}` },
+              { header: 'status', value: (r) => r.status },
+              { header: 'step', value: (r) => r.currentSteps.join(',') || null },
+              { header: 'created', value: (r) => r.createdAt },
+              { header: 'error', value: (r) => r.error?.message ?? null },
+            ]),
+          );
+        },
+      ),
     );
 
   run

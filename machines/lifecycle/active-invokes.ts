@@ -13,7 +13,11 @@ export interface ActiveInvoke {
 export function activeInvokes(machine: AnyStateMachine, value: StateValue): ActiveInvoke[] {
   const found: ActiveInvoke[] = [];
   const visit = (node: AnyStateNode, current: StateValue | undefined) => {
-    for (const invoke of node.invoke) found.push({ id: invoke.id, src: typeof invoke.src === 'string' ? invoke.src : String((invoke.src as { id?: string }).id ?? 'inline') });
+    for (const invoke of node.invoke)
+      found.push({
+        id: invoke.id,
+        src: typeof invoke.src === 'string' ? invoke.src : String((invoke.src as { id?: string }).id ?? 'inline'),
+      });
     if (current === undefined) return;
     if (typeof current === 'string') {
       const child = node.states[current];

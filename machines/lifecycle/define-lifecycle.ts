@@ -13,7 +13,12 @@ export interface CompiledStep<Input> {
   src: string;
   input: (context: LifecycleContext<Input>) => object;
   when?: (context: LifecycleContext<Input>) => boolean;
-  undo?: { id: string; src: string; input: (context: LifecycleContext<Input>) => object; when?: 'touched' | 'completed' };
+  undo?: {
+    id: string;
+    src: string;
+    input: (context: LifecycleContext<Input>) => object;
+    when?: 'touched' | 'completed';
+  };
   optional?: boolean;
 }
 
@@ -82,7 +87,8 @@ function validate(kind: string, forward: AnyStep[], failure: AnyStep[]): void {
   const states = new Map<string, string>([...FINAL_STATES, 'ending'].map((name) => [name, 'the machine itself']));
   const claim = (name: string, owner: string) => {
     const other = states.get(name);
-    if (other !== undefined) fail(`state "${name}" of ${owner} collides with the state of that name of ${other}: rename the step`);
+    if (other !== undefined)
+      fail(`state "${name}" of ${owner} collides with the state of that name of ${other}: rename the step`);
     states.set(name, owner);
   };
   for (const step of all) {
@@ -103,7 +109,9 @@ function validate(kind: string, forward: AnyStep[], failure: AnyStep[]): void {
  * cancelled, then the onFailure steps, and three final states: succeeded, failed, cancelled.
  * Cancellation (event CANCEL) takes effect at the next step boundary.
  */
-export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps>(typed: LifecycleSpec<Input, NoInfer<Steps>>): Lifecycle<Input> {
+export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps>(
+  typed: LifecycleSpec<Input, NoInfer<Steps>>,
+): Lifecycle<Input> {
   const spec: CompiledSpec<Input> = typed;
   const steps: AnyStep[] = spec.steps;
   const failureSteps: AnyStep[] = spec.onFailure ?? [];
@@ -132,10 +140,23 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
     };
     const failure = { step: step.id };
     const onError = step.optional
-      ? { target: next, actions: update((context, event) => ({ warnings: [...context.warnings, { ...failure, error: asStepError(event.error) }] })) }
+      ? {
+          target: next,
+          actions: update((context, event) => ({
+            warnings: [...context.warnings, { ...failure, error: asStepError(event.error) }],
+          })),
+        }
       : onFailure === 'record'
-        ? { target: next, actions: update((context, event) => ({ undoFailures: [...context.undoFailures, { ...failure, error: asStepError(event.error) }] })) }
-        : { target: undoEntry(0), actions: update((_context, event) => ({ error: asStepError(event.error), failedStep: step.id })) };
+        ? {
+            target: next,
+            actions: update((context, event) => ({
+              undoFailures: [...context.undoFailures, { ...failure, error: asStepError(event.error) }],
+            })),
+          }
+        : {
+            target: undoEntry(0),
+            actions: update((_context, event) => ({ error: asStepError(event.error), failedStep: step.id })),
+          };
     const advance = { target: next, actions: update((context, event) => ({ results: withOutput(context, event) })) };
     return {
       entry: update((context) => ({ touched: [...context.touched, step.id] })),
@@ -149,7 +170,11 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
                 {
                   guard: ({ context }: { context: Ctx }) => context.cancelRequested,
                   target: undoEntry(0),
-                  actions: update((context, event) => ({ results: withOutput(context, event), error: CANCELLED, failedStep: step.id })),
+                  actions: update((context, event) => ({
+                    results: withOutput(context, event),
+                    error: CANCELLED,
+                    failedStep: step.id,
+                  })),
                 },
                 advance,
               ]
@@ -195,14 +220,19 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
         onDone: { target: next },
         onError: {
           target: next,
-          actions: update((context, event) => ({ undoFailures: [...context.undoFailures, { step: undo.id, error: asStepError(event.error) }] })),
+          actions: update((context, event) => ({
+            undoFailures: [...context.undoFailures, { step: undo.id, error: asStepError(event.error) }],
+          })),
         },
       },
     };
   });
   addSequence(failureSteps, failureEntry, 'record');
   states.ending = {
-    always: [{ guard: ({ context }: { context: Ctx }) => context.error?.code === 'RUN_CANCELLED', target: 'cancelled' }, { target: 'failed' }],
+    always: [
+      { guard: ({ context }: { context: Ctx }) => context.error?.code === 'RUN_CANCELLED', target: 'cancelled' },
+      { target: 'failed' },
+    ],
   };
   for (const outcome of FINAL_STATES) states[outcome] = { type: 'final' };
 
@@ -240,5 +270,7 @@ export function defineLifecycle<Input, Steps extends Catalogue<Steps> = AnySteps
 
 /** The outcome of a run whose machine reached a final state, or null while it runs. */
 export function outcomeOf(value: unknown): LifecycleOutcome | null {
-  return typeof value === 'string' && (FINAL_STATES as readonly string[]).includes(value) ? (value as LifecycleOutcome) : null;
+  return typeof value === 'string' && (FINAL_STATES as readonly string[]).includes(value)
+    ? (value as LifecycleOutcome)
+    : null;
 }

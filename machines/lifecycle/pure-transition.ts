@@ -1,4 +1,11 @@
-import { createActor, transition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode } from 'xstate';
+import {
+  createActor,
+  transition,
+  type AnyEventObject,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type AnyStateNode,
+} from 'xstate';
 
 /** The scope `machine.transition` takes. */
 type TransitionScope = Parameters<AnyStateMachine['transition']>[2];
@@ -18,7 +25,16 @@ function inertScope(machine: AnyStateMachine): InertScope | null {
       scope = null;
     } else {
       const self = createActor(machine);
-      scope = { self, id: '', sessionId: '', system: self.system, logger: () => {}, defer: () => {}, emit: () => {}, stopChild: () => {} };
+      scope = {
+        self,
+        id: '',
+        sessionId: '',
+        system: self.system,
+        logger: () => {},
+        defer: () => {},
+        emit: () => {},
+        stopChild: () => {},
+      };
     }
     scopes.set(machine, scope);
   }
@@ -32,7 +48,11 @@ function inertScope(machine: AnyStateMachine): InertScope | null {
  * children it spawns are never started, so nothing registers with the shared actor system (a machine whose invokes
  * carry a system id would register them: it gets XState's `transition`).
  */
-export function pureTransition(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: AnyEventObject): [AnyMachineSnapshot, { type: string; params?: unknown }[]] {
+export function pureTransition(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: AnyEventObject,
+): [AnyMachineSnapshot, { type: string; params?: unknown }[]] {
   const scope = inertScope(machine);
   if (!scope) return transition(machine, snapshot, event) as [AnyMachineSnapshot, { type: string; params?: unknown }[]];
   const actions: { type: string; params?: unknown }[] = [];

@@ -24,21 +24,38 @@ export function replaceTimeflowSteps<Input extends ReplaceTimeflowInput>(mode: '
   const mountSpec = step({ id: 'mountSpec', src: 'plugin.virtual.mountSpecification', input: vdb });
   const bring =
     mode === 'rewind'
-      ? step({ id: 'reconfigure', src: 'plugin.virtual.reconfigure', input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId }) })
-      : step({ id: 'configure', src: 'plugin.virtual.configure', input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId, mountSpecification: output(mountSpec, c) }) });
+      ? step({
+          id: 'reconfigure',
+          src: 'plugin.virtual.reconfigure',
+          input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId }),
+        })
+      : step({
+          id: 'configure',
+          src: 'plugin.virtual.configure',
+          input: (c: C) => ({ ...vdb(c), snapshotId: c.input.snapshotId, mountSpecification: output(mountSpec, c) }),
+        });
   return [
     step({
       id: 'unconfigure',
       src: 'plugin.virtual.unconfigure',
       input: (c: C) => ({ ...vdb(c), sourceConfig: null }),
       // The previous timeflow is the current one until switchTimeflow: reconfigure takes its base snapshot.
-      undo: { id: 'restoreConfiguration', src: 'plugin.virtual.reconfigure', input: (c) => ({ ...vdb(c), snapshotId: null }), when: 'completed' },
+      undo: {
+        id: 'restoreConfiguration',
+        src: 'plugin.virtual.reconfigure',
+        input: (c) => ({ ...vdb(c), snapshotId: null }),
+        when: 'completed',
+      },
     }),
     step({
       id: 'detach',
       src: 'mount.detachVdb',
       input: (c: C) => ({ ...vdb(c), mountSpecification: null }),
-      undo: { id: 'reattachPrevious', src: 'mount.attachVdb', input: (c) => ({ ...vdb(c), datasetId: c.input.previousDatasetId, mountSpecification: null }) },
+      undo: {
+        id: 'reattachPrevious',
+        src: 'mount.attachVdb',
+        input: (c) => ({ ...vdb(c), datasetId: c.input.previousDatasetId, mountSpecification: null }),
+      },
     }),
     step({
       id: 'clone',
@@ -51,7 +68,11 @@ export function replaceTimeflowSteps<Input extends ReplaceTimeflowInput>(mode: '
       id: 'attach',
       src: 'mount.attachVdb',
       input: (c: C) => ({ ...vdb(c), datasetId: datasetOf(c), mountSpecification: output(mountSpec, c) }),
-      undo: { id: 'detachClone', src: 'mount.detachVdb', input: (c) => ({ ...vdb(c), mountSpecification: output(mountSpec, c) }) },
+      undo: {
+        id: 'detachClone',
+        src: 'mount.detachVdb',
+        input: (c) => ({ ...vdb(c), mountSpecification: output(mountSpec, c) }),
+      },
     }),
     bring,
     ...(mode === 'refresh' ? [hookStep<Input>('configureClone', vdbObject)] : []),

@@ -79,9 +79,17 @@ export type DvxSteps = {
   // discovery
   'host.probe': Step<{ environmentId: string }, HostFacts>;
   'plugin.discovery.repository': Step<{ environmentId: string; pluginIds: string[] }, RepositoriesFound>;
-  'plugin.discovery.sourceConfig': Step<{ environmentId: string; pluginIds: string[]; repositories: RepositoriesFound | null }, SourceConfigsFound>;
+  'plugin.discovery.sourceConfig': Step<
+    { environmentId: string; pluginIds: string[]; repositories: RepositoriesFound | null },
+    SourceConfigsFound
+  >;
   'model.reconcileDiscovery': Step<
-    { environmentId: string; probe: HostFacts | null; repositories: RepositoriesFound | null; sourceConfigs: SourceConfigsFound | null },
+    {
+      environmentId: string;
+      probe: HostFacts | null;
+      repositories: RepositoriesFound | null;
+      sourceConfigs: SourceConfigsFound | null;
+    },
     DiscoverySummary
   >;
   'model.recordEnvironmentFailure': Step<{ environmentId: string; error: StepError | null }, null>;
@@ -97,7 +105,10 @@ export type DvxSteps = {
   // virtual plugin operations
   'plugin.virtual.mountSpecification': Step<Vdb, MountSpecification>;
   /** Returns the VDB's source config (sealed). */
-  'plugin.virtual.configure': Step<Vdb & { snapshotId: string; mountSpecification: MountSpecification | null }, SealedData>;
+  'plugin.virtual.configure': Step<
+    Vdb & { snapshotId: string; mountSpecification: MountSpecification | null },
+    SealedData
+  >;
   /** `snapshotId` null: the snapshot the VDB's current timeflow was cloned from. Returns the source config (sealed). */
   'plugin.virtual.reconfigure': Step<Vdb & { snapshotId: string | null }, SealedData>;
   /** `sourceConfig`: one from an earlier step of the run, for runs where the VDB record has none yet. */
@@ -124,20 +135,38 @@ export type DvxSteps = {
   'mount.attachStaging': Step<Dsource & { mountSpecification: MountSpecification | null }, { mounts: Mount[] }>;
   'mount.detachStaging': Step<Dsource, null>;
   /** `datasetId` null: the VDB's current dataset. */
-  'mount.attachVdb': Step<Vdb & { datasetId: string | null; mountSpecification: MountSpecification | null }, { mounts: Mount[] }>;
+  'mount.attachVdb': Step<
+    Vdb & { datasetId: string | null; mountSpecification: MountSpecification | null },
+    { mounts: Mount[] }
+  >;
   'mount.detachVdb': Step<Vdb & { mountSpecification: MountSpecification | null }, null>;
 
   // records
-  'model.recordDsourceSnapshot': Step<Dsource & { snapshotId: string; metadata: SealedData | null; runId: string }, { snapshotId: string }>;
+  'model.recordDsourceSnapshot': Step<
+    Dsource & { snapshotId: string; metadata: SealedData | null; runId: string },
+    { snapshotId: string }
+  >;
   'model.markDsourceLinked': Step<Dsource, null>;
   'model.setDsourceEnabled': Step<Dsource & { enabled: boolean }, null>;
   'model.deleteDsource': Step<Dsource, null>;
-  'model.activateVdb': Step<Vdb & { datasetId: string; snapshotId: string; sourceConfig: SealedData | null; runId: string }, null>;
-  'model.switchVdbTimeflow': Step<
-    Vdb & { datasetId: string; snapshotId: string; sourceConfig: SealedData | null; creationType: 'ROLLBACK' | 'REFRESH'; runId: string },
+  'model.activateVdb': Step<
+    Vdb & { datasetId: string; snapshotId: string; sourceConfig: SealedData | null; runId: string },
     null
   >;
-  'model.recordVdbSnapshot': Step<Vdb & { snapshotId: string; datasetId: string; metadata: SealedData | null; runId: string }, { snapshotId: string }>;
+  'model.switchVdbTimeflow': Step<
+    Vdb & {
+      datasetId: string;
+      snapshotId: string;
+      sourceConfig: SealedData | null;
+      creationType: 'ROLLBACK' | 'REFRESH';
+      runId: string;
+    },
+    null
+  >;
+  'model.recordVdbSnapshot': Step<
+    Vdb & { snapshotId: string; datasetId: string; metadata: SealedData | null; runId: string },
+    { snapshotId: string }
+  >;
   'model.setVdbRunning': Step<Vdb & { running: boolean }, null>;
   /** `sourceConfig`: a new source config (sealed) to record, e.g. what reconfigure returned. */
   'model.setVdbEnabled': Step<Vdb & { enabled: boolean; sourceConfig: SealedData | null }, null>;

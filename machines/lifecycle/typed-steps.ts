@@ -10,7 +10,14 @@ export type Checked<Step> = Step & { readonly [CHECKED]: true };
 type NoExtra<R, T> = { [Field in Exclude<keyof R, keyof T>]: never };
 
 /** What `step()` takes: a step whose input (and its undo's) is checked field by field against the catalogue. */
-export interface CheckedStep<Input, Steps extends Catalogue<Steps>, Src extends keyof Steps & string, In, UndoSrc extends keyof Steps & string, UndoIn> {
+export interface CheckedStep<
+  Input,
+  Steps extends Catalogue<Steps>,
+  Src extends keyof Steps & string,
+  In,
+  UndoSrc extends keyof Steps & string,
+  UndoIn,
+> {
   id: string;
   src: Src;
   input: (context: LifecycleContext<Input>) => In & NoExtra<In, Steps[Src]['input']>;
@@ -38,9 +45,14 @@ export interface TypedSteps<Steps extends Catalogue<Steps>> {
     In extends Steps[Src]['input'],
     UndoSrc extends keyof Steps & string = never,
     UndoIn extends Steps[UndoSrc]['input'] = never,
-  >(spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>) => Checked<StepOf<Input, Steps, Src>>;
+  >(
+    spec: CheckedStep<Input, Steps, Src, In, UndoSrc, UndoIn>,
+  ) => Checked<StepOf<Input, Steps, Src>>;
   /** The output of a step of this run, or null while it has not finished (or was skipped). */
-  output: <Src extends keyof Steps & string>(step: { id: string; src: Src }, context: Pick<LifecycleContext<unknown>, 'results'>) => Steps[Src]['output'] | null;
+  output: <Src extends keyof Steps & string>(
+    step: { id: string; src: Src },
+    context: Pick<LifecycleContext<unknown>, 'results'>,
+  ) => Steps[Src]['output'] | null;
 }
 
 /** `step()` and `output()` bound to a catalogue. */

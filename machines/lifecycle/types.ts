@@ -67,7 +67,9 @@ export interface UndoOf<Input, Steps extends Catalogue<Steps>, Src extends keyof
 }
 
 /** A compensating step, for any handler of the catalogue. */
-export type UndoSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = { [Src in keyof Steps & string]: UndoOf<Input, Steps, Src> }[keyof Steps & string];
+export type UndoSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = {
+  [Src in keyof Steps & string]: UndoOf<Input, Steps, Src>;
+}[keyof Steps & string];
 
 /** One forward step of a lifecycle, running handler `Src`. */
 export interface StepOf<Input, Steps extends Catalogue<Steps>, Src extends keyof Steps & string> {
@@ -84,13 +86,17 @@ export interface StepOf<Input, Steps extends Catalogue<Steps>, Src extends keyof
 }
 
 /** One forward step, for any handler of the catalogue. Write steps with `step()` (lifecycle/typed-steps.ts): it also refuses fields the step does not take. */
-export type StepSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = { [Src in keyof Steps & string]: StepOf<Input, Steps, Src> }[keyof Steps & string];
+export type StepSpec<Input, Steps extends Catalogue<Steps> = AnySteps> = {
+  [Src in keyof Steps & string]: StepOf<Input, Steps, Src>;
+}[keyof Steps & string];
 
 /**
  * The steps a lifecycle of catalogue `Steps` takes: for a declared catalogue (DvxSteps, a test's) only steps made
  * with `step()`, whose inputs were checked field by field; any step object for {@link AnySteps}.
  */
-export type StepsOf<Input, Steps extends Catalogue<Steps>> = string extends keyof Steps ? StepSpec<Input, Steps> : Checked<StepSpec<Input, Steps>>;
+export type StepsOf<Input, Steps extends Catalogue<Steps>> = string extends keyof Steps
+  ? StepSpec<Input, Steps>
+  : Checked<StepSpec<Input, Steps>>;
 
 /** A lifecycle: what `defineLifecycle` compiles into a machine. */
 export interface LifecycleSpec<Input, Steps extends Catalogue<Steps> = AnySteps> {

@@ -56,7 +56,11 @@ export class RedisScript {
 
   private method(target: Redis | ChainableCommander): (...args: ScriptArg[]) => unknown {
     const method: unknown = Reflect.get(target, this.command);
-    if (typeof method !== 'function') throw new DvxError({ code: 'INTERNAL', message: `The Redis command ${this.command} is not defined on this connection.` });
+    if (typeof method !== 'function')
+      throw new DvxError({
+        code: 'INTERNAL',
+        message: `The Redis command ${this.command} is not defined on this connection.`,
+      });
     return (...args: ScriptArg[]): unknown => Reflect.apply(method, target, args);
   }
 }
@@ -74,5 +78,8 @@ export function integerReply(script: RedisScript, reply: unknown): number {
 }
 
 export function unexpectedReply(script: RedisScript, reply: unknown): DvxError {
-  return new DvxError({ code: 'INTERNAL', message: `model/lua/${script.name}.lua replied ${JSON.stringify(reply)}, which this version of dvx does not expect.` });
+  return new DvxError({
+    code: 'INTERNAL',
+    message: `model/lua/${script.name}.lua replied ${JSON.stringify(reply)}, which this version of dvx does not expect.`,
+  });
 }

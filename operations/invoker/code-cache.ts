@@ -18,12 +18,20 @@ const sha256 = (text: string | Buffer) => createHash('sha256').update(text).dige
  */
 export async function cachedCodePath(artifact: PluginArtifact, cacheDir = DEFAULT_CODE_CACHE_DIR): Promise<string> {
   if (!/^[0-9a-f]{64}$/.test(artifact.codeSha256)) {
-    throw new PluginError({ code: 'PLUGIN_CONFIG_INVALID', message: `Plugin ${artifact.manifest.name}'s artifact has no valid codeSha256.`, action: 'Rebuild the plugin with `dvx plugin build` and upload it again.' });
+    throw new PluginError({
+      code: 'PLUGIN_CONFIG_INVALID',
+      message: `Plugin ${artifact.manifest.name}'s artifact has no valid codeSha256.`,
+      action: 'Rebuild the plugin with `dvx plugin build` and upload it again.',
+    });
   }
   const path = join(cacheDir, `${artifact.codeSha256}.mjs`);
   if (verified.has(path)) return path;
   if (sha256(artifact.code) !== artifact.codeSha256) {
-    throw new PluginError({ code: 'PLUGIN_CONFIG_INVALID', message: `Plugin ${artifact.manifest.name}'s code does not match its codeSha256: the artifact is damaged.`, action: 'Rebuild the plugin with `dvx plugin build` and upload it again.' });
+    throw new PluginError({
+      code: 'PLUGIN_CONFIG_INVALID',
+      message: `Plugin ${artifact.manifest.name}'s code does not match its codeSha256: the artifact is damaged.`,
+      action: 'Rebuild the plugin with `dvx plugin build` and upload it again.',
+    });
   }
   const existing = await readFile(path).catch(() => null);
   if (!existing || sha256(existing) !== artifact.codeSha256) {

@@ -52,10 +52,19 @@ function referencesIn(value: unknown, into = new Set<string>()): Set<string> {
  */
 export async function invokePlugin(options: InvokeOptions): Promise<unknown> {
   const { artifact, operation, services } = options;
-  const logger = (options.logger ?? silentLogger).child({ plugin: artifact.manifest.name, operation, operationId: options.operationId });
+  const logger = (options.logger ?? silentLogger).child({
+    plugin: artifact.manifest.name,
+    operation,
+    operationId: options.operationId,
+  });
   if (!hasOperation(artifact, operation)) {
     if (hasDefault(operation)) return OPERATION_DEFAULTS[operation];
-    throw new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: `Plugin ${artifact.manifest.name} does not implement ${operation}, which this run needs.`, action: 'Implement it in the plugin, rebuild and upload it again.', details: { operation } });
+    throw new PluginError({
+      code: 'PLUGIN_OPERATION_MISSING',
+      message: `Plugin ${artifact.manifest.name} does not implement ${operation}, which this run needs.`,
+      action: 'Implement it in the plugin, rebuild and upload it again.',
+      details: { operation },
+    });
   }
   const args = checkInputs(artifact, operation, options.args);
   const references = referencesIn(args);
@@ -63,7 +72,16 @@ export async function invokePlugin(options: InvokeOptions): Promise<unknown> {
   const codePath = await cachedCodePath(artifact, options.cacheDir);
   if (options.signal?.aborted) throw cancellationError(options.signal.reason, operation, { operation });
   return new PluginProcess({
-    artifact, operation, args, operationId: options.operationId, codePath, services, references, scrub, logger,
-    timeoutMs: options.timeoutMs ?? INVOKE_DEFAULTS.timeoutMs, signal: options.signal,
+    artifact,
+    operation,
+    args,
+    operationId: options.operationId,
+    codePath,
+    services,
+    references,
+    scrub,
+    logger,
+    timeoutMs: options.timeoutMs ?? INVOKE_DEFAULTS.timeoutMs,
+    signal: options.signal,
   }).run();
 }

@@ -37,12 +37,18 @@ const MAX_TEXT = 128 * 1024;
 const REAP_WAIT_MS = 5_000;
 /** The tail of the process's stderr kept for a PLUGIN_CRASHED error. */
 const STDERR_TAIL = 8_000;
-const PLATFORM_METHODS: ReadonlySet<string> = new Set<PlatformMethod>(['runBash', 'runExpect', 'runSync', 'retrieveCredentials']);
+const PLATFORM_METHODS: ReadonlySet<string> = new Set<PlatformMethod>([
+  'runBash',
+  'runExpect',
+  'runSync',
+  'retrieveCredentials',
+]);
 
 /** The child's environment: enough to run node, nothing of the engine's (keys, tokens, Redis URLs). */
 function childEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   return env;
 }
 
@@ -61,19 +67,33 @@ function failureToError(operation: OperationName, failure: RunnerFailure, scrub:
     case 'platform': {
       // A platform call's error the plugin let escape keeps its code and retryable flag: a host outage is retried.
       const error = DvxError.fromJSON(failure.error);
-      return DvxError.fromJSON({ ...error.toJSON(), details: { ...error.details, operation, raisedIn: 'platform call' } });
+      return DvxError.fromJSON({
+        ...error.toJSON(),
+        details: { ...error.details, operation, raisedIn: 'platform call' },
+      });
     }
     case 'missing':
     case 'notPlugin':
-      return new PluginError({ code: 'PLUGIN_OPERATION_MISSING', message: failure.message, action: 'Rebuild the plugin with `dvx plugin build` and upload it again.', details: { operation } });
+      return new PluginError({
+        code: 'PLUGIN_OPERATION_MISSING',
+        message: failure.message,
+        action: 'Rebuild the plugin with `dvx plugin build` and upload it again.',
+        details: { operation },
+      });
     case 'unserializable':
-      return new PluginError({ code: 'PLUGIN_INVALID_OUTPUT', message: `${operation} returned a value that is not JSON: ${failure.message}.`, action: 'Return plain JSON data (no BigInt, no cycles).', details: { operation } });
+      return new PluginError({
+        code: 'PLUGIN_INVALID_OUTPUT',
+        message: `${operation} returned a value that is not JSON: ${failure.message}.`,
+        action: 'Return plain JSON data (no BigInt, no cycles).',
+        details: { operation },
+      });
     default: {
       const stack = failure.stack === undefined ? undefined : cut(scrub.text(failure.stack));
       return new PluginError({
         code: 'PLUGIN_FAULT',
         message: `${operation} threw ${failure.name ?? 'an error'}: ${cut(scrub.text(failure.message))}`,
-        action: 'This is a bug in the plugin (throw UserError for problems the user should fix); its stack is in the output.',
+        action:
+          'This is a bug in the plugin (throw UserError for problems the user should fix); its stack is in the output.',
         ...(stack ? { output: stack } : {}),
         details: { operation, ...(stack ? { stack } : {}) },
       });
@@ -86,14 +106,30 @@ function checkCall(method: PlatformMethod, call: unknown, references: ReadonlySe
   const fault = (message: string) => new PluginError({ code: 'PLUGIN_FAULT', message: `${method}: ${message}` });
   if (!Array.isArray(call)) throw fault('bad call');
   const params: unknown[] = call;
-  const reference = method === 'retrieveCredentials' ? params[0] : ((method === 'runSync' ? (params[0] as { remoteConnection?: unknown })?.remoteConnection : params[0]) as { environment?: { reference?: unknown } } | undefined)?.environment?.reference;
-  if (typeof reference !== 'string') throw fault(method === 'retrieveCredentials' ? 'needs a user reference.' : 'needs a RemoteConnection the plugin was given.');
-  if (!references.has(reference)) throw fault(`${JSON.stringify(reference)} is not an environment or user this operation was given.`);
-  if ((method === 'runBash' || method === 'runExpect') && typeof params[1] !== 'string') throw fault('the command must be a string.');
+  const reference =
+    method === 'retrieveCredentials'
+      ? params[0]
+      : (
+          (method === 'runSync' ? (params[0] as { remoteConnection?: unknown })?.remoteConnection : params[0]) as
+            { environment?: { reference?: unknown } } | undefined
+        )?.environment?.reference;
+  if (typeof reference !== 'string')
+    throw fault(
+      method === 'retrieveCredentials' ? 'needs a user reference.' : 'needs a RemoteConnection the plugin was given.',
+    );
+  if (!references.has(reference))
+    throw fault(`${JSON.stringify(reference)} is not an environment or user this operation was given.`);
+  if ((method === 'runBash' || method === 'runExpect') && typeof params[1] !== 'string')
+    throw fault('the command must be a string.');
   const options = params[2] as { variables?: unknown } | undefined;
   if ((method === 'runBash' || method === 'runExpect') && options?.variables !== undefined) {
     const variables = options.variables;
-    if (!variables || typeof variables !== 'object' || Object.values(variables).some((value) => typeof value !== 'string')) throw fault('variables must be an object of strings.');
+    if (
+      !variables ||
+      typeof variables !== 'object' ||
+      Object.values(variables).some((value) => typeof value !== 'string')
+    )
+      throw fault('variables must be an object of strings.');
   }
   return params;
 }
@@ -122,12 +158,13 @@ export class PluginProcess {
     const deadline: Deadline = startDeadline({
       signal,
       timeoutMs,
-      timeoutError: () => new PluginError({
-        code: 'PLUGIN_TIMEOUT',
-        message: `${operation} did not finish within ${timeoutMs >= 1_000 ? `${Math.round(timeoutMs / 1_000)} s` : `${timeoutMs} ms`}; its process was killed.`,
-        action: 'Find out why the plugin hangs (its log), or raise the plugin timeout.',
-        details: { operation, timeoutMs },
-      }),
+      timeoutError: () =>
+        new PluginError({
+          code: 'PLUGIN_TIMEOUT',
+          message: `${operation} did not finish within ${timeoutMs >= 1_000 ? `${Math.round(timeoutMs / 1_000)} s` : `${timeoutMs} ms`}; its process was killed.`,
+          action: 'Find out why the plugin hangs (its log), or raise the plugin timeout.',
+          details: { operation, timeoutMs },
+        }),
       what: operation,
       details: { operation },
     });
@@ -137,9 +174,19 @@ export class PluginProcess {
       if (deadline.signal.aborted) onDeadline();
       else deadline.signal.addEventListener('abort', onDeadline, { once: true });
       child.on('message', (message: ChildMessage) => this.#onMessage(message));
-      child.on('error', (error) => this.#finish({ error: new PluginError({ code: 'PLUGIN_CRASHED', message: `The plugin process for ${operation} could not run: ${error.message}`, details: { operation } }) }));
+      child.on('error', (error) =>
+        this.#finish({
+          error: new PluginError({
+            code: 'PLUGIN_CRASHED',
+            message: `The plugin process for ${operation} could not run: ${error.message}`,
+            details: { operation },
+          }),
+        }),
+      );
       // Messages sent just before the exit are still being delivered; let them win.
-      child.on('exit', (code, exitSignal) => setImmediate(() => this.#finish({ error: this.#crashed(code, exitSignal) })));
+      child.on('exit', (code, exitSignal) =>
+        setImmediate(() => this.#finish({ error: this.#crashed(code, exitSignal) })),
+      );
     });
     deadline.dispose();
 
@@ -168,7 +215,9 @@ export class PluginProcess {
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
-    child.stdout?.on('data', (chunk: Buffer) => logger.debug({ stdout: scrub.text(chunk.toString('utf8').slice(0, 2_000)) }, 'plugin output'));
+    child.stdout?.on('data', (chunk: Buffer) =>
+      logger.debug({ stdout: scrub.text(chunk.toString('utf8').slice(0, 2_000)) }, 'plugin output'),
+    );
     return child;
   }
 
@@ -224,7 +273,10 @@ export class PluginProcess {
       (error: unknown) => {
         const dvx = toDvxError(error);
         const command = error as { exitCode?: unknown; stdout?: unknown; stderr?: unknown };
-        const extra = typeof command.exitCode === 'number' && typeof command.stdout === 'string' ? { exitCode: command.exitCode, stdout: command.stdout, stderr: command.stderr } : {};
+        const extra =
+          typeof command.exitCode === 'number' && typeof command.stdout === 'string'
+            ? { exitCode: command.exitCode, stdout: command.stdout, stderr: command.stderr }
+            : {};
         this.#options.logger.debug({ err: dvx.toJSON(), method }, 'platform call failed');
         this.#send({ type: 'reply', id, error: { ...dvx.toJSON(), ...extra } });
       },
@@ -237,9 +289,17 @@ export class PluginProcess {
     // checkCall has checked the shapes these casts name.
     switch (method) {
       case 'runBash':
-        return services.runBash(checked[0] as RemoteConnection, checked[1] as string, (checked[2] ?? {}) as RunBashOptions);
+        return services.runBash(
+          checked[0] as RemoteConnection,
+          checked[1] as string,
+          (checked[2] ?? {}) as RunBashOptions,
+        );
       case 'runExpect':
-        return services.runExpect(checked[0] as RemoteConnection, checked[1] as string, (checked[2] ?? {}) as RunExpectOptions);
+        return services.runExpect(
+          checked[0] as RemoteConnection,
+          checked[1] as string,
+          (checked[2] ?? {}) as RunExpectOptions,
+        );
       case 'runSync':
         return services.runSync(checked[0] as RunSyncRequest);
       default: {

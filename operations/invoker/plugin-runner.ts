@@ -28,7 +28,13 @@ class PlatformCallError extends Error {
     super(typeof serialized.message === 'string' ? serialized.message : 'Platform call failed');
     this.name = 'PlatformError';
     const { stdout, stderr, exitCode, ...error } = serialized;
-    Object.assign(this, { code: error.code, retryable: error.retryable, action: error.action, output: error.output, details: error.details });
+    Object.assign(this, {
+      code: error.code,
+      retryable: error.retryable,
+      action: error.action,
+      output: error.output,
+      details: error.details,
+    });
     if (exitCode !== undefined) Object.assign(this, { exitCode, stdout, stderr });
     this.serialized = error;
     Object.defineProperty(this, PLATFORM_ERROR, { value: true });
@@ -54,17 +60,37 @@ function installHook(operation: string, operationId: string): void {
       }
     },
   };
-  Object.defineProperty(globalThis, Symbol.for('dvx.platform'), { value: Object.freeze(hook), configurable: false, enumerable: false });
+  Object.defineProperty(globalThis, Symbol.for('dvx.platform'), {
+    value: Object.freeze(hook),
+    configurable: false,
+    enumerable: false,
+  });
 }
 
 function describe(error: unknown): RunnerFailure {
   if (error instanceof PlatformCallError) return { kind: 'platform', error: error.serialized };
-  const value = error as { name?: unknown; message?: unknown; action?: unknown; output?: unknown; stack?: unknown } | null;
+  const value = error as {
+    name?: unknown;
+    message?: unknown;
+    action?: unknown;
+    output?: unknown;
+    stack?: unknown;
+  } | null;
   if (value && typeof value === 'object' && value.name === 'UserError') {
-    return { kind: 'user', message: String(value.message), ...(typeof value.action === 'string' ? { action: value.action } : {}), ...(typeof value.output === 'string' ? { output: value.output } : {}) };
+    return {
+      kind: 'user',
+      message: String(value.message),
+      ...(typeof value.action === 'string' ? { action: value.action } : {}),
+      ...(typeof value.output === 'string' ? { output: value.output } : {}),
+    };
   }
   if (value && typeof value === 'object') {
-    return { kind: 'fault', message: String(value.message ?? error), ...(typeof value.name === 'string' ? { name: value.name } : {}), ...(typeof value.stack === 'string' ? { stack: value.stack } : {}) };
+    return {
+      kind: 'fault',
+      message: String(value.message ?? error),
+      ...(typeof value.name === 'string' ? { name: value.name } : {}),
+      ...(typeof value.stack === 'string' ? { stack: value.stack } : {}),
+    };
   }
   return { kind: 'fault', message: String(error) };
 }
@@ -79,13 +105,22 @@ async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>): Prom
     return;
   }
   if (!plugin || typeof plugin !== 'object' || !(plugin as Record<symbol, unknown>)[Symbol.for('dvx.plugin')]) {
-    report({ type: 'failure', failure: { kind: 'notPlugin', message: "The plugin's code does not export the value of definePlugin(...) as its default export." } });
+    report({
+      type: 'failure',
+      failure: {
+        kind: 'notPlugin',
+        message: "The plugin's code does not export the value of definePlugin(...) as its default export.",
+      },
+    });
     return;
   }
   const [group, name] = message.operation.split('.') as [string, string];
   const operation = plugin[group]?.[name];
   if (typeof operation !== 'function') {
-    report({ type: 'failure', failure: { kind: 'missing', message: `The plugin's code has no ${message.operation}.` } });
+    report({
+      type: 'failure',
+      failure: { kind: 'missing', message: `The plugin's code has no ${message.operation}.` },
+    });
     return;
   }
   let value: unknown;

@@ -19,7 +19,10 @@ export function runnerScript(): Promise<string> {
   fromSource ??= (async () => {
     const { transform } = await import('esbuild');
     const { code } = await transform(await readFile(source, 'utf8'), { loader: 'ts', format: 'esm', target: 'node20' });
-    const path = join(tmpdir(), `dvx-plugin-runner-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+    const path = join(
+      tmpdir(),
+      `dvx-plugin-runner-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+    );
     const partial = `${path}.${process.pid}.tmp`;
     await writeFile(partial, code);
     await rename(partial, path);

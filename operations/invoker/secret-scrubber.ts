@@ -4,20 +4,31 @@ import type { PluginArtifact, SchemaDefinitionName } from '../plugin-artifact.js
 /** Shorter values are not replaced in text: too likely to match innocent words. */
 const MIN_SECRET_LENGTH = 4;
 
-type Schema = { format?: unknown; properties?: Record<string, Schema>; items?: Schema | Schema[]; additionalProperties?: unknown };
+type Schema = {
+  format?: unknown;
+  properties?: Record<string, Schema>;
+  items?: Schema | Schema[];
+  additionalProperties?: unknown;
+};
 
 function collect(value: unknown, schema: Schema | undefined, key: string | undefined, into: Set<string>): void {
   if (typeof value === 'string') {
-    if ((schema?.format === 'password' || (key !== undefined && isSecretKey(key))) && value.length >= MIN_SECRET_LENGTH) into.add(value);
+    if ((schema?.format === 'password' || (key !== undefined && isSecretKey(key))) && value.length >= MIN_SECRET_LENGTH)
+      into.add(value);
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, index) => collect(item, Array.isArray(schema?.items) ? schema.items[index] : schema?.items, key, into));
+    value.forEach((item, index) =>
+      collect(item, Array.isArray(schema?.items) ? schema.items[index] : schema?.items, key, into),
+    );
     return;
   }
   if (!value || typeof value !== 'object') return;
   for (const [name, item] of Object.entries(value)) {
-    const additional = schema?.additionalProperties && typeof schema.additionalProperties === 'object' ? (schema.additionalProperties as Schema) : undefined;
+    const additional =
+      schema?.additionalProperties && typeof schema.additionalProperties === 'object'
+        ? (schema.additionalProperties as Schema)
+        : undefined;
     collect(item, schema?.properties?.[name] ?? additional, name, into);
   }
 }
@@ -28,7 +39,11 @@ const ARGUMENT_DEFINITIONS: Record<string, SchemaDefinitionName> = {
   snapshot: 'snapshotDefinition',
   snapshotParameters: 'snapshotParametersDefinition',
 };
-const SOURCE_DEFINITIONS: Record<string, SchemaDefinitionName> = { stagedSource: 'linkedSourceDefinition', directSource: 'linkedSourceDefinition', virtualSource: 'virtualSourceDefinition' };
+const SOURCE_DEFINITIONS: Record<string, SchemaDefinitionName> = {
+  stagedSource: 'linkedSourceDefinition',
+  directSource: 'linkedSourceDefinition',
+  virtualSource: 'virtualSourceDefinition',
+};
 
 /**
  * Keeps the secrets an operation handles out of what the engine logs or reports: values of password fields (by the
@@ -68,7 +83,8 @@ export class SecretScrubber {
     const walk = (item: unknown): unknown => {
       if (typeof item === 'string') return this.text(item);
       if (Array.isArray(item)) return item.map(walk);
-      if (item && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, walk(entry)]));
+      if (item && typeof item === 'object')
+        return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, walk(entry)]));
       return item;
     };
     return walk(redacted) as T;

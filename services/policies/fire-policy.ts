@@ -11,20 +11,41 @@ import { releaseOnePerType } from './one-policy-per-type.js';
 import { objectName } from './policy-schedules.js';
 
 async function recordFire(ctx: ServiceContext, policyId: string, fire: PolicyFire): Promise<void> {
-  await ctx.model.policies.update(policyId, (latest) => ({ lastFires: [fire, ...latest.lastFires].slice(0, POLICY_FIRE_HISTORY) })).catch((error: unknown) => {
-    if (!(isDvxError(error) && error.code === 'NOT_FOUND')) throw error;
-  });
+  await ctx.model.policies
+    .update(policyId, (latest) => ({ lastFires: [fire, ...latest.lastFires].slice(0, POLICY_FIRE_HISTORY) }))
+    .catch((error: unknown) => {
+      if (!(isDvxError(error) && error.code === 'NOT_FOUND')) throw error;
+    });
 }
 
 /** Does what a policy does on one object, once. Throws what the service layer refuses with. */
-async function act(ctx: ServiceContext, policy: PolicyRecord, object: DatasetObject, actor: Actor): Promise<Omit<PolicyFire, 'at' | 'objectType' | 'objectId'>> {
+async function act(
+  ctx: ServiceContext,
+  policy: PolicyRecord,
+  object: DatasetObject,
+  actor: Actor,
+): Promise<Omit<PolicyFire, 'at' | 'objectType' | 'objectId'>> {
   switch (policy.type) {
     case 'SNAPSYNC': {
       const dsource = await ctx.model.dsources.require(object.id);
-      requireState(dsource.status === 'ACTIVE', `dSource ${dsource.name} is ${dsource.status}, so it cannot sync.`, 'The next fire tries again.');
-      requireState(dsource.enabled, `dSource ${dsource.name} is disabled, so it cannot sync.`, `Enable it (dvx dsource enable ${dsource.name}) or pause the policy.`);
+      requireState(
+        dsource.status === 'ACTIVE',
+        `dSource ${dsource.name} is ${dsource.status}, so it cannot sync.`,
+        'The next fire tries again.',
+      );
+      requireState(
+        dsource.enabled,
+        `dSource ${dsource.name} is disabled, so it cannot sync.`,
+        `Enable it (dvx dsource enable ${dsource.name}) or pause the policy.`,
+      );
       // Policy-driven syncs pass null snapshot parameters, as the vSDK says.
-      const run = await startRun(ctx, 'sync', { type: 'dsource', id: dsource.id }, { dsourceId: dsource.id, pluginType: dsource.pluginType, snapshotParameters: null }, actor);
+      const run = await startRun(
+        ctx,
+        'sync',
+        { type: 'dsource', id: dsource.id },
+        { dsourceId: dsource.id, pluginType: dsource.pluginType, snapshotParameters: null },
+        actor,
+      );
       return { outcome: 'started', runId: run.id };
     }
     case 'VDB_SNAPSHOT':
@@ -33,7 +54,11 @@ async function act(ctx: ServiceContext, policy: PolicyRecord, object: DatasetObj
       return { outcome: 'started', runId: (await refreshVdb(ctx, object.id, {}, actor)).run.id };
     case 'RETENTION': {
       const rule = policy.retention;
-      if (!rule) throw new ConflictError({ message: `RETENTION policy ${policy.name} has no retention rules.`, action: `Give it some: dvx policy update ${policy.name} --keep-count 10.` });
+      if (!rule)
+        throw new ConflictError({
+          message: `RETENTION policy ${policy.name} has no retention rules.`,
+          action: `Give it some: dvx policy update ${policy.name} --keep-count 10.`,
+        });
       const outcome = await applyRetention(ctx, object, rule);
       return { outcome: 'pruned', deleted: outcome.deleted, kept: outcome.kept.slice(-200) };
     }
@@ -45,27 +70,42 @@ async function act(ctx: ServiceContext, policy: PolicyRecord, object: DatasetObj
  * A fire on an object another run holds is skipped and recorded, never queued behind that run; a fire whose
  * policy or object is gone removes its own scheduler.
  */
-export async function firePolicy(ctx: ServiceContext, data: PolicyFireJobData): Promise<PolicyFire | { outcome: 'dropped'; reason: string }> {
+export async function firePolicy(
+  ctx: ServiceContext,
+  data: PolicyFireJobData,
+): Promise<PolicyFire | { outcome: 'dropped'; reason: string }> {
   const policy = await ctx.model.policies.get(data.policyId);
   const target = policy?.targets.find((candidate) => candidate.id === data.objectId);
   if (!policy || !target) {
     await removePolicyScheduler(ctx.model.redis, data.policyId, data.objectId);
-    return { outcome: 'dropped', reason: policy ? 'the policy is no longer applied to this object' : 'the policy no longer exists' };
+    return {
+      outcome: 'dropped',
+      reason: policy ? 'the policy is no longer applied to this object' : 'the policy no longer exists',
+    };
   }
   if (policy.paused) return { outcome: 'dropped', reason: 'the policy is paused' };
   const base = { at: new Date().toISOString(), objectType: data.objectType, objectId: data.objectId };
   const name = await objectName(ctx, target);
   if (name === null) {
     await removePolicyScheduler(ctx.model.redis, policy.id, target.id);
-    await ctx.model.policies.update(policy.id, (latest) => ({ targets: latest.targets.filter((candidate) => candidate.id !== target.id) }));
+    await ctx.model.policies.update(policy.id, (latest) => ({
+      targets: latest.targets.filter((candidate) => candidate.id !== target.id),
+    }));
     await releaseOnePerType(ctx, policy, [target.id]);
-    const fire: PolicyFire = { ...base, outcome: 'skipped', reason: `${target.type === 'vdb' ? 'VDB' : 'dSource'} ${target.id} no longer exists; the policy was taken off it` };
+    const fire: PolicyFire = {
+      ...base,
+      outcome: 'skipped',
+      reason: `${target.type === 'vdb' ? 'VDB' : 'dSource'} ${target.id} no longer exists; the policy was taken off it`,
+    };
     await recordFire(ctx, policy.id, fire);
     return fire;
   }
   let fire: PolicyFire;
   try {
-    fire = { ...base, ...(await act(ctx, policy, { type: target.type, id: target.id, name }, { name: `policy:${policy.name}` })) };
+    fire = {
+      ...base,
+      ...(await act(ctx, policy, { type: target.type, id: target.id, name }, { name: `policy:${policy.name}` })),
+    };
   } catch (raw) {
     const error = toDvxError(raw);
     if (error.code === 'OBJECT_LOCKED') {
@@ -77,7 +117,10 @@ export async function firePolicy(ctx: ServiceContext, data: PolicyFireJobData): 
       fire = { ...base, outcome: 'failed', reason: `${error.code}: ${error.message}` };
     }
   }
-  ctx.logger.info({ policy: policy.name, objectId: data.objectId, outcome: fire.outcome, runId: fire.runId, reason: fire.reason }, 'policy fired');
+  ctx.logger.info(
+    { policy: policy.name, objectId: data.objectId, outcome: fire.outcome, runId: fire.runId, reason: fire.reason },
+    'policy fired',
+  );
   await recordFire(ctx, policy.id, fire);
   return fire;
 }

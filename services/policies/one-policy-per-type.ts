@@ -10,7 +10,11 @@ import { objectLabel } from './validate-policy.js';
  */
 const CLAIM_IN_PROGRESS_MS = 60_000;
 
-function conflict(policy: { type: PolicyType }, object: DatasetObject, other: { id: string; name: string } | null): ConflictError {
+function conflict(
+  policy: { type: PolicyType },
+  object: DatasetObject,
+  other: { id: string; name: string } | null,
+): ConflictError {
   if (!other) {
     return new ConflictError({
       message: `${objectLabel(object)} is getting another ${policy.type} policy at this moment; an object takes one policy of each type.`,
@@ -26,8 +30,17 @@ function conflict(policy: { type: PolicyType }, object: DatasetObject, other: { 
 }
 
 /** Refuses a second policy of the same type on one object, as the policy records say (the slots decide races). */
-export function refuseSameType(all: PolicyRecord[], policy: { id: string; type: PolicyType }, object: DatasetObject): void {
-  const other = all.find((candidate) => candidate.id !== policy.id && candidate.type === policy.type && candidate.targets.some((target) => target.id === object.id));
+export function refuseSameType(
+  all: PolicyRecord[],
+  policy: { id: string; type: PolicyType },
+  object: DatasetObject,
+): void {
+  const other = all.find(
+    (candidate) =>
+      candidate.id !== policy.id &&
+      candidate.type === policy.type &&
+      candidate.targets.some((target) => target.id === object.id),
+  );
   if (other) throw conflict(policy, object, other);
 }
 
@@ -36,7 +49,11 @@ export function refuseSameType(all: PolicyRecord[], policy: { id: string; type: 
  * on one object, one gets the slot and the other a ConflictError. A slot held by a policy that no longer targets the
  * object (a claim left by a crash, or a policy deleted meanwhile) is taken over once it is older than a create takes.
  */
-export async function claimOnePerType(ctx: ServiceContext, policy: { id: string; type: PolicyType }, objects: readonly DatasetObject[]): Promise<void> {
+export async function claimOnePerType(
+  ctx: ServiceContext,
+  policy: { id: string; type: PolicyType },
+  objects: readonly DatasetObject[],
+): Promise<void> {
   const stale: string[] = [];
   for (let attempt = 0; attempt < 10; attempt += 1) {
     const holder = await ctx.model.policySlots.claim(
@@ -46,16 +63,27 @@ export async function claimOnePerType(ctx: ServiceContext, policy: { id: string;
       stale,
     );
     if (!holder) return;
-    const object = objects.find((candidate) => candidate.id === holder.objectId) ?? { type: 'dsource', id: holder.objectId, name: holder.objectId };
+    const object = objects.find((candidate) => candidate.id === holder.objectId) ?? {
+      type: 'dsource',
+      id: holder.objectId,
+      name: holder.objectId,
+    };
     const other = await ctx.model.policies.get(holder.policyId);
     if (other?.targets.some((target) => target.id === holder.objectId)) throw conflict(policy, object, other);
     if (Date.now() - holder.claimedAt < CLAIM_IN_PROGRESS_MS) throw conflict(policy, object, null);
     stale.push(holder.policyId);
   }
-  throw new ConflictError({ message: `The policy slots of ${policy.type} kept changing while ${policy.id} claimed them.`, action: 'Try again.' });
+  throw new ConflictError({
+    message: `The policy slots of ${policy.type} kept changing while ${policy.id} claimed them.`,
+    action: 'Try again.',
+  });
 }
 
 /** Gives back the policy's slots on the objects (after it was taken off them, or deleted). */
-export async function releaseOnePerType(ctx: ServiceContext, policy: { id: string; type: PolicyType }, objectIds: readonly string[]): Promise<void> {
+export async function releaseOnePerType(
+  ctx: ServiceContext,
+  policy: { id: string; type: PolicyType },
+  objectIds: readonly string[],
+): Promise<void> {
   await ctx.model.policySlots.release(policy.id, policy.type, objectIds);
 }

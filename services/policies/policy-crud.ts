@@ -1,6 +1,12 @@
 import { ConflictError, isDvxError, ValidationError } from '../../errors/index.js';
 import { newId } from '../../model/ids.js';
-import { DEFAULT_RETENTION_SCHEDULE, POLICY_TYPES, type PolicyRecord, type PolicyTarget, type PolicyType } from '../../model/policy.js';
+import {
+  DEFAULT_RETENTION_SCHEDULE,
+  POLICY_TYPES,
+  type PolicyRecord,
+  type PolicyTarget,
+  type PolicyType,
+} from '../../model/policy.js';
 import { removePolicyScheduler } from '../../workers/policy-queue.js';
 import { findDatasetObject, type DatasetObject } from '../dataset-object.js';
 import { checkName } from '../dsources.js';
@@ -33,12 +39,28 @@ export interface UpdatePolicyRequest {
 /** Creates a policy, applied at once to `targets`; answers with warnings about combinations that cannot work. */
 export async function createPolicy(ctx: ServiceContext, request: CreatePolicyRequest, actor: Actor) {
   checkName(request.name, 'Policy');
-  if (!POLICY_TYPES.includes(request.type)) throw new ValidationError(`Unknown policy type "${request.type}".`, [{ pointer: '/type', message: `one of ${POLICY_TYPES.join(', ')}` }], { action: `Use one of ${POLICY_TYPES.join(', ')}.` });
-  const schedule = request.type === 'RETENTION' && !request.schedule ? DEFAULT_RETENTION_SCHEDULE : validateSchedule(request.schedule);
-  if (request.type !== 'RETENTION' && request.retention) throw new ValidationError(`Only RETENTION policies take retention rules, not ${request.type}.`, [{ pointer: '/retention', message: 'not allowed for this type' }], { action: 'Leave out the retention rules, or create a RETENTION policy.' });
+  if (!POLICY_TYPES.includes(request.type))
+    throw new ValidationError(
+      `Unknown policy type "${request.type}".`,
+      [{ pointer: '/type', message: `one of ${POLICY_TYPES.join(', ')}` }],
+      { action: `Use one of ${POLICY_TYPES.join(', ')}.` },
+    );
+  const schedule =
+    request.type === 'RETENTION' && !request.schedule ? DEFAULT_RETENTION_SCHEDULE : validateSchedule(request.schedule);
+  if (request.type !== 'RETENTION' && request.retention)
+    throw new ValidationError(
+      `Only RETENTION policies take retention rules, not ${request.type}.`,
+      [{ pointer: '/retention', message: 'not allowed for this type' }],
+      { action: 'Leave out the retention rules, or create a RETENTION policy.' },
+    );
   const retention = request.type === 'RETENTION' ? validateRetention(request.retention) : null;
   const existing = await ctx.model.policies.byName(request.name);
-  if (existing) throw new ValidationError(`A policy named "${request.name}" already exists (${existing.id}).`, [{ pointer: '/name', message: 'already taken' }], { action: 'Choose another name, or change that policy (dvx policy update).' });
+  if (existing)
+    throw new ValidationError(
+      `A policy named "${request.name}" already exists (${existing.id}).`,
+      [{ pointer: '/name', message: 'already taken' }],
+      { action: 'Choose another name, or change that policy (dvx policy update).' },
+    );
   const all = await ctx.model.policies.list();
   const id = newId('pol');
   const objects: DatasetObject[] = [];
@@ -51,13 +73,31 @@ export async function createPolicy(ctx: ServiceContext, request: CreatePolicyReq
   await claimOnePerType(ctx, { id, type: request.type }, objects);
   let policy: PolicyRecord;
   try {
-    policy = await ctx.model.policies.create({ id, name: request.name, type: request.type, schedule, retention, targets, paused: false, lastFires: [], createdBy: actor.name });
+    policy = await ctx.model.policies.create({
+      id,
+      name: request.name,
+      type: request.type,
+      schedule,
+      retention,
+      targets,
+      paused: false,
+      lastFires: [],
+      createdBy: actor.name,
+    });
   } catch (error) {
-    await releaseOnePerType(ctx, { id, type: request.type }, targets.map((target) => target.id));
+    await releaseOnePerType(
+      ctx,
+      { id, type: request.type },
+      targets.map((target) => target.id),
+    );
     throw error;
   }
   await schedulersFor(ctx, policy);
-  const warnings = await policyWarnings(ctx, [...all, policy], targets.map((target) => target.id));
+  const warnings = await policyWarnings(
+    ctx,
+    [...all, policy],
+    targets.map((target) => target.id),
+  );
   return { policy: await presentPolicy(ctx, policy), warnings };
 }
 
@@ -67,7 +107,11 @@ export async function listPolicies(ctx: ServiceContext) {
 
 export async function showPolicy(ctx: ServiceContext, ref: string) {
   const policy = await requirePolicy(ctx, ref);
-  const warnings = await policyWarnings(ctx, await ctx.model.policies.list(), policy.targets.map((target) => target.id));
+  const warnings = await policyWarnings(
+    ctx,
+    await ctx.model.policies.list(),
+    policy.targets.map((target) => target.id),
+  );
   return { policy: await presentPolicy(ctx, policy, 5), warnings };
 }
 
@@ -75,11 +119,22 @@ export async function showPolicy(ctx: ServiceContext, ref: string) {
 export async function updatePolicy(ctx: ServiceContext, ref: string, request: UpdatePolicyRequest) {
   const current = await requirePolicy(ctx, ref);
   const schedule = request.schedule ? validateSchedule(request.schedule) : current.schedule;
-  if (request.retention && current.type !== 'RETENTION') throw new ValidationError(`Only RETENTION policies take retention rules; "${current.name}" is ${current.type}.`, [{ pointer: '/retention', message: 'not allowed for this type' }], { action: 'Leave out the retention rules.' });
-  const retention = request.retention ? validateRetention({ ...current.retention, ...request.retention }) : current.retention;
+  if (request.retention && current.type !== 'RETENTION')
+    throw new ValidationError(
+      `Only RETENTION policies take retention rules; "${current.name}" is ${current.type}.`,
+      [{ pointer: '/retention', message: 'not allowed for this type' }],
+      { action: 'Leave out the retention rules.' },
+    );
+  const retention = request.retention
+    ? validateRetention({ ...current.retention, ...request.retention })
+    : current.retention;
   const policy = await ctx.model.policies.update(current.id, () => ({ schedule, retention }));
   await schedulersFor(ctx, policy);
-  const warnings = await policyWarnings(ctx, await ctx.model.policies.list(), policy.targets.map((target) => target.id));
+  const warnings = await policyWarnings(
+    ctx,
+    await ctx.model.policies.list(),
+    policy.targets.map((target) => target.id),
+  );
   return { policy: await presentPolicy(ctx, policy), warnings };
 }
 
@@ -88,7 +143,11 @@ export async function deletePolicy(ctx: ServiceContext, ref: string) {
   const policy = await requirePolicy(ctx, ref);
   for (const target of policy.targets) await removePolicyScheduler(ctx.model.redis, policy.id, target.id);
   await ctx.model.policies.delete(policy.id);
-  await releaseOnePerType(ctx, policy, policy.targets.map((target) => target.id));
+  await releaseOnePerType(
+    ctx,
+    policy,
+    policy.targets.map((target) => target.id),
+  );
   return { deleted: present(policy) };
 }
 
@@ -102,19 +161,31 @@ export async function applyPolicy(ctx: ServiceContext, ref: string, objectRef: s
   if (!current.targets.some((target) => target.id === object.id)) {
     await claimOnePerType(ctx, current, [object]);
     try {
-      policy = await ctx.model.policies.update(current.id, (latest) => ({ targets: latest.targets.some((target) => target.id === object.id) ? latest.targets : [...latest.targets, { type: object.type, id: object.id }] }));
+      policy = await ctx.model.policies.update(current.id, (latest) => ({
+        targets: latest.targets.some((target) => target.id === object.id)
+          ? latest.targets
+          : [...latest.targets, { type: object.type, id: object.id }],
+      }));
     } catch (error) {
       await releaseOnePerType(ctx, current, [object.id]);
       throw error;
     }
   }
   await schedulersFor(ctx, policy);
-  const warnings = await policyWarnings(ctx, all.map((candidate) => (candidate.id === policy.id ? policy : candidate)), [object.id]);
+  const warnings = await policyWarnings(
+    ctx,
+    all.map((candidate) => (candidate.id === policy.id ? policy : candidate)),
+    [object.id],
+  );
   return { policy: await presentPolicy(ctx, policy), warnings };
 }
 
 /** The policy's target named by an object's name, or undefined when no dSource or VDB has that name. */
-async function appliedTarget(ctx: ServiceContext, policy: PolicyRecord, objectRef: string): Promise<PolicyTarget | undefined> {
+async function appliedTarget(
+  ctx: ServiceContext,
+  policy: PolicyRecord,
+  objectRef: string,
+): Promise<PolicyTarget | undefined> {
   let object: DatasetObject;
   try {
     object = await findDatasetObject(ctx, objectRef);
@@ -128,10 +199,17 @@ async function appliedTarget(ctx: ServiceContext, policy: PolicyRecord, objectRe
 /** Takes a policy off an object (its job scheduler goes, and its slot). */
 export async function unapplyPolicy(ctx: ServiceContext, ref: string, objectRef: string) {
   const current = await requirePolicy(ctx, ref);
-  const target = current.targets.find((candidate) => candidate.id === objectRef) ?? (await appliedTarget(ctx, current, objectRef));
-  if (!target) throw new ConflictError({ message: `Policy ${current.name} is not applied to "${objectRef}".`, action: `It is applied to: ${current.targets.map((t) => t.id).join(', ') || 'nothing'}.` });
+  const target =
+    current.targets.find((candidate) => candidate.id === objectRef) ?? (await appliedTarget(ctx, current, objectRef));
+  if (!target)
+    throw new ConflictError({
+      message: `Policy ${current.name} is not applied to "${objectRef}".`,
+      action: `It is applied to: ${current.targets.map((t) => t.id).join(', ') || 'nothing'}.`,
+    });
   await removePolicyScheduler(ctx.model.redis, current.id, target.id);
-  const policy = await ctx.model.policies.update(current.id, (latest) => ({ targets: latest.targets.filter((candidate) => candidate.id !== target.id) }));
+  const policy = await ctx.model.policies.update(current.id, (latest) => ({
+    targets: latest.targets.filter((candidate) => candidate.id !== target.id),
+  }));
   await releaseOnePerType(ctx, current, [target.id]);
   return { policy: await presentPolicy(ctx, policy), warnings: [] as string[] };
 }
@@ -139,9 +217,19 @@ export async function unapplyPolicy(ctx: ServiceContext, ref: string, objectRef:
 /** Pauses (removes the job schedulers: nothing fires) or resumes (schedulers back, next fire from now) a policy. */
 export async function setPolicyPaused(ctx: ServiceContext, ref: string, paused: boolean) {
   const current = await requirePolicy(ctx, ref);
-  requireState(current.paused !== paused, `Policy ${current.name} is already ${paused ? 'paused' : 'active'}.`, 'Nothing to do.');
+  requireState(
+    current.paused !== paused,
+    `Policy ${current.name} is already ${paused ? 'paused' : 'active'}.`,
+    'Nothing to do.',
+  );
   const policy = await ctx.model.policies.update(current.id, () => ({ paused }));
   await schedulersFor(ctx, policy);
-  const warnings = paused ? [] : await policyWarnings(ctx, await ctx.model.policies.list(), policy.targets.map((target) => target.id));
+  const warnings = paused
+    ? []
+    : await policyWarnings(
+        ctx,
+        await ctx.model.policies.list(),
+        policy.targets.map((target) => target.id),
+      );
   return { policy: await presentPolicy(ctx, policy), warnings };
 }

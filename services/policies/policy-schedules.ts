@@ -1,6 +1,14 @@
 import { isDvxError } from '../../errors/index.js';
 import type { PolicyRecord, PolicyTarget } from '../../model/policy.js';
-import { nextCronFires, policyQueue, policySchedulerId, policySchedulerIds, policySchedulerNext, removePolicyScheduler, upsertPolicyScheduler } from '../../workers/policy-queue.js';
+import {
+  nextCronFires,
+  policyQueue,
+  policySchedulerId,
+  policySchedulerIds,
+  policySchedulerNext,
+  removePolicyScheduler,
+  upsertPolicyScheduler,
+} from '../../workers/policy-queue.js';
 import { present } from '../present.js';
 import type { ServiceContext } from '../service-context.js';
 import { claimOnePerType } from './one-policy-per-type.js';
@@ -9,7 +17,12 @@ import { claimOnePerType } from './one-policy-per-type.js';
 export async function schedulersFor(ctx: ServiceContext, policy: PolicyRecord): Promise<void> {
   for (const target of policy.targets) {
     if (policy.paused) await removePolicyScheduler(ctx.model.redis, policy.id, target.id);
-    else await upsertPolicyScheduler(ctx.model.redis, policy.schedule, { policyId: policy.id, objectType: target.type, objectId: target.id });
+    else
+      await upsertPolicyScheduler(ctx.model.redis, policy.schedule, {
+        policyId: policy.id,
+        objectType: target.type,
+        objectId: target.id,
+      });
   }
 }
 
@@ -25,10 +38,18 @@ export async function presentPolicy(ctx: ServiceContext, policy: PolicyRecord, u
     policy.targets.map(async (target) => {
       const next = policy.paused ? null : await policySchedulerNext(ctx.model.redis, policy.id, target.id);
       const later = next === null ? [] : nextCronFires(policy.schedule, Math.max(upcoming - 1, 0), next);
-      return { ...target, name: await objectName(ctx, target), schedulerId: policySchedulerId(policy.id, target.id), nextFires: next === null ? [] : [next, ...later].map((at) => new Date(at).toISOString()) };
+      return {
+        ...target,
+        name: await objectName(ctx, target),
+        schedulerId: policySchedulerId(policy.id, target.id),
+        nextFires: next === null ? [] : [next, ...later].map((at) => new Date(at).toISOString()),
+      };
     }),
   );
-  const nexts = targets.map((target) => target.nextFires[0]).filter((at): at is string => Boolean(at)).sort();
+  const nexts = targets
+    .map((target) => target.nextFires[0])
+    .filter((at): at is string => Boolean(at))
+    .sort();
   return present({ ...policy, targets, nextFire: nexts[0] ?? null });
 }
 
@@ -46,13 +67,20 @@ export async function reconcilePolicySchedulers(ctx: ServiceContext): Promise<{ 
         await claimOnePerType(ctx, policy, [{ type: target.type, id: target.id, name: target.id }]);
       } catch (error) {
         if (!(isDvxError(error) && error.code === 'CONFLICT')) throw error;
-        ctx.logger.warn({ policy: policy.name, objectId: target.id, err: error.message }, 'two policies of one type on one object');
+        ctx.logger.warn(
+          { policy: policy.name, objectId: target.id, err: error.message },
+          'two policies of one type on one object',
+        );
       }
     }
     if (policy.paused) continue;
     for (const target of policy.targets) {
       expected.add(policySchedulerId(policy.id, target.id));
-      await upsertPolicyScheduler(ctx.model.redis, policy.schedule, { policyId: policy.id, objectType: target.type, objectId: target.id });
+      await upsertPolicyScheduler(ctx.model.redis, policy.schedule, {
+        policyId: policy.id,
+        objectType: target.type,
+        objectId: target.id,
+      });
       upserted += 1;
     }
   }

@@ -44,18 +44,28 @@ const firstIssue = (refusal: Refusal) => must(refusal.error.details?.issues?.[0]
 
 /** Every key with its value (DUMP), but the audit stream and what BullMQ's own timers touch. */
 async function keyspace(): Promise<Map<string, string>> {
-  const ignored = (key: string) => key === 'dvx:audit' || key.endsWith(':stalled-check') || /^dvx-bull:dvx-(maintenance|policies|health):/.test(key);
+  const ignored = (key: string) =>
+    key === 'dvx:audit' || key.endsWith(':stalled-check') || /^dvx-bull:dvx-(maintenance|policies|health):/.test(key);
   const values = new Map<string, string>();
   let cursor = '0';
   do {
     const [next, keys] = await client.scan(cursor, 'COUNT', 1000);
     cursor = next;
-    for (const key of keys.filter((k) => !ignored(k))) values.set(key, ((await client.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('base64'));
+    for (const key of keys.filter((k) => !ignored(k)))
+      values.set(key, ((await client.dumpBuffer(key)) ?? Buffer.alloc(0)).toString('base64'));
   } while (cursor !== '0');
   return values;
 }
 
-type AuditEntry = { actor: { tokenId: string | null; name: string | null; role: string | null }; method: string; route: string; params: Record<string, string>; runId: string | null; status: number; errorCode: string | null };
+type AuditEntry = {
+  actor: { tokenId: string | null; name: string | null; role: string | null };
+  method: string;
+  route: string;
+  params: Record<string, string>;
+  runId: string | null;
+  status: number;
+  errorCode: string | null;
+};
 
 async function auditEntries(query = ''): Promise<AuditEntry[]> {
   const answer = await app.inject({ url: `/audit${query}`, headers: as(admin) });
@@ -76,7 +86,11 @@ beforeAll(async () => {
     handlers: ({ redis: store }) => testHandlers(store),
     // The health monitor is off: it polls on its own schedule, which would change Redis under the "nothing changed" check.
     health: false,
-    engine: { lifecycles: [chainLifecycle as never], retry: { initialDelayMs: HOUR, maxDelayMs: HOUR, deadlineMs: 2 * HOUR }, reconcileIntervalMs: HOUR },
+    engine: {
+      lifecycles: [chainLifecycle as never],
+      retry: { initialDelayMs: HOUR, maxDelayMs: HOUR, deadlineMs: 2 * HOUR },
+      reconcileIntervalMs: HOUR,
+    },
   });
   admin = (await readFile(join(dir.path, 'admin.token'), 'utf8')).trim();
   const tokens = new TokenStore(runtime.ctx.model.redis);
@@ -90,7 +104,11 @@ beforeAll(async () => {
   });
   await app.ready();
 
-  const run = await runtime.durable.driver.start('test-chain', { objectId: 'w1', flaky: { b: 1 } }, { objectType: 'thing', objectId: 'w1' });
+  const run = await runtime.durable.driver.start(
+    'test-chain',
+    { objectId: 'w1', flaky: { b: 1 } },
+    { objectType: 'thing', objectId: 'w1' },
+  );
   waitingRun = run.id;
   waitingJob = await waitFor('b to wait for its retry', async () => {
     const [job] = await runtime.durable.queue.getJobs(['delayed']);
@@ -107,18 +125,46 @@ afterAll(async () => {
 
 describe('a viewer token', () => {
   it('is refused (403) on every route that is not a read, and nothing changes', async () => {
-    const mutating = routes.flatMap((route) => (Array.isArray(route.method) ? route.method : [route.method]).filter((method) => method !== 'GET' && method !== 'HEAD').map((method) => ({ method, url: route.url })));
+    const mutating = routes.flatMap((route) =>
+      (Array.isArray(route.method) ? route.method : [route.method])
+        .filter((method) => method !== 'GET' && method !== 'HEAD')
+        .map((method) => ({ method, url: route.url })),
+    );
     // The enumeration found the routes of every area, bull-board's API included.
-    for (const expected of ['POST /vdbs', 'DELETE /tokens/:id', 'POST /runs/:id/cancel', 'PUT /hooks/:ref/:event', 'PATCH /policies/:ref', 'PUT /admin/queues/api/queues/:queueName/:jobId/retry', 'PUT /admin/queues/api/queues/:queueName/clean/:queueStatus']) {
+    for (const expected of [
+      'POST /vdbs',
+      'DELETE /tokens/:id',
+      'POST /runs/:id/cancel',
+      'PUT /hooks/:ref/:event',
+      'PATCH /policies/:ref',
+      'PUT /admin/queues/api/queues/:queueName/:jobId/retry',
+      'PUT /admin/queues/api/queues/:queueName/clean/:queueStatus',
+    ]) {
       expect(mutating.map((route) => `${route.method} ${route.url}`)).toContain(expected);
     }
-    const values: Record<string, string> = { id: waitingRun, ref: 'w1', event: 'preStart', queueName: 'dvx-steps', jobId: waitingJob, queueStatus: 'delayed', schedulerId: 'reconcile' };
+    const values: Record<string, string> = {
+      id: waitingRun,
+      ref: 'w1',
+      event: 'preStart',
+      queueName: 'dvx-steps',
+      jobId: waitingJob,
+      queueStatus: 'delayed',
+      schedulerId: 'reconcile',
+    };
     const before = await keyspace();
     for (const route of mutating) {
       let url = route.url.replace(/:([A-Za-z]+)/g, (_, name: string) => encodeURIComponent(values[name] ?? 'x'));
       if (route.url === '/tokens/:id') url = `/tokens/${viewerId}`;
-      const answer = await app.inject({ method: route.method as 'POST', url, headers: as(viewer), payload: { name: 'x', role: 'admin', snapshot: 'x' } });
-      expect({ route: `${route.method} ${route.url}`, status: answer.statusCode }).toEqual({ route: `${route.method} ${route.url}`, status: 403 });
+      const answer = await app.inject({
+        method: route.method as 'POST',
+        url,
+        headers: as(viewer),
+        payload: { name: 'x', role: 'admin', snapshot: 'x' },
+      });
+      expect({ route: `${route.method} ${route.url}`, status: answer.statusCode }).toEqual({
+        route: `${route.method} ${route.url}`,
+        status: 403,
+      });
       expect(answer.json<Refusal>().error.code).toBe('FORBIDDEN');
     }
     expect(await keyspace()).toEqual(before);
@@ -133,7 +179,12 @@ describe('a viewer token', () => {
 
 describe('tokens', () => {
   it('are created (secret shown once), listed without secrets, and revoked', async () => {
-    const created = await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: { role: 'operator', name: 'ci-bot' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/tokens',
+      headers: as(admin),
+      payload: { role: 'operator', name: 'ci-bot' },
+    });
     expect(created.statusCode).toBe(201);
     const { token, secret } = created.json<{ token: TokenRecord; secret: string }>();
     expect(token).toMatchObject({ name: 'ci-bot', role: 'operator' });
@@ -145,7 +196,10 @@ describe('tokens', () => {
     for (const known of [secret, admin, viewer]) expect(listed.body).not.toContain(known);
 
     // Only admins manage tokens.
-    expect((await app.inject({ method: 'POST', url: '/tokens', headers: as(secret), payload: { role: 'admin' } })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'POST', url: '/tokens', headers: as(secret), payload: { role: 'admin' } }))
+        .statusCode,
+    ).toBe(403);
     expect((await app.inject({ url: '/tokens', headers: as(viewer) })).statusCode).toBe(403);
 
     const revoked = await app.inject({ method: 'DELETE', url: `/tokens/${token.id}`, headers: as(admin) });
@@ -153,8 +207,14 @@ describe('tokens', () => {
     const refused = await app.inject({ url: '/runs', headers: as(secret) });
     expect(refused.statusCode).toBe(401);
     expect(refused.json<Refusal>().error.code).toBe('UNAUTHORIZED');
-    expect((await app.inject({ url: '/tokens', headers: as(admin) })).json<{ tokens: TokenRecord[] }>().tokens.map((t) => t.id)).not.toContain(token.id);
-    expect((await app.inject({ method: 'DELETE', url: `/tokens/${token.id}`, headers: as(admin) })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ url: '/tokens', headers: as(admin) }))
+        .json<{ tokens: TokenRecord[] }>()
+        .tokens.map((t) => t.id),
+    ).not.toContain(token.id);
+    expect((await app.inject({ method: 'DELETE', url: `/tokens/${token.id}`, headers: as(admin) })).statusCode).toBe(
+      404,
+    );
   });
 
   it('refuses an unknown role naming the field and the allowed values', async () => {
@@ -163,32 +223,71 @@ describe('tokens', () => {
     const { error } = bad.json<Refusal>();
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/role' }] } });
     for (const role of ['admin', 'operator', 'viewer']) expect(error.message).toContain(role);
-    expect(firstIssue((await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: {} })).json<Refusal>()).pointer).toBe('/role');
+    expect(
+      firstIssue(
+        (await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: {} })).json<Refusal>(),
+      ).pointer,
+    ).toBe('/role');
   });
 });
 
 describe('the audit log', () => {
   it('records who, what and the outcome of allowed and refused requests, and never a secret sent in a body', async () => {
     const secret = 'hunter2-not-for-the-log';
-    const refused = await app.inject({ method: 'POST', url: '/environments', headers: as(viewer), payload: { name: 'src', host: '127.0.0.1', user: 'dvx', password: secret } });
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/environments',
+      headers: as(viewer),
+      payload: { name: 'src', host: '127.0.0.1', user: 'dvx', password: secret },
+    });
     expect(refused.statusCode).toBe(403);
     const anonymous = await app.inject({ method: 'DELETE', url: '/vdbs/w1', payload: { password: secret } });
     expect(anonymous.statusCode).toBe(401);
-    const created = await app.inject({ method: 'POST', url: '/tokens', headers: as(admin), payload: { role: 'viewer', name: 'auditor' } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/tokens',
+      headers: as(admin),
+      payload: { role: 'viewer', name: 'auditor' },
+    });
     const cancelled = await app.inject({ method: 'POST', url: `/runs/${waitingRun}/cancel`, headers: as(admin) });
     expect(cancelled.statusCode).toBe(202);
-    await waitFor('the run to be cancelled', async () => (await runtime.durable.store.get(waitingRun))?.status === 'cancelled');
+    await waitFor(
+      'the run to be cancelled',
+      async () => (await runtime.durable.store.get(waitingRun))?.status === 'cancelled',
+    );
 
     const entries = await auditEntries('?limit=4');
     expect(entries).toHaveLength(4);
     const [cancel, token, anon, env] = entries;
-    expect(cancel).toMatchObject({ method: 'POST', route: '/runs/:id/cancel', params: { id: waitingRun }, runId: waitingRun, status: 202, errorCode: null, actor: { name: 'admin', role: 'admin' } });
+    expect(cancel).toMatchObject({
+      method: 'POST',
+      route: '/runs/:id/cancel',
+      params: { id: waitingRun },
+      runId: waitingRun,
+      status: 202,
+      errorCode: null,
+      actor: { name: 'admin', role: 'admin' },
+    });
     expect(token).toMatchObject({ method: 'POST', route: '/tokens', status: 201, actor: { role: 'admin' } });
-    expect(anon).toMatchObject({ method: 'DELETE', route: '/vdbs/:ref', params: { ref: 'w1' }, status: 401, errorCode: 'UNAUTHORIZED', actor: { tokenId: null, name: null, role: null } });
-    expect(env).toMatchObject({ method: 'POST', route: '/environments', status: 403, errorCode: 'FORBIDDEN', actor: { tokenId: viewerId, name: 'victor', role: 'viewer' } });
+    expect(anon).toMatchObject({
+      method: 'DELETE',
+      route: '/vdbs/:ref',
+      params: { ref: 'w1' },
+      status: 401,
+      errorCode: 'UNAUTHORIZED',
+      actor: { tokenId: null, name: null, role: null },
+    });
+    expect(env).toMatchObject({
+      method: 'POST',
+      route: '/environments',
+      status: 403,
+      errorCode: 'FORBIDDEN',
+      actor: { tokenId: viewerId, name: 'victor', role: 'viewer' },
+    });
 
     const everything = (await app.inject({ url: '/audit?limit=10000', headers: as(admin) })).body;
-    for (const hidden of [secret, created.json<{ secret: string }>().secret, admin, viewer]) expect(everything).not.toContain(hidden);
+    for (const hidden of [secret, created.json<{ secret: string }>().secret, admin, viewer])
+      expect(everything).not.toContain(hidden);
     expect(await client.xlen('dvx:audit')).toBeGreaterThanOrEqual(4);
     expect(JSON.stringify(await client.xrange('dvx:audit', '-', '+'))).not.toContain(secret);
   });
@@ -198,16 +297,31 @@ describe('the audit log', () => {
     expect(byViewer.length).toBeGreaterThan(0);
     expect(byViewer.every((entry) => entry.actor.name === 'victor')).toBe(true);
     expect(await auditEntries(`?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
-    expect(firstIssue((await app.inject({ url: '/audit?since=yesterday', headers: as(admin) })).json<Refusal>()).pointer).toBe('/since');
+    expect(
+      firstIssue((await app.inject({ url: '/audit?since=yesterday', headers: as(admin) })).json<Refusal>()).pointer,
+    ).toBe('/since');
     expect((await app.inject({ url: '/audit', headers: as(viewer) })).statusCode).toBe(403);
   });
 });
 
 describe('/metrics', () => {
   it('exposes runs, step durations, queue depths, objects and pool usage to a viewer', async () => {
-    const ok = await runtime.durable.driver.start('test-chain', { objectId: 'm1' }, { objectType: 'thing', objectId: 'm1' });
-    const bad = await runtime.durable.driver.start('test-chain', { objectId: 'm2', failAt: ['c'] }, { objectType: 'thing', objectId: 'm2' });
-    await waitFor('both runs to end', async () => (await runtime.durable.store.get(ok.id))?.status === 'succeeded' && (await runtime.durable.store.get(bad.id))?.status === 'failed');
+    const ok = await runtime.durable.driver.start(
+      'test-chain',
+      { objectId: 'm1' },
+      { objectType: 'thing', objectId: 'm1' },
+    );
+    const bad = await runtime.durable.driver.start(
+      'test-chain',
+      { objectId: 'm2', failAt: ['c'] },
+      { objectType: 'thing', objectId: 'm2' },
+    );
+    await waitFor(
+      'both runs to end',
+      async () =>
+        (await runtime.durable.store.get(ok.id))?.status === 'succeeded' &&
+        (await runtime.durable.store.get(bad.id))?.status === 'failed',
+    );
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(401);
     const answer = await app.inject({ url: '/metrics', headers: as(viewer) });
     expect(answer.statusCode).toBe(200);
@@ -217,7 +331,8 @@ describe('/metrics', () => {
     expect(text).toMatch(/^dvx_runs_total\{kind="test-chain",outcome="failed"\} [1-9]/m);
     expect(text).toMatch(/^dvx_step_duration_seconds_count\{kind="test-chain",step="a",outcome="done"\} [1-9]/m);
     expect(text).toMatch(/^dvx_step_duration_seconds_count\{kind="test-chain",step="c",outcome="error"\} [1-9]/m);
-    for (const state of ['waiting', 'active', 'delayed', 'failed']) expect(text).toMatch(new RegExp(`^dvx_queue_jobs\\{queue="dvx-steps",state="${state}"\\} \\d+`, 'm'));
+    for (const state of ['waiting', 'active', 'delayed', 'failed'])
+      expect(text).toMatch(new RegExp(`^dvx_queue_jobs\\{queue="dvx-steps",state="${state}"\\} \\d+`, 'm'));
     expect(text).toMatch(/^dvx_queue_jobs\{queue="dvx-steps",state="failed"\} [1-9]/m);
     expect(text).toMatch(/^dvx_objects\{type="vdb",status="ACTIVE"\} 0/m);
     expect(text).toMatch(/^dvx_objects\{type="dsource",status="UNREACHABLE"\} 0/m);
@@ -230,7 +345,12 @@ describe('/openapi.json and /docs', () => {
   it('list every route with its method, path parameters and tags, without a token', async () => {
     const answer = await app.inject({ url: '/openapi.json' });
     expect(answer.statusCode).toBe(200);
-    const spec = answer.json() as { paths: Record<string, Record<string, { tags?: string[]; parameters?: { in: string; name: string }[]; security?: unknown }>> };
+    const spec = answer.json() as {
+      paths: Record<
+        string,
+        Record<string, { tags?: string[]; parameters?: { in: string; name: string }[]; security?: unknown }>
+      >;
+    };
     const documented = routes.filter((route) => !(route.schema as { hide?: boolean } | undefined)?.hide);
     expect(documented.length).toBeGreaterThan(40);
     for (const route of documented) {
@@ -240,7 +360,12 @@ describe('/openapi.json and /docs', () => {
         expect(operation, `${method} ${route.url}`).toBeDefined();
         expect(must(operation, 'operation').tags?.length, `${method} ${route.url} tags`).toBeGreaterThan(0);
         const names = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]);
-        expect((must(operation, 'operation').parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()).toEqual(names.sort());
+        expect(
+          (must(operation, 'operation').parameters ?? [])
+            .filter((p) => p.in === 'path')
+            .map((p) => p.name)
+            .sort(),
+        ).toEqual(names.sort());
       }
     }
     expect(must(spec.paths['/tokens']?.post, 'POST /tokens in the spec').security).toEqual([{ bearerAuth: [] }]);
@@ -273,19 +398,39 @@ describe('/admin/queues', () => {
     // The cookie is good for the board only.
     expect((await app.inject({ url: '/runs', headers: cookie })).statusCode).toBe(401);
 
-    const failed = await app.inject({ url: '/admin/queues/api/queues?activeQueue=dvx-steps&status=failed&page=1', headers: cookie });
+    const failed = await app.inject({
+      url: '/admin/queues/api/queues?activeQueue=dvx-steps&status=failed&page=1',
+      headers: cookie,
+    });
     expect(failed.statusCode).toBe(200);
-    type BoardJob = { id: string; name: string; data: { runId: string }; externalUrl: { href: string; displayText: string } };
-    const steps = must(failed.json<{ queues: { name: string; jobs: BoardJob[] }[] }>().queues.find((queue) => queue.name === 'dvx-steps'), 'the dvx-steps queue');
+    type BoardJob = {
+      id: string;
+      name: string;
+      data: { runId: string };
+      externalUrl: { href: string; displayText: string };
+    };
+    const steps = must(
+      failed
+        .json<{ queues: { name: string; jobs: BoardJob[] }[] }>()
+        .queues.find((queue) => queue.name === 'dvx-steps'),
+      'the dvx-steps queue',
+    );
     const job = must(steps.jobs[0], 'a failed job');
     expect(job.name).toContain(`run ${job.data.runId}`);
-    expect(job.externalUrl).toEqual({ displayText: `run ${job.data.runId}`, href: `/admin/queues/runs/${job.data.runId}` });
+    expect(job.externalUrl).toEqual({
+      displayText: `run ${job.data.runId}`,
+      href: `/admin/queues/runs/${job.data.runId}`,
+    });
     const linked = await app.inject({ url: job.externalUrl.href, headers: cookie });
     expect(linked.statusCode).toBe(200);
     expect(linked.json<{ run: RunView }>().run.id).toBe(job.data.runId);
 
     for (const headers of [cookie, as(viewer)]) {
-      for (const url of [`/admin/queues/api/queues/dvx-steps/${job.id}/retry`, '/admin/queues/api/queues/dvx-steps/clean/failed', `/admin/queues/api/queues/dvx-steps/${job.id}/clean`]) {
+      for (const url of [
+        `/admin/queues/api/queues/dvx-steps/${job.id}/retry`,
+        '/admin/queues/api/queues/dvx-steps/clean/failed',
+        `/admin/queues/api/queues/dvx-steps/${job.id}/clean`,
+      ]) {
         const refused = await app.inject({ method: 'PUT', url, headers });
         expect(refused.statusCode, url).toBe(403);
         expect(refused.json<Refusal>().error.code).toBe('FORBIDDEN');
@@ -293,10 +438,21 @@ describe('/admin/queues', () => {
     }
     expect(await (await runtime.durable.queue.getJob(job.id))?.getState()).toBe('failed');
 
-    const retried = await app.inject({ method: 'PUT', url: `/admin/queues/api/queues/dvx-steps/${job.id}/retry`, headers: as(admin) });
+    const retried = await app.inject({
+      method: 'PUT',
+      url: `/admin/queues/api/queues/dvx-steps/${job.id}/retry`,
+      headers: as(admin),
+    });
     expect(retried.statusCode).toBeLessThan(300);
-    await waitFor('the retried job to leave the failed set', async () => (await (await runtime.durable.queue.getJob(job.id))?.getState()) !== 'failed');
-    const cleaned = await app.inject({ method: 'PUT', url: '/admin/queues/api/queues/dvx-steps/clean/completed', headers: as(admin) });
+    await waitFor(
+      'the retried job to leave the failed set',
+      async () => (await (await runtime.durable.queue.getJob(job.id))?.getState()) !== 'failed',
+    );
+    const cleaned = await app.inject({
+      method: 'PUT',
+      url: '/admin/queues/api/queues/dvx-steps/clean/completed',
+      headers: as(admin),
+    });
     expect(cleaned.statusCode).toBeLessThan(300);
     const audit = await auditEntries('?limit=2');
     expect(audit.map((entry) => [entry.route, entry.status])).toEqual([
@@ -322,8 +478,12 @@ describe('/admin/queues', () => {
 async function dvx(token: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  const out = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   process.exitCode = undefined;
   try {
     await main(['node', 'dvx', '--engine', runtime.url, '--token', token, ...args]);
@@ -348,7 +508,12 @@ describe('dvx token and dvx audit', () => {
     expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ROLE\s+CREATED$/);
     expect(listed.stdout).toMatch(/cli-made\s+operator/);
     expect(listed.stdout).not.toContain(secret);
-    const id = must((JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }).tokens.find((t) => t.name === 'cli-made'), 'the cli-made token').id;
+    const id = must(
+      (
+        JSON.parse((await dvx(admin, '--json', 'token', 'list')).stdout) as { tokens: { id: string; name: string }[] }
+      ).tokens.find((t) => t.name === 'cli-made'),
+      'the cli-made token',
+    ).id;
 
     const bad = await dvx(admin, 'token', 'create', '--role', 'root');
     expect(bad.code).not.toBe(0);
@@ -364,7 +529,9 @@ describe('dvx token and dvx audit', () => {
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^TIME\s+ACTOR\s+REQUEST\s+OBJECTS\s+RUN\s+STATUS\s+ERROR$/);
     expect(table.stdout).toMatch(new RegExp(`admin \\(admin\\)\\s+DELETE /tokens/:id\\s+${id}\\s+-\\s+200\\s+-`));
-    const json = JSON.parse((await dvx(admin, '--json', 'audit', '--actor', 'admin', '--limit', '5')).stdout) as { entries: { actor: { name: string } }[] };
+    const json = JSON.parse((await dvx(admin, '--json', 'audit', '--actor', 'admin', '--limit', '5')).stdout) as {
+      entries: { actor: { name: string } }[];
+    };
     expect(json.entries.length).toBeGreaterThan(0);
     expect(json.entries.every((entry) => entry.actor.name === 'admin')).toBe(true);
     expect((await dvx(viewer, 'audit')).code).not.toBe(0);

@@ -35,7 +35,10 @@ beforeAll(async () => {
     storage: new ReflinkBackend({ root: join(dir.path, 'pool') }),
     handlers: ({ redis: store }) => testHandlers(store),
     health: false,
-    engine: { lifecycles: [chainLifecycle as never], retry: { initialDelayMs: 2_000, maxDelayMs: 2_000, deadlineMs: 60_000 } },
+    engine: {
+      lifecycles: [chainLifecycle as never],
+      retry: { initialDelayMs: 2_000, maxDelayMs: 2_000, deadlineMs: 60_000 },
+    },
   });
   engine = runtime.durable;
   app = runtime.api;
@@ -59,25 +62,37 @@ describe('runs API', () => {
     expect((await app.inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
     const refused = await app.inject({ url: '/runs' });
     expect(refused.statusCode).toBe(401);
-    expect(refused.json<Refusal>().error).toMatchObject({ code: 'UNAUTHORIZED', message: 'This request needs an API token.' });
+    expect(refused.json<Refusal>().error).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: 'This request needs an API token.',
+    });
     expect((await app.inject({ url: '/runs', headers: as('dvx_forged') })).statusCode).toBe(401);
   });
 
   it('lists and shows runs with their timeline, and 404s unknown ones', async () => {
     const run = await engine.driver.start('test-chain', { objectId: 'x1' }, { objectType: 'thing', objectId: 'x1' });
     await waitFor('run to end', async () => (await engine.store.get(run.id))?.status === 'succeeded');
-    const list = (await app.inject({ url: '/runs?objectType=thing&objectId=x1', headers: as(viewer) })).json<{ runs: RunView[] }>();
+    const list = (await app.inject({ url: '/runs?objectType=thing&objectId=x1', headers: as(viewer) })).json<{
+      runs: RunView[];
+    }>();
     expect(list.runs).toHaveLength(1);
     expect(list.runs[0]).toMatchObject({ id: run.id, kind: 'test-chain', status: 'succeeded', currentSteps: [] });
     const shown = (await app.inject({ url: `/runs/${run.id}`, headers: as(viewer) })).json<{ run: RunView }>().run;
     expect(shown.steps.map((step) => step.stepId)).toEqual(['a', 'b', 'c']);
-    expect(shown.steps[0]).toMatchObject({ operationId: `${run.id}-1-a`, status: 'succeeded', attempts: [{ attempt: 1, outcome: 'succeeded' }] });
+    expect(shown.steps[0]).toMatchObject({
+      operationId: `${run.id}-1-a`,
+      status: 'succeeded',
+      attempts: [{ attempt: 1, outcome: 'succeeded' }],
+    });
     const missing = await app.inject({ url: '/runs/run-nope', headers: as(viewer) });
     expect(missing.statusCode).toBe(404);
     expect(missing.json<Refusal>().error.action).toContain('dvx run list');
     const bad = await app.inject({ url: '/runs?status=weird', headers: as(viewer) });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<Refusal>().error).toMatchObject({ code: 'VALIDATION_FAILED', details: { issues: [{ pointer: '/status' }] } });
+    expect(bad.json<Refusal>().error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { issues: [{ pointer: '/status' }] },
+    });
   });
 
   it('pages runs by kind and status with limit and offset, newest first', async () => {
@@ -88,7 +103,11 @@ describe('runs API', () => {
       started.push(run.id);
     }
     const page = async (query: string) =>
-      ((await app.inject({ url: `/runs?kind=test-chain&status=succeeded&${query}`, headers: as(viewer) })).json() as { runs: { id: string }[] }).runs.map((run) => run.id);
+      (
+        (await app.inject({ url: `/runs?kind=test-chain&status=succeeded&${query}`, headers: as(viewer) })).json() as {
+          runs: { id: string }[];
+        }
+      ).runs.map((run) => run.id);
     const newestFirst = await page('limit=1000');
     expect(newestFirst.slice(0, 3)).toEqual([...started].reverse());
     expect(await page('limit=2&offset=0')).toEqual(newestFirst.slice(0, 2));
@@ -99,7 +118,11 @@ describe('runs API', () => {
   });
 
   it('cancels a running run (operator), forbids viewers, and refuses to cancel an ended run', async () => {
-    const run = await engine.driver.start('test-chain', { objectId: 'x2', flaky: { b: 100 } }, { objectType: 'thing', objectId: 'x2' });
+    const run = await engine.driver.start(
+      'test-chain',
+      { objectId: 'x2', flaky: { b: 100 } },
+      { objectType: 'thing', objectId: 'x2' },
+    );
     await waitFor('b to wait for a retry', async () => (await engine.queue.getJobCounts('delayed')).delayed === 1);
     const forbidden = await app.inject({ method: 'POST', url: `/runs/${run.id}/cancel`, headers: as(viewer) });
     expect(forbidden.statusCode).toBe(403);

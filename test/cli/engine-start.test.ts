@@ -32,13 +32,32 @@ describe('dvx engine start', () => {
     expect(await dvx(['--data-dir', dataDir, 'storage', 'init', '--backend', 'reflink']).exit).toBe(0);
 
     const port = await freePort();
-    const engine = dvx(['--data-dir', dataDir, 'engine', 'start', '--redis', redis.url, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    const engine = dvx([
+      '--data-dir',
+      dataDir,
+      'engine',
+      'start',
+      '--redis',
+      redis.url,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'warn',
+    ]);
     cleanups.push(async () => engine.child.exitCode === null && engine.child.kill('SIGKILL'));
-    await waitFor('the engine to answer /health', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok || null, 60_000, 200);
+    await waitFor(
+      'the engine to answer /health',
+      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok || null,
+      60_000,
+      200,
+    );
 
     // Every Redis client, worker, timer and socket it opened is closed: nothing keeps the process alive.
     engine.child.kill('SIGTERM');
-    const code = await Promise.race([engine.exit, new Promise((resolve) => setTimeout(() => resolve('still running 30 s after SIGTERM'), 30_000))]);
+    const code = await Promise.race([
+      engine.exit,
+      new Promise((resolve) => setTimeout(() => resolve('still running 30 s after SIGTERM'), 30_000)),
+    ]);
     expect(code, engine.output()).toBe(0);
     expect(engine.output()).toContain('dvx engine running');
   }, 120_000);

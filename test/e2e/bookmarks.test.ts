@@ -26,30 +26,63 @@ describe('bookmarks', () => {
   it('provision accepts a bookmark name in place of a snapshot id', async () => {
     await succeeded(engine, await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
     const [first, second] = await snapshotsOf(engine, dsourceId);
-    const { bookmark } = await engine.client.post<{ bookmark: BookmarkView }>('/bookmarks', { name: 'golden', snapshot: must(first, 'first').id });
-    expect(bookmark).toMatchObject({ name: 'golden', snapshotId: must(first, 'first').id, ownerName: 'bm-ds', expiresAt: null });
-    const provision = await engine.client.post<{ vdb: { id: string; provisionedFromSnapshotId: string }; run: { id: string } }>('/vdbs', { name: 'bm-vdb', source: dsourceId, snapshot: 'golden', environment: environments[2], parameters: { mountLocation: join(engine.dir, 'mnt', 'bm-vdb') } });
+    const { bookmark } = await engine.client.post<{ bookmark: BookmarkView }>('/bookmarks', {
+      name: 'golden',
+      snapshot: must(first, 'first').id,
+    });
+    expect(bookmark).toMatchObject({
+      name: 'golden',
+      snapshotId: must(first, 'first').id,
+      ownerName: 'bm-ds',
+      expiresAt: null,
+    });
+    const provision = await engine.client.post<{
+      vdb: { id: string; provisionedFromSnapshotId: string };
+      run: { id: string };
+    }>('/vdbs', {
+      name: 'bm-vdb',
+      source: dsourceId,
+      snapshot: 'golden',
+      environment: environments[2],
+      parameters: { mountLocation: join(engine.dir, 'mnt', 'bm-vdb') },
+    });
     expect(provision.vdb.provisionedFromSnapshotId).toBe(must(first, 'first').id);
     expect(provision.vdb.provisionedFromSnapshotId).not.toBe(must(second, 'second').id);
     await succeeded(engine, provision);
     // A bookmark of another object's snapshot is refused like a wrong snapshot id.
-    const wrong = await refused(engine.client.post('/vdbs', { name: 'bm-wrong', source: 'bm-vdb', snapshot: 'golden', environment: environments[2], parameters: { mountLocation: join(engine.dir, 'mnt', 'bm-wrong') } }));
+    const wrong = await refused(
+      engine.client.post('/vdbs', {
+        name: 'bm-wrong',
+        source: 'bm-vdb',
+        snapshot: 'golden',
+        environment: environments[2],
+        parameters: { mountLocation: join(engine.dir, 'mnt', 'bm-wrong') },
+      }),
+    );
     expect(wrong).toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('rewind and refresh accept a bookmark name', async () => {
     const [vdbFirst] = await snapshotsOf(engine, 'bm-vdb');
     await succeeded(engine, await engine.client.post('/vdbs/bm-vdb/snapshot'));
-    await engine.client.post('/bookmarks', { name: 'vdb-start', snapshot: must(vdbFirst, 'vdbFirst').id, expires: '7d' });
+    await engine.client.post('/bookmarks', {
+      name: 'vdb-start',
+      snapshot: must(vdbFirst, 'vdbFirst').id,
+      expires: '7d',
+    });
     const rewind = await engine.client.post<{ run: { id: string } }>('/vdbs/bm-vdb/rewind', { snapshot: 'vdb-start' });
     await succeeded(engine, rewind);
-    const timeflow = await engine.runtime.ctx.model.timeflows.get((await engine.client.get<{ vdb: { currentTimeflowId: string } }>('/vdbs/bm-vdb')).vdb.currentTimeflowId);
+    const timeflow = await engine.runtime.ctx.model.timeflows.get(
+      (await engine.client.get<{ vdb: { currentTimeflowId: string } }>('/vdbs/bm-vdb')).vdb.currentTimeflowId,
+    );
     expect(timeflow).toMatchObject({ creationType: 'ROLLBACK', parentSnapshotId: must(vdbFirst, 'vdbFirst').id });
 
     const [, second] = await snapshotsOf(engine, dsourceId);
     await engine.client.post('/bookmarks', { name: 'second', snapshot: must(second, 'second').id });
     await succeeded(engine, await engine.client.post('/vdbs/bm-vdb/refresh', { snapshot: 'second' }));
-    const refreshed = await engine.runtime.ctx.model.timeflows.get((await engine.client.get<{ vdb: { currentTimeflowId: string } }>('/vdbs/bm-vdb')).vdb.currentTimeflowId);
+    const refreshed = await engine.runtime.ctx.model.timeflows.get(
+      (await engine.client.get<{ vdb: { currentTimeflowId: string } }>('/vdbs/bm-vdb')).vdb.currentTimeflowId,
+    );
     expect(refreshed).toMatchObject({ creationType: 'REFRESH', parentSnapshotId: must(second, 'second').id });
   });
 
@@ -74,20 +107,42 @@ describe('bookmarks', () => {
 
   it('validates names, snapshots and expiry; an expired bookmark is gone and protects nothing', async () => {
     const [, second] = await snapshotsOf(engine, dsourceId);
-    expect(await refused(engine.client.post('/bookmarks', { name: 'golden', snapshot: must(second, 'second').id }))).toMatchObject({ code: 'CONFLICT' });
-    expect(await refused(engine.client.post('/bookmarks', { name: 'nope', snapshot: 'snap-missing' }))).toMatchObject({ code: 'VALIDATION_FAILED' });
-    const past = await refused(engine.client.post('/bookmarks', { name: 'old', snapshot: must(second, 'second').id, expires: '2001-01-01' }));
+    expect(
+      await refused(engine.client.post('/bookmarks', { name: 'golden', snapshot: must(second, 'second').id })),
+    ).toMatchObject({ code: 'CONFLICT' });
+    expect(await refused(engine.client.post('/bookmarks', { name: 'nope', snapshot: 'snap-missing' }))).toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    const past = await refused(
+      engine.client.post('/bookmarks', { name: 'old', snapshot: must(second, 'second').id, expires: '2001-01-01' }),
+    );
     expect(past.message).toMatch(/in the past/);
-    const odd = await refused(engine.client.post('/bookmarks', { name: 'odd', snapshot: must(second, 'second').id, expires: 'soonish' }));
+    const odd = await refused(
+      engine.client.post('/bookmarks', { name: 'odd', snapshot: must(second, 'second').id, expires: 'soonish' }),
+    );
     expect(odd.message).toMatch(/neither a duration nor a date/);
 
     // Long enough that a loaded machine still lists it before it expires; then wait until it has.
-    const created = await dvx(engine, 'bookmark', 'create', 'brief', '--snapshot', must(second, 'second').id, '--expires', '15s');
+    const created = await dvx(
+      engine,
+      'bookmark',
+      'create',
+      'brief',
+      '--snapshot',
+      must(second, 'second').id,
+      '--expires',
+      '15s',
+    );
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toMatch(/bookmarked snapshot \S+ as brief until/);
     const brief = await engine.client.get<{ bookmark: BookmarkView }>('/bookmarks/brief');
     expect(Date.parse(must(brief.bookmark.expiresAt, 'brief.bookmark.expiresAt'))).toBeGreaterThan(Date.now());
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(must(brief.bookmark.expiresAt, 'brief.bookmark.expiresAt')) - Date.now()) + 500));
+    await new Promise((resolve) =>
+      setTimeout(
+        resolve,
+        Math.max(0, Date.parse(must(brief.bookmark.expiresAt, 'brief.bookmark.expiresAt')) - Date.now()) + 500,
+      ),
+    );
     const { bookmarks } = await engine.client.get<{ bookmarks: BookmarkView[] }>('/bookmarks');
     expect(bookmarks.map((bookmark) => bookmark.name).sort()).toEqual(['golden', 'second', 'vdb-start']);
     await expect(engine.client.get('/bookmarks/brief')).rejects.toMatchObject({ code: 'NOT_FOUND' });

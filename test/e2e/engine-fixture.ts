@@ -34,7 +34,15 @@ export interface EngineFixture {
   stop(): Promise<void>;
 }
 
-export async function startEngineFixture(options: { hosts?: number; retryDeadlineMs?: number; poolSizeBytes?: number; health?: HealthMonitorOptions | false; logger?: Logger } = {}): Promise<EngineFixture> {
+export async function startEngineFixture(
+  options: {
+    hosts?: number;
+    retryDeadlineMs?: number;
+    poolSizeBytes?: number;
+    health?: HealthMonitorOptions | false;
+    logger?: Logger;
+  } = {},
+): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
   const redis = await startRedisServer();
   const pool = await createTestBtrfsPool(options.poolSizeBytes ? { sizeBytes: options.poolSizeBytes } : {});
@@ -47,7 +55,10 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
     logger: options.logger ?? silentLogger,
     storage,
     health: options.health ?? false,
-    engine: { retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 }, worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 } },
+    engine: {
+      retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 },
+      worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
+    },
   });
   const token = (await readFile(join(runtime.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
   const client = new EngineClient(runtime.url, token);
@@ -60,11 +71,21 @@ export async function startEngineFixture(options: { hosts?: number; retryDeadlin
     dir: temp.path,
     tourHost: (index) => {
       const host = must(ssh.hosts[index], 'ssh.hosts[index]');
-      return { name: `e2e-${host.name}`, host: host.address.host, port: host.address.port, user: host.address.user, privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey') };
+      return {
+        name: `e2e-${host.name}`,
+        host: host.address.host,
+        port: host.address.port,
+        user: host.address.user,
+        privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey'),
+      };
     },
     async build(dir) {
       // Built as `dvx plugin build` would, without writing generated types into the plugin's directory.
-      const built = await buildPlugin({ dir, out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`), writeTypes: false });
+      const built = await buildPlugin({
+        dir,
+        out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`),
+        writeTypes: false,
+      });
       return built.artifactPath;
     },
     async stop() {

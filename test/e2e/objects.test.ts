@@ -35,12 +35,27 @@ describe('environments', () => {
   it('add probes the host, pins its key and discovers; a refresh reconciles without duplicates', async () => {
     for (const index of [0, 1, 2]) {
       const host = engine.tourHost(index);
-      const answer = await engine.client.post<{ environment: { id: string; hostKey: { fingerprint: string }; credentials: unknown }; run: { id: string } }>('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey });
+      const answer = await engine.client.post<{
+        environment: { id: string; hostKey: { fingerprint: string }; credentials: unknown };
+        run: { id: string };
+      }>('/environments', {
+        name: host.name,
+        host: host.host,
+        port: host.port,
+        user: host.user,
+        privateKey: host.privateKey,
+      });
       expect(answer.environment.credentials).toEqual({ type: 'privateKey' });
       await succeeded(answer);
       environments.push(answer.environment.id);
     }
-    const { environment } = await engine.client.get<{ environment: { status: string; facts: { user: string; rsyncVersion: string | null; canMount: boolean }; hostKey: { key: string } } }>(`/environments/${environments[0]}`);
+    const { environment } = await engine.client.get<{
+      environment: {
+        status: string;
+        facts: { user: string; rsyncVersion: string | null; canMount: boolean };
+        hostKey: { key: string };
+      };
+    }>(`/environments/${environments[0]}`);
     expect(environment.status).toBe('ACTIVE');
     expect(environment.facts).toMatchObject({ user: 'root', canMount: true });
     expect(environment.facts.rsyncVersion).toMatch(/^\d+\.\d+/);
@@ -56,15 +71,31 @@ describe('environments', () => {
 
   it('refuses a second environment of the same name, and a wrong expected host key, changing nothing', async () => {
     const host = engine.tourHost(0);
-    const duplicate = await refused(engine.client.post('/environments', { name: host.name, host: host.host, port: host.port, user: host.user, privateKey: host.privateKey }));
+    const duplicate = await refused(
+      engine.client.post('/environments', {
+        name: host.name,
+        host: host.host,
+        port: host.port,
+        user: host.user,
+        privateKey: host.privateKey,
+      }),
+    );
     expect(duplicate).toMatchObject({ code: 'VALIDATION_FAILED' });
-    const wrongKey = await refused(engine.client.post('/environments', { name: 'other', host: host.host, port: host.port, user: host.user, privateKey: host.privateKey, hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }));
+    const wrongKey = await refused(
+      engine.client.post('/environments', {
+        name: 'other',
+        host: host.host,
+        port: host.port,
+        user: host.user,
+        privateKey: host.privateKey,
+        hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      }),
+    );
     expect(wrongKey.message).toMatch(/presented host key SHA256:/);
     const bad = await refused(engine.client.post('/environments', { name: 'x', host: host.host, user: 'root' }));
     expect(bad).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect((await engine.client.get<{ environments: unknown[] }>('/environments')).environments).toHaveLength(3);
   });
-
 });
 
 describe('source configs, dSources, VDBs and snapshots', () => {
@@ -72,39 +103,69 @@ describe('source configs, dSources, VDBs and snapshots', () => {
   let dsourceId: string;
 
   it('validates a manual source config against the plugin schema and refuses a duplicate identity', async () => {
-    const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(`/repositories?environment=${environments[0]}`);
-    const bad = await refused(engine.client.post('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'x', path: 42 } }));
+    const { repositories } = await engine.client.get<{ repositories: { id: string }[] }>(
+      `/repositories?environment=${environments[0]}`,
+    );
+    const bad = await refused(
+      engine.client.post('/sourceconfigs', {
+        repository: must(repositories[0], 'repositories[0]').id,
+        parameters: { name: 'x', path: 42 },
+      }),
+    );
     expect(bad).toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect((bad.details as { issues: { pointer: string }[] }).issues.map((issue) => issue.pointer)).toContain('/parameters/path');
+    expect((bad.details as { issues: { pointer: string }[] }).issues.map((issue) => issue.pointer)).toContain(
+      '/parameters/path',
+    );
     const sourceDir = join(must(engine.ssh.hosts[0], 'engine.ssh.hosts[0]').home, 'objects');
     await mkdir(sourceDir, { recursive: true });
     await writeFile(join(sourceDir, 'f.txt'), 'f\n');
-    const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string; discovered: boolean } }>('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'objects', path: sourceDir } });
+    const { sourceConfig } = await engine.client.post<{ sourceConfig: { id: string; discovered: boolean } }>(
+      '/sourceconfigs',
+      { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'objects', path: sourceDir } },
+    );
     expect(sourceConfig.discovered).toBe(false);
     sourceConfigId = sourceConfig.id;
-    const again = await refused(engine.client.post('/sourceconfigs', { repository: must(repositories[0], 'repositories[0]').id, parameters: { name: 'other name', path: sourceDir } }));
+    const again = await refused(
+      engine.client.post('/sourceconfigs', {
+        repository: must(repositories[0], 'repositories[0]').id,
+        parameters: { name: 'other name', path: sourceDir },
+      }),
+    );
     expect(again.message).toMatch(/already has this source config/);
     // Re-discovery keeps source configs added by hand.
     await succeeded(await engine.client.post(`/environments/${environments[0]}/refresh`));
-    expect((await engine.client.get<{ sourceConfigs: { id: string }[] }>('/sourceconfigs')).sourceConfigs.map((c) => c.id)).toContain(sourceConfigId);
+    expect(
+      (await engine.client.get<{ sourceConfigs: { id: string }[] }>('/sourceconfigs')).sourceConfigs.map((c) => c.id),
+    ).toContain(sourceConfigId);
   });
 
   it('answers 409 naming the run that holds an object, and refuses deletions that would break dependents', async () => {
-    const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', { name: 'objects-ds', sourceConfig: sourceConfigId, stagingEnvironment: environments[1], parameters: { mountLocation: join(engine.dir, 'mnt', 'objects-staging') } });
+    const link = await engine.client.post<{ dsource: { id: string }; run: { id: string } }>('/dsources', {
+      name: 'objects-ds',
+      sourceConfig: sourceConfigId,
+      stagingEnvironment: environments[1],
+      parameters: { mountLocation: join(engine.dir, 'mnt', 'objects-staging') },
+    });
     dsourceId = link.dsource.id;
     const linking = await refused(engine.client.post(`/dsources/${dsourceId}/sync`, {}));
     expect(linking).toMatchObject({ code: 'CONFLICT' });
     expect(linking.action).toContain(link.run.id);
     await succeeded(link);
 
-    const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', { name: 'objects-vdb', source: dsourceId, environment: environments[2], parameters: { mountLocation: join(engine.dir, 'mnt', 'objects-vdb') } });
+    const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', {
+      name: 'objects-vdb',
+      source: dsourceId,
+      environment: environments[2],
+      parameters: { mountLocation: join(engine.dir, 'mnt', 'objects-vdb') },
+    });
     await succeeded(provision);
     const snapshotRun = await engine.client.post<{ run: { id: string } }>('/vdbs/objects-vdb/snapshot');
     const locked = await refused(engine.client.post('/vdbs/objects-vdb/stop'));
     expect(locked).toMatchObject({ code: 'OBJECT_LOCKED' });
     expect(locked.message).toContain(snapshotRun.run.id);
     await succeeded(snapshotRun);
-    const [snapshot] = (await engine.client.get<{ snapshots: { id: string }[] }>(`/dsources/${dsourceId}/snapshots`)).snapshots;
+    const [snapshot] = (await engine.client.get<{ snapshots: { id: string }[] }>(`/dsources/${dsourceId}/snapshots`))
+      .snapshots;
     const snapshotRefused = await refused(engine.client.delete(`/snapshots/${must(snapshot, 'snapshot').id}`));
     expect(snapshotRefused).toMatchObject({ code: 'HAS_DEPENDENTS' });
     expect(snapshotRefused.message).toContain('objects-vdb');
@@ -114,7 +175,12 @@ describe('source configs, dSources, VDBs and snapshots', () => {
 
     // A newer sync's snapshot has no dependents and can go; its storage goes with it.
     await succeeded(await engine.client.post(`/dsources/${dsourceId}/sync`, {}));
-    const newest = must((await engine.client.get<{ snapshots: { id: string; path: string }[] }>(`/dsources/${dsourceId}/snapshots`)).snapshots.at(-1), 'the newest snapshot');
+    const newest = must(
+      (
+        await engine.client.get<{ snapshots: { id: string; path: string }[] }>(`/dsources/${dsourceId}/snapshots`)
+      ).snapshots.at(-1),
+      'the newest snapshot',
+    );
     await engine.client.delete(`/snapshots/${newest.id}`);
     expect(await engine.storage.hasSnapshot(newest.id)).toBe(false);
     await expect(engine.client.delete(`/snapshots/${newest.id}`)).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -140,7 +206,9 @@ describe('host keys', () => {
     const run = await waitForRun(engine.client, answer.run.id, { stream: null });
     expect(run.status).toBe('failed');
     expect(run.error).toMatchObject({ code: 'HOST_KEY_MISMATCH' });
-    const { environment } = await engine.client.get<{ environment: { status: string; lastError: { code: string } } }>(`/environments/${environments[0]}`);
+    const { environment } = await engine.client.get<{ environment: { status: string; lastError: { code: string } } }>(
+      `/environments/${environments[0]}`,
+    );
     expect(environment).toMatchObject({ status: 'FAILED', lastError: { code: 'HOST_KEY_MISMATCH' } });
   });
 });

@@ -28,8 +28,12 @@ async function tour(name: string, plugin: Omit<TourPlugin, 'artifactPath'>, plug
     prefix: name,
   });
   // Nothing of the deleted VDB is left: no mount under the work dir, no clone in the pool, no record.
-  expect((await localMountPoints()).filter((mount) => mount.startsWith(join(engine.dir, 'mnt')) && mount.includes('-vdb'))).toEqual([]);
-  const vdbTimeflows = (await engine.runtime.ctx.model.timeflows.list()).filter((timeflow) => timeflow.ownerId === report.vdb.id);
+  expect(
+    (await localMountPoints()).filter((mount) => mount.startsWith(join(engine.dir, 'mnt')) && mount.includes('-vdb')),
+  ).toEqual([]);
+  const vdbTimeflows = (await engine.runtime.ctx.model.timeflows.list()).filter(
+    (timeflow) => timeflow.ownerId === report.vdb.id,
+  );
   expect(vdbTimeflows).toEqual([]);
   expect(await engine.runtime.ctx.model.vdbs.get(report.vdb.id)).toBeNull();
   await expect(engine.client.get(`/vdbs/${report.vdb.id}`)).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CommandFailedError, DvxError, HostError, rsyncFailureError, startDeadline, toDvxError } from '../../errors/index.js';
+import {
+  CommandFailedError,
+  DvxError,
+  HostError,
+  rsyncFailureError,
+  startDeadline,
+  toDvxError,
+} from '../../errors/index.js';
 import { must } from '../harness/must.js';
 
 describe('rsyncFailureError', () => {
@@ -28,21 +35,35 @@ describe('rsyncFailureError', () => {
 
   it('reports a missing rsync as HOST_CAPABILITY_MISSING', () => {
     expect(rsyncFailureError({ exitCode: 127, output: '' }, engine).code).toBe('HOST_CAPABILITY_MISSING');
-    expect(rsyncFailureError({ exitCode: 12, output: 'bash: line 1: rsync: command not found' }, engine).code).toBe('HOST_CAPABILITY_MISSING');
+    expect(rsyncFailureError({ exitCode: 12, output: 'bash: line 1: rsync: command not found' }, engine).code).toBe(
+      'HOST_CAPABILITY_MISSING',
+    );
   });
 
   it("reads the destination's ssh failures only for host-to-host copies", () => {
-    expect(rsyncFailureError({ exitCode: 255, output: 'Host key verification failed.' }, hostToHost).code).toBe('HOST_KEY_MISMATCH');
-    expect(rsyncFailureError({ exitCode: 255, output: 'user@db1: Permission denied (publickey).' }, hostToHost).code).toBe('HOST_AUTH_FAILED');
-    const unreachable = rsyncFailureError({ exitCode: 255, output: 'ssh: connect to host db1 port 22: Connection refused' }, hostToHost);
+    expect(rsyncFailureError({ exitCode: 255, output: 'Host key verification failed.' }, hostToHost).code).toBe(
+      'HOST_KEY_MISMATCH',
+    );
+    expect(
+      rsyncFailureError({ exitCode: 255, output: 'user@db1: Permission denied (publickey).' }, hostToHost).code,
+    ).toBe('HOST_AUTH_FAILED');
+    const unreachable = rsyncFailureError(
+      { exitCode: 255, output: 'ssh: connect to host db1 port 22: Connection refused' },
+      hostToHost,
+    );
     expect(unreachable).toMatchObject({ code: 'HOST_UNREACHABLE', retryable: true });
-    expect(rsyncFailureError({ exitCode: 255, output: 'Host key verification failed.' }, engine).code).toBe('HOST_COMMAND_FAILED');
+    expect(rsyncFailureError({ exitCode: 255, output: 'Host key verification failed.' }, engine).code).toBe(
+      'HOST_COMMAND_FAILED',
+    );
   });
 });
 
 describe('toDvxError on ssh2 errors', () => {
   it('makes a refused channel open a retryable HOST_CONNECTION_LOST', () => {
-    expect(toDvxError(new Error('(SSH) Channel open failure: open failed'), { host: 'db1' })).toMatchObject({ code: 'HOST_CONNECTION_LOST', retryable: true });
+    expect(toDvxError(new Error('(SSH) Channel open failure: open failed'), { host: 'db1' })).toMatchObject({
+      code: 'HOST_CONNECTION_LOST',
+      retryable: true,
+    });
   });
 });
 
@@ -50,7 +71,13 @@ describe('CommandFailedError', () => {
   it('keeps exit code and whole output as fields, and the tail of each stream in its output', () => {
     const stdout = `${'a'.repeat(20_000)}END-OUT`;
     const error = new CommandFailedError({ host: 'db1', exitCode: 7, stdout, stderr: 'first\nlast line\n' });
-    expect(error).toMatchObject({ code: 'HOST_COMMAND_FAILED', retryable: false, exitCode: 7, stdout, stderr: 'first\nlast line\n' });
+    expect(error).toMatchObject({
+      code: 'HOST_COMMAND_FAILED',
+      retryable: false,
+      exitCode: 7,
+      stdout,
+      stderr: 'first\nlast line\n',
+    });
     expect(error.message).toBe('The script failed on db1 with exit code 7: last line.');
     expect(error.output).toMatch(/^stdout:\n\[\.\.\.\]a+END-OUT\nstderr:\nfirst\nlast line\n$/);
     expect(must(error.output, 'error.output').length).toBeLessThan(stdout.length);
@@ -69,9 +96,19 @@ describe('startDeadline', () => {
 
   it("aborts with RUN_CANCELLED, or with the caller's own DvxError reason", () => {
     const caller = new AbortController();
-    const deadline = startDeadline({ signal: caller.signal, timeoutMs: 60_000, timeoutError, what: 'A command on db1', details: { host: 'db1' } });
+    const deadline = startDeadline({
+      signal: caller.signal,
+      timeoutMs: 60_000,
+      timeoutError,
+      what: 'A command on db1',
+      details: { host: 'db1' },
+    });
     caller.abort('user');
-    expect(deadline.signal.reason).toMatchObject({ code: 'RUN_CANCELLED', message: 'A command on db1 was cancelled.', details: { host: 'db1' } });
+    expect(deadline.signal.reason).toMatchObject({
+      code: 'RUN_CANCELLED',
+      message: 'A command on db1 was cancelled.',
+      details: { host: 'db1' },
+    });
     deadline.dispose();
     const reason = new DvxError({ code: 'STEP_DEADLINE_EXCEEDED', message: 'stop' });
     const aborted = startDeadline({ signal: AbortSignal.abort(reason), timeoutError, what: 'x' });

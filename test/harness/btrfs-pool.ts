@@ -31,8 +31,13 @@ let hooked = false;
 /** Frees every loop device still backed by `image` (a lazy unmount leaves it to the kernel otherwise). */
 function freeLoopDevicesSync(image: string): void {
   try {
-    const devices = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', image], { encoding: 'utf8' });
-    for (const device of devices.split('\n').map((line) => line.trim()).filter(Boolean)) {
+    const devices = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME', '--associated', image], {
+      encoding: 'utf8',
+    });
+    for (const device of devices
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)) {
       try {
         execFileSync('losetup', ['-d', device]);
       } catch {
@@ -50,7 +55,12 @@ function unmountPoolSync(root: string): void {
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' '))
-    .map((fields) => ({ device: must(fields[2], 'fields[2]'), mountPoint: must(fields[4], 'fields[4]').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))) }));
+    .map((fields) => ({
+      device: must(fields[2], 'fields[2]'),
+      mountPoint: must(fields[4], 'fields[4]').replace(/\\([0-7]{3})/g, (_, octal: string) =>
+        String.fromCharCode(parseInt(octal, 8)),
+      ),
+    }));
   const device = mounts.find((mount) => mount.mountPoint === root)?.device;
   if (device === undefined) return;
   for (const mount of mounts.filter((entry) => entry.device === device).reverse()) {

@@ -36,27 +36,48 @@ export async function startRedisServer(options: TestRedisOptions = {}): Promise<
   let child: ChildProcess | undefined;
   const clients: Redis[] = [];
 
-  const exited = (proc: ChildProcess) => new Promise<void>((resolve) => (proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve())));
+  const exited = (proc: ChildProcess) =>
+    new Promise<void>((resolve) =>
+      proc.exitCode !== null || proc.signalCode !== null ? resolve() : proc.once('exit', () => resolve()),
+    );
 
   async function start(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', temp.path, ...Object.entries(config).flatMap(([k, v]) => [`--${k}`, v])];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      temp.path,
+      ...Object.entries(config).flatMap(([k, v]) => [`--${k}`, v]),
+    ];
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     child = proc;
-    await waitFor('redis-server to answer', async () => {
-      if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        // Answering PING is not enough after a restart: it must have loaded the AOF.
-        const info = await probe.info('persistence');
-        return /loading:0/.test(info);
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    }, 15_000);
+    await waitFor(
+      'redis-server to answer',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
+        const probe = new Redis({
+          port,
+          host: '127.0.0.1',
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+        });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          // Answering PING is not enough after a restart: it must have loaded the AOF.
+          const info = await probe.info('persistence');
+          return /loading:0/.test(info);
+        } catch {
+          return false;
+        } finally {
+          probe.disconnect();
+        }
+      },
+      15_000,
+    );
   }
 
   async function stop(signal: NodeJS.Signals): Promise<void> {

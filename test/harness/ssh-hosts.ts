@@ -112,7 +112,8 @@ export async function startSshHosts(count: number, options: SshHostsOptions = {}
   const privateKey = await readFile(clientKeyPath, 'utf8');
   const hosts: TestSshHost[] = [];
   try {
-    for (let i = 0; i < count; i += 1) hosts.push(await startHost(join(temp.path, `host-${i}`), `ssh-host-${i}`, privateKey, publicKey, options));
+    for (let i = 0; i < count; i += 1)
+      hosts.push(await startHost(join(temp.path, `host-${i}`), `ssh-host-${i}`, privateKey, publicKey, options));
   } catch (error) {
     await Promise.all(hosts.map((host) => host.stop()));
     await temp.remove();
@@ -128,7 +129,13 @@ export async function startSshHosts(count: number, options: SshHostsOptions = {}
   };
 }
 
-async function startHost(dir: string, name: string, privateKey: string, publicKey: string, options: SshHostsOptions): Promise<TestSshHost> {
+async function startHost(
+  dir: string,
+  name: string,
+  privateKey: string,
+  publicKey: string,
+  options: SshHostsOptions,
+): Promise<TestSshHost> {
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
   const port = await freePort();
@@ -176,13 +183,28 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
     home,
     dir,
     logFile,
-    spec: (overrides = {}) => ({ id: name, address, credentials: { privateKey }, pinnedHostKey: hostKey, ...overrides }),
-    specAs: (user, overrides = {}) => host.spec({ id: `${name}-${user.name}`, address: { ...address, user: user.name }, credentials: { password: user.password }, ...overrides }),
+    spec: (overrides = {}) => ({
+      id: name,
+      address,
+      credentials: { privateKey },
+      pinnedHostKey: hostKey,
+      ...overrides,
+    }),
+    specAs: (user, overrides = {}) =>
+      host.spec({
+        id: `${name}-${user.name}`,
+        address: { ...address, user: user.name },
+        credentials: { password: user.password },
+        ...overrides,
+      }),
     pid: () => child?.pid,
     async start() {
       if (child) return;
       await writeFile(configPath, config);
-      const logStart = await readFile(logFile, 'utf8').then((text) => text.length, () => 0);
+      const logStart = await readFile(logFile, 'utf8').then(
+        (text) => text.length,
+        () => 0,
+      );
       let stderr = '';
       const proc = spawn('/usr/sbin/sshd', ['-D', '-f', configPath, '-E', logFile], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -191,11 +213,19 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
       must(proc.stderr, 'proc.stderr').on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child = proc;
       running.set(marker, host);
-      await waitFor(`sshd ${name} to listen on port ${port}`, async () => {
-        if (proc.exitCode !== null) throw new Error(`sshd exited with ${proc.exitCode}: ${stderr}${(await readFile(logFile, 'utf8').catch(() => '')).slice(logStart)}`);
-        const log = await readFile(logFile, 'utf8').catch(() => '');
-        return log.slice(logStart).includes(`Server listening on 127.0.0.1 port ${port}`);
-      }, 15_000, 20);
+      await waitFor(
+        `sshd ${name} to listen on port ${port}`,
+        async () => {
+          if (proc.exitCode !== null)
+            throw new Error(
+              `sshd exited with ${proc.exitCode}: ${stderr}${(await readFile(logFile, 'utf8').catch(() => '')).slice(logStart)}`,
+            );
+          const log = await readFile(logFile, 'utf8').catch(() => '');
+          return log.slice(logStart).includes(`Server listening on 127.0.0.1 port ${port}`);
+        },
+        15_000,
+        20,
+      );
     },
     async stop() {
       const proc = child;
@@ -203,13 +233,19 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
       running.delete(marker);
       // The listener, every connection it forked, and whatever the sessions started (found by their marker).
       killHostProcessesSync(marker, proc?.pid);
-      if (proc && proc.exitCode === null && proc.signalCode === null) await new Promise((resolve) => proc.once('exit', resolve));
+      if (proc && proc.exitCode === null && proc.signalCode === null)
+        await new Promise((resolve) => proc.once('exit', resolve));
       // A session may have forked while we killed: repeat until none is left.
-      await waitFor(`the processes of ${name} to end`, () => {
-        const left = host.sessionPids();
-        killPids(left);
-        return left.length === 0;
-      }, 10_000, 20);
+      await waitFor(
+        `the processes of ${name} to end`,
+        () => {
+          const left = host.sessionPids();
+          killPids(left);
+          return left.length === 0;
+        },
+        10_000,
+        20,
+      );
     },
     async restart() {
       await host.stop();
@@ -221,7 +257,8 @@ async function startHost(dir: string, name: string, privateKey: string, publicKe
     },
     async acceptedLogins() {
       const log = await readFile(logFile, 'utf8').catch(() => '');
-      return log.split('\n').filter((line) => /^.*Accepted (publickey|password|keyboard-interactive)/.test(line)).length;
+      return log.split('\n').filter((line) => /^.*Accepted (publickey|password|keyboard-interactive)/.test(line))
+        .length;
     },
     sessionPids: () => processesWithEnv(SSH_HOST_MARKER_VAR, marker),
   };

@@ -71,7 +71,9 @@ export async function createTempUser(options: TempUserOptions = {}): Promise<Tem
   }
   const chpasswd = execFile('chpasswd');
   must(chpasswd.stdin, 'chpasswd.stdin').end(`${name}:${password}\n`);
-  await new Promise<void>((resolve, reject) => chpasswd.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chpasswd exited with ${code}`)))));
+  await new Promise<void>((resolve, reject) =>
+    chpasswd.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chpasswd exited with ${code}`)))),
+  );
   const uid = Number((await execFileAsync('id', ['-u', name])).stdout.trim());
   const gid = Number((await execFileAsync('id', ['-g', name])).stdout.trim());
   const home = (await execFileAsync('getent', ['passwd', name])).stdout.trim().split(':')[5] ?? `/home/${name}`;

@@ -10,7 +10,10 @@ export interface HostConnectionFixture {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -70,7 +73,9 @@ export function describeHostConnectionConformance(name: string, factory: () => P
     });
 
     it('runs concurrent commands independently', async () => {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => connection.exec(`echo ${i}; echo e${i} >&2; exit ${i % 5}`)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => connection.exec(`echo ${i}; echo e${i} >&2; exit ${i % 5}`)),
+      );
       results.forEach((result, i) => expect(result).toEqual({ exitCode: i % 5, stdout: `${i}\n`, stderr: `e${i}\n` }));
     });
 

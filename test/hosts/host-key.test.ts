@@ -20,9 +20,17 @@ describe('fetchHostKey', () => {
     const host = must(set.hosts[0], 'host 0');
     const key = await fetchHostKey(host.address);
     expect(key.key).toBe(host.hostKey);
-    const keygen = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(host.dir, 'ssh_host_ed25519_key.pub')]).toString();
+    const keygen = execFileSync('ssh-keygen', [
+      '-l',
+      '-E',
+      'sha256',
+      '-f',
+      join(host.dir, 'ssh_host_ed25519_key.pub'),
+    ]).toString();
     expect(keygen.split(' ')[1]).toBe(key.fingerprint);
-    expect(fingerprintOf(Buffer.from(must(host.hostKey.split(' ')[1], 'the key in the host key'), 'base64'))).toBe(key.fingerprint);
+    expect(fingerprintOf(Buffer.from(must(host.hostKey.split(' ')[1], 'the key in the host key'), 'base64'))).toBe(
+      key.fingerprint,
+    );
   });
 
   it('needs no credentials and leaves no login behind', async () => {
@@ -33,7 +41,9 @@ describe('fetchHostKey', () => {
   });
 
   it('fails with a retryable HOST_UNREACHABLE when nothing listens', async () => {
-    const error = await fetchHostKey({ name: 'nowhere', host: '127.0.0.1', port: await freePort() }).catch((caught: unknown) => caught);
+    const error = await fetchHostKey({ name: 'nowhere', host: '127.0.0.1', port: await freePort() }).catch(
+      (caught: unknown) => caught,
+    );
     expect(isDvxError(error) && error.code).toBe('HOST_UNREACHABLE');
     expect(isDvxError(error) && error.retryable).toBe(true);
   });

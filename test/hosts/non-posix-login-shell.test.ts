@@ -12,14 +12,25 @@ import { describeHostConnectionConformance } from './host-connection.conformance
 import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
 
 /** Pids a command wrote to `path` ("shell child"), once it has written them. */
 async function pidsIn(path: string): Promise<number[]> {
-  const text = await waitFor(`${path} to be written`, () => readFile(path, 'utf8').then((content) => (content.endsWith('\n') ? content : ''), () => ''), 10_000);
+  const text = await waitFor(
+    `${path} to be written`,
+    () =>
+      readFile(path, 'utf8').then(
+        (content) => (content.endsWith('\n') ? content : ''),
+        () => '',
+      ),
+    10_000,
+  );
   return text.trim().split(' ').map(Number);
 }
 
@@ -59,7 +70,9 @@ for (const shell of SHELLS) {
 
     it('runs runBash as that user with variables as data, and stderr free of the pid report', async () => {
       const value = `it's "$(touch pwned)" \\ !! $HOME \`x\``;
-      const result = await runBash(connection, 'id -un; printf "%s\\n" "$V"; echo err >&2; exit 3', { variables: { V: value } });
+      const result = await runBash(connection, 'id -un; printf "%s\\n" "$V"; echo err >&2; exit 3', {
+        variables: { V: value },
+      });
       expect(result).toEqual({ exitCode: 3, stdout: `${user.name}\n${value}\n`, stderr: 'err\n' });
       const login = await runBash(connection, 'echo "${DVX_PROFILE:-none}"', { loginShell: true, check: true });
       expect(login.stdout).toBe('none\n');
@@ -73,7 +86,10 @@ for (const shell of SHELLS) {
 
     it('runs runSync into an engine path', async () => {
       const source = join(scratch, 'sync-source');
-      await runBash(connection, 'mkdir -p "$S/sub" && echo one > "$S/a.txt" && echo two > "$S/sub/b.txt"', { variables: { S: source }, check: true });
+      await runBash(connection, 'mkdir -p "$S/sub" && echo one > "$S/a.txt" && echo two > "$S/sub/b.txt"', {
+        variables: { S: source },
+        check: true,
+      });
       const engine = await makeTempDir('non-posix-sync');
       try {
         const stats = await runSync({ from: { connection, path: source }, to: { path: join(engine.path, 'copy') } });
@@ -86,19 +102,28 @@ for (const shell of SHELLS) {
 
     it('kills a timed-out script and everything it started, through the pid the command reported', async () => {
       const file = join(scratch, `timeout-${Date.now()}`);
-      const error = await rejection(runBash(connection, 'sleep 300 & echo "$$ $!" > "$F"; wait', { variables: { F: file }, timeoutMs: 1_000 }));
+      const error = await rejection(
+        runBash(connection, 'sleep 300 & echo "$$ $!" > "$F"; wait', { variables: { F: file }, timeoutMs: 1_000 }),
+      );
       expect(error.code).toBe('HOST_TIMEOUT');
       const [scriptPid, sleeperPid] = await pidsIn(file);
       const script = must(scriptPid, 'the pid of the script');
       const sleeper = must(sleeperPid, 'the pid of its child');
       // Well within the 5 s after which a command that never reported its pid has only its channel closed.
-      await waitFor('the timed-out script and its child to be gone', () => !isRunning(script) && !isRunning(sleeper), 3_000);
+      await waitFor(
+        'the timed-out script and its child to be gone',
+        () => !isRunning(script) && !isRunning(sleeper),
+        3_000,
+      );
     });
 
     it('kills a cancelled command and a killed spawned command', async () => {
       const cancelledFile = join(scratch, `cancel-${Date.now()}`);
       const controller = new AbortController();
-      const running = runBash(connection, 'sleep 300 & echo "$$ $!" > "$F"; wait', { variables: { F: cancelledFile }, signal: controller.signal });
+      const running = runBash(connection, 'sleep 300 & echo "$$ $!" > "$F"; wait', {
+        variables: { F: cancelledFile },
+        signal: controller.signal,
+      });
       const cancelled = await pidsIn(cancelledFile);
       controller.abort();
       expect((await rejection(running)).code).toBe('RUN_CANCELLED');

@@ -40,7 +40,10 @@ describe('probeHost', () => {
   it('reports what the host is and can do', async () => {
     const host = must(set.hosts[0], 'host 0');
     const facts = await probeHost(pool.get(host.spec()));
-    const prettyName = must(/^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8')), 'PRETTY_NAME in /etc/os-release')[1];
+    const prettyName = must(
+      /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8')),
+      'PRETTY_NAME in /etc/os-release',
+    )[1];
     expect(facts).toEqual({
       os: prettyName,
       kernel: release(),

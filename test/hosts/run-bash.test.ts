@@ -11,7 +11,10 @@ import { waitFor } from '../harness/wait-for.js';
 import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -56,14 +59,23 @@ describe('runBash', () => {
     const names = Object.keys(HOSTILE);
     const script = `for name in ${names.join(' ')}; do printf '%s %s\\n' "$name" "$(printf %s "\${!name}" | sha256sum | cut -d' ' -f1)"; done`;
     const result = await runBash(connection, script, { variables: HOSTILE, check: true });
-    const hashes = Object.fromEntries(result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+    const hashes = Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ') as [string, string]),
+    );
     expect(hashes).toEqual(Object.fromEntries(Object.entries(HOSTILE).map(([name, value]) => [name, sha256(value)])));
-    for (const trap of ['pwned-subst', 'pwned-backtick', 'pwned-semicolon']) expect(existsSync(join(host.home, trap))).toBe(false);
+    for (const trap of ['pwned-subst', 'pwned-backtick', 'pwned-semicolon'])
+      expect(existsSync(join(host.home, trap))).toBe(false);
   });
 
   it('shows a hostile value to the script exactly, as a hex dump proves', async () => {
     const value = HOSTILE.SEMICOLONS + HOSTILE.NEWLINES + HOSTILE.UNICODE;
-    const result = await runBash(connection, 'printf %s "$V" | od -An -tx1 -v | tr -d " \\n"', { variables: { V: value }, check: true });
+    const result = await runBash(connection, 'printf %s "$V" | od -An -tx1 -v | tr -d " \\n"', {
+      variables: { V: value },
+      check: true,
+    });
     expect(result.stdout).toBe(Buffer.from(value, 'utf8').toString('hex'));
   });
 
@@ -80,7 +92,11 @@ describe('runBash', () => {
   });
 
   it('returns exit code, stdout and stderr, and only fails on a non-zero exit when check is set', async () => {
-    expect(await runBash(connection, 'echo out; echo err >&2; exit 3')).toEqual({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(await runBash(connection, 'echo out; echo err >&2; exit 3')).toEqual({
+      exitCode: 3,
+      stdout: 'out\n',
+      stderr: 'err\n',
+    });
     const error = await rejection(runBash(connection, 'echo out; echo "it broke" >&2; exit 3', { check: true }));
     expect(error.code).toBe('HOST_COMMAND_FAILED');
     expect(error.retryable).toBe(false);
@@ -92,14 +108,20 @@ describe('runBash', () => {
 
   it('kills the script and everything it started when timeoutMs passes, with a retryable HOST_TIMEOUT', async () => {
     const pids = join(host.home, `timeout-${Date.now()}`);
-    const error = await rejection(runBash(connection, 'sleep 300 & echo "$$ $!" > "$PIDS"; wait', { variables: { PIDS: pids }, timeoutMs: 500 }));
+    const error = await rejection(
+      runBash(connection, 'sleep 300 & echo "$$ $!" > "$PIDS"; wait', { variables: { PIDS: pids }, timeoutMs: 500 }),
+    );
     expect(error.code).toBe('HOST_TIMEOUT');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain(host.name);
     const [shellPid, sleeperPid] = (await readFile(pids, 'utf8')).trim().split(' ').map(Number);
     const shell = must(shellPid, 'the pid of the script');
     const sleeper = must(sleeperPid, 'the pid of its child');
-    await waitFor('the timed-out script and its child to be gone', () => !isRunning(shell) && !isRunning(sleeper), 10_000);
+    await waitFor(
+      'the timed-out script and its child to be gone',
+      () => !isRunning(shell) && !isRunning(sleeper),
+      10_000,
+    );
   });
 
   it('sources the login profile with loginShell and not without', async () => {

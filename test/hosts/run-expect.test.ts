@@ -8,7 +8,10 @@ import { makeTempDir } from '../harness/temp-dir.js';
 import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }

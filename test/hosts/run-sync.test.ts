@@ -10,7 +10,10 @@ import { makeTempDir } from '../harness/temp-dir.js';
 import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -23,14 +26,21 @@ async function manifest(root: string, rel = ''): Promise<Record<string, string>>
     const stat = await lstat(join(root, path));
     if (stat.isSymbolicLink()) out[path] = `link ${await readlink(join(root, path))}`;
     else if (stat.isDirectory()) Object.assign(out, { [path]: 'dir' }, await manifest(root, path));
-    else out[path] = `file ${createHash('sha256').update(await readFile(join(root, path))).digest('hex')}`;
+    else
+      out[path] = `file ${createHash('sha256')
+        .update(await readFile(join(root, path)))
+        .digest('hex')}`;
   }
   return out;
 }
 
 /** `tree` without `prefix` and what lies under it. */
 function without(tree: Record<string, string>, ...prefixes: string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(tree).filter(([path]) => !prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))));
+  return Object.fromEntries(
+    Object.entries(tree).filter(
+      ([path]) => !prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)),
+    ),
+  );
 }
 
 /** `tree`'s entries moved under `prefix`. */
@@ -97,7 +107,9 @@ async function expectedTree(): Promise<Record<string, string>> {
 const STANDARD = { excludePaths: ['excluded', '/sub/skip.log'], symLinksToFollow: ['followed-dir', 'followed-file/'] };
 
 function rsyncLeftovers(): Promise<string[]> {
-  return readdir(tmpdir()).then((names) => names.filter((name) => name.startsWith('dvx-rsh-') || name.startsWith('dvx-known-hosts.')));
+  return readdir(tmpdir()).then((names) =>
+    names.filter((name) => name.startsWith('dvx-rsh-') || name.startsWith('dvx-known-hosts.')),
+  );
 }
 
 describe('runSync from a host into an engine path', () => {
@@ -117,9 +129,17 @@ describe('runSync from a host into an engine path', () => {
     await writeFile(join(destination, 'stale.txt'), 'old');
     await writeFile(join(destination, 'excluded', 'local.txt'), 'mine');
 
-    const stats = await runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, ...STANDARD });
+    const stats = await runSync({
+      from: { connection: from, path: join(root, 'src') },
+      to: { path: destination },
+      ...STANDARD,
+    });
 
-    expect(await manifest(destination)).toEqual({ ...(await expectedTree()), excluded: 'dir', 'excluded/local.txt': `file ${createHash('sha256').update('mine').digest('hex')}` });
+    expect(await manifest(destination)).toEqual({
+      ...(await expectedTree()),
+      excluded: 'dir',
+      'excluded/local.txt': `file ${createHash('sha256').update('mine').digest('hex')}`,
+    });
     expect(stats.filesTransferred).toBe(7);
     expect(stats.filesDeleted).toBe(1);
     expect(stats.transferredFileSize).toBeGreaterThan(300_000);
@@ -128,7 +148,11 @@ describe('runSync from a host into an engine path', () => {
 
   it('transfers only what changed on the next run', async () => {
     await runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, ...STANDARD });
-    const again = await runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, ...STANDARD });
+    const again = await runSync({
+      from: { connection: from, path: join(root, 'src') },
+      to: { path: destination },
+      ...STANDARD,
+    });
     expect(again.filesTransferred).toBe(0);
     expect(again.files).toBeGreaterThan(0);
     expect(await manifest(destination)).toEqual(await expectedTree());
@@ -137,8 +161,16 @@ describe('runSync from a host into an engine path', () => {
   it('keeps extraneous files when deleteExtraneous is false', async () => {
     await mkdir(destination, { recursive: true });
     await writeFile(join(destination, 'stale.txt'), 'old');
-    await runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, ...STANDARD, deleteExtraneous: false });
-    expect(await manifest(destination)).toEqual({ ...(await expectedTree()), 'stale.txt': `file ${createHash('sha256').update('old').digest('hex')}` });
+    await runSync({
+      from: { connection: from, path: join(root, 'src') },
+      to: { path: destination },
+      ...STANDARD,
+      deleteExtraneous: false,
+    });
+    expect(await manifest(destination)).toEqual({
+      ...(await expectedTree()),
+      'stale.txt': `file ${createHash('sha256').update('old').digest('hex')}`,
+    });
   });
 
   it('copies every symlink as a link when none is to be followed', async () => {
@@ -147,21 +179,50 @@ describe('runSync from a host into an engine path', () => {
   });
 
   it('fails with HOST_COMMAND_FAILED when the source directory does not exist', async () => {
-    const error = await rejection(runSync({ from: { connection: from, path: join(root, 'missing') }, to: { path: destination } }));
+    const error = await rejection(
+      runSync({ from: { connection: from, path: join(root, 'missing') }, to: { path: destination } }),
+    );
     expect(error.code).toBe('HOST_COMMAND_FAILED');
     expect(error.output).toMatch(/No such file or directory/);
     expect(await rsyncLeftovers()).toEqual([]);
   });
 
   it('refuses relative paths and paths escaping the source root with HOST_BAD_INPUT', async () => {
-    expect((await rejection(runSync({ from: { connection: from, path: 'data/src' }, to: { path: destination } }))).code).toBe('HOST_BAD_INPUT');
-    expect((await rejection(runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: 'relative' } }))).code).toBe('HOST_BAD_INPUT');
-    expect((await rejection(runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, excludePaths: ['../x'] }))).code).toBe('HOST_BAD_INPUT');
-    expect((await rejection(runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, symLinksToFollow: ['dangling'] }))).code).toBe('HOST_BAD_INPUT');
+    expect(
+      (await rejection(runSync({ from: { connection: from, path: 'data/src' }, to: { path: destination } }))).code,
+    ).toBe('HOST_BAD_INPUT');
+    expect(
+      (await rejection(runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: 'relative' } })))
+        .code,
+    ).toBe('HOST_BAD_INPUT');
+    expect(
+      (
+        await rejection(
+          runSync({
+            from: { connection: from, path: join(root, 'src') },
+            to: { path: destination },
+            excludePaths: ['../x'],
+          }),
+        )
+      ).code,
+    ).toBe('HOST_BAD_INPUT');
+    expect(
+      (
+        await rejection(
+          runSync({
+            from: { connection: from, path: join(root, 'src') },
+            to: { path: destination },
+            symLinksToFollow: ['dangling'],
+          }),
+        )
+      ).code,
+    ).toBe('HOST_BAD_INPUT');
   });
 
   it('stops with a HOST_TIMEOUT when timeoutMs passes', async () => {
-    const error = await rejection(runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, timeoutMs: 1 }));
+    const error = await rejection(
+      runSync({ from: { connection: from, path: join(root, 'src') }, to: { path: destination }, timeoutMs: 1 }),
+    );
     expect(error.code).toBe('HOST_TIMEOUT');
   });
 });
@@ -169,23 +230,45 @@ describe('runSync from a host into an engine path', () => {
 describe('runSync from a host into a path on another host', () => {
   it('mirrors the tree the same way, rsync running on the destination with a forwarded agent', async () => {
     const destination = join(target.home, 'copy');
-    await runBash(to, 'mkdir -p "$D/excluded" && echo old > "$D/stale.txt" && echo mine > "$D/excluded/local.txt"', { variables: { D: destination }, check: true });
+    await runBash(to, 'mkdir -p "$D/excluded" && echo old > "$D/stale.txt" && echo mine > "$D/excluded/local.txt"', {
+      variables: { D: destination },
+      check: true,
+    });
     const before = await rsyncLeftovers();
 
-    const stats = await runSync({ from: { connection: from, path: join(root, 'src') }, to: { connection: to, path: destination }, ...STANDARD });
+    const stats = await runSync({
+      from: { connection: from, path: join(root, 'src') },
+      to: { connection: to, path: destination },
+      ...STANDARD,
+    });
 
-    expect(await manifest(destination)).toEqual({ ...(await expectedTree()), excluded: 'dir', 'excluded/local.txt': `file ${createHash('sha256').update('mine\n').digest('hex')}` });
+    expect(await manifest(destination)).toEqual({
+      ...(await expectedTree()),
+      excluded: 'dir',
+      'excluded/local.txt': `file ${createHash('sha256').update('mine\n').digest('hex')}`,
+    });
     expect(stats.filesTransferred).toBe(7);
     expect(stats.filesDeleted).toBe(1);
     // The temporary known_hosts file is gone, and the source saw a login from the destination.
     expect(await rsyncLeftovers()).toEqual(before);
-    const again = await runSync({ from: { connection: from, path: join(root, 'src') }, to: { connection: to, path: destination }, ...STANDARD });
+    const again = await runSync({
+      from: { connection: from, path: join(root, 'src') },
+      to: { connection: to, path: destination },
+      ...STANDARD,
+    });
     expect(again.filesTransferred).toBe(0);
   });
 
   it('refuses a source that authenticates with a password: host-to-host needs its key', async () => {
-    const passwordSource = new SshConnectionPool().get(source.spec({ id: 'password-source', credentials: { password: 'irrelevant' } }));
-    const error = await rejection(runSync({ from: { connection: passwordSource, path: join(root, 'src') }, to: { connection: to, path: join(target.home, 'never') } }));
+    const passwordSource = new SshConnectionPool().get(
+      source.spec({ id: 'password-source', credentials: { password: 'irrelevant' } }),
+    );
+    const error = await rejection(
+      runSync({
+        from: { connection: passwordSource, path: join(root, 'src') },
+        to: { connection: to, path: join(target.home, 'never') },
+      }),
+    );
     expect(error.code).toBe('HOST_BAD_INPUT');
     expect(error.message).toMatch(/key authentication/);
     await passwordSource.close();
@@ -209,7 +292,12 @@ describe('runSync from a host without rsync', () => {
     const host = must(bare.hosts[0], 'host 0');
     const engine = await makeTempDir('sync-engine');
     try {
-      const error = await rejection(runSync({ from: { connection: pool.get(host.spec()), path: host.home }, to: { path: join(engine.path, 'copy') } }));
+      const error = await rejection(
+        runSync({
+          from: { connection: pool.get(host.spec()), path: host.home },
+          to: { path: join(engine.path, 'copy') },
+        }),
+      );
       expect(error.code).toBe('HOST_CAPABILITY_MISSING');
       expect(error.message).toContain(host.name);
       expect(error.action).toMatch(/Install rsync/);

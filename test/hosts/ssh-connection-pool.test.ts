@@ -12,7 +12,10 @@ import { describeHostConnectionConformance } from './host-connection.conformance
 import { must } from '../harness/must.js';
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -32,12 +35,18 @@ describeHostConnectionConformance('pooled ssh2 connection', async () => {
 
 describeHostConnectionConformance('pooled ssh2 connection limited to one channel', async () => {
   const pool = new SshConnectionPool({ maxChannels: 1 });
-  return { connection: pool.get(must(set.hosts[0], 'host 0').spec({ id: 'one-channel' })), cleanup: () => pool.close() };
+  return {
+    connection: pool.get(must(set.hosts[0], 'host 0').spec({ id: 'one-channel' })),
+    cleanup: () => pool.close(),
+  };
 });
 
 /** The pids a command wrote to `marker` once it started: its per-connection sshd, then its own session shell. */
 async function startedPids(marker: string): Promise<{ sshdPid: number; sessionPid: number }> {
-  const [sshdPid, sessionPid] = (await waitFor('the command to start', () => readFile(marker, 'utf8').catch(() => ''))).trim().split(' ').map(Number);
+  const [sshdPid, sessionPid] = (await waitFor('the command to start', () => readFile(marker, 'utf8').catch(() => '')))
+    .trim()
+    .split(' ')
+    .map(Number);
   return { sshdPid: must(sshdPid, 'the pid of the sshd'), sessionPid: must(sessionPid, 'the pid of the session') };
 }
 
@@ -57,7 +66,8 @@ describe('SshConnectionPool', () => {
     const before = await host.acceptedLogins();
     const pool = newPool();
     const connection = pool.get(host.spec());
-    for (let i = 0; i < 100; i += 1) expect((await runBash(connection, 'echo "$N"', { variables: { N: String(i) } })).stdout).toBe(`${i}\n`);
+    for (let i = 0; i < 100; i += 1)
+      expect((await runBash(connection, 'echo "$N"', { variables: { N: String(i) } })).stdout).toBe(`${i}\n`);
     expect(pool.connectionsMade).toBe(1);
     // The host's own log agrees: one login for the hundred commands.
     expect(await host.acceptedLogins()).toBe(before + 1);
@@ -69,7 +79,9 @@ describe('SshConnectionPool', () => {
     const pool = newPool();
     const connection = pool.get(host.spec());
     const marker = join(host.home, `killed-${Date.now()}`);
-    const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', { variables: { MARKER: marker } });
+    const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', {
+      variables: { MARKER: marker },
+    });
     const { sshdPid, sessionPid } = await startedPids(marker);
     try {
       // The per-connection sshd process: killing it drops the connection in the middle of the command.
@@ -90,7 +102,9 @@ describe('SshConnectionPool', () => {
     const pool = newPool({ keepaliveIntervalMs: 200, keepaliveCountMax: 2 });
     const connection = pool.get(host.spec());
     const marker = join(host.home, `silent-${Date.now()}`);
-    const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', { variables: { MARKER: marker } });
+    const running = runBash(connection, 'echo "$PPID $$" > "$MARKER.tmp" && mv "$MARKER.tmp" "$MARKER"; sleep 30', {
+      variables: { MARKER: marker },
+    });
     const { sshdPid, sessionPid } = await startedPids(marker);
     try {
       // A stopped sshd keeps the TCP connection open but answers nothing: what a vanished network looks like.
@@ -171,7 +185,9 @@ describe('SshConnectionPool', () => {
   it('fails with a permanent HOST_AUTH_FAILED when the host does not know the key', async () => {
     const host = must(set.hosts[0], 'host 0');
     const stranger = ssh2.utils.generateKeyPairSync('ed25519');
-    const error = await rejection(runBash(newPool().get(host.spec({ credentials: { privateKey: stranger.private } })), 'true'));
+    const error = await rejection(
+      runBash(newPool().get(host.spec({ credentials: { privateKey: stranger.private } })), 'true'),
+    );
     expect(error.code).toBe('HOST_AUTH_FAILED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain(host.name);
@@ -179,8 +195,12 @@ describe('SshConnectionPool', () => {
 
   it('fails with HOST_BAD_INPUT for unreadable or ambiguous credentials', async () => {
     const host = must(set.hosts[0], 'host 0');
-    expect((await rejection(runBash(newPool().get(host.spec({ credentials: { privateKey: 'not a key' } })), 'true'))).code).toBe('HOST_BAD_INPUT');
-    expect((await rejection(runBash(newPool().get(host.spec({ credentials: {} })), 'true'))).code).toBe('HOST_BAD_INPUT');
+    expect(
+      (await rejection(runBash(newPool().get(host.spec({ credentials: { privateKey: 'not a key' } })), 'true'))).code,
+    ).toBe('HOST_BAD_INPUT');
+    expect((await rejection(runBash(newPool().get(host.spec({ credentials: {} })), 'true'))).code).toBe(
+      'HOST_BAD_INPUT',
+    );
   });
 
   it('replaces the connection of a host whose spec changed', async () => {
@@ -206,16 +226,28 @@ sleep 0.1
 flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started" > "$DIR/counter"; flock -u 9
 `;
 
-    async function measure(maxChannels: number | undefined, limit: number, commands: number): Promise<{ cur: number; max: number; started: number }> {
+    async function measure(
+      maxChannels: number | undefined,
+      limit: number,
+      commands: number,
+    ): Promise<{ cur: number; max: number; started: number }> {
       const host = must(set.hosts[0], 'host 0');
       const dir = join(host.home, `bound-${limit}-${Date.now()}`);
       const pool = newPool(maxChannels === undefined ? {} : { maxChannels });
       const connection = pool.get(host.spec());
       await runBash(connection, 'mkdir -p "$DIR" && echo "0 0 0" > "$DIR/counter"', { variables: { DIR: dir } });
-      await Promise.all(Array.from({ length: commands }, () => runBash(connection, COUNTED, { variables: { DIR: dir, LIMIT: String(limit) }, check: true })));
+      await Promise.all(
+        Array.from({ length: commands }, () =>
+          runBash(connection, COUNTED, { variables: { DIR: dir, LIMIT: String(limit) }, check: true }),
+        ),
+      );
       expect(connection.stats.peakChannels).toBe(limit);
       const [cur, max, started] = (await readFile(join(dir, 'counter'), 'utf8')).trim().split(' ').map(Number);
-      return { cur: must(cur, 'the current count'), max: must(max, 'the peak count'), started: must(started, 'the started count') };
+      return {
+        cur: must(cur, 'the current count'),
+        max: must(max, 'the peak count'),
+        started: must(started, 'the started count'),
+      };
     }
 
     it('never runs more than 8 commands at once on a host by default (below sshd MaxSessions 10)', async () => {
@@ -241,7 +273,9 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
 
     it('logs in with a password', async () => {
       const host = must(passwordHosts.hosts[0], 'host 0');
-      const connection = newPool().get(host.spec({ address: { ...host.address, user: user.name }, credentials: { password: user.password } }));
+      const connection = newPool().get(
+        host.spec({ address: { ...host.address, user: user.name }, credentials: { password: user.password } }),
+      );
       const result = await runBash(connection, 'id -un; id -u');
       expect(result.stdout).toBe(`${user.name}\n${user.uid}\n`);
       expect(connection.keySigner()).toBeNull();
@@ -249,7 +283,12 @@ flock 9; read cur max started < "$DIR/counter"; echo "$((cur - 1)) $max $started
 
     it('fails with a permanent HOST_AUTH_FAILED for a wrong password', async () => {
       const host = must(passwordHosts.hosts[0], 'host 0');
-      const connection = newPool().get(host.spec({ address: { ...host.address, user: user.name }, credentials: { password: `${user.password}-wrong` } }));
+      const connection = newPool().get(
+        host.spec({
+          address: { ...host.address, user: user.name },
+          credentials: { password: `${user.password}-wrong` },
+        }),
+      );
       const error = await rejection(runBash(connection, 'true'));
       expect(error.code).toBe('HOST_AUTH_FAILED');
       expect(error.retryable).toBe(false);

@@ -21,7 +21,10 @@ describe('test harness: sshd hosts', () => {
 
       // A session left running (a daemon-like child that ignores the connection) is killed with its host.
       const pidFile = join(a.home, 'daemon.pid');
-      await runBash(pool.get(a.spec()), 'nohup sleep 300 >/dev/null 2>&1 & echo $! > "$F"', { variables: { F: pidFile }, check: true });
+      await runBash(pool.get(a.spec()), 'nohup sleep 300 >/dev/null 2>&1 & echo $! > "$F"', {
+        variables: { F: pidFile },
+        check: true,
+      });
       const daemon = Number(await readFile(pidFile, 'utf8'));
       const listener = must(a.pid(), 'the pid of the listening sshd');
       expect(isAlive(daemon)).toBe(true);

@@ -1,4 +1,11 @@
-import { initialTransition, transition, type AnyEventObject, type AnyMachineSnapshot, type AnyStateMachine, type StateValue } from 'xstate';
+import {
+  initialTransition,
+  transition,
+  type AnyEventObject,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type StateValue,
+} from 'xstate';
 import { activeInvokes } from '../../machines/index.js';
 
 /** Decides what a step does when driven: its output, or an error to fail it with. */
@@ -46,12 +53,20 @@ export function drive(
   const ids: string[] = [];
   for (let guard = 0; guard < 200; guard += 1) {
     const state = persist(snapshot);
-    if (snapshot.status === 'done') return { outcome: typeof state.value === 'string' ? state.value : JSON.stringify(state.value), srcs, ids, snapshot, context: state.context };
+    if (snapshot.status === 'done')
+      return {
+        outcome: typeof state.value === 'string' ? state.value : JSON.stringify(state.value),
+        srcs,
+        ids,
+        snapshot,
+        context: state.context,
+      };
     const spawned = actions.filter((action) => action.type === 'xstate.spawnChild');
     const invoke = activeInvokes(machine, state.value)[0];
     if (!invoke) throw new Error(`stuck in ${JSON.stringify(snapshot.value)} with no step`);
     const spawn = spawned[0] as { params?: { id: string; src: string; input: unknown } } | undefined;
-    if (!spawn?.params || spawn.params.id !== invoke.id) throw new Error(`state ${JSON.stringify(snapshot.value)} did not spawn its step`);
+    if (!spawn?.params || spawn.params.id !== invoke.id)
+      throw new Error(`state ${JSON.stringify(snapshot.value)} did not spawn its step`);
     srcs.push(spawn.params.src);
     ids.push(spawn.params.id);
     const extra = beforeStep?.(invoke.id);

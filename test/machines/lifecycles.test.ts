@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths } from 'xstate/graph';
-import { fromPromise, initialTransition, setup, transition, type AnyEventObject, type AnyMachineSnapshot } from 'xstate';
+import {
+  fromPromise,
+  initialTransition,
+  setup,
+  transition,
+  type AnyEventObject,
+  type AnyMachineSnapshot,
+} from 'xstate';
 import { activeInvokes, LIFECYCLES, pureTransition, type Lifecycle } from '../../machines/index.js';
 import { drive, persist, reload } from './drive.js';
 import { must } from '../harness/must.js';
@@ -28,12 +35,17 @@ const INPUTS: Record<string, Record<string, unknown>> = {
   'vdb-delete': { runId: 'r1', vdbId: 'v1' },
 };
 
-const plugin = (srcs: string[]) => srcs.filter((src) => src.startsWith('plugin.')).map((src) => src.slice('plugin.'.length));
+const plugin = (srcs: string[]) =>
+  srcs.filter((src) => src.startsWith('plugin.')).map((src) => src.slice('plugin.'.length));
 
 describe('lifecycles call plugin operations in the vSDK order (vsdk-reference section 2)', () => {
   it.each([
     ['discover', INPUTS.discover, ['discovery.repository', 'discovery.sourceConfig']],
-    ['link (staged)', INPUTS.link, ['linked.mountSpecification', 'linked.startStaging', 'linked.preSnapshot', 'linked.postSnapshot']],
+    [
+      'link (staged)',
+      INPUTS.link,
+      ['linked.mountSpecification', 'linked.startStaging', 'linked.preSnapshot', 'linked.postSnapshot'],
+    ],
     ['link (direct)', { ...INPUTS.link, ...direct }, ['linked.preSnapshot', 'linked.postSnapshot']],
     ['sync (staged)', INPUTS.sync, ['linked.mountSpecification', 'linked.preSnapshot', 'linked.postSnapshot']],
     ['sync (direct)', { ...INPUTS.sync, ...direct }, ['linked.preSnapshot', 'linked.postSnapshot']],
@@ -41,13 +53,37 @@ describe('lifecycles call plugin operations in the vSDK order (vsdk-reference se
     ['dsource-enable (direct)', { ...INPUTS['dsource-enable'], ...direct }, []],
     ['dsource-disable', INPUTS['dsource-disable'], ['linked.stopStaging']],
     ['dsource-delete', INPUTS['dsource-delete'], ['linked.stopStaging']],
-    ['provision', INPUTS.provision, ['virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
+    [
+      'provision',
+      INPUTS.provision,
+      ['virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot'],
+    ],
     ['vdb-start', INPUTS['vdb-start'], ['virtual.mountSpecification', 'virtual.start']],
     ['vdb-stop', INPUTS['vdb-stop'], ['virtual.stop']],
     ['vdb-disable', INPUTS['vdb-disable'], ['virtual.unconfigure']],
     ['vdb-snapshot', INPUTS['vdb-snapshot'], ['virtual.preSnapshot', 'virtual.postSnapshot']],
-    ['vdb-rewind', INPUTS['vdb-rewind'], ['virtual.unconfigure', 'virtual.mountSpecification', 'virtual.reconfigure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
-    ['vdb-refresh', INPUTS['vdb-refresh'], ['virtual.unconfigure', 'virtual.mountSpecification', 'virtual.configure', 'virtual.preSnapshot', 'virtual.postSnapshot']],
+    [
+      'vdb-rewind',
+      INPUTS['vdb-rewind'],
+      [
+        'virtual.unconfigure',
+        'virtual.mountSpecification',
+        'virtual.reconfigure',
+        'virtual.preSnapshot',
+        'virtual.postSnapshot',
+      ],
+    ],
+    [
+      'vdb-refresh',
+      INPUTS['vdb-refresh'],
+      [
+        'virtual.unconfigure',
+        'virtual.mountSpecification',
+        'virtual.configure',
+        'virtual.preSnapshot',
+        'virtual.postSnapshot',
+      ],
+    ],
     ['vdb-delete', INPUTS['vdb-delete'], ['virtual.unconfigure', 'virtual.cleanup']],
   ])('%s', (name, input, expected) => {
     const kind = must(name.split(' ')[0], `the kind in ${name}`);
@@ -61,17 +97,31 @@ describe('lifecycles call plugin operations in the vSDK order (vsdk-reference se
     const active = drive(enable, INPUTS['vdb-enable'], (id) => ({ output: id === 'status' ? 'ACTIVE' : null }));
     expect(active.srcs).toEqual(['plugin.virtual.status', 'model.setVdbEnabled']);
     const inactive = drive(enable, INPUTS['vdb-enable'], (id) => ({ output: id === 'status' ? 'INACTIVE' : null }));
-    expect(inactive.srcs).toEqual(['plugin.virtual.status', 'plugin.virtual.mountSpecification', 'mount.attachVdb', 'plugin.virtual.reconfigure', 'model.setVdbEnabled']);
+    expect(inactive.srcs).toEqual([
+      'plugin.virtual.status',
+      'plugin.virtual.mountSpecification',
+      'mount.attachVdb',
+      'plugin.virtual.reconfigure',
+      'model.setVdbEnabled',
+    ]);
   });
 
   it('engine steps sit where DESIGN.md puts them: provision clones then attaches before configure', () => {
     const { srcs } = drive(lifecycle('provision').machine, INPUTS.provision);
-    expect(srcs.slice(0, 6)).toEqual(['plugin.virtual.mountSpecification', 'storage.clone', 'mount.attachVdb', 'plugin.virtual.configure', 'hook.run', 'model.activateVdb']);
+    expect(srcs.slice(0, 6)).toEqual([
+      'plugin.virtual.mountSpecification',
+      'storage.clone',
+      'mount.attachVdb',
+      'plugin.virtual.configure',
+      'hook.run',
+      'model.activateVdb',
+    ]);
   });
 });
 
 describe('failure paths undo what the run did and leave the object in a named state', () => {
-  const fail = (failing: string) => (id: string) => (id === failing ? { error: { code: 'PLUGIN_USER_ERROR', message: 'no port' } } : { output: { ok: true } });
+  const fail = (failing: string) => (id: string) =>
+    id === failing ? { error: { code: 'PLUGIN_USER_ERROR', message: 'no port' } } : { output: { ok: true } };
 
   it('a provision whose configure fails destroys its clone and mount, and marks the VDB failed with the error', () => {
     const result = drive(lifecycle('provision').machine, INPUTS.provision, fail('configure'));
@@ -83,26 +133,49 @@ describe('failure paths undo what the run did and leave the object in a named st
 
   it('a provision failing after configure also unconfigures, in reverse order', () => {
     const result = drive(lifecycle('provision').machine, INPUTS.provision, fail('postSnapshot'));
-    expect(result.ids.slice(result.ids.indexOf('postSnapshot'))).toEqual(['postSnapshot', 'destroySnapshot', 'unconfigure', 'detach', 'destroyClone', 'markFailed']);
+    expect(result.ids.slice(result.ids.indexOf('postSnapshot'))).toEqual([
+      'postSnapshot',
+      'destroySnapshot',
+      'unconfigure',
+      'detach',
+      'destroyClone',
+      'markFailed',
+    ]);
   });
 
   it('a rewind failing on the new timeflow puts the VDB back on the old one', () => {
     const result = drive(lifecycle('vdb-rewind').machine, INPUTS['vdb-rewind'], fail('reconfigure'));
     expect(result.outcome).toBe('failed');
-    expect(result.ids.slice(result.ids.indexOf('reconfigure'))).toEqual(['reconfigure', 'detachClone', 'destroyClone', 'reattachPrevious', 'restoreConfiguration', 'recordFailure']);
+    expect(result.ids.slice(result.ids.indexOf('reconfigure'))).toEqual([
+      'reconfigure',
+      'detachClone',
+      'destroyClone',
+      'reattachPrevious',
+      'restoreConfiguration',
+      'recordFailure',
+    ]);
   });
 
   it('an undo step that fails is recorded and the chain goes on', () => {
     const result = drive(lifecycle('provision').machine, INPUTS.provision, (id) =>
-      id === 'configure' || id === 'detach' ? { error: { code: 'HOST_UNREACHABLE', message: `${id} failed` } } : { output: null },
+      id === 'configure' || id === 'detach'
+        ? { error: { code: 'HOST_UNREACHABLE', message: `${id} failed` } }
+        : { output: null },
     );
     expect(result.outcome).toBe('failed');
     expect(result.ids.slice(-2)).toEqual(['destroyClone', 'markFailed']);
-    expect(result.context.undoFailures).toEqual([{ step: 'detach', error: { code: 'HOST_UNREACHABLE', message: 'detach failed' } }]);
+    expect(result.context.undoFailures).toEqual([
+      { step: 'detach', error: { code: 'HOST_UNREACHABLE', message: 'detach failed' } },
+    ]);
   });
 
   it('cancelling takes the failure path at the next step boundary and ends cancelled', () => {
-    const result = drive(lifecycle('provision').machine, INPUTS.provision, () => ({ output: null }), (id) => (id === 'attach' ? { type: 'CANCEL' } : undefined));
+    const result = drive(
+      lifecycle('provision').machine,
+      INPUTS.provision,
+      () => ({ output: null }),
+      (id) => (id === 'attach' ? { type: 'CANCEL' } : undefined),
+    );
     expect(result.outcome).toBe('cancelled');
     expect(result.ids).toEqual(['mountSpec', 'clone', 'attach', 'detach', 'destroyClone', 'markFailed']);
     expect(result.context.error).toMatchObject({ code: 'RUN_CANCELLED' });
@@ -153,10 +226,12 @@ describe('path coverage (xstate/graph): every state of every lifecycle is reacha
 
 describe('pureTransition (the driver reuses one inert actor per machine) steps exactly as XState transition does', () => {
   const spawns = (actions: readonly { type: string; params?: unknown }[]) =>
-    actions.filter((action) => action.type === 'xstate.spawnChild').map((action) => {
-      const { id, src, input } = action.params as { id: string; src: string; input: unknown };
-      return { id, src, input };
-    });
+    actions
+      .filter((action) => action.type === 'xstate.spawnChild')
+      .map((action) => {
+        const { id, src, input } = action.params as { id: string; src: string; input: unknown };
+        return { id, src, input };
+      });
 
   it.each(LIFECYCLES.map((l) => [l.kind, l] as const))('%s, along every shortest path', (kind, lifecycleOf) => {
     const machine = lifecycleOf.machine;

@@ -23,7 +23,19 @@ beforeEach(async () => client.flushall());
 
 const artifact: PluginArtifact = {
   formatVersion: 1,
-  manifest: { id: 'p-test', name: 'test', externalVersion: '1', buildNumber: '1', pluginType: 'DIRECT', hostTypes: ['UNIX'], language: 'TYPESCRIPT', defaultLocale: 'en-us', rootSquashEnabled: true, operations: [], migrationIds: { repository: [], sourceConfig: [], linkedSource: [], virtualSource: [], snapshot: [] } },
+  manifest: {
+    id: 'p-test',
+    name: 'test',
+    externalVersion: '1',
+    buildNumber: '1',
+    pluginType: 'DIRECT',
+    hostTypes: ['UNIX'],
+    language: 'TYPESCRIPT',
+    defaultLocale: 'en-us',
+    rootSquashEnabled: true,
+    operations: [],
+    migrationIds: { repository: [], sourceConfig: [], linkedSource: [], virtualSource: [], snapshot: [] },
+  },
   schemas: TEST_SCHEMAS,
   code: 'export default {};',
   codeSha256: '0',
@@ -36,7 +48,11 @@ describe('plugin artifacts in the model', () => {
     expect((await model.pluginArtifact('p-test')).manifest.name).toBe('test');
     const error = await model.pluginArtifact('p-gone').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
-    expect(error).toMatchObject({ code: 'NOT_FOUND', message: 'No plugin artifact with id "p-gone".', action: 'Upload the plugin again with `dvx plugin upload`.' });
+    expect(error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No plugin artifact with id "p-gone".',
+      action: 'Upload the plugin again with `dvx plugin upload`.',
+    });
     expect(await model.findPluginArtifact('p-gone')).toBeNull();
   });
 });

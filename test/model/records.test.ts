@@ -22,8 +22,24 @@ afterAll(async () => redis.remove());
 beforeEach(async () => client.flushall());
 
 const vdb = (id: string, name: string, parentId: string): Omit<VdbRecord, 'rev' | 'createdAt' | 'updatedAt'> => ({
-  id, name, pluginId: 'p', parentType: 'dsource', parentId, provisionedFromSnapshotId: 's', environmentId: 'e', repositoryId: 'r',
-  parameters: {}, sourceConfig: null, currentTimeflowId: null, mounts: null, ownership: null, status: 'READY', enabled: true, running: true, lastRunId: null, lastError: null,
+  id,
+  name,
+  pluginId: 'p',
+  parentType: 'dsource',
+  parentId,
+  provisionedFromSnapshotId: 's',
+  environmentId: 'e',
+  repositoryId: 'r',
+  parameters: {},
+  sourceConfig: null,
+  currentTimeflowId: null,
+  mounts: null,
+  ownership: null,
+  status: 'READY',
+  enabled: true,
+  running: true,
+  lastRunId: null,
+  lastError: null,
 });
 
 describe('record store', () => {
@@ -41,9 +57,11 @@ describe('record store', () => {
 
   it('never loses a concurrent update: revisions are compare-and-set', async () => {
     await model.vdbs.create(vdb('vdb-1', 'dev', 'ds-1'));
-    await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      model.vdbs.update('vdb-1', (current) => ({ parameters: { ...current.parameters, [`k${i}`]: i } })),
-    ));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        model.vdbs.update('vdb-1', (current) => ({ parameters: { ...current.parameters, [`k${i}`]: i } })),
+      ),
+    );
     const final = await model.vdbs.require('vdb-1');
     expect(Object.keys(final.parameters)).toHaveLength(20);
     expect(final.rev).toBe(21);
@@ -58,14 +76,24 @@ describe('record store', () => {
   });
 
   it('says what to do when a record is missing', async () => {
-    await expect(model.dsources.require('nope')).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'No dSource with id "nope".' });
+    await expect(model.dsources.require('nope')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'No dSource with id "nope".',
+    });
   });
 });
 
 describe('dependencies', () => {
   it('names the timeflows that depend on a snapshot and the VDBs that depend on a dSource', async () => {
     await model.vdbs.create(vdb('vdb-1', 'dev', 'ds-1'));
-    await model.timeflows.create({ id: 'tf-a', ownerType: 'vdb', ownerId: 'vdb-1', parentSnapshotId: 'snap-1', creationType: 'PROVISION', runId: 'run-1' });
+    await model.timeflows.create({
+      id: 'tf-a',
+      ownerType: 'vdb',
+      ownerId: 'vdb-1',
+      parentSnapshotId: 'snap-1',
+      creationType: 'PROVISION',
+      runId: 'run-1',
+    });
     const dependents = await snapshotDependents(model, 'snap-1');
     expect(() => refuseIfDependents('Snapshot snap-1', dependents, 'Delete or refresh them first.')).toThrow(
       'Snapshot snap-1 cannot be deleted: timeflow tf-a of VDB "dev" depends on it.',
@@ -95,10 +123,17 @@ describe('secrets at rest', () => {
       properties: {
         user: { type: 'string' },
         password: { type: 'string', format: 'password' },
-        replicas: { type: 'array', items: { type: 'object', properties: { pw: { type: 'string', format: 'password' } } } },
+        replicas: {
+          type: 'array',
+          items: { type: 'object', properties: { pw: { type: 'string', format: 'password' } } },
+        },
       },
     };
     const data = { user: 'u', password: 'p1', replicas: [{ pw: 'p2' }, { pw: 'p3' }] };
-    expect(mapPasswordFields(data, schema, (v) => `<${v}>`)).toEqual({ user: 'u', password: '<p1>', replicas: [{ pw: '<p2>' }, { pw: '<p3>' }] });
+    expect(mapPasswordFields(data, schema, (v) => `<${v}>`)).toEqual({
+      user: 'u',
+      password: '<p1>',
+      replicas: [{ pw: '<p2>' }, { pw: '<p3>' }],
+    });
   });
 });

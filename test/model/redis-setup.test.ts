@@ -10,7 +10,14 @@ import { makeTempDir } from '../harness/temp-dir.js';
 
 describe('parseRedisUrl', () => {
   it('understands tcp, tls and unix URLs', () => {
-    expect(parseRedisUrl('redis://:s3cret@10.0.0.1:6380/2')).toEqual({ kind: 'tcp', host: '10.0.0.1', port: 6380, db: 2, tls: false, password: 's3cret' });
+    expect(parseRedisUrl('redis://:s3cret@10.0.0.1:6380/2')).toEqual({
+      kind: 'tcp',
+      host: '10.0.0.1',
+      port: 6380,
+      db: 2,
+      tls: false,
+      password: 's3cret',
+    });
     expect(parseRedisUrl('rediss://h')).toMatchObject({ kind: 'tcp', host: 'h', port: 6379, tls: true });
     expect(parseRedisUrl('unix:///run/redis.sock?db=3')).toEqual({ kind: 'unix', path: '/run/redis.sock', db: 3 });
   });

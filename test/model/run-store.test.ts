@@ -20,19 +20,56 @@ beforeEach(async () => client.flushall());
 const KINDS = ['provision', 'refresh', 'snapshot'];
 const STATUSES: RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
-const logEntry = (seq: number): TransitionLogEntry => ({ seq, at: new Date().toISOString(), event: seq === 1 ? 'xstate.init' : 'x', from: null, to: 'a', started: [], actor: 'engine' });
-const step = (runId: string, seq: number, stepId: string, input: unknown = {}): PendingStep => ({ stepId, src: 'test.step', jobId: `${runId}-${seq}-${stepId}`, seq, input });
+const logEntry = (seq: number): TransitionLogEntry => ({
+  seq,
+  at: new Date().toISOString(),
+  event: seq === 1 ? 'xstate.init' : 'x',
+  from: null,
+  to: 'a',
+  started: [],
+  actor: 'engine',
+});
+const step = (runId: string, seq: number, stepId: string, input: unknown = {}): PendingStep => ({
+  stepId,
+  src: 'test.step',
+  jobId: `${runId}-${seq}-${stepId}`,
+  seq,
+  input,
+});
 
 function newRun(id: string, kind: string, object: string, status: RunStatus = 'running', pending: PendingStep[] = []) {
   return {
-    id, kind, machineVersion: 1, status, state: { value: 'a', context: {} }, pending,
-    objectType: 'thing', objectId: object, locks: [], requestedBy: 'alice', log: logEntry(1),
+    id,
+    kind,
+    machineVersion: 1,
+    status,
+    state: { value: 'a', context: {} },
+    pending,
+    objectType: 'thing',
+    objectId: object,
+    locks: [],
+    requestedBy: 'alice',
+    log: logEntry(1),
   };
 }
 
 /** Moves a run to `status` as the driver would: a compare-and-set on its sequence. */
-async function move(store: RunStore, run: RunRecord, status: RunStatus, pending: PendingStep[] = []): Promise<RunRecord> {
-  expect(await store.persist(run, { expectedSeq: run.seq, seq: run.seq + 1, status, state: run.state, pending, log: logEntry(run.seq + 1) })).toBe(true);
+async function move(
+  store: RunStore,
+  run: RunRecord,
+  status: RunStatus,
+  pending: PendingStep[] = [],
+): Promise<RunRecord> {
+  expect(
+    await store.persist(run, {
+      expectedSeq: run.seq,
+      seq: run.seq + 1,
+      status,
+      state: run.state,
+      pending,
+      log: logEntry(run.seq + 1),
+    }),
+  ).toBe(true);
   const moved = await store.get(run.id);
   if (!moved) throw new Error(`run ${run.id} is gone`);
   return moved;
@@ -47,7 +84,8 @@ interface Listed {
 }
 
 /** Newest first; runs of the same millisecond by id, highest first (as Redis orders equal scores). */
-const newestFirst = (a: Listed, b: Listed) => b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+const newestFirst = (a: Listed, b: Listed) =>
+  b.createdAt.localeCompare(a.createdAt) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 async function everyPage(store: RunStore, query: RunQuery, limit: number): Promise<string[]> {
   const ids: string[] = [];
@@ -65,11 +103,22 @@ async function expectListings(store: RunStore, runs: Listed[], objects: string[]
   const queries: RunQuery[] = [{}];
   for (const kind of KINDS) queries.push({ kind }, ...STATUSES.map((status) => ({ kind, status })));
   for (const status of STATUSES) queries.push({ status });
-  for (const object of objects) queries.push({ objectKey: object }, { objectKey: object, status: 'running' }, { objectKey: object, kind: 'refresh' }, { objectKey: object, kind: 'snapshot', status: 'failed' });
+  for (const object of objects)
+    queries.push(
+      { objectKey: object },
+      { objectKey: object, status: 'running' },
+      { objectKey: object, kind: 'refresh' },
+      { objectKey: object, kind: 'snapshot', status: 'failed' },
+    );
   let checked = 0;
   for (const query of queries) {
     const expected = sorted
-      .filter((run) => (query.kind === undefined || run.kind === query.kind) && (query.status === undefined || run.status === query.status) && (query.objectKey === undefined || run.object === query.objectKey))
+      .filter(
+        (run) =>
+          (query.kind === undefined || run.kind === query.kind) &&
+          (query.status === undefined || run.status === query.status) &&
+          (query.objectKey === undefined || run.object === query.objectKey),
+      )
       .map((run) => run.id);
     expect({ query, ids: await everyPage(store, query, limit) }).toEqual({ query, ids: expected });
     checked += expected.length;
@@ -84,17 +133,19 @@ describe('run listing', () => {
     const runs: Listed[] = [];
     const count = 3_000;
     for (let batch = 0; batch < count; batch += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, count - batch) }, async (_, j) => {
-        const i = batch + j;
-        const id = `run-${String(i).padStart(5, '0')}`;
-        const kind = KINDS[i % KINDS.length] ?? 'provision';
-        const object = `o${i % objects.length}`;
-        // Some runs are created already ended (a refused request); the others move on from running.
-        let run = await store.create(newRun(id, kind, object, i % 10 === 9 ? 'failed' : 'running'));
-        const target = i % 10 === 9 ? 'failed' : STATUSES[i % STATUSES.length] ?? 'running';
-        if (run.status !== target) run = await move(store, run, target);
-        runs.push({ id, kind, status: run.status, object: objectKey('thing', object), createdAt: run.createdAt });
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(500, count - batch) }, async (_, j) => {
+          const i = batch + j;
+          const id = `run-${String(i).padStart(5, '0')}`;
+          const kind = KINDS[i % KINDS.length] ?? 'provision';
+          const object = `o${i % objects.length}`;
+          // Some runs are created already ended (a refused request); the others move on from running.
+          let run = await store.create(newRun(id, kind, object, i % 10 === 9 ? 'failed' : 'running'));
+          const target = i % 10 === 9 ? 'failed' : (STATUSES[i % STATUSES.length] ?? 'running');
+          if (run.status !== target) run = await move(store, run, target);
+          runs.push({ id, kind, status: run.status, object: objectKey('thing', object), createdAt: run.createdAt });
+        }),
+      );
     }
     expect(new Set(runs.map((run) => run.createdAt)).size).toBeGreaterThan(1);
     expect(runs.filter((run) => run.status === 'running').length).toBeGreaterThan(500);
@@ -108,8 +159,12 @@ describe('run listing', () => {
     await move(store, stored, 'cancelled');
     running.status = 'cancelled';
     expect(await expectListings(store, runs, objects.slice(0, 1), 500)).toBeGreaterThan(count);
-    expect((await store.list({ kind: 'snapshot', status: 'cancelled', limit: 5000 })).some((run) => run.id === running.id)).toBe(true);
-    expect((await store.list({ kind: 'snapshot', status: 'running', limit: 5000 })).some((run) => run.id === running.id)).toBe(false);
+    expect(
+      (await store.list({ kind: 'snapshot', status: 'cancelled', limit: 5000 })).some((run) => run.id === running.id),
+    ).toBe(true);
+    expect(
+      (await store.list({ kind: 'snapshot', status: 'running', limit: 5000 })).some((run) => run.id === running.id),
+    ).toBe(false);
     expect(await store.list({ kind: 'no-such-kind' })).toEqual([]);
     expect(await store.list({ limit: 0 })).toEqual([]);
   });
@@ -139,7 +194,13 @@ describe('run listing', () => {
 
     // After the backfill, new runs and moves keep the indexes without it; a second store does not redo it.
     const fresh = await store.create(newRun('run-new-0001', 'refresh', 'old'));
-    runs.push({ id: fresh.id, kind: 'refresh', status: 'running', object: objects[0] ?? '', createdAt: fresh.createdAt });
+    runs.push({
+      id: fresh.id,
+      kind: 'refresh',
+      status: 'running',
+      object: objects[0] ?? '',
+      createdAt: fresh.createdAt,
+    });
     const second = runs.find((run) => run.status === 'running' && run.kind === 'provision');
     const secondRecord = second ? await store.get(second.id) : null;
     if (!second || !secondRecord) throw new Error('no running provision run');
@@ -156,10 +217,17 @@ describe('run listing', () => {
 });
 
 describe('taking up a step', () => {
-  const meta = (pending: PendingStep): StepMeta => ({ stepId: pending.stepId, src: pending.src, jobId: pending.jobId, operationId: pending.jobId, seq: pending.seq, startedAt: new Date().toISOString() });
+  const meta = (pending: PendingStep): StepMeta => ({
+    stepId: pending.stepId,
+    src: pending.src,
+    jobId: pending.jobId,
+    operationId: pending.jobId,
+    seq: pending.seq,
+    startedAt: new Date().toISOString(),
+  });
   const attempt: StepAttempt = { attempt: 1, startedAt: new Date().toISOString() };
 
-  it('finds the job among the run\'s pending job ids exactly, not in the text of their inputs', async () => {
+  it("finds the job among the run's pending job ids exactly, not in the text of their inputs", async () => {
     const store = new RunStore(client);
     const runId = 'run-exact';
     const a = step(runId, 1, 'a', { note: 'the next job', jobId: `${runId}-1-b` });
@@ -167,7 +235,10 @@ describe('taking up a step', () => {
     let run = await store.create(newRun(runId, 'provision', 'o1', 'running', [a]));
     expect(await store.beginStep(runId, decoy.jobId, meta(decoy), attempt)).toEqual({ status: 'stale' });
     expect(await store.recordStepStart(runId, decoy.jobId, meta(decoy), attempt)).toBe('stale');
-    expect(await store.beginStep(runId, a.jobId, meta(a), attempt)).toMatchObject({ status: 'ready', run: { id: runId, pending: [a] } });
+    expect(await store.beginStep(runId, a.jobId, meta(a), attempt)).toMatchObject({
+      status: 'ready',
+      run: { id: runId, pending: [a] },
+    });
 
     const c = step(runId, 2, 'c');
     run = await move(store, run, 'running', [c]);
@@ -186,9 +257,20 @@ describe('taking up a step', () => {
     const runId = 'run-legacy';
     const a = step(runId, 3, 'a', { jobId: `${runId}-3-b` });
     const b = step(runId, 3, 'b');
-    await writeLegacyRun({ id: runId, kind: 'refresh', status: 'running', object: 'o2', createdAt: new Date().toISOString(), pending: [a], seq: 3 });
+    await writeLegacyRun({
+      id: runId,
+      kind: 'refresh',
+      status: 'running',
+      object: 'o2',
+      createdAt: new Date().toISOString(),
+      pending: [a],
+      seq: 3,
+    });
     expect(await store.beginStep(runId, b.jobId, meta(b), attempt)).toEqual({ status: 'stale' });
-    expect(await store.beginStep(runId, a.jobId, meta(a), attempt)).toMatchObject({ status: 'ready', run: { id: runId, seq: 3 } });
+    expect(await store.beginStep(runId, a.jobId, meta(a), attempt)).toMatchObject({
+      status: 'ready',
+      run: { id: runId, seq: 3 },
+    });
     const run = await store.get(runId);
     if (!run) throw new Error('legacy run is gone');
     await move(store, run, 'running', [b]);
@@ -207,9 +289,16 @@ describe('Redis scripts', () => {
     for (const name of scripts) {
       const text = readFileSync(join(dir, name), 'utf8');
       const header = /^--\[\[\n([\s\S]*?)\n\]\]\n/.exec(text)?.[1] ?? '';
-      expect({ name, documents: ['KEYS[1]', 'ARGV[1]', 'Output:'].filter((part) => header.includes(part)) }).toEqual({ name, documents: ['KEYS[1]', 'ARGV[1]', 'Output:'] });
+      expect({ name, documents: ['KEYS[1]', 'ARGV[1]', 'Output:'].filter((part) => header.includes(part)) }).toEqual({
+        name,
+        documents: ['KEYS[1]', 'ARGV[1]', 'Output:'],
+      });
       for (const used of new Set(text.slice(header.length).match(/(KEYS|ARGV)\[\d+\]/g) ?? [])) {
-        expect({ name, used, documented: header.includes(used) || header.includes(`${used.slice(0, -1)}..`) }).toEqual({ name, used, documented: true });
+        expect({ name, used, documented: header.includes(used) || header.includes(`${used.slice(0, -1)}..`) }).toEqual({
+          name,
+          used,
+          documented: true,
+        });
       }
       expect(await client.script('LOAD', text)).toMatch(/^[0-9a-f]{40}$/);
     }
@@ -217,14 +306,38 @@ describe('Redis scripts', () => {
 });
 
 /** A run as the previous version of the store wrote it: no pending set, no kind or status index, no layout field. */
-async function writeLegacyRun(run: { id: string; kind: string; status: RunStatus; object: string; createdAt: string; pending: PendingStep[]; seq?: number }): Promise<void> {
+async function writeLegacyRun(run: {
+  id: string;
+  kind: string;
+  status: RunStatus;
+  object: string;
+  createdAt: string;
+  pending: PendingStep[];
+  seq?: number;
+}): Promise<void> {
   const fields: Record<string, string> = {
-    id: run.id, kind: run.kind, machineVersion: '1', status: run.status, seq: String(run.seq ?? 1), state: JSON.stringify({ value: 'a', context: {} }),
-    pending: JSON.stringify(run.pending), objectType: 'thing', objectId: run.object, locks: '[]', requestedBy: 'alice', createdAt: run.createdAt, updatedAt: run.createdAt,
+    id: run.id,
+    kind: run.kind,
+    machineVersion: '1',
+    status: run.status,
+    seq: String(run.seq ?? 1),
+    state: JSON.stringify({ value: 'a', context: {} }),
+    pending: JSON.stringify(run.pending),
+    objectType: 'thing',
+    objectId: run.object,
+    locks: '[]',
+    requestedBy: 'alice',
+    createdAt: run.createdAt,
+    updatedAt: run.createdAt,
   };
   if (run.status !== 'running') fields.endedAt = run.createdAt;
   const score = Date.parse(run.createdAt);
-  const write = client.multi().hset(keys.run(run.id), fields).zadd(keys.runs(), score, run.id).zadd(keys.objectRuns(objectKey('thing', run.object)), score, run.id).rpush(keys.runLog(run.id), JSON.stringify(logEntry(1)));
+  const write = client
+    .multi()
+    .hset(keys.run(run.id), fields)
+    .zadd(keys.runs(), score, run.id)
+    .zadd(keys.objectRuns(objectKey('thing', run.object)), score, run.id)
+    .rpush(keys.runLog(run.id), JSON.stringify(logEntry(1)));
   if (run.status === 'running') write.sadd(keys.activeRuns(), run.id);
   await write.exec();
 }

@@ -15,10 +15,15 @@ export const PG_OS_USER = 'postgres';
 export function findPostgresBin(): string | null {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return null;
-  const versions = readdirSync(root).filter((name) => /^\d+$/.test(name)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((name) => /^\d+$/.test(name))
+    .sort((a, b) => Number(b) - Number(a));
   for (const version of versions) {
     const bin = join(root, version, 'bin');
-    if (['postgres', 'initdb', 'pg_ctl', 'psql', 'pgbench', 'pg_basebackup'].every((tool) => existsSync(join(bin, tool)))) return bin;
+    if (
+      ['postgres', 'initdb', 'pg_ctl', 'psql', 'pgbench', 'pg_basebackup'].every((tool) => existsSync(join(bin, tool)))
+    )
+      return bin;
   }
   return null;
 }
@@ -30,11 +35,15 @@ export function findPostgresBin(): string | null {
 export function requirePostgres(): string {
   const bin = findPostgresBin();
   const missing = [
-    ...(bin === null ? ['the PostgreSQL binaries (initdb, pg_ctl, psql, pgbench, pg_basebackup under /usr/lib/postgresql/N/bin)'] : []),
+    ...(bin === null
+      ? ['the PostgreSQL binaries (initdb, pg_ctl, psql, pgbench, pg_basebackup under /usr/lib/postgresql/N/bin)']
+      : []),
     ...(hasPostgresUser() ? [] : [`the ${PG_OS_USER} OS user`]),
   ];
   if (bin === null || missing.length > 0) {
-    throw new Error(`test/postgres needs ${missing.join(' and ')}, which this machine lacks. Install PostgreSQL with \`node scripts/setup.mjs --postgres\` (npm test does) and run the suite again.`);
+    throw new Error(
+      `test/postgres needs ${missing.join(' and ')}, which this machine lacks. Install PostgreSQL with \`node scripts/setup.mjs --postgres\` (npm test does) and run the suite again.`,
+    );
   }
   return bin;
 }
@@ -42,21 +51,56 @@ export function requirePostgres(): string {
 /** Whether the postgres OS user exists (PostgreSQL refuses to run as root). */
 export function hasPostgresUser(): boolean {
   try {
-    return readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => line.startsWith(`${PG_OS_USER}:`));
+    return readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith(`${PG_OS_USER}:`));
   } catch {
     return false;
   }
 }
 
 /** Runs a command as the postgres OS user, from /. */
-export async function asPostgres(command: string, args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
-  const { stdout } = await run('runuser', ['-u', PG_OS_USER, '--', command, ...args], { cwd: '/', env: { ...process.env, ...options.env }, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 });
+export async function asPostgres(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<string> {
+  const { stdout } = await run('runuser', ['-u', PG_OS_USER, '--', command, ...args], {
+    cwd: '/',
+    env: { ...process.env, ...options.env },
+    timeout: options.timeoutMs ?? 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }
 
 /** One query on 127.0.0.1:port as `user` (trust on the source and through the VDB's copy of its pg_hba). */
-export async function sql(bin: string, port: number, query: string, options: { user?: string; db?: string } = {}): Promise<string> {
-  return (await asPostgres(join(bin, 'psql'), ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', options.user ?? PG_OS_USER, '-d', options.db ?? 'postgres', '-c', query])).trim();
+export async function sql(
+  bin: string,
+  port: number,
+  query: string,
+  options: { user?: string; db?: string } = {},
+): Promise<string> {
+  return (
+    await asPostgres(join(bin, 'psql'), [
+      '-X',
+      '-A',
+      '-t',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      options.user ?? PG_OS_USER,
+      '-d',
+      options.db ?? 'postgres',
+      '-c',
+      query,
+    ])
+  ).trim();
 }
 
 export interface SourceCluster {
@@ -71,7 +115,13 @@ export interface SourceCluster {
  * A source cluster: initdb as postgres, listening on 127.0.0.1:port, with a replication user whose password
  * pg_hba.conf checks (scram) for replication connections from 127.0.0.1; everything else is trust.
  */
-export async function startSourceCluster(options: { bin: string; dir: string; port: number; replicationUser: string; password: string }): Promise<SourceCluster> {
+export async function startSourceCluster(options: {
+  bin: string;
+  dir: string;
+  port: number;
+  replicationUser: string;
+  password: string;
+}): Promise<SourceCluster> {
   const { bin, dir, port } = options;
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755);
@@ -80,8 +130,15 @@ export async function startSourceCluster(options: { bin: string; dir: string; po
   await asPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', PG_OS_USER, '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const hbaPath = join(dataDir, 'pg_hba.conf');
   const hba = await readFile(hbaPath, 'utf8');
-  await writeFile(hbaPath, `host replication ${options.replicationUser} 127.0.0.1/32 scram-sha-256\nhost all ${options.replicationUser} 127.0.0.1/32 scram-sha-256\n${hba}`);
-  await writeFile(join(dataDir, 'postgresql.conf'), `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nwal_level = replica\nmax_wal_senders = 10\nfsync = on\n`, { flag: 'a' });
+  await writeFile(
+    hbaPath,
+    `host replication ${options.replicationUser} 127.0.0.1/32 scram-sha-256\nhost all ${options.replicationUser} 127.0.0.1/32 scram-sha-256\n${hba}`,
+  );
+  await writeFile(
+    join(dataDir, 'postgresql.conf'),
+    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nwal_level = replica\nmax_wal_senders = 10\nfsync = on\n`,
+    { flag: 'a' },
+  );
   await run('chown', [`${PG_OS_USER}:`, hbaPath, join(dataDir, 'postgresql.conf')]);
   const cluster: SourceCluster = {
     dataDir,
@@ -94,7 +151,11 @@ export async function startSourceCluster(options: { bin: string; dir: string; po
   };
   try {
     await asPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-l', join(dir, 'source.log'), '-w', '-t', '60', 'start']);
-    await sql(bin, port, `create role ${options.replicationUser} with login replication password '${options.password.replace(/'/g, "''")}'`);
+    await sql(
+      bin,
+      port,
+      `create role ${options.replicationUser} with login replication password '${options.password.replace(/'/g, "''")}'`,
+    );
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -144,7 +205,9 @@ async function stopPostgresIn(dataDir: string): Promise<void> {
   const bin = findPostgresBin();
   if (bin) {
     for (const mode of ['fast', 'immediate']) {
-      await asPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', '-t', '30', 'stop'], { timeoutMs: 40_000 }).catch(() => undefined);
+      await asPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', '-t', '30', 'stop'], {
+        timeoutMs: 40_000,
+      }).catch(() => undefined);
       if ((await postmasterPid(dataDir)) === null) return;
     }
   }
@@ -158,7 +221,8 @@ async function stopPostgresIn(dataDir: string): Promise<void> {
 /** What a test or benchmark left under `dir`: every postmaster whose data directory is there, then its mounts, deepest first. */
 export async function stopPostgresAndUnmountUnder(dir: string): Promise<void> {
   for (const { dataDir } of await postmastersUnder(dir)) await stopPostgresIn(dataDir);
-  for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${dir}/`)).reverse()) await run('umount', ['-l', mount]).catch(() => undefined);
+  for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${dir}/`)).reverse())
+    await run('umount', ['-l', mount]).catch(() => undefined);
 }
 
 export interface FakeInstallation {

@@ -23,13 +23,31 @@ const actor = { name: 'alice' };
 const CONTENDERS = 24;
 
 const dsource = (id: string): Omit<DsourceRecord, 'rev' | 'createdAt' | 'updatedAt'> => ({
-  id, name: id, pluginId: 'p', pluginType: 'DIRECT', sourceConfigId: 'sc', repositoryId: 'r', sourceEnvironmentId: 'e', stagingEnvironmentId: null,
-  parameters: {}, currentTimeflowId: null, stagingMounts: null, ownership: null, status: 'ACTIVE', enabled: true, lastRunId: null, lastError: null,
+  id,
+  name: id,
+  pluginId: 'p',
+  pluginType: 'DIRECT',
+  sourceConfigId: 'sc',
+  repositoryId: 'r',
+  sourceEnvironmentId: 'e',
+  stagingEnvironmentId: null,
+  parameters: {},
+  currentTimeflowId: null,
+  stagingMounts: null,
+  ownership: null,
+  status: 'ACTIVE',
+  enabled: true,
+  lastRunId: null,
+  lastError: null,
 });
 
 const settle = <T>(promises: Promise<T>[]) => Promise.allSettled(promises);
-const winners = <T>(results: PromiseSettledResult<T>[]) => results.filter((result): result is PromiseFulfilledResult<T> => result.status === 'fulfilled');
-const losers = <T>(results: PromiseSettledResult<T>[]) => results.filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason as unknown);
+const winners = <T>(results: PromiseSettledResult<T>[]) =>
+  results.filter((result): result is PromiseFulfilledResult<T> => result.status === 'fulfilled');
+const losers = <T>(results: PromiseSettledResult<T>[]) =>
+  results
+    .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
+    .map((result) => result.reason as unknown);
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -63,7 +81,15 @@ beforeEach(async () => {
 
 describe('one policy of each type per object', () => {
   it('lets exactly one of many concurrent creates on one object win; the others get a ConflictError', async () => {
-    const results = await settle(Array.from({ length: CONTENDERS }, (_, index) => createPolicy(ctx, { name: `sync-${serial}-${index}`, type: 'SNAPSYNC', schedule: { cron: '0 2 * * *' }, targets: [objectId] }, actor)));
+    const results = await settle(
+      Array.from({ length: CONTENDERS }, (_, index) =>
+        createPolicy(
+          ctx,
+          { name: `sync-${serial}-${index}`, type: 'SNAPSYNC', schedule: { cron: '0 2 * * *' }, targets: [objectId] },
+          actor,
+        ),
+      ),
+    );
     expect(winners(results)).toHaveLength(1);
     const refused = losers(results);
     expect(refused).toHaveLength(CONTENDERS - 1);
@@ -71,30 +97,58 @@ describe('one policy of each type per object', () => {
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ code: 'CONFLICT', message: stringContaining(`dSource "${objectId}"`) });
     }
-    const holding = (await ctx.model.policies.list()).filter((policy) => policy.type === 'SNAPSYNC' && policy.targets.some((target) => target.id === objectId));
+    const holding = (await ctx.model.policies.list()).filter(
+      (policy) => policy.type === 'SNAPSYNC' && policy.targets.some((target) => target.id === objectId),
+    );
     expect(holding.map((policy) => policy.id)).toEqual([winners(results)[0]?.value.policy.id]);
     // The losers left no record behind: only the winner's name is taken, and the slot is the winner's.
-    const taken = await Promise.all(Array.from({ length: CONTENDERS }, async (_, index) => (await ctx.model.policies.byName(`sync-${serial}-${index}`)) !== null));
+    const taken = await Promise.all(
+      Array.from(
+        { length: CONTENDERS },
+        async (_, index) => (await ctx.model.policies.byName(`sync-${serial}-${index}`)) !== null,
+      ),
+    );
     expect(taken.filter(Boolean)).toHaveLength(1);
     expect(await ctx.model.policySlots.holder(objectId, 'SNAPSYNC')).toBe(winners(results)[0]?.value.policy.id);
   });
 
   it('lets exactly one of many concurrent applies win, and a policy of another type apply beside it', async () => {
     const names = Array.from({ length: CONTENDERS }, (_, index) => `apply-${serial}-${index}`);
-    for (const name of names) await createPolicy(ctx, { name, type: 'SNAPSYNC', schedule: { cron: '0 3 * * *' } }, actor);
+    for (const name of names)
+      await createPolicy(ctx, { name, type: 'SNAPSYNC', schedule: { cron: '0 3 * * *' } }, actor);
     const results = await settle(names.map((name) => applyPolicy(ctx, name, objectId)));
     expect(winners(results)).toHaveLength(1);
     expect(losers(results).every((error) => error instanceof ConflictError)).toBe(true);
-    const holders = (await ctx.model.policies.list()).filter((policy) => policy.type === 'SNAPSYNC' && policy.targets.some((target) => target.id === objectId));
+    const holders = (await ctx.model.policies.list()).filter(
+      (policy) => policy.type === 'SNAPSYNC' && policy.targets.some((target) => target.id === objectId),
+    );
     expect(holders).toHaveLength(1);
-    await createPolicy(ctx, { name: `keep-${serial}`, type: 'RETENTION', retention: { keepCount: 3 }, targets: [objectId] }, actor);
+    await createPolicy(
+      ctx,
+      { name: `keep-${serial}`, type: 'RETENTION', retention: { keepCount: 3 }, targets: [objectId] },
+      actor,
+    );
   });
 
   it('frees the slot when the policy is taken off the object or deleted', async () => {
-    const first = await createPolicy(ctx, { name: `first-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] }, actor);
-    await expect(createPolicy(ctx, { name: `second-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] }, actor)).rejects.toBeInstanceOf(ConflictError);
+    const first = await createPolicy(
+      ctx,
+      { name: `first-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] },
+      actor,
+    );
+    await expect(
+      createPolicy(
+        ctx,
+        { name: `second-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] },
+        actor,
+      ),
+    ).rejects.toBeInstanceOf(ConflictError);
     await unapplyPolicy(ctx, first.policy.id, objectId);
-    const second = await createPolicy(ctx, { name: `second-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] }, actor);
+    const second = await createPolicy(
+      ctx,
+      { name: `second-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 4 * * *' }, targets: [objectId] },
+      actor,
+    );
     await deletePolicy(ctx, second.policy.id);
     await applyPolicy(ctx, first.policy.id, objectId);
   });
@@ -102,11 +156,19 @@ describe('one policy of each type per object', () => {
   it('takes over a claim a crashed create left behind, but not one that may still be in progress', async () => {
     const slot = `${KEY_PREFIX}:policy-slot:${objectId}:SNAPSYNC`;
     await client.hset(slot, 'policy', 'pol-in-progress', 'at', String(Date.now()));
-    const busy = await createPolicy(ctx, { name: `busy-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] }, actor).catch((error: unknown) => error);
+    const busy = await createPolicy(
+      ctx,
+      { name: `busy-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] },
+      actor,
+    ).catch((error: unknown) => error);
     expect(busy).toBeInstanceOf(ConflictError);
     expect(busy).toMatchObject({ message: stringContaining('at this moment') });
     await client.hset(slot, 'policy', 'pol-crashed', 'at', String(Date.now() - 3_600_000));
-    const created = await createPolicy(ctx, { name: `after-crash-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] }, actor);
+    const created = await createPolicy(
+      ctx,
+      { name: `after-crash-${serial}`, type: 'SNAPSYNC', schedule: { cron: '0 5 * * *' }, targets: [objectId] },
+      actor,
+    );
     expect(await client.hget(slot, 'policy')).toBe(created.policy.id);
   });
 });

@@ -65,8 +65,15 @@ describe('BindMountTransport', () => {
     try {
       const transport = new BindMountTransport({ runBash });
       const error = await transport
-        .attach({ connection: connections.get(must(set.hosts[0], 'host 0').spec({ id: 'missing' })), sourcePath: join(mounts.path, 'not-there'), mountPath: join(mounts.path, 'target') })
-        .then(() => null, (caught: { code?: string; message: string; action?: string }) => caught);
+        .attach({
+          connection: connections.get(must(set.hosts[0], 'host 0').spec({ id: 'missing' })),
+          sourcePath: join(mounts.path, 'not-there'),
+          mountPath: join(mounts.path, 'target'),
+        })
+        .then(
+          () => null,
+          (caught: { code?: string; message: string; action?: string }) => caught,
+        );
       expect(error?.code).toBe('MOUNT_FAILED');
       expect(error?.action).toMatch(/shares the engine/);
       expect((await localMounts()).some((mount) => mount.mountPoint === join(mounts.path, 'target'))).toBe(false);

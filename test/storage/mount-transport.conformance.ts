@@ -20,7 +20,10 @@ export interface MountTransportFixture {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<DvxError> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   if (!isDvxError(error)) throw new Error(`expected a DvxError, got ${String(error)}`);
   return error;
 }
@@ -53,13 +56,16 @@ export function describeMountTransportConformance(name: string, factory: () => P
     afterAll(async () => {
       for (const pid of holders) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
       for (const mountPath of attached.reverse()) {
-        while ((await localMounts()).some((mount) => mount.mountPoint === mountPath)) execFileSync('umount', ['-l', mountPath]);
+        while ((await localMounts()).some((mount) => mount.mountPoint === mountPath))
+          execFileSync('umount', ['-l', mountPath]);
       }
       await fixture?.cleanup();
     });
 
-    const countMounts = async (mountPath: string) => (await localMounts()).filter((mount) => mount.mountPoint === mountPath).length;
-    const onHost = async (script: string, variables: Record<string, string>) => runBash(connection, script, { variables, check: true });
+    const countMounts = async (mountPath: string) =>
+      (await localMounts()).filter((mount) => mount.mountPoint === mountPath).length;
+    const onHost = async (script: string, variables: Record<string, string>) =>
+      runBash(connection, script, { variables, check: true });
 
     async function attachNew(options: { ownership?: { uid: number; gid: number }; readOnly?: boolean } = {}) {
       const sourcePath = await fixture.makeSource();
@@ -113,7 +119,13 @@ export function describeMountTransportConformance(name: string, factory: () => P
       expect(write.stderr).toMatch(/read-only/i);
       expect(existsSync(join(sourcePath, 'new.txt'))).toBe(false);
       expect((await stat(sourcePath)).uid).toBe(1234);
-      await transport.attach({ connection, sourcePath, mountPath, readOnly: true, ownership: { uid: 1234, gid: 1234 } });
+      await transport.attach({
+        connection,
+        sourcePath,
+        mountPath,
+        readOnly: true,
+        ownership: { uid: 1234, gid: 1234 },
+      });
       expect(await countMounts(mountPath)).toBe(1);
     });
 
@@ -133,7 +145,9 @@ export function describeMountTransportConformance(name: string, factory: () => P
     it('refuses (MOUNT_BUSY) to detach while a process works inside the mount, naming it, and detaches once it is gone', async () => {
       const { mountPath } = await attachNew();
       await mkdir(join(mountPath, 'work'), { recursive: true });
-      const started = await onHost('cd "$P/work" && { setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; }', { P: mountPath });
+      const started = await onHost('cd "$P/work" && { setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!; }', {
+        P: mountPath,
+      });
       const pid = Number(started.stdout.trim());
       holders.push(pid);
       expect(isAlive(pid)).toBe(true);

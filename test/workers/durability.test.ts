@@ -32,10 +32,15 @@ async function start(objectId: string, input: Partial<ChainInput> = {}): Promise
 }
 
 async function ended(runId: string, timeoutMs = 60_000): Promise<RunRecord> {
-  return waitFor(`run ${runId} to end`, async () => {
-    const run = await store.get(runId);
-    return run && run.status !== 'running' ? run : null;
-  }, timeoutMs, 100);
+  return waitFor(
+    `run ${runId} to end`,
+    async () => {
+      const run = await store.get(runId);
+      return run && run.status !== 'running' ? run : null;
+    },
+    timeoutMs,
+    100,
+  );
 }
 
 /** No step job left in any live state, and no lock. */
@@ -50,7 +55,11 @@ beforeAll(async () => {
   redis = await startRedisServer();
   client = redis.client();
   store = new RunStore(client);
-  queue = new Queue<StepJobData>(STEP_QUEUE, { connection: client, prefix: QUEUE_PREFIX, defaultJobOptions: { attempts: 1_000_000, backoff: { type: 'dvx' } } });
+  queue = new Queue<StepJobData>(STEP_QUEUE, {
+    connection: client,
+    prefix: QUEUE_PREFIX,
+    defaultJobOptions: { attempts: 1_000_000, backoff: { type: 'dvx' } },
+  });
   queue.on('error', () => undefined); // Redis is stopped on purpose in one test
   driver = new RunDriver({ store, queue, lifecycles: [chainLifecycle as never] });
 });
@@ -67,7 +76,11 @@ describe('durability across engine crashes', () => {
   it('kill -9 in the middle of a step: after restart the run completes, effects happen once, the step repeats with the same operation id', async () => {
     const first = await engine();
     const run = await start('k1', { stepMs: 2_000 });
-    await waitFor('step b to be running', async () => (await calls(client, run.id)).some((call) => call.name === 'b'), 30_000);
+    await waitFor(
+      'step b to be running',
+      async () => (await calls(client, run.id)).some((call) => call.name === 'b'),
+      30_000,
+    );
     await first.kill();
 
     await engine();
@@ -77,16 +90,29 @@ describe('durability across engine crashes', () => {
     const bCalls = (await calls(client, run.id)).filter((call) => call.name === 'b');
     expect(bCalls.length).toBeGreaterThanOrEqual(2);
     expect(new Set(bCalls.map((call) => call.operationId)).size).toBe(1);
-    expect((await client.smembers(`test:effects:${run.id}`)).sort()).toEqual([`a@${run.id}-1-a`, `b@${run.id}-2-b`, `c@${run.id}-3-c`]);
-    const detail = must((await store.detail(run.id)), '(await store.detail(run.id))');
-    expect(detail.log.map((entry) => entry.event)).toEqual(['xstate.init', 'xstate.done.actor.a', 'xstate.done.actor.b', 'xstate.done.actor.c']);
+    expect((await client.smembers(`test:effects:${run.id}`)).sort()).toEqual([
+      `a@${run.id}-1-a`,
+      `b@${run.id}-2-b`,
+      `c@${run.id}-3-c`,
+    ]);
+    const detail = must(await store.detail(run.id), '(await store.detail(run.id))');
+    expect(detail.log.map((entry) => entry.event)).toEqual([
+      'xstate.init',
+      'xstate.done.actor.a',
+      'xstate.done.actor.b',
+      'xstate.done.actor.c',
+    ]);
     await nothingLeftBehind();
   });
 
   it('a run survives Redis being stopped and restarted (AOF) in the middle', async () => {
     await engine();
     const run = await start('r1', { stepMs: 1_500 });
-    await waitFor('step b to be running', async () => (await calls(client, run.id)).some((call) => call.name === 'b'), 30_000);
+    await waitFor(
+      'step b to be running',
+      async () => (await calls(client, run.id)).some((call) => call.name === 'b'),
+      30_000,
+    );
     await redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     await redis.start();
@@ -106,7 +132,7 @@ describe('durability across engine crashes', () => {
       }));
     /** What a run looks like at the end, minus ids and times. */
     const summary = async (run: RunRecord) => {
-      const detail = must((await store.detail(run.id)), '(await store.detail(run.id))');
+      const detail = must(await store.detail(run.id), '(await store.detail(run.id))');
       const events = detail.log.map((entry) => entry.event);
       return {
         status: detail.status,

@@ -18,7 +18,11 @@ afterAll(async () => redis?.remove());
 
 describe('a durable engine opened before its handlers exist', () => {
   it('starts runs with its driver, takes none up until its workers start, then runs them to the end', async () => {
-    const engine = await DurableEngine.open({ redis: parseRedisUrl(redis.url), lifecycles: [chainLifecycle as never], retry: { initialDelayMs: 50, maxDelayMs: 200, deadlineMs: 5_000 } });
+    const engine = await DurableEngine.open({
+      redis: parseRedisUrl(redis.url),
+      lifecycles: [chainLifecycle as never],
+      retry: { initialDelayMs: 50, maxDelayMs: 200, deadlineMs: 5_000 },
+    });
     try {
       const run = await engine.driver.start('test-chain', { objectId: 'o1' }, { objectType: 'thing', objectId: 'o1' });
       expect(engine.startupReport).toEqual({ runs: 0, requeued: 0, delivered: 0, releasedLocks: 0 });

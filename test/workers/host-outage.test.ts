@@ -21,7 +21,12 @@ const hostLifecycle = defineLifecycle<HostInput>({
   version: 1,
   description: 'a step that runs a command on a real sshd host',
   steps: [
-    { id: 'prepare', src: 'test.local', input: (c) => ({ name: 'prepare', ...c.input }), undo: { id: 'unprepare', src: 'test.local', input: (c) => ({ name: 'unprepare', ...c.input }) } },
+    {
+      id: 'prepare',
+      src: 'test.local',
+      input: (c) => ({ name: 'prepare', ...c.input }),
+      undo: { id: 'unprepare', src: 'test.local', input: (c) => ({ name: 'unprepare', ...c.input }) },
+    },
     { id: 'remote', src: 'test.remote', input: (c) => ({ name: 'remote', ...c.input }) },
     { id: 'finish', src: 'test.local', input: (c) => ({ name: 'finish', ...c.input }) },
   ],
@@ -67,10 +72,14 @@ async function startEngine(deadlineMs: number) {
 }
 
 async function ended(runId: string, timeoutMs = 30_000) {
-  return waitFor(`run ${runId} to end`, async () => {
-    const run = await must(engine, 'engine').store.get(runId);
-    return run && run.status !== 'running' ? run : null;
-  }, timeoutMs);
+  return waitFor(
+    `run ${runId} to end`,
+    async () => {
+      const run = await must(engine, 'engine').store.get(runId);
+      return run && run.status !== 'running' ? run : null;
+    },
+    timeoutMs,
+  );
 }
 
 beforeAll(async () => {
@@ -98,20 +107,35 @@ describe('a host that goes down in the middle of a step', () => {
     engine = await startEngine(60_000);
     const host = must(ssh.hosts[0], 'ssh.hosts[0]');
     await host.stop();
-    const run = await engine.driver.start('test-host', { marker: 'it ran' }, { objectType: 'thing', objectId: 'h1', requestedBy: 'test' });
+    const run = await engine.driver.start(
+      'test-host',
+      { marker: 'it ran' },
+      { objectType: 'thing', objectId: 'h1', requestedBy: 'test' },
+    );
     // The remote step keeps failing with a retryable error while the host is down.
-    await waitFor('three attempts of the remote step', async () => ((await client.llen(`test:attempts:${run.id}`)) >= 3 ? true : null), 20_000);
-    expect(must((await engine.store.get(run.id)), '(await engine.store.get(run.id))').status).toBe('running');
+    await waitFor(
+      'three attempts of the remote step',
+      async () => ((await client.llen(`test:attempts:${run.id}`)) >= 3 ? true : null),
+      20_000,
+    );
+    expect(must(await engine.store.get(run.id), '(await engine.store.get(run.id))').status).toBe('running');
     await host.start();
     const final = await ended(run.id);
     expect(final.status).toBe('succeeded');
     expect(await client.lrange(`test:trail:${run.id}`, 0, -1)).toEqual(['prepare', 'remote', 'finish']);
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(`${host.home}/marker-${run.id}`, 'utf8')).toBe('it ran');
-    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
-    const remote = must(detail.steps.find((step) => step.stepId === 'remote'), 'detail.steps.find((step) => step.stepId === \'remote\')');
+    const detail = must(await engine.store.detail(run.id), '(await engine.store.detail(run.id))');
+    const remote = must(
+      detail.steps.find((step) => step.stepId === 'remote'),
+      "detail.steps.find((step) => step.stepId === 'remote')",
+    );
     expect(remote.attempts.length).toBeGreaterThanOrEqual(3);
-    expect(remote.attempts.slice(0, -1).every((attempt) => attempt.error?.code === 'HOST_UNREACHABLE' && attempt.error.retryable)).toBe(true);
+    expect(
+      remote.attempts
+        .slice(0, -1)
+        .every((attempt) => attempt.error?.code === 'HOST_UNREACHABLE' && attempt.error.retryable),
+    ).toBe(true);
     // Every attempt carried the same operation id.
     const operationIds = await client.lrange(`test:attempts:${run.id}`, 0, -1);
     expect(operationIds.length).toBe(remote.attempts.length);
@@ -121,12 +145,16 @@ describe('a host that goes down in the middle of a step', () => {
   it('fails the run cleanly through its failure path when the host stays down past the deadline', async () => {
     engine = await startEngine(3_000);
     await must(ssh.hosts[0], 'ssh.hosts[0]').stop();
-    const run = await engine.driver.start('test-host', { marker: 'never' }, { objectType: 'thing', objectId: 'h2', requestedBy: 'test' });
+    const run = await engine.driver.start(
+      'test-host',
+      { marker: 'never' },
+      { objectType: 'thing', objectId: 'h2', requestedBy: 'test' },
+    );
     const final = await ended(run.id);
     expect(final.status).toBe('failed');
     // The undo of the completed step ran, then the failure step; the step after the outage never ran.
     expect(await client.lrange(`test:trail:${run.id}`, 0, -1)).toEqual(['prepare', 'unprepare', 'markFailed']);
-    const detail = must((await engine.store.detail(run.id)), '(await engine.store.detail(run.id))');
+    const detail = must(await engine.store.detail(run.id), '(await engine.store.detail(run.id))');
     expect(detail.error).toMatchObject({ code: 'STEP_DEADLINE_EXCEEDED' });
     expect(JSON.stringify(detail.error)).toContain('HOST_UNREACHABLE');
     expect(await client.keys('dvx:lock:*')).toEqual([]);

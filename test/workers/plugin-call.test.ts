@@ -29,7 +29,15 @@ beforeAll(async () => {
   hosts = new SshConnectionPool({ logger: silentLogger });
   artifact = await makeArtifact({ entry: 'direct-plugin.ts', pluginType: 'DIRECT' });
   const model = new DvxModel(client);
-  await model.plugins.create({ id: 'plugin-direct', name: 'direct', buildNumber: '1', externalVersion: null, pluginType: 'DIRECT', artifactHash: artifact.codeSha256, uploadedBy: 'test' });
+  await model.plugins.create({
+    id: 'plugin-direct',
+    name: 'direct',
+    buildNumber: '1',
+    externalVersion: null,
+    pluginType: 'DIRECT',
+    artifactHash: artifact.codeSha256,
+    uploadedBy: 'test',
+  });
   await model.putPluginArtifact('plugin-direct', artifact);
 }, 60_000);
 
@@ -51,13 +59,28 @@ function services(plugins?: StepServices['plugins']): StepServices {
   };
 }
 
-const context = (operationId: string): StepContext => ({ runId: 'run-1', stepId: 'repositories', src: 'plugin.discovery.repository', operationId, attempt: 1, signal: new AbortController().signal, logger: silentLogger });
-const sourceConnection = { environment: { name: 'nowhere', reference: 'env-1', host: { hostname: 'nowhere.invalid', scratchPath: '/tmp' } }, user: { name: 'dvx', reference: 'env-1' } };
+const context = (operationId: string): StepContext => ({
+  runId: 'run-1',
+  stepId: 'repositories',
+  src: 'plugin.discovery.repository',
+  operationId,
+  attempt: 1,
+  signal: new AbortController().signal,
+  logger: silentLogger,
+});
+const sourceConnection = {
+  environment: { name: 'nowhere', reference: 'env-1', host: { hostname: 'nowhere.invalid', scratchPath: '/tmp' } },
+  user: { name: 'dvx', reference: 'env-1' },
+};
 
 describe('plugin calls from steps', () => {
   it("cache the plugin's code where StepServices.plugins.cacheDir says", async () => {
     const cacheDir = join(dir.path, 'code-cache');
-    const found = await callPlugin(services({ cacheDir }), context('op-1'), { pluginId: 'plugin-direct', operation: 'discovery.repository', args: { sourceConnection } });
+    const found = await callPlugin(services({ cacheDir }), context('op-1'), {
+      pluginId: 'plugin-direct',
+      operation: 'discovery.repository',
+      args: { sourceConnection },
+    });
     expect(found).toEqual([]);
     expect(await readdir(cacheDir)).toEqual([`${artifact.codeSha256}.mjs`]);
   });

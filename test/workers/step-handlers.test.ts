@@ -45,7 +45,8 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-const without = (all: StepHandlers, src: string): StepHandlers => Object.fromEntries(Object.entries(all).filter(([name]) => name !== src));
+const without = (all: StepHandlers, src: string): StepHandlers =>
+  Object.fromEntries(Object.entries(all).filter(([name]) => name !== src));
 
 async function refusal(start: Promise<DurableEngine>) {
   const error: unknown = await start.then(
@@ -60,38 +61,69 @@ async function refusal(start: Promise<DurableEngine>) {
 }
 
 describe('every step of every lifecycle has a handler', () => {
-  it.each(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle] as const))('%s: forward, undo and onFailure steps', (_kind, lifecycle) => {
-    const srcs = lifecycle.steps.map((step) => step.src);
-    expect(srcs.length).toBeGreaterThan(0);
-    expect(srcs.filter((src) => typeof handlers[src] !== 'function')).toEqual([]);
-  });
+  it.each(LIFECYCLES.map((lifecycle) => [lifecycle.kind, lifecycle] as const))(
+    '%s: forward, undo and onFailure steps',
+    (_kind, lifecycle) => {
+      const srcs = lifecycle.steps.map((step) => step.src);
+      expect(srcs.length).toBeGreaterThan(0);
+      expect(srcs.filter((src) => typeof handlers[src] !== 'function')).toEqual([]);
+    },
+  );
 
   it('the steps walked are those the machines invoke (undo and onFailure steps included)', () => {
     const provision = LIFECYCLES.find((lifecycle) => lifecycle.kind === 'provision');
-    expect(provision?.steps).toEqual(expect.arrayContaining([{ id: 'destroyClone', src: 'storage.destroyDataset' }, { id: 'markFailed', src: 'model.recordFailure' }]));
+    expect(provision?.steps).toEqual(
+      expect.arrayContaining([
+        { id: 'destroyClone', src: 'storage.destroyDataset' },
+        { id: 'markFailed', src: 'model.recordFailure' },
+      ]),
+    );
     expect(missingHandlers(LIFECYCLES, handlers)).toEqual([]);
   });
 });
 
 describe('the engine refuses to start without a handler for a step', () => {
   it('names every step it could not run, for dvx lifecycles', async () => {
-    const error = await refusal(DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: without(handlers, 'mount.detachVdb'), runWorkers: false, logger: silentLogger }));
+    const error = await refusal(
+      DurableEngine.start({
+        redis: parseRedisUrl(redis.url),
+        handlers: without(handlers, 'mount.detachVdb'),
+        runWorkers: false,
+        logger: silentLogger,
+      }),
+    );
     expect(error.code).toBe('STEP_HANDLER_MISSING');
     expect(error.action).toMatch(/handler/);
     // detachVdb is a forward step of vdb-delete and vdb-disable, and an undo of provision, enable, rewind, refresh.
     expect(error.details?.missing).toEqual(
-      expect.arrayContaining(['vdb-delete/detach (mount.detachVdb)', 'provision/detach (mount.detachVdb)', 'vdb-rewind/detachClone (mount.detachVdb)']),
+      expect.arrayContaining([
+        'vdb-delete/detach (mount.detachVdb)',
+        'provision/detach (mount.detachVdb)',
+        'vdb-rewind/detachClone (mount.detachVdb)',
+      ]),
     );
     expect(error.message).toContain('provision/detach (mount.detachVdb)');
   });
 
   it('names a missing undo and onFailure handler of a test lifecycle, and starts once it has them', async () => {
     const all = testHandlers(client);
-    const error = await refusal(DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: without(all, 'test.undo'), lifecycles: [chainLifecycle], runWorkers: false }));
+    const error = await refusal(
+      DurableEngine.start({
+        redis: parseRedisUrl(redis.url),
+        handlers: without(all, 'test.undo'),
+        lifecycles: [chainLifecycle],
+        runWorkers: false,
+      }),
+    );
     expect(error.code).toBe('STEP_HANDLER_MISSING');
     expect(error.details?.missing).toEqual(['test-chain/unB (test.undo)', 'test-chain/markFailed (test.undo)']);
 
-    const engine = await DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: all, lifecycles: [chainLifecycle], runWorkers: false });
+    const engine = await DurableEngine.start({
+      redis: parseRedisUrl(redis.url),
+      handlers: all,
+      lifecycles: [chainLifecycle],
+      runWorkers: false,
+    });
     await engine.stop();
   });
 });

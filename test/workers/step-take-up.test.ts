@@ -27,7 +27,12 @@ afterEach(async () => {
 describe('step take-up', () => {
   for (const liveRunCache of [true, false]) {
     it(`with the in-memory run cache ${liveRunCache ? 'on, takes up the steps of the runs it writes from memory' : 'off, takes up every step through Redis'}`, async () => {
-      engine = await DurableEngine.start({ redis: parseRedisUrl(redis.url), handlers: testHandlers(client), lifecycles: [chainLifecycle as never], liveRunCache });
+      engine = await DurableEngine.start({
+        redis: parseRedisUrl(redis.url),
+        handlers: testHandlers(client),
+        lifecycles: [chainLifecycle as never],
+        liveRunCache,
+      });
       const store = engine.store;
       const takenUp = { throughRedis: 0, fromMemory: 0 };
       const beginStep = store.beginStep.bind(store);
@@ -41,13 +46,27 @@ describe('step take-up', () => {
         return recordStepStart(...args);
       };
       // Steps that take longer than an event-loop turn: a step taken up from memory records its start on its own.
-      const run = await engine.driver.start('test-chain', { objectId: 'c1', stepMs: 50 }, { objectType: 'thing', objectId: 'c1' });
+      const run = await engine.driver.start(
+        'test-chain',
+        { objectId: 'c1', stepMs: 50 },
+        { objectType: 'thing', objectId: 'c1' },
+      );
       const ended = await waitFor('the run to end', async () => {
         const current = await store.get(run.id);
         return current?.status === 'succeeded' ? current : null;
       });
-      expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual(['a#1', 'b#1', 'c#1']);
-      expect((await store.detail(run.id))?.steps.map((step) => [step.stepId, step.status, step.attempts.length])).toEqual([['a', 'succeeded', 1], ['b', 'succeeded', 1], ['c', 'succeeded', 1]]);
+      expect((await calls(client, run.id)).map((call) => `${call.name}#${call.attempt}`)).toEqual([
+        'a#1',
+        'b#1',
+        'c#1',
+      ]);
+      expect(
+        (await store.detail(run.id))?.steps.map((step) => [step.stepId, step.status, step.attempts.length]),
+      ).toEqual([
+        ['a', 'succeeded', 1],
+        ['b', 'succeeded', 1],
+        ['c', 'succeeded', 1],
+      ]);
       expect(ended.seq).toBe(4);
       expect(takenUp).toEqual(liveRunCache ? { throughRedis: 0, fromMemory: 3 } : { throughRedis: 3, fromMemory: 0 });
       expect(engine.driver.liveRuns.enabled).toBe(liveRunCache);

@@ -32,7 +32,12 @@ export type TestSteps = {
 };
 
 const { step, output } = typedSteps<TestSteps>();
-const b = step({ id: 'b', src: 'test.step', input: (c: { input: ChainInput }) => ({ name: 'b', ...c.input }), undo: { id: 'unB', src: 'test.undo', input: (c) => ({ name: 'unB', ...c.input }) } });
+const b = step({
+  id: 'b',
+  src: 'test.step',
+  input: (c: { input: ChainInput }) => ({ name: 'b', ...c.input }),
+  undo: { id: 'unB', src: 'test.undo', input: (c) => ({ name: 'unB', ...c.input }) },
+});
 
 /** A three-step lifecycle whose middle step has an undo, for driver tests. */
 export const chainLifecycle = defineLifecycle<ChainInput, TestSteps>({
@@ -60,11 +65,26 @@ export interface StepCall {
 /** Handlers for the test lifecycles. Every attempt is recorded; effects are counted per operation id. */
 export function testHandlers(redis: Redis): HandlersOf<TestSteps> {
   const run: HandlersOf<TestSteps>['test.step'] = async (input, context) => {
-    await redis.rpush(CALLS_KEY, JSON.stringify({ runId: context.runId, name: input.name, operationId: context.operationId, attempt: context.attempt } satisfies StepCall));
+    await redis.rpush(
+      CALLS_KEY,
+      JSON.stringify({
+        runId: context.runId,
+        name: input.name,
+        operationId: context.operationId,
+        attempt: context.attempt,
+      } satisfies StepCall),
+    );
     if (input.stepMs) await new Promise((resolve) => setTimeout(resolve, input.stepMs));
     const flakyTimes = input.flaky?.[input.name] ?? 0;
-    if (context.attempt <= flakyTimes) throw new DvxError({ code: 'HOST_UNREACHABLE', message: `${input.name} is flaky (attempt ${context.attempt})` });
-    if (input.failAt?.includes(input.name)) throw new DvxError({ code: 'PLUGIN_USER_ERROR', message: `${input.name} failed`, action: 'fix it', output: 'details' });
+    if (context.attempt <= flakyTimes)
+      throw new DvxError({ code: 'HOST_UNREACHABLE', message: `${input.name} is flaky (attempt ${context.attempt})` });
+    if (input.failAt?.includes(input.name))
+      throw new DvxError({
+        code: 'PLUGIN_USER_ERROR',
+        message: `${input.name} failed`,
+        action: 'fix it',
+        output: 'details',
+      });
     // An engine-side effect made idempotent by its operation id: counted once however often the step runs.
     await redis.sadd(`test:effects:${context.runId}`, `${input.name}@${context.operationId}`);
     return { name: input.name, at: context.attempt };

@@ -25,13 +25,39 @@ beforeEach(async () => client.flushall());
 
 it('fails an unresumable run even when the record it was handed is out of date', async () => {
   const store = new RunStore(client);
-  const log = { seq: 1, at: new Date().toISOString(), event: 'xstate.init', from: null, to: 'a', started: [], actor: 'engine' };
+  const log = {
+    seq: 1,
+    at: new Date().toISOString(),
+    event: 'xstate.init',
+    from: null,
+    to: 'a',
+    started: [],
+    actor: 'engine',
+  };
   const stale = await store.create({
-    id: 'run-old', kind: 'retired-kind', machineVersion: 1, status: 'running', state: { value: 'a', context: {} }, pending: [],
-    objectType: 'thing', objectId: 'o1', locks: ['thing/o1'], requestedBy: 'alice', log,
+    id: 'run-old',
+    kind: 'retired-kind',
+    machineVersion: 1,
+    status: 'running',
+    state: { value: 'a', context: {} },
+    pending: [],
+    objectType: 'thing',
+    objectId: 'o1',
+    locks: ['thing/o1'],
+    requestedBy: 'alice',
+    log,
   });
   // Another engine moves the run on after this driver read it.
-  expect(await store.persist(stale, { expectedSeq: 1, seq: 2, status: 'running', state: { value: 'b', context: {} }, pending: [], log: { ...log, seq: 2, to: 'b' } })).toBe(true);
+  expect(
+    await store.persist(stale, {
+      expectedSeq: 1,
+      seq: 2,
+      status: 'running',
+      state: { value: 'b', context: {} },
+      pending: [],
+      log: { ...log, seq: 2, to: 'b' },
+    }),
+  ).toBe(true);
 
   const driver = new RunDriver({ store, queue, lifecycles: [] });
   expect(await driver.deliver('run-old', { type: 'CANCEL' }, { run: stale })).toBe('applied');

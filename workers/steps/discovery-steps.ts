@@ -23,13 +23,22 @@ export function discoverySteps(services: StepServices) {
     const found: RepositoriesFound = {};
     for (const pluginId of input.pluginIds) {
       const artifact = await loadPluginArtifact(services, pluginId);
-      const output = await callPlugin(services, context, { pluginId, operation: 'discovery.repository', args: { sourceConnection: remoteConnectionOf(environment) } });
-      found[pluginId] = output.map((repository) => sealPluginData(services, artifact, 'repositoryDefinition', repository));
+      const output = await callPlugin(services, context, {
+        pluginId,
+        operation: 'discovery.repository',
+        args: { sourceConnection: remoteConnectionOf(environment) },
+      });
+      found[pluginId] = output.map((repository) =>
+        sealPluginData(services, artifact, 'repositoryDefinition', repository),
+      );
     }
     return found;
   };
 
-  const sourceConfigs = async (input: DiscoveryStep & { repositories: RepositoriesFound | null }, context: StepContext): Promise<SourceConfigsFound> => {
+  const sourceConfigs = async (
+    input: DiscoveryStep & { repositories: RepositoriesFound | null },
+    context: StepContext,
+  ): Promise<SourceConfigsFound> => {
     const environment = await model.environments.require(input.environmentId);
     const found: SourceConfigsFound = {};
     for (const [pluginId, repos] of Object.entries(input.repositories ?? {})) {
@@ -39,16 +48,25 @@ export function discoverySteps(services: StepServices) {
         const output = await callPlugin(services, context, {
           pluginId,
           operation: 'discovery.sourceConfig',
-          args: { sourceConnection: remoteConnectionOf(environment), repository: openPluginData(services, artifact, 'repositoryDefinition', repository) },
+          args: {
+            sourceConnection: remoteConnectionOf(environment),
+            repository: openPluginData(services, artifact, 'repositoryDefinition', repository),
+          },
         });
-        found[pluginId].push({ repository: index, sourceConfigs: output.map((config) => sealPluginData(services, artifact, 'sourceConfigDefinition', config)) });
+        found[pluginId].push({
+          repository: index,
+          sourceConfigs: output.map((config) => sealPluginData(services, artifact, 'sourceConfigDefinition', config)),
+        });
       }
     }
     return found;
   };
 
   const reconcile: DvxStepHandlers['model.reconcileDiscovery'] = async (input, context) => {
-    const summary: DiscoverySummary = { repositories: { added: 0, kept: 0, removed: 0 }, sourceConfigs: { added: 0, kept: 0, removed: 0 } };
+    const summary: DiscoverySummary = {
+      repositories: { added: 0, kept: 0, removed: 0 },
+      sourceConfigs: { added: 0, kept: 0, removed: 0 },
+    };
     for (const [pluginId, repos] of Object.entries(input.repositories ?? {})) {
       const artifact = await loadPluginArtifact(services, pluginId);
       const seenRepositories = new Set<string>();
@@ -64,13 +82,24 @@ export function discoverySteps(services: StepServices) {
           await model.repositories.update(id, () => ({ name, parameters }));
           summary.repositories.kept += 1;
         } else {
-          await model.repositories.create({ id, environmentId: input.environmentId, pluginId, name, identity, parameters });
+          await model.repositories.create({
+            id,
+            environmentId: input.environmentId,
+            pluginId,
+            name,
+            identity,
+            parameters,
+          });
           summary.repositories.added += 1;
         }
       }
       for (const { repository, sourceConfigs } of input.sourceConfigs?.[pluginId] ?? []) {
         const repositoryId = repositoryIds[repository];
-        if (repositoryId === undefined) throw new DvxError({ code: 'INTERNAL', message: `Discovery found source configs of repository ${repository} of plugin ${pluginId}, which it did not find.` });
+        if (repositoryId === undefined)
+          throw new DvxError({
+            code: 'INTERNAL',
+            message: `Discovery found source configs of repository ${repository} of plugin ${pluginId}, which it did not find.`,
+          });
         for (const parameters of sourceConfigs) {
           const identity = identityOf(artifact.schemas.sourceConfigDefinition, parameters);
           const id = stableId('sc', repositoryId, identity);
@@ -81,7 +110,17 @@ export function discoverySteps(services: StepServices) {
             await model.sourceConfigs.update(id, () => ({ name, parameters, discovered: true }));
             summary.sourceConfigs.kept += 1;
           } else {
-            await model.sourceConfigs.create({ id, environmentId: input.environmentId, repositoryId, pluginId, name, identity, parameters, discovered: true, linkingEnabled: true });
+            await model.sourceConfigs.create({
+              id,
+              environmentId: input.environmentId,
+              repositoryId,
+              pluginId,
+              name,
+              identity,
+              parameters,
+              discovered: true,
+              linkingEnabled: true,
+            });
             summary.sourceConfigs.added += 1;
           }
         }
@@ -95,7 +134,9 @@ export function discoverySteps(services: StepServices) {
       }
       for (const repository of await model.repositories.listBy('environmentId', input.environmentId)) {
         if (repository.pluginId !== pluginId || seenRepositories.has(repository.id)) continue;
-        const inUse = (await model.sourceConfigs.listBy('repositoryId', repository.id)).length > 0 || (await model.vdbs.list()).some((vdb) => vdb.repositoryId === repository.id);
+        const inUse =
+          (await model.sourceConfigs.listBy('repositoryId', repository.id)).length > 0 ||
+          (await model.vdbs.list()).some((vdb) => vdb.repositoryId === repository.id);
         if (inUse) continue;
         await model.repositories.delete(repository.id);
         summary.repositories.removed += 1;
@@ -120,7 +161,11 @@ export function discoverySteps(services: StepServices) {
     'model.reconcileDiscovery': reconcile,
     'model.recordEnvironmentFailure': async (input, context) => {
       if (await model.environments.get(input.environmentId)) {
-        await model.environments.update(input.environmentId, () => ({ status: 'FAILED', lastError: input.error ? storedError(input.error) : null, lastRunId: context.runId }));
+        await model.environments.update(input.environmentId, () => ({
+          status: 'FAILED',
+          lastError: input.error ? storedError(input.error) : null,
+          lastRunId: context.runId,
+        }));
       }
       return null;
     },

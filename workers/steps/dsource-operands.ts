@@ -19,13 +19,20 @@ export interface DsourceOperands {
 /** The dataset holding a dSource's data: refused for a dSource whose storage was never made or was destroyed. */
 export function currentDataset(dsource: DsourceRecord): string {
   if (dsource.currentTimeflowId === null) {
-    throw new ConflictError({ message: `dSource ${dsource.name} has no storage.`, action: 'Delete it and create it again.' });
+    throw new ConflictError({
+      message: `dSource ${dsource.name} has no storage.`,
+      action: 'Delete it and create it again.',
+    });
   }
   return dsource.currentTimeflowId;
 }
 
 /** Loads a dSource and builds the SDK objects its linked operations take, secrets unsealed for the plugin. */
-export async function dsourceOperands(services: StepServices, dsourceId: string, options: { withMount?: boolean } = {}): Promise<DsourceOperands> {
+export async function dsourceOperands(
+  services: StepServices,
+  dsourceId: string,
+  options: { withMount?: boolean } = {},
+): Promise<DsourceOperands> {
   const { model } = services;
   const dsource = await model.dsources.require(dsourceId);
   const artifact = await loadPluginArtifact(services, dsource.pluginId);
@@ -37,14 +44,17 @@ export async function dsourceOperands(services: StepServices, dsourceId: string,
   const parameters = openPluginData(services, artifact, 'linkedSourceDefinition', dsource.parameters);
   let source: DsourceOperands['source'];
   if (dsource.pluginType === 'STAGED') {
-    const stagingEnvironment = await model.environments.require(dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId);
+    const stagingEnvironment = await model.environments.require(
+      dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId,
+    );
     const stagedSource: Record<string, unknown> = {
       guid: dsource.id,
       sourceConnection: remoteConnectionOf(sourceEnvironment),
       stagedConnection: remoteConnectionOf(stagingEnvironment),
       parameters,
     };
-    if (options.withMount !== false && dsource.stagingMounts?.length) stagedSource.mount = (await sdkMounts(services, dsource.stagingMounts))[0];
+    if (options.withMount !== false && dsource.stagingMounts?.length)
+      stagedSource.mount = (await sdkMounts(services, dsource.stagingMounts))[0];
     source = { stagedSource };
   } else {
     source = { directSource: { guid: dsource.id, connection: remoteConnectionOf(sourceEnvironment), parameters } };

@@ -19,19 +19,38 @@ export function hookSteps(services: StepServices) {
     const hook = await model.hooks.get(hookIdOf(input.objectId, input.event));
     if (!hook) return null;
     let environmentId: string;
-    const variables: Record<string, string> = { DVX_HOOK_EVENT: input.event, DVX_OBJECT_TYPE: input.objectType, DVX_OBJECT_ID: input.objectId, DVX_RUN_ID: context.runId, DVX_OPERATION_ID: context.operationId };
+    const variables: Record<string, string> = {
+      DVX_HOOK_EVENT: input.event,
+      DVX_OBJECT_TYPE: input.objectType,
+      DVX_OBJECT_ID: input.objectId,
+      DVX_RUN_ID: context.runId,
+      DVX_OPERATION_ID: context.operationId,
+    };
     if (input.objectType === 'vdb') {
       const vdb = await model.vdbs.require(input.objectId);
       environmentId = vdb.environmentId;
-      Object.assign(variables, { DVX_OBJECT_NAME: vdb.name, DVX_PARENT_ID: vdb.parentId, DVX_MOUNT_PATH: vdb.mounts?.[0]?.mountPath ?? '', DVX_TIMEFLOW_ID: vdb.currentTimeflowId ?? '' });
+      Object.assign(variables, {
+        DVX_OBJECT_NAME: vdb.name,
+        DVX_PARENT_ID: vdb.parentId,
+        DVX_MOUNT_PATH: vdb.mounts?.[0]?.mountPath ?? '',
+        DVX_TIMEFLOW_ID: vdb.currentTimeflowId ?? '',
+      });
     } else {
       const dsource = await model.dsources.require(input.objectId);
       environmentId = dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId;
-      Object.assign(variables, { DVX_OBJECT_NAME: dsource.name, DVX_MOUNT_PATH: dsource.stagingMounts?.[0]?.mountPath ?? '', DVX_TIMEFLOW_ID: dsource.currentTimeflowId ?? '' });
+      Object.assign(variables, {
+        DVX_OBJECT_NAME: dsource.name,
+        DVX_MOUNT_PATH: dsource.stagingMounts?.[0]?.mountPath ?? '',
+        DVX_TIMEFLOW_ID: dsource.currentTimeflowId ?? '',
+      });
     }
     const environment = await model.environments.require(environmentId);
     variables.DVX_ENVIRONMENT = environment.name;
-    const result = await runBash(await connectEnvironment(services, environmentId), hook.script, { variables, timeoutMs: HOOK_TIMEOUT_MS, signal: context.signal });
+    const result = await runBash(await connectEnvironment(services, environmentId), hook.script, {
+      variables,
+      timeoutMs: HOOK_TIMEOUT_MS,
+      signal: context.signal,
+    });
     if (result.exitCode !== 0) {
       throw new DvxError({
         code: 'HOOK_FAILED',
@@ -53,9 +72,13 @@ export function hookSteps(services: StepServices) {
       } catch (error) {
         const failure = toDvxError(error);
         if (failure.retryable) throw failure;
-        if (input.objectType === 'vdb') await model.vdbs.update(input.objectId, () => ({ lastError: failure.toJSON() }));
+        if (input.objectType === 'vdb')
+          await model.vdbs.update(input.objectId, () => ({ lastError: failure.toJSON() }));
         else await model.dsources.update(input.objectId, () => ({ lastError: failure.toJSON() }));
-        context.logger.warn({ event: input.event, objectId: input.objectId, err: failure.message }, 'post-hook failed; the run goes on');
+        context.logger.warn(
+          { event: input.event, objectId: input.objectId, err: failure.message },
+          'post-hook failed; the run goes on',
+        );
         return { event: input.event, failed: failure.toJSON() };
       }
     },

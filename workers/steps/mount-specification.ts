@@ -14,7 +14,11 @@ export interface PluginMountSpecification {
  * A plugin's mount specification as the engine takes it: the environments its mounts name checked to exist. The
  * mountSpecification steps resolve it once per run; the steps that mount take what they return.
  */
-export async function resolveMountSpecification(services: StepServices, specification: PluginMountSpecification, operation: string): Promise<MountSpecification> {
+export async function resolveMountSpecification(
+  services: StepServices,
+  specification: PluginMountSpecification,
+  operation: string,
+): Promise<MountSpecification> {
   const mounts: ResolvedMount[] = [];
   for (const [index, mount] of specification.mounts.entries()) {
     const reference = mount.remoteEnvironment?.reference;
@@ -26,7 +30,11 @@ export async function resolveMountSpecification(services: StepServices, specific
         details: { operation, pointer: `/mounts/${index}/remoteEnvironment` },
       });
     }
-    mounts.push({ environmentId: reference, mountPath: mount.mountPath, ...(mount.sharedPath ? { sharedPath: mount.sharedPath } : {}) });
+    mounts.push({
+      environmentId: reference,
+      mountPath: mount.mountPath,
+      ...(mount.sharedPath ? { sharedPath: mount.sharedPath } : {}),
+    });
   }
   return { mounts, ownership: specification.ownershipSpecification ?? null };
 }

@@ -28,15 +28,29 @@ export function mountSteps(services: StepServices) {
   };
 
   const noDataset = (what: string): never => {
-    throw new DvxError({ code: 'CONFLICT', message: `${what} has no storage to mount.`, action: 'Delete it and create it again.' });
+    throw new DvxError({
+      code: 'CONFLICT',
+      message: `${what} has no storage to mount.`,
+      action: 'Delete it and create it again.',
+    });
   };
 
   return {
     'mount.attachStaging': async (input) => {
       const dsource = await model.dsources.require(input.dsourceId);
-      const resolved = input.mountSpecification ?? { mounts: dsource.stagingMounts ?? [], ownership: dsource.ownership };
-      await attach(dsource.currentTimeflowId ?? noDataset(`dSource ${dsource.name}`), resolved.mounts, resolved.ownership);
-      await model.dsources.update(dsource.id, () => ({ stagingMounts: resolved.mounts, ownership: resolved.ownership }));
+      const resolved = input.mountSpecification ?? {
+        mounts: dsource.stagingMounts ?? [],
+        ownership: dsource.ownership,
+      };
+      await attach(
+        dsource.currentTimeflowId ?? noDataset(`dSource ${dsource.name}`),
+        resolved.mounts,
+        resolved.ownership,
+      );
+      await model.dsources.update(dsource.id, () => ({
+        stagingMounts: resolved.mounts,
+        ownership: resolved.ownership,
+      }));
       return { mounts: resolved.mounts };
     },
 
@@ -49,7 +63,11 @@ export function mountSteps(services: StepServices) {
     'mount.attachVdb': async (input) => {
       const vdb = await model.vdbs.require(input.vdbId);
       const resolved = input.mountSpecification ?? { mounts: vdb.mounts ?? [], ownership: vdb.ownership };
-      await attach(input.datasetId ?? vdb.currentTimeflowId ?? noDataset(`VDB ${vdb.name}`), resolved.mounts, resolved.ownership);
+      await attach(
+        input.datasetId ?? vdb.currentTimeflowId ?? noDataset(`VDB ${vdb.name}`),
+        resolved.mounts,
+        resolved.ownership,
+      );
       await model.vdbs.update(vdb.id, () => ({ mounts: resolved.mounts, ownership: resolved.ownership }));
       return { mounts: resolved.mounts };
     },

@@ -1,6 +1,11 @@
 import { NotFoundError } from '../../errors/index.js';
 import type { EnvironmentRecord } from '../../model/environment.js';
-import { createPlatformServices, invokePlugin, type OperationName, type PluginArtifact } from '../../operations/index.js';
+import {
+  createPlatformServices,
+  invokePlugin,
+  type OperationName,
+  type PluginArtifact,
+} from '../../operations/index.js';
 import type { SyncDestination } from '../../operations/platform-services.js';
 import type { StepContext } from '../step-handler.js';
 import { connectEnvironment, openCredentials } from './environment-connection.js';
@@ -22,12 +27,19 @@ export async function loadPluginArtifact(services: StepServices, pluginId: strin
 
 /** The SDK's RemoteEnvironment of an environment. */
 export function remoteEnvironmentOf(environment: EnvironmentRecord) {
-  return { name: environment.name, reference: environment.id, host: { hostname: environment.address.host, scratchPath: environment.scratchPath } };
+  return {
+    name: environment.name,
+    reference: environment.id,
+    host: { hostname: environment.address.host, scratchPath: environment.scratchPath },
+  };
 }
 
 /** The SDK's RemoteConnection of an environment: its login user. */
 export function remoteConnectionOf(environment: EnvironmentRecord) {
-  return { environment: remoteEnvironmentOf(environment), user: { name: environment.address.user, reference: environment.id } };
+  return {
+    environment: remoteEnvironmentOf(environment),
+    user: { name: environment.address.user, reference: environment.id },
+  };
 }
 
 /** What plugin operations return once the invoker has checked it (operations/invoker/operation-contract.ts `checkOutput`). */
@@ -49,7 +61,9 @@ interface PluginOutputs {
 }
 
 /** What a plugin operation returns: undefined for those that return nothing. */
-export type PluginOutput<Operation extends OperationName> = Operation extends keyof PluginOutputs ? PluginOutputs[Operation] : undefined;
+export type PluginOutput<Operation extends OperationName> = Operation extends keyof PluginOutputs
+  ? PluginOutputs[Operation]
+  : undefined;
 
 /** One plugin operation call from a step. */
 export interface PluginCall<Operation extends OperationName = OperationName> {
@@ -64,7 +78,11 @@ export interface PluginCall<Operation extends OperationName = OperationName> {
  * Runs a plugin operation in a child process with the step's operation id, the engine's platform services (hosts
  * reached through the connection pool) and the step's abort signal.
  */
-export async function callPlugin<Operation extends OperationName>(services: StepServices, context: StepContext, call: PluginCall<Operation>): Promise<PluginOutput<Operation>> {
+export async function callPlugin<Operation extends OperationName>(
+  services: StepServices,
+  context: StepContext,
+  call: PluginCall<Operation>,
+): Promise<PluginOutput<Operation>> {
   const artifact = await loadPluginArtifact(services, call.pluginId);
   const platform = createPlatformServices({
     connect: (reference) => connectEnvironment(services, reference),
@@ -72,7 +90,10 @@ export async function callPlugin<Operation extends OperationName>(services: Step
     credentials: async (reference) => {
       const environment = await services.model.environments.require(reference);
       const credentials = openCredentials(environment.credentials, services.secrets);
-      return { username: environment.address.user, ...(credentials.password ? { password: credentials.password } : {}) };
+      return {
+        username: environment.address.user,
+        ...(credentials.password ? { password: credentials.password } : {}),
+      };
     },
     logger: context.logger.child({ plugin: call.pluginId, operation: call.operation }),
     signal: context.signal,

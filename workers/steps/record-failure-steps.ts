@@ -14,7 +14,11 @@ export function recordFailureSteps(services: StepServices) {
       const recorded = { lastRunId: input.runId, lastError: input.error ? storedError(input.error) : null };
       const failed = { status: 'FAILED' as const, enabled: false };
       if (input.objectType === 'vdb') {
-        if (await model.vdbs.get(input.objectId)) await model.vdbs.update(input.objectId, () => ({ ...(input.markFailed ? { ...failed, running: false, mounts: null } : {}), ...recorded }));
+        if (await model.vdbs.get(input.objectId))
+          await model.vdbs.update(input.objectId, () => ({
+            ...(input.markFailed ? { ...failed, running: false, mounts: null } : {}),
+            ...recorded,
+          }));
       } else if (await model.dsources.get(input.objectId)) {
         await model.dsources.update(input.objectId, () => ({ ...(input.markFailed ? failed : {}), ...recorded }));
       }

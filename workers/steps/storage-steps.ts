@@ -26,7 +26,14 @@ export function storageSteps(services: StepServices) {
     'storage.createDsourceDataset': async (input, context) => {
       await storage.createDataset(input.datasetId);
       if (!(await model.timeflows.get(input.datasetId))) {
-        await model.timeflows.create({ id: input.datasetId, ownerType: 'dsource', ownerId: input.dsourceId, parentSnapshotId: null, creationType: 'INITIAL', runId: context.runId });
+        await model.timeflows.create({
+          id: input.datasetId,
+          ownerType: 'dsource',
+          ownerId: input.dsourceId,
+          parentSnapshotId: null,
+          creationType: 'INITIAL',
+          runId: context.runId,
+        });
       }
       await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: input.datasetId }));
       return { datasetId: input.datasetId };
@@ -34,7 +41,8 @@ export function storageSteps(services: StepServices) {
 
     'storage.destroyDsourceStorage': async (input) => {
       await destroyOwnedStorage(input.dsourceId);
-      if (await model.dsources.get(input.dsourceId)) await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: null }));
+      if (await model.dsources.get(input.dsourceId))
+        await model.dsources.update(input.dsourceId, () => ({ currentTimeflowId: null }));
       return null;
     },
 

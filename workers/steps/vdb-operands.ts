@@ -17,11 +17,18 @@ export interface VdbOperands {
 }
 
 /** Loads a VDB and builds the SDK objects its virtual operations take. `mounts` overrides the recorded mounts. */
-export async function vdbOperands(services: StepServices, vdbId: string, options: { mounts?: ResolvedMount[] | null; withMounts?: boolean } = {}): Promise<VdbOperands> {
+export async function vdbOperands(
+  services: StepServices,
+  vdbId: string,
+  options: { mounts?: ResolvedMount[] | null; withMounts?: boolean } = {},
+): Promise<VdbOperands> {
   const { model } = services;
   const vdb = await model.vdbs.require(vdbId);
   const artifact = await loadPluginArtifact(services, vdb.pluginId);
-  const [repository, environment] = await Promise.all([model.repositories.require(vdb.repositoryId), model.environments.require(vdb.environmentId)]);
+  const [repository, environment] = await Promise.all([
+    model.repositories.require(vdb.repositoryId),
+    model.environments.require(vdb.environmentId),
+  ]);
   const virtualSource: Record<string, unknown> = {
     guid: vdb.id,
     connection: remoteConnectionOf(environment),
@@ -33,12 +40,18 @@ export async function vdbOperands(services: StepServices, vdbId: string, options
     artifact,
     repository: openPluginData(services, artifact, 'repositoryDefinition', repository.parameters),
     virtualSource,
-    sourceConfig: vdb.sourceConfig ? openPluginData(services, artifact, 'sourceConfigDefinition', vdb.sourceConfig) : null,
+    sourceConfig: vdb.sourceConfig
+      ? openPluginData(services, artifact, 'sourceConfigDefinition', vdb.sourceConfig)
+      : null,
   };
 }
 
 /** The plugin metadata of a snapshot, unsealed for the plugin. */
-export async function snapshotMetadata(services: StepServices, artifact: PluginArtifact, snapshotId: string): Promise<Record<string, unknown>> {
+export async function snapshotMetadata(
+  services: StepServices,
+  artifact: PluginArtifact,
+  snapshotId: string,
+): Promise<Record<string, unknown>> {
   const snapshot = await services.model.snapshots.require(snapshotId);
   return openPluginData(services, artifact, 'snapshotDefinition', snapshot.metadata);
 }

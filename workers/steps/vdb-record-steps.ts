@@ -12,13 +12,35 @@ export function vdbRecordSteps(services: StepServices) {
 
   return {
     'model.activateVdb': async (input) => {
-      await ensureTimeflow({ id: input.datasetId, ownerType: 'vdb', ownerId: input.vdbId, parentSnapshotId: input.snapshotId, creationType: 'PROVISION', runId: input.runId });
-      await model.vdbs.update(input.vdbId, () => ({ currentTimeflowId: input.datasetId, sourceConfig: input.sourceConfig, status: 'READY', enabled: true, running: true, lastRunId: input.runId, lastError: null }));
+      await ensureTimeflow({
+        id: input.datasetId,
+        ownerType: 'vdb',
+        ownerId: input.vdbId,
+        parentSnapshotId: input.snapshotId,
+        creationType: 'PROVISION',
+        runId: input.runId,
+      });
+      await model.vdbs.update(input.vdbId, () => ({
+        currentTimeflowId: input.datasetId,
+        sourceConfig: input.sourceConfig,
+        status: 'READY',
+        enabled: true,
+        running: true,
+        lastRunId: input.runId,
+        lastError: null,
+      }));
       return null;
     },
 
     'model.switchVdbTimeflow': async (input) => {
-      await ensureTimeflow({ id: input.datasetId, ownerType: 'vdb', ownerId: input.vdbId, parentSnapshotId: input.snapshotId, creationType: input.creationType, runId: input.runId });
+      await ensureTimeflow({
+        id: input.datasetId,
+        ownerType: 'vdb',
+        ownerId: input.vdbId,
+        parentSnapshotId: input.snapshotId,
+        creationType: input.creationType,
+        runId: input.runId,
+      });
       await model.vdbs.update(input.vdbId, (vdb) => ({
         currentTimeflowId: input.datasetId,
         sourceConfig: input.sourceConfig ?? vdb.sourceConfig,
@@ -31,13 +53,24 @@ export function vdbRecordSteps(services: StepServices) {
 
     'model.recordVdbSnapshot': async (input) => {
       if (!(await model.snapshots.get(input.snapshotId))) {
-        await model.snapshots.create({ id: input.snapshotId, ownerType: 'vdb', ownerId: input.vdbId, timeflowId: input.datasetId, metadata: input.metadata ?? {}, runId: input.runId });
+        await model.snapshots.create({
+          id: input.snapshotId,
+          ownerType: 'vdb',
+          ownerId: input.vdbId,
+          timeflowId: input.datasetId,
+          metadata: input.metadata ?? {},
+          runId: input.runId,
+        });
       }
       return { snapshotId: input.snapshotId };
     },
 
     'model.setVdbRunning': async (input, context) => {
-      await model.vdbs.update(input.vdbId, () => ({ running: input.running, lastRunId: context.runId, lastError: null }));
+      await model.vdbs.update(input.vdbId, () => ({
+        running: input.running,
+        lastRunId: context.runId,
+        lastError: null,
+      }));
       return null;
     },
 
@@ -53,8 +86,10 @@ export function vdbRecordSteps(services: StepServices) {
     },
 
     'model.deleteVdb': async (input) => {
-      for (const snapshot of await model.snapshots.listBy('ownerId', input.vdbId)) await model.snapshots.delete(snapshot.id);
-      for (const timeflow of await model.timeflows.listBy('ownerId', input.vdbId)) await model.timeflows.delete(timeflow.id);
+      for (const snapshot of await model.snapshots.listBy('ownerId', input.vdbId))
+        await model.snapshots.delete(snapshot.id);
+      for (const timeflow of await model.timeflows.listBy('ownerId', input.vdbId))
+        await model.timeflows.delete(timeflow.id);
       for (const hook of await model.hooks.listBy('objectId', input.vdbId)) await model.hooks.delete(hook.id);
       await model.vdbs.delete(input.vdbId);
       return null;
