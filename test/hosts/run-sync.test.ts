@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -106,10 +106,26 @@ async function expectedTree(): Promise<Record<string, string>> {
 
 const STANDARD = { excludePaths: ['excluded', '/sub/skip.log'], symLinksToFollow: ['followed-dir', 'followed-file/'] };
 
-function rsyncLeftovers(): Promise<string[]> {
-  return readdir(tmpdir()).then((names) =>
-    names.filter((name) => name.startsWith('dvx-rsh-') || name.startsWith('dvx-known-hosts.')),
-  );
+// runSync's temporary files go to os.tmpdir(): this file gets a private one, so that the leftover checks below see
+// only this file's runs, not those of suites running beside it.
+const sharedTmpdir = process.env.TMPDIR;
+let privateTmpdir: string | undefined;
+beforeAll(async () => {
+  privateTmpdir = await mkdtemp(join(tmpdir(), 'dvx-run-sync-test-'));
+  process.env.TMPDIR = privateTmpdir;
+});
+afterAll(async () => {
+  if (sharedTmpdir === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmpdir;
+  if (privateTmpdir) await rm(privateTmpdir, { recursive: true, force: true });
+});
+
+async function rsyncLeftovers(): Promise<string[]> {
+  // The bridge's socket dir is the engine's (this process's tmpdir); the known_hosts file is the source host's, and
+  // the test hosts share the machine's /tmp.
+  const engineSide = (await readdir(tmpdir())).filter((name) => name.startsWith('dvx-rsh-'));
+  const hostSide = (await readdir(sharedTmpdir ?? '/tmp')).filter((name) => name.startsWith('dvx-known-hosts.'));
+  return [...engineSide, ...hostSide];
 }
 
 describe('runSync from a host into an engine path', () => {
