@@ -1,0 +1,145 @@
+// What dvx records of a VDB and its host follows what the lifecycle did and what the host says (issue 12, section 2),
+// and the health monitor writes a record only when what it sees changes. The monitor's rounds are taken by hand
+// (check()), so that every reading is one the test waited for.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBash, SshConnectionPool } from '../../hosts/index.js';
+import { silentLogger } from '../../log/logger.js';
+import { BindMountTransport } from '../../storage/index.js';
+import { localMountPoints } from '../../storage/local-mounts.js';
+import { HealthMonitor } from '../../workers/health-monitor.js';
+import { must } from '../harness/must.js';
+import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
+import { refused, setUpDsource, snapshotsOf, succeeded } from './fixture-setup.js';
+
+const execFileAsync = promisify(execFile);
+let engine: EngineFixture;
+let hosts: SshConnectionPool;
+let monitor: HealthMonitor;
+let dsourceId: string;
+let vdbId: string;
+let environments: string[] = [];
+const mountPath = () => join(engine.dir, 'mnt', 'state-vdb');
+
+const vdbRecord = async () => must(await engine.runtime.ctx.model.vdbs.get(vdbId), 'the VDB');
+const environmentView = async (id: string) =>
+  (await engine.client.get<{ environment: { status: string; runtime?: { state: string } } }>(`/environments/${id}`))
+    .environment;
+const act = async (action: string, body?: object) =>
+  succeeded(engine, await engine.client.post<{ run: { id: string } }>(`/vdbs/${vdbId}/${action}`, body));
+
+beforeAll(async () => {
+  engine = await startEngineFixture({ health: false });
+  ({ dsourceId, environments } = await setUpDsource(engine, 'state-ds'));
+  const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', {
+    name: 'state-vdb',
+    source: dsourceId,
+    environment: environments[2],
+    parameters: { mountLocation: mountPath() },
+  });
+  await succeeded(engine, provision);
+  vdbId = provision.vdb.id;
+  hosts = new SshConnectionPool({ readyTimeoutMs: 2_000 });
+  const { model, secrets } = engine.runtime.ctx;
+  monitor = new HealthMonitor(
+    {
+      model,
+      secrets,
+      storage: engine.storage,
+      mounts: new BindMountTransport({ runBash }),
+      hosts,
+      logger: silentLogger,
+    },
+    engine.runtime.durable.driver,
+    silentLogger,
+    { probeTimeoutMs: 2_000, autoRecover: false },
+  );
+}, 180_000);
+afterAll(async () => {
+  await hosts?.close();
+  await engine?.stop();
+}, 120_000);
+
+describe('a VDB is recorded as the host has it', () => {
+  it('after disable then enable it is recorded running, and stop is accepted', async () => {
+    expect((await vdbRecord()).running).toBe(true);
+    await act('disable');
+    expect((await vdbRecord()).running).toBe(false);
+    await act('enable');
+    expect((await vdbRecord()).running).toBe(true);
+    expect((await monitor.check()).vdbs[vdbId]).toBe('ACTIVE');
+    expect((await vdbRecord()).running).toBe(true);
+    await act('stop');
+    expect((await vdbRecord()).running).toBe(false);
+    await act('start');
+    expect((await vdbRecord()).running).toBe(true);
+  });
+
+  it('after a rewind and after a refresh of a stopped VDB, whose configure brings it up, it is recorded running', async () => {
+    await act('snapshot');
+    const snapshot = must((await snapshotsOf(engine, vdbId)).at(-1), 'a snapshot of the VDB');
+    await act('stop');
+    await act('rewind', { snapshot: snapshot.id });
+    expect((await vdbRecord()).running).toBe(true);
+    await act('stop');
+    await act('refresh', {});
+    expect((await vdbRecord()).running).toBe(true);
+    expect((await localMountPoints()).includes(mountPath())).toBe(true);
+  });
+
+  it('whose storage vanished (the database is gone) is INACTIVE and not running, and a start brings it back', async () => {
+    if (!(await vdbRecord()).running) await act('start');
+    await execFileAsync('umount', [mountPath()]);
+    expect((await monitor.check()).vdbs[vdbId]).toBe('INACTIVE');
+    expect(await vdbRecord()).toMatchObject({ running: false, runtime: { state: 'INACTIVE' } });
+    await act('start');
+    expect((await localMountPoints()).includes(mountPath())).toBe(true);
+    expect((await vdbRecord()).running).toBe(true);
+    expect((await monitor.check()).vdbs[vdbId]).toBe('ACTIVE');
+    expect(await vdbRecord()).toMatchObject({ running: true, runtime: { state: 'ACTIVE' } });
+    // Running as the host says: a second start is refused.
+    const error = await refused(engine.client.post(`/vdbs/${vdbId}/start`));
+    expect(error.message).toMatch(/already running/);
+  });
+
+  it('whose host is down shows UNREACHABLE, and so does its environment, until the host is back', async () => {
+    const target = must(engine.ssh.hosts[2], 'engine.ssh.hosts[2]');
+    await target.stop();
+    try {
+      const report = await monitor.check();
+      expect(report.vdbs[vdbId]).toBe('UNREACHABLE');
+      expect(report.environments[must(environments[2], 'environments[2]')]).toBe('UNREACHABLE');
+      expect(await environmentView(must(environments[2], 'environments[2]'))).toMatchObject({
+        status: 'UNREACHABLE',
+        runtime: { state: 'UNREACHABLE' },
+      });
+      expect((await environmentView(must(environments[1], 'environments[1]'))).status).toBe('ACTIVE');
+    } finally {
+      await target.start();
+    }
+    expect((await monitor.check()).vdbs[vdbId]).toBe('ACTIVE');
+    expect(await environmentView(must(environments[2], 'environments[2]'))).toMatchObject({
+      status: 'ACTIVE',
+      runtime: { state: 'ACTIVE' },
+    });
+  });
+});
+
+describe('the health monitor', () => {
+  it('writes no record while nothing changes', async () => {
+    await monitor.check();
+    const { model } = engine.runtime.ctx;
+    const revs = async () => ({
+      vdb: (await vdbRecord()).rev,
+      dsource: must(await model.dsources.get(dsourceId), 'the dSource').rev,
+      environments: await Promise.all(
+        environments.map(async (id) => must(await model.environments.get(id), 'an environment').rev),
+      ),
+    });
+    const before = await revs();
+    for (let round = 0; round < 3; round += 1) await monitor.check();
+    expect(await revs()).toEqual(before);
+  });
+});
