@@ -102,6 +102,7 @@ describe('a VDB is recorded as the host has it', () => {
     // Running as the host says: a second start is refused.
     const error = await refused(engine.client.post(`/vdbs/${vdbId}/start`));
     expect(error.message).toMatch(/already running/);
+    expect(error.action).toMatch(/health checks have found it ACTIVE since/);
   });
 
   it('whose host is down shows UNREACHABLE, and so does its environment, until the host is back', async () => {
