@@ -36,7 +36,8 @@ export interface EnvironmentRecord extends StoredRecord {
   facts: HostFacts | null;
   /** Where plugins may keep per-object scratch files on the host. */
   scratchPath: string;
-  status: 'DISCOVERING' | 'ACTIVE' | 'FAILED';
+  /** A discover run's outcome; an ACTIVE environment is UNREACHABLE while the health monitor finds its host down. */
+  status: 'DISCOVERING' | 'ACTIVE' | 'UNREACHABLE' | 'FAILED';
   lastRunId: string | null;
   lastError: SerializedError | null;
   /** Kept by the health monitor. */

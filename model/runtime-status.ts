@@ -5,6 +5,7 @@ export interface RuntimeStatus {
   reason: string | null;
   /** When the object entered this state. */
   since: string;
+  /** The check that saw this reading: the monitor writes a record only when what it saw changes. */
   checkedAt: string;
   /** The last run the monitor started to bring the object back, if any. */
   recoveryRunId?: string | null;

@@ -23,6 +23,7 @@ export interface VdbRecord extends StoredRecord {
   ownership: { uid: number; gid: number } | null;
   status: 'PROVISIONING' | 'READY' | 'FAILED' | 'DELETING';
   enabled: boolean;
+  /** Whether the database runs: what the last run did, then what the plugin's status says at each health check. */
   running: boolean;
   lastRunId: string | null;
   lastError: SerializedError | null;

@@ -200,6 +200,13 @@ function requireEnabled(vdb: VdbRecord, doing: string) {
   );
 }
 
+/** Why a start or stop has nothing to do: what the host said last. */
+function nothingToDo(vdb: VdbRecord): string {
+  const runtime = vdb.runtime;
+  if (!runtime) return 'Nothing to do.';
+  return `Nothing to do: health checks have found it ${runtime.state} since ${runtime.since}${runtime.reason ? ` (${runtime.reason})` : ''}; the next check records a change.`;
+}
+
 type VdbAction = 'start' | 'stop' | 'enable' | 'disable' | 'snapshot';
 
 /** Start, stop, enable, disable or snapshot a VDB. */
@@ -208,8 +215,9 @@ export async function vdbAction(ctx: ServiceContext, ref: string, action: VdbAct
   if (action === 'enable') requireState(!vdb.enabled, `VDB ${vdb.name} is already enabled.`, 'Nothing to do.');
   else if (action === 'disable') requireState(vdb.enabled, `VDB ${vdb.name} is already disabled.`, 'Nothing to do.');
   else requireEnabled(vdb, action);
-  if (action === 'start') requireState(!vdb.running, `VDB ${vdb.name} is already running.`, 'Nothing to do.');
-  if (action === 'stop') requireState(vdb.running, `VDB ${vdb.name} is already stopped.`, 'Nothing to do.');
+  // `running` is what the last run did, then what the plugin's status says at each health check.
+  if (action === 'start') requireState(!vdb.running, `VDB ${vdb.name} is already running.`, nothingToDo(vdb));
+  if (action === 'stop') requireState(vdb.running, `VDB ${vdb.name} is already stopped.`, nothingToDo(vdb));
   const input: Record<string, unknown> = { vdbId: vdb.id };
   if (action === 'snapshot') input.datasetId = vdb.currentTimeflowId;
   const run = await startRun(ctx, `vdb-${action}`, { type: 'vdb', id: vdb.id }, input, actor);

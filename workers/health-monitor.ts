@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isDvxError, toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
+import type { EnvironmentRecord } from '../model/environment.js';
 import type { RuntimeStatus } from '../model/runtime-status.js';
 import { hasOperation } from '../operations/index.js';
 import type { RunDriver } from './run-driver.js';
@@ -54,6 +55,15 @@ function nextStatus(
     checkedAt: now,
     recoveryRunId: previous?.recoveryRunId ?? null,
   };
+}
+
+/** Whether a reading says something the stored one does not (when it was taken is no news). */
+function changed(previous: RuntimeStatus | undefined, next: RuntimeStatus): boolean {
+  return (
+    previous?.state !== next.state ||
+    previous.reason !== next.reason ||
+    (previous.recoveryRunId ?? null) !== (next.recoveryRunId ?? null)
+  );
 }
 
 /**
@@ -154,37 +164,57 @@ export class HealthMonitor {
       const problem = await this.#reachable(environment.id);
       if (problem) unreachable.set(environment.id, problem);
       const runtime = nextStatus(environment.runtime, problem ? 'UNREACHABLE' : 'ACTIVE', problem);
-      await model.environments.update(environment.id, () => ({ runtime }));
+      // An environment that was ACTIVE is UNREACHABLE while its host does not answer, and ACTIVE again when it does;
+      // DISCOVERING and FAILED are a discover run's to set.
+      const statusOf = (current: EnvironmentRecord['status']) =>
+        current === 'ACTIVE' || current === 'UNREACHABLE' ? (problem ? 'UNREACHABLE' : 'ACTIVE') : current;
+      if (changed(environment.runtime, runtime) || statusOf(environment.status) !== environment.status)
+        await model.environments.update(environment.id, (current) => ({ runtime, status: statusOf(current.status) }));
       report.environments[environment.id] = runtime.state;
     }
 
     for (const vdb of await model.vdbs.list()) {
       if (vdb.status !== 'READY' || !vdb.enabled) continue;
+      // While a run works on the VDB, what the host says is in flux: its end records whether the database runs.
+      const busy = (await model.runs.lockHolder(`vdb/${vdb.id}`)) !== null;
       const hostProblem = unreachable.get(vdb.environmentId);
       let state: RuntimeStatus['state'] = 'ACTIVE';
       let reason: string | null = null;
+      /** Whether the database runs, as far as the host told: unknown while it cannot be asked. */
+      let running: boolean | null = null;
       if (hostProblem) [state, reason] = ['UNREACHABLE', hostProblem];
       else {
         reason = await this.#mountsMissing(vdb.mounts).catch((error: unknown) => toDvxError(error).message);
-        if (reason) state = 'INACTIVE';
-        else if (hasOperation(await loadPluginArtifact(this.services, vdb.pluginId), 'virtual.status')) {
+        if (reason) {
+          state = 'INACTIVE';
+          // No database runs without its storage.
+          if (reason.endsWith('is not mounted')) running = false;
+        } else if (hasOperation(await loadPluginArtifact(this.services, vdb.pluginId), 'virtual.status')) {
           const said = await this.#pluginStatus(vdb.id).catch(
             (error: unknown) => `status failed: ${toDvxError(error).message}`,
           );
+          if (said === 'ACTIVE') running = true;
+          else if (said === 'INACTIVE') running = false;
           if (said !== 'ACTIVE')
             [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
         }
       }
+      if (busy) running = null;
       let runtime = nextStatus(vdb.runtime, state, reason);
       const mountsGone = state === 'INACTIVE' && reason?.endsWith('is not mounted');
-      if (mountsGone && !(await model.runs.lockHolder(`vdb/${vdb.id}`))) {
+      if (mountsGone && !busy) {
         const runId = await this.#recover('vdb', vdb.id, runtime, { vdbId: vdb.id }, 'vdb-enable');
         if (runId) {
           runtime = { ...runtime, recoveryRunId: runId };
           report.recoveries.push({ objectType: 'vdb', objectId: vdb.id, runId });
         }
       }
-      await model.vdbs.update(vdb.id, () => ({ runtime }));
+      if (changed(vdb.runtime, runtime) || (running !== null && running !== vdb.running))
+        await model.vdbs.update(vdb.id, (current) => ({
+          runtime,
+          // A run that ended since this round read the VDB recorded what it did; that is newer than this reading.
+          ...(running !== null && current.lastRunId === vdb.lastRunId ? { running } : {}),
+        }));
       report.vdbs[vdb.id] = runtime.state;
     }
 
@@ -217,7 +247,7 @@ export class HealthMonitor {
           report.recoveries.push({ objectType: 'dsource', objectId: dsource.id, runId });
         }
       }
-      await model.dsources.update(dsource.id, () => ({ runtime }));
+      if (changed(dsource.runtime, runtime)) await model.dsources.update(dsource.id, () => ({ runtime }));
       report.dsources[dsource.id] = runtime.state;
     }
     return report;

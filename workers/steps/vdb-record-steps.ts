@@ -45,6 +45,8 @@ export function vdbRecordSteps(services: StepServices) {
         currentTimeflowId: input.datasetId,
         sourceConfig: input.sourceConfig ?? vdb.sourceConfig,
         ...(input.creationType === 'REFRESH' ? { provisionedFromSnapshotId: input.snapshotId } : {}),
+        // configure or reconfigure has just brought the database up on the new timeflow.
+        running: true,
         lastRunId: input.runId,
         lastError: null,
       }));
@@ -75,9 +77,10 @@ export function vdbRecordSteps(services: StepServices) {
     },
 
     'model.setVdbEnabled': async (input, context) => {
-      await model.vdbs.update(input.vdbId, (vdb) => ({
+      await model.vdbs.update(input.vdbId, () => ({
         enabled: input.enabled,
-        running: input.enabled ? vdb.running : false,
+        // An enable found the database active or reconfigured it, which brings it up; a disable unconfigured it.
+        running: input.enabled,
         ...(input.sourceConfig ? { sourceConfig: input.sourceConfig } : {}),
         lastRunId: context.runId,
         lastError: null,
