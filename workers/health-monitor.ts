@@ -189,14 +189,19 @@ export class HealthMonitor {
           state = 'INACTIVE';
           // No database runs without its storage.
           if (reason.endsWith('is not mounted')) running = false;
-        } else if (hasOperation(await loadPluginArtifact(this.services, vdb.pluginId), 'virtual.status')) {
-          const said = await this.#pluginStatus(vdb.id).catch(
-            (error: unknown) => `status failed: ${toDvxError(error).message}`,
-          );
-          if (said === 'ACTIVE') running = true;
-          else if (said === 'INACTIVE') running = false;
-          if (said !== 'ACTIVE')
-            [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
+        } else {
+          const artifact = await loadPluginArtifact(this.services, vdb.pluginId);
+          if (hasOperation(artifact, 'virtual.status')) {
+            const said = await this.#pluginStatus(vdb.id).catch(
+              (error: unknown) => `status failed: ${toDvxError(error).message}`,
+            );
+            // A plugin without a stop operation has nothing on the host that a stop ends (its VDB is its storage):
+            // there `vdb stop` is what the record says, and an ACTIVE status does not undo it.
+            if (said === 'ACTIVE' && hasOperation(artifact, 'virtual.stop')) running = true;
+            else if (said === 'INACTIVE') running = false;
+            if (said !== 'ACTIVE')
+              [state, reason] = ['INACTIVE', said === 'INACTIVE' ? 'the plugin reports it inactive' : said];
+          }
         }
       }
       if (busy) running = null;

@@ -109,6 +109,9 @@ describe.each(['plugins/dirtree', 'test/e2e/fixture-plugin'])('with %s', (plugin
       expect((await vdbRecord()).running).toBe(true);
       await act('stop');
       expect((await vdbRecord()).running).toBe(false);
+      // Neither plugin has a stop operation: nothing on the host ends, so its ACTIVE status does not undo the stop.
+      expect((await monitor.check()).vdbs[vdbId]).toBe('ACTIVE');
+      expect((await vdbRecord()).running).toBe(false);
       await act('start');
       expect((await vdbRecord()).running).toBe(true);
     });
