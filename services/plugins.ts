@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { isDvxError, ValidationError } from '../errors/index.js';
 import type { PluginRecord } from '../model/plugin-record.js';
 import { checkArtifact, type PluginArtifact } from '../operations/index.js';
+import { checkSafeText } from '../schemas/safe-text.js';
 import type { RunSummary } from './runs.js';
 import type { Actor, ServiceContext } from './service-context.js';
 import { startRun } from './start-run.js';
@@ -30,6 +31,7 @@ export async function uploadPlugin(
 ): Promise<{ plugin: ReturnType<typeof presentPlugin>; runs: RunSummary[]; rediscoveries: Rediscovery[] }> {
   const artifact = checkArtifact(body);
   const { manifest } = artifact;
+  checkSafeText(manifest.name, '/manifest/name', 'Plugin name');
   const artifactHash = createHash('sha256').update(JSON.stringify(artifact)).digest('hex');
   const existing = await ctx.model.plugins.get(manifest.id);
   const byName = await ctx.model.plugins.byName(manifest.name);
