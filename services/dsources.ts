@@ -3,6 +3,8 @@ import { childVdbs, refuseIfDependents } from '../model/dependencies.js';
 import type { DsourceRecord } from '../model/dsource.js';
 import { newId, newRunId } from '../model/ids.js';
 import { sealPluginData } from '../model/plugin-data.js';
+import { mountPathProperties, type PluginArtifact, type SchemaDefinitionName } from '../operations/index.js';
+import { mountPathIssue } from '../schemas/unix-path.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
@@ -31,6 +33,31 @@ export function checkName(name: string, what: string): void {
       { action: 'Choose a name like "orders-dev".' },
     );
   }
+}
+
+/**
+ * Refuses mount paths among the parameters (see mountPathProperties) that are not absolute and normalised, hold
+ * control characters or name a system directory; each named by its JSON pointer.
+ */
+export function checkMountParameters(
+  artifact: PluginArtifact,
+  definition: SchemaDefinitionName,
+  parameters: Record<string, unknown>,
+): void {
+  const issues = mountPathProperties(artifact, definition).flatMap((name) => {
+    const value = parameters[name];
+    const issue = typeof value === 'string' ? mountPathIssue(value) : null;
+    return issue ? [{ pointer: `/parameters/${name}`, message: issue }] : [];
+  });
+  if (issues.length)
+    throw new ValidationError(
+      `Mount path refused: ${issues.map((issue) => `${issue.pointer} ${issue.message}`).join('; ')}.`,
+      issues,
+      {
+        action:
+          'Give an absolute path of a new or empty directory that is not a system directory, e.g. /mnt/dvx/orders-dev.',
+      },
+    );
 }
 
 export const presentDsource = (dsource: DsourceRecord) => present(dsource);
@@ -67,6 +94,7 @@ export async function linkDsource(
   const artifact = await model.pluginArtifact(plugin.id);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'linkedSourceDefinition', parameters, '/parameters');
+  checkMountParameters(artifact, 'linkedSourceDefinition', parameters);
   const staging =
     plugin.pluginType === 'STAGED'
       ? request.stagingEnvironment
