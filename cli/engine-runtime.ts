@@ -112,7 +112,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
-  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage };
+  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })

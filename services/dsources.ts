@@ -1,10 +1,13 @@
 import { ValidationError } from '../errors/index.js';
 import { childVdbs, refuseIfDependents } from '../model/dependencies.js';
+import { runBash } from '../hosts/index.js';
 import type { DsourceRecord } from '../model/dsource.js';
+import type { EnvironmentRecord } from '../model/environment.js';
 import { newId, newRunId } from '../model/ids.js';
 import { sealPluginData } from '../model/plugin-data.js';
 import { mountPathProperties, type PluginArtifact, type SchemaDefinitionName } from '../operations/index.js';
 import { mountPathIssue } from '../schemas/unix-path.js';
+import { hostSpecOf } from '../workers/steps/environment-connection.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
@@ -60,6 +63,45 @@ export function checkMountParameters(
     );
 }
 
+const HOLDS_FILES = 6;
+// Exit HOLDS_FILES when the path is a directory with anything in it; a missing path or an empty directory is fine.
+const PROBE_MOUNT_PATH = String.raw`[ -d "$MOUNT_PATH" ] || exit 0
+[ -z "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ] || exit ${HOLDS_FILES}`;
+
+/**
+ * Refuses mount paths among the parameters that are directories already holding files on the environment the object
+ * is mounted on (mounting over them would hide those files). A host that cannot be reached is not refused here: the
+ * run waits for it, and the mount checks again.
+ */
+export async function checkMountParametersOnHost(
+  ctx: ServiceContext,
+  environment: EnvironmentRecord,
+  artifact: PluginArtifact,
+  definition: SchemaDefinitionName,
+  parameters: Record<string, unknown>,
+): Promise<void> {
+  if (!ctx.hosts) return;
+  for (const name of mountPathProperties(artifact, definition)) {
+    const path = parameters[name];
+    if (typeof path !== 'string') continue;
+    let result: { exitCode: number } | null = null;
+    try {
+      result = await runBash(ctx.hosts.get(hostSpecOf(environment, ctx.secrets)), PROBE_MOUNT_PATH, {
+        variables: { MOUNT_PATH: path },
+        timeoutMs: 15_000,
+      });
+    } catch (error) {
+      ctx.logger.info({ err: (error as Error).message, environment: environment.name }, 'mount path not probed');
+    }
+    if (result?.exitCode === HOLDS_FILES)
+      throw new ValidationError(
+        `${path} on ${environment.name} is a directory that already holds files: mounting over it would hide them.`,
+        [{ pointer: `/parameters/${name}`, message: 'is a directory that already holds files' }],
+        { action: 'Give the path of a new or empty directory (or empty that one).' },
+      );
+  }
+}
+
 export const presentDsource = (dsource: DsourceRecord) => present(dsource);
 
 async function findSourceConfig(ctx: ServiceContext, ref: string) {
@@ -107,6 +149,7 @@ export async function linkDsource(
       [{ pointer: '/stagingEnvironment', message: 'no such environment' }],
       { action: 'See `dvx env list`.' },
     );
+  if (staging) await checkMountParametersOnHost(ctx, staging, artifact, 'linkedSourceDefinition', parameters);
   const runId = newRunId();
   const dsource = await model.dsources.create({
     id: newId('ds'),

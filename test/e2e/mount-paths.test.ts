@@ -1,12 +1,11 @@
 // A VDB's (or dSource's) mount path is refused when the request comes if it is not absolute and normalised, holds
-// control characters or names a system directory: 400 naming the field, and nothing created. A directory that
-// already holds files is never mounted over: the run fails at the mount and the files stay visible.
+// control characters, names a system directory or a directory on the host that already holds files: 400 naming the
+// field, and nothing created.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitForRun } from '../../cli/wait-for-run.js';
 import type { ValidationIssue } from '../../errors/validation-error.js';
 import { must } from '../harness/must.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
@@ -79,34 +78,44 @@ describe('mount paths', () => {
     expect((await model.runs.list({ limit: 1000 })).length).toBe(runsBefore);
   }, 60_000);
 
-  it('of a directory that already holds files are not mounted over: the run fails and the files stay visible', async () => {
+  it('of a directory that already holds files are refused with 400 naming the field; the files stay visible', async () => {
+    const { model } = engine.runtime.ctx;
     const busy = join(engine.dir, 'mnt', 'holds-files');
     await mkdir(busy, { recursive: true });
     await writeFile(join(busy, 'keep.txt'), 'mine\n');
-    const answer = await engine.client.post<{ run: { id: string } }>('/vdbs', {
-      name: 'paths-busy',
-      source: dsourceId,
-      environment: target,
-      parameters: { mountLocation: busy },
-    });
-    const run = await waitForRun(engine.client, answer.run.id, { stream: null });
-    expect(run.status).toBe('failed');
-    expect(run.error).toMatchObject({
-      code: 'MOUNT_FAILED',
-      message: expect.stringContaining('already holds files') as string,
-    });
+    const runsBefore = (await model.runs.list({ limit: 1000 })).length;
+    const error = await refused(
+      engine.client.post('/vdbs', {
+        name: 'paths-busy',
+        source: dsourceId,
+        environment: target,
+        parameters: { mountLocation: busy },
+      }),
+    );
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(issuesOf(error)).toEqual([
+      { pointer: '/parameters/mountLocation', message: 'is a directory that already holds files' },
+    ]);
+    expect(await model.vdbs.find('paths-busy')).toBeNull();
+    expect((await model.runs.list({ limit: 1000 })).length).toBe(runsBefore);
     expect(await readFile(join(busy, 'keep.txt'), 'utf8')).toBe('mine\n');
     await expect(execFileAsync('mountpoint', ['-q', busy])).rejects.toThrow();
 
-    // A new directory is fine.
-    await succeeded(
-      engine,
-      await engine.client.post<{ run: { id: string } }>('/vdbs', {
-        name: 'paths-fresh',
-        source: dsourceId,
-        environment: target,
-        parameters: { mountLocation: join(engine.dir, 'mnt', 'fresh') },
-      }),
-    );
+    // A new directory, or an empty one, is fine.
+    const empty = join(engine.dir, 'mnt', 'empty');
+    await mkdir(empty, { recursive: true });
+    for (const [name, mountLocation] of [
+      ['paths-fresh', join(engine.dir, 'mnt', 'fresh')],
+      ['paths-empty', empty],
+    ])
+      await succeeded(
+        engine,
+        await engine.client.post<{ run: { id: string } }>('/vdbs', {
+          name,
+          source: dsourceId,
+          environment: target,
+          parameters: { mountLocation },
+        }),
+      );
   }, 120_000);
 });
