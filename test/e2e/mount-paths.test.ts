@@ -118,4 +118,18 @@ describe('mount paths', () => {
         }),
       );
   }, 120_000);
+
+  it('source config names refuse control characters and bidirectional overrides; nothing is created', async () => {
+    const { model } = engine.runtime.ctx;
+    const repository = must((await model.repositories.list())[0], 'a repository').id;
+    const before = (await model.sourceConfigs.list()).length;
+    for (const name of ['orders\u202etxt', 'two\nlines', 'esc\u001b[2J']) {
+      const error = await refused(
+        engine.client.post('/sourceconfigs', { repository, parameters: { name, path: '/srv/orders' } }),
+      );
+      expect(error.code, name).toBe('VALIDATION_FAILED');
+      expect(issuesOf(error)[0]?.pointer, name).toBe('/parameters/name');
+    }
+    expect((await model.sourceConfigs.list()).length).toBe(before);
+  });
 });
