@@ -22,9 +22,11 @@ export function statusOf(error: DvxError): number {
 function fromFastifyValidation(error: FastifyError): ValidationError | null {
   if (!error.validation) return null;
   const issues = error.validation.map((issue) => {
-    const missing = (issue.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const pointer = `${issue.instancePath}${missing ? `/${missing}` : ''}`;
-    return { pointer, message: issue.message ?? 'is invalid' };
+    const params = issue.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const field = params?.missingProperty ?? params?.additionalProperty;
+    const pointer = `${issue.instancePath}${field ? `/${field.replace(/~/g, '~0').replace(/\//g, '~1')}` : ''}`;
+    const message = params?.additionalProperty ? 'is not a known field' : (issue.message ?? 'is invalid');
+    return { pointer, message };
   });
   const where = error.validationContext ?? 'body';
   const summary = issues.map((issue) => `${issue.pointer || '/'} ${issue.message}`).join('; ');

@@ -44,6 +44,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024 * 1024,
+    // Fastify's default strips fields a schema does not declare; dvx refuses them instead, naming each.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   app.setErrorHandler(errorHandler(options.logger));
   app.setNotFoundHandler((request, reply) => {

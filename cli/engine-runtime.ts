@@ -42,7 +42,7 @@ export interface EngineRuntimeOptions {
   }) => StepHandlers | Promise<StepHandlers>;
   /** Storage to use instead of the data dir's pool (opened, or created on first start). */
   storage?: StorageBackend;
-  /** Options of plugin operation calls. */
+  /** Options of plugin operation calls. @defaultValue code cached in `<dataDir>/plugin-cache` */
   plugins?: PluginCallOptions;
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
@@ -105,13 +105,14 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     mounts: new BindMountTransport({ runBash }),
     hosts,
     logger,
-    ...(options.plugins ? { plugins: options.plugins } : {}),
+    // Plugin code is cached in this engine's data dir, never in a directory other engines share.
+    plugins: { cacheDir: join(dataDir, 'plugin-cache'), ...options.plugins },
   };
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
-  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage };
+  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })

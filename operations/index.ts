@@ -22,7 +22,7 @@ export {
   type RunSyncRequest,
   type RunSyncResponse,
 } from './platform-services.js';
-export { createPluginAjv, definitionValidator, issuesOf, PLUGIN_FORMATS } from './schemas-of.js';
+export { createPluginAjv, definitionValidator, issuesOf, mountPathProperties, PLUGIN_FORMATS } from './schemas-of.js';
 export type {
   DirectSource,
   Mount,

@@ -1,8 +1,13 @@
 import { ValidationError } from '../errors/index.js';
 import { childVdbs, refuseIfDependents } from '../model/dependencies.js';
+import { runBash } from '../hosts/index.js';
 import type { DsourceRecord } from '../model/dsource.js';
+import type { EnvironmentRecord } from '../model/environment.js';
 import { newId, newRunId } from '../model/ids.js';
 import { sealPluginData } from '../model/plugin-data.js';
+import { mountPathProperties, type PluginArtifact, type SchemaDefinitionName } from '../operations/index.js';
+import { mountPathIssue } from '../schemas/unix-path.js';
+import { hostSpecOf } from '../workers/steps/environment-connection.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
@@ -30,6 +35,70 @@ export function checkName(name: string, what: string): void {
       [{ pointer: '/name', message: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 63' }],
       { action: 'Choose a name like "orders-dev".' },
     );
+  }
+}
+
+/**
+ * Refuses mount paths among the parameters (see mountPathProperties) that are not absolute and normalised, hold
+ * control characters or name a system directory; each named by its JSON pointer.
+ */
+export function checkMountParameters(
+  artifact: PluginArtifact,
+  definition: SchemaDefinitionName,
+  parameters: Record<string, unknown>,
+): void {
+  const issues = mountPathProperties(artifact, definition).flatMap((name) => {
+    const value = parameters[name];
+    const issue = typeof value === 'string' ? mountPathIssue(value) : null;
+    return issue ? [{ pointer: `/parameters/${name}`, message: issue }] : [];
+  });
+  if (issues.length)
+    throw new ValidationError(
+      `Mount path refused: ${issues.map((issue) => `${issue.pointer} ${issue.message}`).join('; ')}.`,
+      issues,
+      {
+        action:
+          'Give an absolute path of a new or empty directory that is not a system directory, e.g. /mnt/dvx/orders-dev.',
+      },
+    );
+}
+
+const HOLDS_FILES = 6;
+// Exit HOLDS_FILES when the path is a directory with anything in it; a missing path or an empty directory is fine.
+const PROBE_MOUNT_PATH = String.raw`[ -d "$MOUNT_PATH" ] || exit 0
+[ -z "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ] || exit ${HOLDS_FILES}`;
+
+/**
+ * Refuses mount paths among the parameters that are directories already holding files on the environment the object
+ * is mounted on (mounting over them would hide those files). A host that cannot be reached is not refused here: the
+ * run waits for it, and the mount checks again.
+ */
+export async function checkMountParametersOnHost(
+  ctx: ServiceContext,
+  environment: EnvironmentRecord,
+  artifact: PluginArtifact,
+  definition: SchemaDefinitionName,
+  parameters: Record<string, unknown>,
+): Promise<void> {
+  if (!ctx.hosts) return;
+  for (const name of mountPathProperties(artifact, definition)) {
+    const path = parameters[name];
+    if (typeof path !== 'string') continue;
+    let result: { exitCode: number } | null = null;
+    try {
+      result = await runBash(ctx.hosts.get(hostSpecOf(environment, ctx.secrets)), PROBE_MOUNT_PATH, {
+        variables: { MOUNT_PATH: path },
+        timeoutMs: 15_000,
+      });
+    } catch (error) {
+      ctx.logger.info({ err: (error as Error).message, environment: environment.name }, 'mount path not probed');
+    }
+    if (result?.exitCode === HOLDS_FILES)
+      throw new ValidationError(
+        `${path} on ${environment.name} is a directory that already holds files: mounting over it would hide them.`,
+        [{ pointer: `/parameters/${name}`, message: 'is a directory that already holds files' }],
+        { action: 'Give the path of a new or empty directory (or empty that one).' },
+      );
   }
 }
 
@@ -67,6 +136,7 @@ export async function linkDsource(
   const artifact = await model.pluginArtifact(plugin.id);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'linkedSourceDefinition', parameters, '/parameters');
+  checkMountParameters(artifact, 'linkedSourceDefinition', parameters);
   const staging =
     plugin.pluginType === 'STAGED'
       ? request.stagingEnvironment
@@ -79,6 +149,7 @@ export async function linkDsource(
       [{ pointer: '/stagingEnvironment', message: 'no such environment' }],
       { action: 'See `dvx env list`.' },
     );
+  if (staging) await checkMountParametersOnHost(ctx, staging, artifact, 'linkedSourceDefinition', parameters);
   const runId = newRunId();
   const dsource = await model.dsources.create({
     id: newId('ds'),

@@ -1,3 +1,4 @@
+import type { SshConnectionPool } from '../hosts/index.js';
 import type { Logger } from '../log/logger.js';
 import type { DvxModel } from '../model/dvx-model.js';
 import type { SecretBox } from '../model/secret-box.js';
@@ -12,6 +13,8 @@ export interface ServiceContext {
   logger: Logger;
   /** The engine's storage (snapshot deletion happens in the request). */
   storage: StorageBackend;
+  /** The engine's host connections, to look at a host while a request is answered (a new mount path). */
+  hosts?: SshConnectionPool;
 }
 
 /** Who asked for something, for the transition log (and the audit log). */

@@ -1,6 +1,7 @@
 import { ValidationError } from '../errors/index.js';
 import { sealPluginData } from '../model/plugin-data.js';
 import { identityOf, nameOf, stableId } from '../model/plugin-identity.js';
+import { checkSafeText } from '../schemas/safe-text.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
 import type { ServiceContext } from './service-context.js';
@@ -45,6 +46,9 @@ export async function addSourceConfig(
   validatePluginData(artifact, 'sourceConfigDefinition', request.parameters, '/parameters');
   const identity = identityOf(artifact.schemas.sourceConfigDefinition, request.parameters);
   const id = stableId('sc', repository.id, identity);
+  const name = nameOf(artifact.schemas.sourceConfigDefinition, request.parameters, id);
+  const nameField = (artifact.schemas.sourceConfigDefinition as { nameField?: string }).nameField;
+  checkSafeText(name, nameField ? `/parameters/${nameField}` : '/parameters', 'Source config name');
   const existing = await ctx.model.sourceConfigs.get(id);
   if (existing)
     throw new ValidationError(
@@ -57,7 +61,7 @@ export async function addSourceConfig(
     environmentId: repository.environmentId,
     repositoryId: repository.id,
     pluginId: repository.pluginId,
-    name: nameOf(artifact.schemas.sourceConfigDefinition, request.parameters, id),
+    name,
     identity,
     parameters: sealPluginData(ctx, artifact, 'sourceConfigDefinition', request.parameters),
     discovered: false,

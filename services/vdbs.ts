@@ -5,7 +5,7 @@ import { newId, newRunId } from '../model/ids.js';
 import type { VdbRecord } from '../model/vdb.js';
 import { sealPluginData } from '../model/plugin-data.js';
 import { refuseIfBookmarked, resolveSnapshotRef } from './bookmarks.js';
-import { checkName } from './dsources.js';
+import { checkMountParameters, checkMountParametersOnHost, checkName } from './dsources.js';
 import { requireState } from './object-state.js';
 import { validatePluginData } from './plugin-data.js';
 import { present } from './present.js';
@@ -132,6 +132,8 @@ export async function provisionVdb(
   const artifact = await model.pluginArtifact(source.pluginId);
   const parameters = request.parameters ?? {};
   validatePluginData(artifact, 'virtualSourceDefinition', parameters, '/parameters');
+  checkMountParameters(artifact, 'virtualSourceDefinition', parameters);
+  await checkMountParametersOnHost(ctx, environment, artifact, 'virtualSourceDefinition', parameters);
   const runId = newRunId();
   const vdb = await model.vdbs.create({
     id: newId('vdb'),

@@ -30,10 +30,12 @@ export interface MountHolder {
 const OTHER_MOUNT = 3;
 const BUSY = 4;
 const NO_SOURCE = 5;
+const NOT_EMPTY = 6;
 
 // Paths arrive as variables (never pasted into the script). The mount path is attached, then owned, then made
 // read-only (a chown on a read-only mount would fail); each stage checks its state first, so that a retry after a
-// crash at any point finishes the job and a repeated attach changes nothing.
+// crash at any point finishes the job and a repeated attach changes nothing. A directory that already holds files
+// (and is not this mount) is never mounted over: its files would be hidden until the object is deleted.
 const ATTACH = String.raw`
 set -u
 [ -d "$SOURCE_PATH" ] || { echo "$SOURCE_PATH does not exist on this host: is the engine's storage shared with it?" >&2; exit ${NO_SOURCE}; }
@@ -43,6 +45,7 @@ if mountpoint -q "$MOUNT_PATH" 2>/dev/null; then
     exit ${OTHER_MOUNT}
   fi
 else
+  if [ -d "$MOUNT_PATH" ] && [ -n "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ]; then exit ${NOT_EMPTY}; fi
   mkdir -p -- "$MOUNT_PATH" || exit 1
   mount --bind -- "$SOURCE_PATH" "$MOUNT_PATH" || exit 1
 fi
@@ -129,6 +132,14 @@ export class BindMountTransport implements MountTransport {
         message: `${request.mountPath} on ${host} already has something else mounted: ${other}.`,
         action: 'Unmount it, or give this object another mount path.',
         details: { ...details, mounted: other },
+      });
+    }
+    if (result.exitCode === NOT_EMPTY) {
+      throw new StorageError({
+        code: 'MOUNT_FAILED',
+        message: `${request.mountPath} on ${host} is a directory that already holds files: mounting over it would hide them.`,
+        action: 'Give this object the path of a new or empty directory (or empty that one), then retry.',
+        details,
       });
     }
     throw new StorageError({

@@ -13,3 +13,8 @@ export interface RefParams {
 
 export const NAME_SCHEMA = { type: 'string', minLength: 1, maxLength: 63 } as const;
 export const PARAMETERS_SCHEMA = { type: 'object' } as const;
+
+/** Options of an action route that takes no fields: a body, if any, is an empty object (unknown fields refused). */
+export const NO_FIELDS = {
+  schema: { body: { type: ['object', 'null'], additionalProperties: false, properties: {} } },
+} as const;

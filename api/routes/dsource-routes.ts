@@ -10,7 +10,7 @@ import {
 } from '../../services/dsources.js';
 import type { ServiceContext } from '../../services/service-context.js';
 import { listSnapshots } from '../../services/snapshots.js';
-import { actorOf, NAME_SCHEMA, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
+import { actorOf, NAME_SCHEMA, NO_FIELDS, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
 
 export function dsourceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post<{ Body: LinkRequest }>(
@@ -49,10 +49,10 @@ export function dsourceRoutes(app: FastifyInstance, ctx: ServiceContext): void {
         .status(202)
         .send(await syncDsource(ctx, request.params.ref, { resync: request.body?.resync ?? false }, actorOf(request))),
   );
-  app.post<RefParams>('/dsources/:ref/enable', async (request, reply) =>
+  app.post<RefParams>('/dsources/:ref/enable', NO_FIELDS, async (request, reply) =>
     reply.status(202).send(await setDsourceEnabled(ctx, request.params.ref, true, actorOf(request))),
   );
-  app.post<RefParams>('/dsources/:ref/disable', async (request, reply) =>
+  app.post<RefParams>('/dsources/:ref/disable', NO_FIELDS, async (request, reply) =>
     reply.status(202).send(await setDsourceEnabled(ctx, request.params.ref, false, actorOf(request))),
   );
   app.delete<RefParams>('/dsources/:ref', async (request, reply) =>

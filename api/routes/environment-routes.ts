@@ -8,7 +8,7 @@ import {
   type AddEnvironmentRequest,
 } from '../../services/environments.js';
 import type { ServiceContext } from '../../services/service-context.js';
-import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
+import { actorOf, NAME_SCHEMA, NO_FIELDS, type RefParams } from './actor.js';
 
 export function environmentRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post<{ Body: AddEnvironmentRequest }>(
@@ -39,7 +39,7 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServiceContext): vo
   app.get<RefParams>('/environments/:ref', async (request) => ({
     environment: await showEnvironment(ctx, request.params.ref),
   }));
-  app.post<RefParams>('/environments/:ref/refresh', async (request, reply) =>
+  app.post<RefParams>('/environments/:ref/refresh', NO_FIELDS, async (request, reply) =>
     reply.status(202).send(await refreshEnvironment(ctx, request.params.ref, actorOf(request))),
   );
   app.delete<RefParams>('/environments/:ref', async (request) => removeEnvironment(ctx, request.params.ref));

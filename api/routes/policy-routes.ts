@@ -13,7 +13,7 @@ import {
   type UpdatePolicyRequest,
 } from '../../services/policies/index.js';
 import type { ServiceContext } from '../../services/service-context.js';
-import { actorOf, NAME_SCHEMA, type RefParams } from './actor.js';
+import { actorOf, NAME_SCHEMA, NO_FIELDS, type RefParams } from './actor.js';
 
 const SCHEDULE_SCHEMA = {
   type: 'object',
@@ -89,6 +89,10 @@ export function policyRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     { schema: { body: OBJECT_BODY } },
     async (request) => unapplyPolicy(ctx, request.params.ref, request.body.object),
   );
-  app.post<RefParams>('/policies/:ref/pause', async (request) => setPolicyPaused(ctx, request.params.ref, true));
-  app.post<RefParams>('/policies/:ref/resume', async (request) => setPolicyPaused(ctx, request.params.ref, false));
+  app.post<RefParams>('/policies/:ref/pause', NO_FIELDS, async (request) =>
+    setPolicyPaused(ctx, request.params.ref, true),
+  );
+  app.post<RefParams>('/policies/:ref/resume', NO_FIELDS, async (request) =>
+    setPolicyPaused(ctx, request.params.ref, false),
+  );
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { cancelRun, listRuns, showRun } from '../../services/runs.js';
 import type { ServiceContext } from '../../services/service-context.js';
+import { NO_FIELDS } from './actor.js';
 
 const runStatus = { type: 'string', enum: ['running', 'succeeded', 'failed', 'cancelled'] } as const;
 
@@ -35,7 +36,7 @@ export function runRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     async (request) => ({ runs: await listRuns(ctx, request.query) }),
   );
   app.get<{ Params: { id: string } }>('/runs/:id', async (request) => ({ run: await showRun(ctx, request.params.id) }));
-  app.post<{ Params: { id: string } }>('/runs/:id/cancel', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/runs/:id/cancel', NO_FIELDS, async (request, reply) => {
     const run = await cancelRun(ctx, request.params.id, { name: request.caller?.name ?? 'unknown' });
     return reply.status(202).send({ run });
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../errors/index.js';
 import { isRole, ROLES, type TokenStore } from '../../model/token-store.js';
+import { checkSafeText } from '../../schemas/safe-text.js';
 import { NAME_SCHEMA } from './actor.js';
 
 /**
@@ -31,6 +32,7 @@ export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
           { action: `Give a role among ${ROLES.join(', ')}.` },
         );
       }
+      if (name !== undefined) checkSafeText(name, '/name', 'Token name');
       const created = await tokens.create(name ?? role, role);
       return reply.status(201).send({ token: created.record, secret: created.token });
     },

@@ -12,7 +12,7 @@ import {
   vdbAction,
   type ProvisionRequest,
 } from '../../services/vdbs.js';
-import { actorOf, NAME_SCHEMA, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
+import { actorOf, NAME_SCHEMA, NO_FIELDS, PARAMETERS_SCHEMA, type RefParams } from './actor.js';
 
 export function vdbRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post<{ Body: ProvisionRequest }>(
@@ -47,7 +47,7 @@ export function vdbRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     snapshots: await listSnapshots(ctx, { owner: (await showVdb(ctx, request.params.ref)).id }),
   }));
   for (const action of ['start', 'stop', 'enable', 'disable', 'snapshot'] as const) {
-    app.post<RefParams>(`/vdbs/:ref/${action}`, async (request, reply) =>
+    app.post<RefParams>(`/vdbs/:ref/${action}`, NO_FIELDS, async (request, reply) =>
       reply.status(202).send(await vdbAction(ctx, request.params.ref, action, actorOf(request))),
     );
   }

@@ -11,7 +11,10 @@ import {
 } from '../../operations/toolchain/index.js';
 import { withClient } from '../client-command.js';
 import { commandGroup } from '../command-group.js';
+import type { EngineClient } from '../engine-client.js';
 import { formatTable, print } from '../output.js';
+import { formatError, type RunView } from '../run-view.js';
+import { waitForRun } from '../wait-for-run.js';
 
 interface PluginView {
   id: string;
@@ -20,6 +23,43 @@ interface PluginView {
   externalVersion: string | null;
   buildNumber: string;
   operations?: string[];
+}
+
+interface Rediscovery {
+  environment: { id: string; name: string };
+  runId?: string;
+  skipped?: { code: string; message: string; action: string };
+}
+
+interface UploadAnswer {
+  plugin: PluginView;
+  runs: { id: string }[];
+  rediscoveries: Rediscovery[];
+}
+
+/** Each environment's rediscovery once it has ended, and whether all of them succeeded. */
+async function rediscoveryOutcomes(client: EngineClient, rediscoveries: Rediscovery[]) {
+  const outcomes = await Promise.all(
+    rediscoveries.map(async (rediscovery) => ({
+      ...rediscovery,
+      ...(rediscovery.runId ? { run: await waitForRun(client, rediscovery.runId, { stream: null }) } : {}),
+    })),
+  );
+  const ok = outcomes.every((outcome) => outcome.run?.status === 'succeeded');
+  return { outcomes, ok };
+}
+
+function outcomeLines(outcome: Rediscovery & { run?: RunView }): string[] {
+  const name = `environment ${outcome.environment.name}`;
+  if (!outcome.run) {
+    const skipped = outcome.skipped ?? { code: 'INTERNAL', message: 'no run was started', action: '' };
+    return [`${name}: not rediscovered`, ...formatError(skipped).map((line) => `  ${line}`)];
+  }
+  if (outcome.run.status === 'succeeded') return [`${name}: rediscovered (run ${outcome.run.id})`];
+  return [
+    `${name}: rediscovery ${outcome.run.status.toUpperCase()} (run ${outcome.run.id}; see: dvx run show ${outcome.run.id})`,
+    ...(outcome.run.error ? formatError(outcome.run.error).map((line) => `  ${line}`) : []),
+  ];
 }
 
 /** A path relative to the current directory when it is below it, absolute otherwise. */
@@ -103,8 +143,12 @@ export function registerPluginCommands(program: Command): void {
     .description(
       'Install a built plugin (build/artifact.json from `dvx plugin build`), then rediscover environments with it',
     )
+    .option(
+      '--wait',
+      "wait for every environment's rediscovery and report each; exit non-zero unless all of them succeeded",
+    )
     .action(
-      withClient<object, [string]>(async ({ client, options }, path) => {
+      withClient<{ wait?: boolean }, [string]>(async ({ client, options }, path) => {
         let artifact: unknown;
         try {
           artifact = JSON.parse(await readFile(path, 'utf8'));
@@ -115,7 +159,22 @@ export function registerPluginCommands(program: Command): void {
             { action: 'Build the plugin with `dvx plugin build DIR` and upload DIR/build/artifact.json.' },
           );
         }
-        const answer = await client.post<{ plugin: PluginView; runs: { id: string }[] }>('/plugins', artifact);
+        const answer = await client.post<UploadAnswer>('/plugins', artifact);
+        if (options.wait) {
+          const { outcomes, ok } = await rediscoveryOutcomes(client, answer.rediscoveries);
+          print(options.json, { ...answer, rediscoveries: outcomes }, () =>
+            [
+              `installed plugin ${answer.plugin.name} ${answer.plugin.externalVersion ?? ''} (${answer.plugin.id})`,
+              ...outcomes.flatMap(outcomeLines),
+              ...(ok
+                ? []
+                : ['some environments were not rediscovered: fix what is said above, then dvx env refresh ENV']),
+              '',
+            ].join('\n'),
+          );
+          if (!ok) process.exitCode = 1;
+          return;
+        }
         print(
           options.json,
           answer,

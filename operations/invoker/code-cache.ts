@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PluginError } from '../../errors/index.js';
+import { DvxError, PluginError } from '../../errors/index.js';
 import type { PluginArtifact } from '../plugin-artifact.js';
 
+/** For library callers only: the engine caches plugin code in its data dir (`<dataDir>/plugin-cache`). */
 export const DEFAULT_CODE_CACHE_DIR = join(tmpdir(), 'dvx-plugin-cache');
 
 /** Files checked (or written) by this process: their contents are known to hash to their name. */
@@ -12,9 +13,19 @@ const verified = new Set<string>();
 
 const sha256 = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
+const holdsCode = async (path: string, codeSha256: string) =>
+  readFile(path).then(
+    (existing) => sha256(existing) === codeSha256,
+    () => false,
+  );
+
 /**
- * The artifact's code as a module file named by its hash, written once (atomically) and reused. The artifact's hash is
- * checked against its code, and a cached file against its name, once per process.
+ * The artifact's code as a module file named by its hash, written once and reused. The artifact's hash is checked
+ * against its code, and a cached file against its name, once per process.
+ *
+ * Any number of writers (calls in this process, other engines sharing the directory) may write the same entry at once:
+ * each writes its own uniquely named temporary file and renames it over the entry, so a reader sees a whole file or
+ * none, and a writer whose rename loses to another's is content with the winner's file.
  */
 export async function cachedCodePath(artifact: PluginArtifact, cacheDir = DEFAULT_CODE_CACHE_DIR): Promise<string> {
   if (!/^[0-9a-f]{64}$/.test(artifact.codeSha256)) {
@@ -33,12 +44,24 @@ export async function cachedCodePath(artifact: PluginArtifact, cacheDir = DEFAUL
       action: 'Rebuild the plugin with `dvx plugin build` and upload it again.',
     });
   }
-  const existing = await readFile(path).catch(() => null);
-  if (!existing || sha256(existing) !== artifact.codeSha256) {
+  if (!(await holdsCode(path, artifact.codeSha256))) {
     await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-    const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, artifact.code, { mode: 0o600 });
-    await rename(temporary, path);
+    const temporary = `${path}.${randomUUID()}.tmp`;
+    try {
+      await writeFile(temporary, artifact.code, { mode: 0o600, flag: 'wx' });
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (!(await holdsCode(path, artifact.codeSha256))) {
+        throw new DvxError({
+          code: 'INTERNAL',
+          message: `Cannot cache plugin ${artifact.manifest.name}'s code in ${cacheDir}: ${(error as Error).message}.`,
+          action: `Check that ${cacheDir} is writable by the engine and its file system has room, then retry.`,
+          retryable: true,
+          cause: error,
+        });
+      }
+    }
   }
   verified.add(path);
   return path;

@@ -329,7 +329,8 @@ describe('plugins/postgres (staged) end to end', () => {
     expect(error.action).toMatch(/free port/);
     expect(await postmastersUnder(mountPath)).toEqual([]);
     expect((await localMountPoints()).includes(mountPath)).toBe(false);
-    await succeeded(engine, await engine.client.delete(`/vdbs/${answer.vdb.id}`));
+    // A failed create leaves no VDB behind: only its run, with the error.
+    expect(await engine.runtime.ctx.model.vdbs.get(answer.vdb.id)).toBeNull();
   });
 
   it('refuses to provision a snapshot onto a repository of another major version with a UserError, starting nothing', async () => {
@@ -388,8 +389,8 @@ describe('plugins/postgres (staged) end to end', () => {
       expect(await postgresOnPort(port)).toEqual([]);
       expect((await localMountPoints()).includes(mountPath)).toBe(false);
       expect(await datasets()).toEqual(before);
-      // The failed VDB goes, so that nothing holds on to the repository.
-      await succeeded(engine, await engine.client.delete(`/vdbs/${answer.vdb.id}`));
+      // The failed VDB is gone by itself, so that nothing holds on to the repository.
+      expect(await engine.runtime.ctx.model.vdbs.get(answer.vdb.id)).toBeNull();
       refusedVdbId = undefined;
     } finally {
       // Even when an assertion failed: the VDB would hold on to the dSource (and the repository).

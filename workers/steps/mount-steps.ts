@@ -1,4 +1,5 @@
-import { DvxError } from '../../errors/index.js';
+import { DvxError, StorageError } from '../../errors/index.js';
+import { mountPathIssue } from '../../schemas/unix-path.js';
 import type { ResolvedMount } from '../../model/dsource.js';
 import type { DvxStepHandlers } from '../step-handler.js';
 import { connectEnvironment } from './environment-connection.js';
@@ -12,6 +13,18 @@ export function mountSteps(services: StepServices) {
   const { model, storage, mounts: transport } = services;
 
   const attach = async (datasetId: string, mounts: ResolvedMount[], ownership: { uid: number; gid: number } | null) => {
+    // Every path is checked before anything is mounted (the transport checks on the host that it holds no files).
+    for (const [index, mount] of mounts.entries()) {
+      const issue = mountPathIssue(mount.mountPath);
+      if (issue)
+        throw new StorageError({
+          code: 'MOUNT_FAILED',
+          message: `The mount path ${JSON.stringify(mount.mountPath)} the plugin gave (/mounts/${index}/mountPath) ${issue}.`,
+          action:
+            "Give the plugin's mount path parameter an absolute path of a new or empty directory, not a system one.",
+          details: { pointer: `/mounts/${index}/mountPath`, mountPath: mount.mountPath },
+        });
+    }
     for (const mount of mounts) {
       const connection = await connectEnvironment(services, mount.environmentId);
       const base = storage.datasetPath(datasetId);
