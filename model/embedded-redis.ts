@@ -186,11 +186,15 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (!(await ping(target))) {
-    if (Date.now() > deadline) {
+    const started = await readPid(dir);
+    const died = started !== null && !isAlive(started);
+    if (died || Date.now() > deadline) {
       const log = existsSync(join(dir, 'redis.log')) ? await readFile(join(dir, 'redis.log'), 'utf8') : '';
       throw new DvxError({
         code: 'REDIS_UNAVAILABLE',
-        message: 'The embedded redis-server did not start answering in time.',
+        message: died
+          ? `The embedded redis-server (pid ${started}) exited while starting.`
+          : 'The embedded redis-server did not start answering in time.',
         output: log.split('\n').slice(-20).join('\n'),
         action: `Read ${join(dir, 'redis.log')}.`,
       });
