@@ -99,7 +99,9 @@ export async function startEmbeddedEngineFixture(
       return built.artifactPath;
     },
     async stop() {
-      // The engine first (it stops supervising), then its Redis, which outlives an engine by design.
+      // The engine first (it stops supervising), then its Redis, which outlives an engine by design. Redis is
+      // started first if a test left it dead, so that the engine's clients can close.
+      await startEmbeddedRedis({ dataDir }).catch(() => undefined);
       await runtime.stop(10_000);
       for (const client of clients) client.disconnect();
       await stopEmbeddedRedis(dataDir);
