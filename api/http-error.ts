@@ -49,7 +49,9 @@ export function errorHandler(logger: Logger) {
           })
         : toDvxError(raw));
     const status = statusOf(error);
-    if (status >= 500) logger.error({ err: error.toJSON({ stack: true }), url: request.url }, 'request failed');
+    // A 503 is a dependency being down (said once by the engine's own lines), not a fault of this request.
+    if (status === 503) logger.warn({ err: error.message, code: error.code, url: request.url }, 'request refused');
+    else if (status >= 500) logger.error({ err: error.toJSON({ stack: true }), url: request.url }, 'request failed');
     void reply.status(status).send({ error: error.toJSON() });
   };
 }

@@ -1,9 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.js';
 import { AuditLog } from '../model/audit-log.js';
 import type { TokenStore } from '../model/token-store.js';
 import { adminQueues, engineQueues } from './admin-queues.js';
 import { authenticate } from './auth.js';
+import { defaultHealthInputs, healthReport, type HealthInputs } from './health.js';
 import { errorHandler } from './http-error.js';
 import { EngineMetrics } from './metrics.js';
 import { metricsRoute } from './metrics-route.js';
@@ -31,6 +33,14 @@ export interface ServerOptions {
   version: string;
   /** More route registrations (each lifecycle area adds its own). */
   routes?: ((app: FastifyInstance, ctx: ServiceContext) => void)[];
+  /** What /health checks and when requests are refused with 503. @defaultValue the context's Redis client and storage */
+  health?: HealthInputs;
+  /**
+   * The client the audit log goes through. Give one that fails fast while Redis is down (the `producer` role): the
+   * audit line of a request refused then is skipped with a warning instead of holding its answer until Redis is back.
+   * @defaultValue the context's model client
+   */
+  auditRedis?: Redis;
 }
 
 /**
@@ -58,9 +68,17 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       },
     });
   });
-  app.addHook('onRequest', authenticate(options.tokens));
   const { context } = options;
-  const audit = new AuditLog(context.model.redis);
+  const health = options.health ?? defaultHealthInputs(context.model.redis, context.storage);
+  // Before authentication (which reads Redis): while Redis is down a request gets a 503 at once, never a hang, and
+  // nothing of it is done.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.public) return;
+    const unavailable = health.unavailable();
+    if (unavailable) throw unavailable;
+  });
+  app.addHook('onRequest', authenticate(options.tokens));
+  const audit = new AuditLog(options.auditRedis ?? context.model.redis);
   recordMutations(app, audit, options.logger);
   openApi(app, options.version);
   // Handles on every engine queue, shown at /admin/queues and measured at /metrics.
@@ -78,7 +96,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   // Routes go in a plugin so that they are added after @fastify/swagger has loaded (it learns routes as they come).
   app.register(async (api) => {
-    api.get('/health', { config: { public: true } }, async () => ({ status: 'ok' }));
+    api.get('/health', { config: { public: true } }, async (_request, reply) => {
+      const report = await healthReport(health);
+      return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+    });
     for (const register of [
       runRoutes,
       environmentRoutes,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DvxError } from '../errors/index.js';
+import { DvxError, isDvxError } from '../errors/index.js';
 import { resolveDataDir } from './data-dir.js';
 
 /** What `dvx engine start` writes to `<dataDir>/engine.json` so that local commands find it. */
@@ -12,6 +12,9 @@ export interface EngineInfo {
 
 export const ENGINE_INFO_FILE = 'engine.json';
 export const ADMIN_TOKEN_FILE = 'admin.token';
+
+/** How long a read is tried again while the engine's Redis is unavailable. */
+const READ_RETRY_MS = 3_000;
 
 /** Global options every client command accepts. */
 export interface ClientOptions {
@@ -93,8 +96,20 @@ export class EngineClient {
     return parsed as T;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  /**
+   * A read, tried again for a few seconds while the engine answers REDIS_UNAVAILABLE: an engine restarting its
+   * embedded Redis is back within a second or two, and a `--wait` should outlast that. Writes are never retried.
+   */
+  async get<T>(path: string): Promise<T> {
+    const deadline = Date.now() + READ_RETRY_MS;
+    for (;;) {
+      try {
+        return await this.request<T>('GET', path);
+      } catch (error) {
+        if (!(isDvxError(error) && error.code === 'REDIS_UNAVAILABLE') || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.request<T>('POST', path, body);

@@ -2,13 +2,14 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { redisProbe, redisUnavailableError, storageProbe, type HealthInputs } from '../api/health.js';
 import { buildServer } from '../api/server.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
-import { startEmbeddedRedis } from '../model/embedded-redis.js';
+import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
 import { SecretBox } from '../model/secret-box.js';
@@ -17,6 +18,7 @@ import { runBash, SshConnectionPool } from '../hosts/index.js';
 import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
 import { DurableEngine, type DurableEngineOpenOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
+import { policyQueue } from '../workers/policy-queue.js';
 import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-monitor.js';
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
@@ -82,15 +84,34 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   const { dataDir, logger } = options;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   let target: RedisTarget;
+  // The embedded Redis is the engine's to keep up: restarted when it dies. A Redis given by URL is the operator's.
+  let supervisor: RedisSupervisor | null = null;
   if (options.redisUrl) {
     target = parseRedisUrl(options.redisUrl);
   } else {
     const embedded = await startEmbeddedRedis({ dataDir, logger });
     target = embedded.target;
     logger.info({ pid: embedded.pid, reused: embedded.reused }, 'embedded redis ready');
+    supervisor = superviseEmbeddedRedis(embedded, { dataDir, logger: logger.child({ component: 'redis' }) });
   }
   const redis = createRedisClient(target, 'store');
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  // One line per change of state; the repeated connection errors of every client are counted by the logger.
+  let closing = false;
+  let redisDownSince: number | null = null;
+  redis.on('close', () => {
+    if (closing || redisDownSince !== null) return;
+    redisDownSince = Date.now();
+    logger.warn({ redis: describeRedisTarget(target) }, 'redis unreachable: API requests get 503 until it is back');
+  });
+  redis.on('ready', () => {
+    if (redisDownSince === null) return;
+    logger.info({ redis: describeRedisTarget(target), downMs: Date.now() - redisDownSince }, 'redis reachable again');
+    redisDownSince = null;
+  });
+  const redisAction = supervisor
+    ? `The engine restarts its embedded Redis by itself: send the request again in a few seconds. If this persists, read ${join(dataDir, 'redis', 'redis.log')}.`
+    : `Check that the Redis at ${describeRedisTarget(target)} is running and reachable from the engine, then send the request again.`;
   const model = new DvxModel(redis);
   const secrets = await SecretBox.forDataDir(dataDir);
   const tokens = new TokenStore(redis);
@@ -134,14 +155,56 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           reconcile: () => reconcilePolicySchedulers(ctx),
           logger: logger.child({ component: 'policies' }),
         });
+  // Queues share their client's errors; one without a listener prints them as raw stack blocks.
+  if (policies)
+    policyQueue(redis).on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
   const healthClient = createRedisClient(target, 'worker');
+  healthClient.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
   const health =
     options.health === false
       ? null
       : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
   await health?.start(healthClient);
 
-  const api = buildServer({ context: ctx, tokens, logger, version: packageVersion() });
+  const healthInputs: HealthInputs = {
+    probes: {
+      redis: redisProbe(redis, () => {
+        if (!supervisor) return { details: { target: describeRedisTarget(target), embedded: false } };
+        const state = supervisor.state();
+        return {
+          details: { target: describeRedisTarget(target), embedded: true, ...state },
+          ...(state.running ? {} : { action: redisAction }),
+        };
+      }),
+      storage: storageProbe(storage),
+      workers: () => {
+        const liveness = durable.liveness();
+        const down = liveness.running < liveness.workers || (liveness.workers > 0 && !liveness.redisReady);
+        return down
+          ? {
+              status: 'down',
+              error: liveness.redisReady ? 'a worker stopped' : "the workers' Redis connections are down",
+              details: { ...liveness },
+            }
+          : { status: 'up', details: { ...liveness } };
+      },
+    },
+    unavailable: () =>
+      redis.status === 'ready' && durable.liveness().redisReady
+        ? null
+        : redisUnavailableError(describeRedisTarget(target), redisAction),
+  };
+  const auditRedis = createRedisClient(target, 'producer');
+  auditRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  if (auditRedis.status !== 'ready') await new Promise((resolve) => auditRedis.once('ready', resolve));
+  const api = buildServer({
+    context: ctx,
+    tokens,
+    logger,
+    version: packageVersion(),
+    health: healthInputs,
+    auditRedis,
+  });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
   const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
@@ -160,11 +223,14 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     api,
     stop(deadlineMs = 30_000) {
       stopping ??= (async () => {
+        closing = true;
+        await supervisor?.stop();
         await api.close();
         await health?.stop();
         await policies?.stop();
         await durable.stop({ deadlineMs });
         healthClient.disconnect();
+        auditRedis.disconnect();
         await hosts.close();
         await rm(join(dataDir, ENGINE_INFO_FILE), { force: true });
         await redis.quit().catch(() => redis.disconnect());

@@ -150,7 +150,8 @@ export function toDvxError(error: unknown, context: ErrorContext = {}): DvxError
       code: 'REDIS_UNAVAILABLE',
       cause: raw,
       message: `Redis is unavailable${doing}: ${raw.message}.`,
-      action: 'Check that redis-server is running.',
+      action:
+        "Check that the engine's redis-server is running (GET /health shows what is down); an embedded one is restarted by the engine. Then try again.",
     });
   }
   return new DvxError({ code: 'INTERNAL', cause: raw, message: raw.message || 'Unexpected error' });

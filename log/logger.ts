@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { REDACTED, SECRET_KEYS } from './redact.js';
+import { repeatLimitHook, type RepeatLimitOptions } from './repeat-limit.js';
 
 export type { Logger } from 'pino';
 
@@ -11,6 +12,11 @@ export interface DvxLoggerOptions {
   component?: string;
   /** Where lines go. @defaultValue standard error */
   destination?: NodeJS.WritableStream | string;
+  /**
+   * How often the same warning or error may repeat (see {@link repeatLimitHook}); `false` writes every line.
+   * @defaultValue at most 3 lines per message and error in 10 s, then one line with the count
+   */
+  repeatLimit?: RepeatLimitOptions | false;
 }
 
 /** Paths pino censors: any secret-named property up to three levels deep. */
@@ -23,6 +29,7 @@ export function createLogger(options: DvxLoggerOptions = {}): Logger {
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     base: options.component ? { component: options.component } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
+    ...(options.repeatLimit === false ? {} : { hooks: { logMethod: repeatLimitHook(options.repeatLimit) } }),
   };
   const destination = options.destination ?? 2;
   return pino(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -33,10 +33,19 @@ export interface EmbeddedRedis {
 /** Unix socket paths longer than this do not fit in sockaddr_un on Linux. */
 const MAX_SOCKET_PATH = 100;
 
+/** A zombie (dead, not yet reaped: the daemon's parent may not reap) counts as dead. */
+function isZombie(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    return !isZombie(pid);
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
@@ -177,11 +186,15 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (!(await ping(target))) {
-    if (Date.now() > deadline) {
+    const started = await readPid(dir);
+    const died = started !== null && !isAlive(started);
+    if (died || Date.now() > deadline) {
       const log = existsSync(join(dir, 'redis.log')) ? await readFile(join(dir, 'redis.log'), 'utf8') : '';
       throw new DvxError({
         code: 'REDIS_UNAVAILABLE',
-        message: 'The embedded redis-server did not start answering in time.',
+        message: died
+          ? `The embedded redis-server (pid ${started}) exited while starting.`
+          : 'The embedded redis-server did not start answering in time.',
         output: log.split('\n').slice(-20).join('\n'),
         action: `Read ${join(dir, 'redis.log')}.`,
       });
@@ -209,4 +222,99 @@ export async function stopEmbeddedRedis(dataDir: string, timeoutMs = 15_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
+}
+
+/** Options of {@link superviseEmbeddedRedis}. */
+export interface RedisSupervisorOptions extends EmbeddedRedisOptions {
+  /** How often the server's process is looked at. @defaultValue 500 */
+  checkIntervalMs?: number;
+  /** Wait before the first restart attempt; doubled after each failed one. @defaultValue 250 */
+  initialBackoffMs?: number;
+  /** Longest wait between restart attempts. @defaultValue 10000 */
+  maxBackoffMs?: number;
+}
+
+/** What the supervisor knows, for /health. */
+export interface RedisSupervisorState {
+  /** The server's process is alive. */
+  running: boolean;
+  pid: number;
+  /** Restarts done since the engine started. */
+  restarts: number;
+  /** Failed restart attempts since the server was last up. */
+  failedAttempts: number;
+}
+
+/** Keeps an embedded Redis running; see {@link superviseEmbeddedRedis}. */
+export interface RedisSupervisor {
+  state(): RedisSupervisorState;
+  /** Stops watching (the server is left running, as at engine exit). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Watches the embedded Redis the engine started and starts it again (same data directory, same socket or port,
+ * its AOF reloaded) when its process dies, with a doubling backoff between failed attempts and one log line per
+ * attempt. Clients reconnect by themselves, so runs in flight go on.
+ */
+export function superviseEmbeddedRedis(embedded: EmbeddedRedis, options: RedisSupervisorOptions): RedisSupervisor {
+  const logger = options.logger ?? silentLogger;
+  const checkIntervalMs = options.checkIntervalMs ?? 500;
+  const initialBackoffMs = options.initialBackoffMs ?? 250;
+  const maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  const state: RedisSupervisorState = { running: true, pid: embedded.pid, restarts: 0, failedAttempts: 0 };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let busy: Promise<void> = Promise.resolve();
+
+  const schedule = (ms: number) => {
+    if (!stopped)
+      timer = setTimeout(() => {
+        busy = tick();
+      }, ms);
+  };
+  const tick = async () => {
+    if (stopped) return;
+    if (state.pid > 0 && isAlive(state.pid)) {
+      schedule(checkIntervalMs);
+      return;
+    }
+    if (state.running) {
+      state.running = false;
+      logger.warn({ pid: state.pid, dir: embedded.dir }, 'embedded redis died: restarting it');
+    }
+    const attempt = state.failedAttempts + 1;
+    try {
+      const started = await startEmbeddedRedis({ ...options, logger: silentLogger });
+      if (stopped) return;
+      state.pid = started.pid;
+      state.running = true;
+      state.restarts += 1;
+      state.failedAttempts = 0;
+      logger.warn({ pid: started.pid, attempt, restarts: state.restarts }, 'embedded redis restarted');
+      schedule(checkIntervalMs);
+    } catch (error) {
+      state.failedAttempts = attempt;
+      const backoffMs = Math.min(initialBackoffMs * 2 ** (attempt - 1), maxBackoffMs);
+      logger.error(
+        {
+          attempt,
+          backoffMs,
+          err: error instanceof Error ? error.message : String(error),
+          log: join(embedded.dir, 'redis.log'),
+        },
+        `embedded redis restart attempt ${attempt} failed: trying again`,
+      );
+      schedule(backoffMs);
+    }
+  };
+  schedule(checkIntervalMs);
+  return {
+    state: () => ({ ...state, running: state.running && state.pid > 0 && isAlive(state.pid) }),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await busy;
+    },
+  };
 }

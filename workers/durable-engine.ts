@@ -48,6 +48,16 @@ export interface DurableEngineOptions extends DurableEngineOpenOptions {
   handlers: StepHandlers;
 }
 
+/** Whether the engine's workers can take steps, for /health. */
+export interface WorkerLiveness {
+  /** Workers started in this process (0 in a process that only starts runs). */
+  workers: number;
+  /** Of those, the ones running (not closed or closing). */
+  running: number;
+  /** Every Redis connection the engine opened is ready. */
+  redisReady: boolean;
+}
+
 /** Options of {@link DurableEngine.stop}. */
 export interface StopOptions {
   /** Running steps get this long to finish; the rest are taken up by the next engine. @defaultValue 30000 */
@@ -120,6 +130,9 @@ export class DurableEngine {
       const driver = new RunDriver({ store, queue, liveRuns, lifecycles, logger });
       const reconciler = new Reconciler(store, queue, driver, logger);
       const maintenanceQueue = new Queue(MAINTENANCE_QUEUE, { connection: storeClient, prefix: QUEUE_PREFIX });
+      // Without a listener, BullMQ prints a queue's connection errors as raw stack blocks on the console.
+      for (const emitter of [queue, maintenanceQueue])
+        emitter.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
       return new DurableEngine(
         driver,
         store,
@@ -135,6 +148,15 @@ export class DurableEngine {
       for (const client of clients) client.disconnect();
       throw error;
     }
+  }
+
+  /** Whether the workers run and their Redis connections are up. */
+  liveness(): WorkerLiveness {
+    return {
+      workers: this.workers.length,
+      running: this.workers.filter((worker) => worker.isRunning()).length,
+      redisReady: this.clients.every((client) => client.status === 'ready'),
+    };
   }
 
   /** Reconciles, then starts the step worker with the handlers and the reconciler's schedule. Once per engine. */
@@ -160,7 +182,7 @@ export class DurableEngine {
       prefix: QUEUE_PREFIX,
       concurrency: 1,
     });
-    maintenance.on('error', (error) => logger.error({ err: error }, 'maintenance worker error'));
+    maintenance.on('error', (error) => logger.warn({ err: error.message }, 'maintenance worker error'));
     this.workers.push(maintenance);
     return this.report;
   }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../log/logger.js';
+import { routeProcessOutputToLogger } from '../../log/process-output.js';
 import { ValidationError } from '../../errors/index.js';
 import { describeRedisTarget } from '../../model/redis-target.js';
 import { resolveDataDir } from '../data-dir.js';
@@ -42,6 +43,8 @@ export function registerEngineStart(program: Command): void {
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
+      // The engine writes JSON lines only, whatever its libraries print, and keeps running on a stray rejection.
+      routeProcessOutputToLogger(logger);
       const listen = parseListen(options.listen);
       const runtime = await startEngineRuntime({
         dataDir: resolveDataDir(options.dataDir),
