@@ -23,8 +23,10 @@
 local rcall = redis.call
 local jobId = ARGV[1]
 
+local run = rcall('HMGET', KEYS[1], 'status', 'layout')
+
 local function waitsFor()
-  if rcall('HGET', KEYS[1], 'layout') == '2' then return rcall('SISMEMBER', KEYS[3], jobId) == 1 end
+  if run[2] == '2' then return rcall('SISMEMBER', KEYS[3], jobId) == 1 end
   local pending = cjson.decode(rcall('HGET', KEYS[1], 'pending') or '[]')
   for _, step in ipairs(pending) do
     if step.jobId == jobId then return true end
@@ -32,8 +34,7 @@ local function waitsFor()
   return false
 end
 
-local status = rcall('HGET', KEYS[1], 'status')
-if status ~= 'running' then return false end
+if run[1] ~= 'running' then return false end
 if not waitsFor() then
   if tonumber(rcall('HGET', KEYS[1], 'seq')) < tonumber(ARGV[5]) then return 'AHEAD' end
   return false

@@ -33,7 +33,8 @@
 local rcall = redis.call
 local runId = ARGV[4]
 
-if rcall('HGET', KEYS[1], 'seq') ~= ARGV[1] or rcall('HGET', KEYS[1], 'status') ~= ARGV[2] then return 0 end
+local current = rcall('HMGET', KEYS[1], 'seq', 'status')
+if current[1] ~= ARGV[1] or current[2] ~= ARGV[2] then return 0 end
 
 local at = 6
 local finishedCount = tonumber(ARGV[at])

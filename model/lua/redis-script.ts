@@ -45,7 +45,7 @@ export class RedisScript {
   /** Runs the script: its reply as Redis gave it, for the caller to check. */
   async run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     this.define(redis);
-    const reply: unknown = await this.method(redis)(keys.length, ...keys, ...args);
+    const reply: unknown = await Reflect.apply(this.commandOf(redis), redis, [keys.length, ...keys, ...args]);
     return reply;
   }
 
@@ -55,13 +55,19 @@ export class RedisScript {
   }
 
   private method(target: Redis | ChainableCommander): (...args: ScriptArg[]) => unknown {
+    const method = this.commandOf(target);
+    return (...args: ScriptArg[]): unknown => Reflect.apply(method, target, args);
+  }
+
+  /** The command's method on a connection or pipeline (the hot path calls it without a wrapper). */
+  private commandOf(target: Redis | ChainableCommander): (...args: ScriptArg[]) => unknown {
     const method: unknown = Reflect.get(target, this.command);
     if (typeof method !== 'function')
       throw new DvxError({
         code: 'INTERNAL',
         message: `The Redis command ${this.command} is not defined on this connection.`,
       });
-    return (...args: ScriptArg[]): unknown => Reflect.apply(method, target, args);
+    return method as (...args: ScriptArg[]) => unknown;
   }
 }
 
