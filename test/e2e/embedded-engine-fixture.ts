@@ -8,13 +8,12 @@ import { startEngineRuntime } from '../../cli/engine-runtime.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { startEmbeddedRedis, stopEmbeddedRedis } from '../../model/embedded-redis.js';
 import { redisOptions } from '../../model/redis-clients.js';
-import { buildPlugin } from '../../operations/toolchain/index.js';
 import { BtrfsBackend } from '../../storage/index.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { createTestBtrfsPool } from '../harness/btrfs-pool.js';
-import { must } from '../harness/must.js';
 import { startSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { pluginBuilder, tourHostOf } from './engine-fixture.js';
 import type { EngineFixture } from './engine-fixture.js';
 
 const execFileAsync = promisify(execFile);
@@ -80,24 +79,8 @@ export async function startEmbeddedEngineFixture(
       },
     },
     dir: temp.path,
-    tourHost: (index) => {
-      const host = must(ssh.hosts[index], 'ssh.hosts[index]');
-      return {
-        name: `e2e-${host.name}`,
-        host: host.address.host,
-        port: host.address.port,
-        user: host.address.user,
-        privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey'),
-      };
-    },
-    async build(dir) {
-      const built = await buildPlugin({
-        dir,
-        out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`),
-        writeTypes: false,
-      });
-      return built.artifactPath;
-    },
+    tourHost: tourHostOf(ssh),
+    build: pluginBuilder(temp.path),
     async stop() {
       // The engine first (it stops supervising), then its Redis, which outlives an engine by design. Redis is
       // started first if a test left it dead, so that the engine's clients can close.

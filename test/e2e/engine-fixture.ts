@@ -34,6 +34,28 @@ export interface EngineFixture {
   stop(): Promise<void>;
 }
 
+/** The tour's view of the fixture's sshd host `index`. */
+export function tourHostOf(ssh: TestSshHosts): (index: number) => TourHost {
+  return (index) => {
+    const host = must(ssh.hosts[index], 'ssh.hosts[index]');
+    return {
+      name: `e2e-${host.name}`,
+      host: host.address.host,
+      port: host.address.port,
+      user: host.address.user,
+      privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey'),
+    };
+  };
+}
+
+/** Builds a plugin as `dvx plugin build` would, into `outDir`, without writing generated types into its directory. */
+export function pluginBuilder(outDir: string): (dir: string) => Promise<string> {
+  return async (dir) => {
+    const built = await buildPlugin({ dir, out: join(outDir, `${dir.replace(/\W+/g, '-')}.json`), writeTypes: false });
+    return built.artifactPath;
+  };
+}
+
 export async function startEngineFixture(
   options: {
     hosts?: number;
@@ -69,25 +91,8 @@ export async function startEngineFixture(
     storage,
     redis,
     dir: temp.path,
-    tourHost: (index) => {
-      const host = must(ssh.hosts[index], 'ssh.hosts[index]');
-      return {
-        name: `e2e-${host.name}`,
-        host: host.address.host,
-        port: host.address.port,
-        user: host.address.user,
-        privateKey: must(host.credentials.privateKey, 'host.credentials.privateKey'),
-      };
-    },
-    async build(dir) {
-      // Built as `dvx plugin build` would, without writing generated types into the plugin's directory.
-      const built = await buildPlugin({
-        dir,
-        out: join(temp.path, `${dir.replace(/\W+/g, '-')}.json`),
-        writeTypes: false,
-      });
-      return built.artifactPath;
-    },
+    tourHost: tourHostOf(ssh),
+    build: pluginBuilder(temp.path),
     async stop() {
       await runtime.stop(10_000);
       // Whatever a failed test left mounted under the fixture (staging and VDB mounts) goes before the pool.
