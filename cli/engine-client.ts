@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DvxError, isDvxError } from '../errors/index.js';
 import { resolveDataDir } from './data-dir.js';
+import { sendHttpRequest, type HttpAnswer } from './http-request.js';
 
 /** What `dvx engine start` writes to `<dataDir>/engine.json` so that local commands find it. */
 export interface EngineInfo {
@@ -70,9 +71,9 @@ export class EngineClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+    let answer: HttpAnswer;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      answer = await sendHttpRequest(`${this.baseUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
@@ -83,15 +84,14 @@ export class EngineClient {
     } catch (error) {
       throw new DvxError({
         code: 'ENGINE_UNREACHABLE',
-        message: `The engine at ${this.baseUrl} did not answer: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}.`,
+        message: `The engine at ${this.baseUrl} did not answer: ${error instanceof Error ? error.message : String(error)}.`,
         action: 'Check that `dvx engine start` is running, or give the right --engine URL.',
       });
     }
-    const text = await response.text();
-    const parsed = text ? (JSON.parse(text) as unknown) : {};
-    if (!response.ok)
+    const parsed = answer.text ? (JSON.parse(answer.text) as unknown) : {};
+    if (answer.status < 200 || answer.status >= 300)
       throw DvxError.fromJSON(
-        (parsed as { error?: unknown }).error ?? { code: 'INTERNAL', message: `HTTP ${response.status}` },
+        (parsed as { error?: unknown }).error ?? { code: 'INTERNAL', message: `HTTP ${answer.status}` },
       );
     return parsed as T;
   }

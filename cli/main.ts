@@ -1,44 +1,37 @@
 import { Command } from 'commander';
-import { registerEngineStart } from './commands/engine-start.js';
-import { registerAuditCommands } from './commands/audit-commands.js';
-import { registerBookmarkCommands } from './commands/bookmark-commands.js';
-import { registerDsourceCommands } from './commands/dsource-commands.js';
-import { registerEnvCommands } from './commands/env-commands.js';
-import { registerHookCommands } from './commands/hook-commands.js';
-import { registerPluginCommands } from './commands/plugin-commands.js';
-import { registerPolicyCommands } from './commands/policy-commands.js';
-import { registerQuickstart } from './commands/quickstart.js';
-import { registerRunCommands } from './commands/run-commands.js';
-import { registerSnapshotCommands } from './commands/snapshot-commands.js';
-import { registerSourceConfigCommands } from './commands/sourceconfig-commands.js';
-import { registerStorageCommands } from './commands/storage-commands.js';
-import { registerTokenCommands } from './commands/token-commands.js';
-import { registerVdbCommands } from './commands/vdb-commands.js';
+import { COMMAND_INDEX, type CommandEntry } from './command-index.js';
+import { commandGroup } from './command-group.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
 
-/** Each command module adds its verbs to the program. */
-export type RegisterCommand = (program: Command) => void;
+export type { RegisterCommand } from './command-index.js';
 
-const COMMANDS: RegisterCommand[] = [
-  registerEngineStart,
-  registerQuickstart,
-  registerEnvCommands,
-  registerPluginCommands,
-  registerSourceConfigCommands,
-  registerDsourceCommands,
-  registerVdbCommands,
-  registerSnapshotCommands,
-  registerHookCommands,
-  registerPolicyCommands,
-  registerBookmarkCommands,
-  registerRunCommands,
-  registerTokenCommands,
-  registerAuditCommands,
-  registerStorageCommands,
-];
+/** Global options that take a value: the word after one is not a command name. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--data-dir', '--engine', '--token']);
 
-export function buildProgram(): Command {
+/** The top-level command `argv` (`node dvx ...`) runs, or undefined when it names none (help, version, a typo). */
+export function commandNamed(argv: readonly string[]): CommandEntry | undefined {
+  const words = argv.slice(2);
+  for (let i = 0; i < words.length; i += 1) {
+    const word = words[i] ?? '';
+    if (word === '--') return undefined;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(word)) {
+      i += 1;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    // `dvx help vdb` is `dvx vdb --help`
+    const name = word === 'help' ? words[i + 1] : word;
+    return COMMAND_INDEX.find((entry) => entry.name === name);
+  }
+  return undefined;
+}
+
+/**
+ * The program with every top-level command listed, and the verbs of the commands in `load` (all of them unless
+ * given): a run loads only the module of the command it runs.
+ */
+export async function buildProgram(load: readonly CommandEntry[] = COMMAND_INDEX): Promise<Command> {
   const program = new Command('dvx')
     .description('Data-virtualization engine: thin writable copies of datasets, in seconds.')
     .version(packageVersion())
@@ -48,13 +41,17 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of COMMANDS) register(program);
+  for (const entry of COMMAND_INDEX) commandGroup(program, entry.name);
+  const registers = new Set(await Promise.all(load.map((entry) => entry.load())));
+  for (const register of registers) register(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    const command = commandNamed(argv);
+    // Naming no command (`dvx --help`, `dvx --version`, a typo) needs only the command index.
+    await (await buildProgram(command ? [command] : [])).parseAsync(argv);
   } catch (error) {
     process.exitCode = reportCliError(error);
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { ValidationError } from '../../errors/index.js';
 import type { AuditEntry } from '../../model/audit-log.js';
 import { withClient } from '../client-command.js';
@@ -6,9 +7,7 @@ import { formatTable, print } from '../output.js';
 
 /** `dvx audit`: who changed what, and what came of it (needs an admin token). */
 export function registerAuditCommands(program: Command): void {
-  program
-    .command('audit')
-    .description('Show the audit log of mutating API requests, allowed or refused, newest first (needs an admin token)')
+  commandGroup(program, 'audit')
     .option('--limit <n>', 'at most this many entries', '50')
     .option('--actor <token>', 'only requests by this token id or token name')
     .option('--since <time>', 'only requests at or after this ISO 8601 time')

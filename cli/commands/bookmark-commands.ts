@@ -16,11 +16,7 @@ interface BookmarkView {
 
 /** `dvx bookmark create|list|rm`. */
 export function registerBookmarkCommands(program: Command): void {
-  const bookmark = commandGroup(
-    program,
-    'bookmark',
-    'Bookmarks: named snapshots, protected from retention and deletion',
-  );
+  const bookmark = commandGroup(program, 'bookmark');
 
   bookmark
     .command('create <name>')

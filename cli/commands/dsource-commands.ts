@@ -21,7 +21,7 @@ const path = (ref: string, action = '') => `/dsources/${encodeURIComponent(ref)}
 
 /** `dvx dsource link|sync|enable|disable|rm|list|show|snapshots`. */
 export function registerDsourceCommands(program: Command): void {
-  const dsource = commandGroup(program, 'dsource', 'dSources: linked, synced copies of source datasets');
+  const dsource = commandGroup(program, 'dsource');
 
   waitOption(
     dsource

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { createLogger } from '../../log/logger.js';
 import { routeProcessOutputToLogger } from '../../log/process-output.js';
 import { ValidationError } from '../../errors/index.js';
@@ -30,9 +31,7 @@ export function parseListen(value: string): { host: string; port: number } {
 
 /** `dvx engine start`: the engine's main job, in the foreground until SIGTERM/SIGINT. */
 export function registerEngineStart(program: Command): void {
-  const engine =
-    program.commands.find((command) => command.name() === 'engine') ??
-    program.command('engine').description('Run and manage the dvx engine');
+  const engine = commandGroup(program, 'engine');
   engine
     .command('start')
     .description('Start the engine: API, workers and reconciler, on Redis (embedded unless --redis is given)')

@@ -36,7 +36,7 @@ export function parseTarget(value: string): { user: string; host: string; port?:
 
 /** `dvx env add|list|show|refresh|rm`: the hosts dvx works on. */
 export function registerEnvCommands(program: Command): void {
-  const env = commandGroup(program, 'env', 'Environments: the hosts dvx reaches over SSH');
+  const env = commandGroup(program, 'env');
 
   waitOption(
     env

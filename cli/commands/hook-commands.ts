@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors/index.js';
-import { HOOK_EVENTS } from '../../machines/lifecycle/hook-steps.js';
 import { withClient } from '../client-command.js';
 import { commandGroup } from '../command-group.js';
 import { formatTable, print } from '../output.js';
@@ -18,7 +17,7 @@ const path = (ref: string, event: string) => `/hooks/${encodeURIComponent(ref)}/
 
 /** `dvx hook set|list|rm`: bash run on a dSource's or VDB's host around its lifecycles. */
 export function registerHookCommands(program: Command): void {
-  const hook = commandGroup(program, 'hook', `User hooks: bash on the object's host (${HOOK_EVENTS.join(', ')})`);
+  const hook = commandGroup(program, 'hook');
   hook
     .command('set <dsource|vdb> <event>')
     .description(

@@ -79,7 +79,7 @@ function pluginTypeOf(value: string): PluginType {
 
 /** `dvx plugin init|build|upload|list`: write and build plugins, and the plugins installed on the engine. */
 export function registerPluginCommands(program: Command): void {
-  const plugin = commandGroup(program, 'plugin', 'Build plugins and install them on the engine');
+  const plugin = commandGroup(program, 'plugin');
 
   plugin
     .command('init <dir>')

@@ -123,11 +123,7 @@ function showAfter(json: boolean | undefined, answer: PolicyAnswer, verb: string
 
 /** `dvx policy create|list|show|update|rm|apply|unapply|pause|resume`. */
 export function registerPolicyCommands(program: Command): void {
-  const policy = commandGroup(
-    program,
-    'policy',
-    'Policies: scheduled SnapSync, VDB snapshot and refresh, and snapshot retention',
-  );
+  const policy = commandGroup(program, 'policy');
 
   policy
     .command('create <name>')

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { DvxError } from '../../errors/index.js';
 import { buildPlugin } from '../../operations/toolchain/index.js';
 import { stopEmbeddedRedis } from '../../model/embedded-redis.js';
@@ -17,11 +18,7 @@ const HOST_NAMES = ['qs-source', 'qs-staging', 'qs-target'];
 
 /** `dvx quickstart`: the engine, three local hosts and the dirtree tour, then the engine stays up for you. */
 export function registerQuickstart(program: Command): void {
-  program
-    .command('quickstart')
-    .description(
-      'Start the engine in the background with three local sshd hosts, run the dirtree tour, and leave it all up',
-    )
+  commandGroup(program, 'quickstart')
     .option(
       '--stop',
       'stop what an earlier quickstart left running (the background engine, its embedded Redis, the local hosts); data and mounts stay',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { ValidationError } from '../../errors/index.js';
 import type { RunSummary } from '../../services/runs.js';
 import { withClient } from '../client-command.js';
@@ -10,7 +11,7 @@ const STATUSES = ['running', 'succeeded', 'failed', 'cancelled'];
 
 /** `dvx run list|show|watch|cancel`: what operators read. */
 export function registerRunCommands(program: Command): void {
-  const run = program.command('run').description('Inspect and cancel lifecycle runs');
+  const run = commandGroup(program, 'run');
 
   run
     .command('list')

@@ -6,7 +6,7 @@ import { formatSnapshots, type SnapshotView } from './snapshot-table.js';
 
 /** `dvx snapshot list|rm`. */
 export function registerSnapshotCommands(program: Command): void {
-  const snapshot = commandGroup(program, 'snapshot', 'Snapshots of dSources and VDBs');
+  const snapshot = commandGroup(program, 'snapshot');
   snapshot
     .command('list')
     .description('List snapshots, oldest first')

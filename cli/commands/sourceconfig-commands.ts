@@ -18,7 +18,7 @@ interface SourceConfigView extends RepositoryView {
 
 /** `dvx repo list` and `dvx sourceconfig list|add`: what discovery found, and datasets added by hand. */
 export function registerSourceConfigCommands(program: Command): void {
-  commandGroup(program, 'repo', 'Repositories found on environments')
+  commandGroup(program, 'repo')
     .command('list')
     .description('List repositories')
     .option('--env <env>', 'only on this environment')
@@ -38,7 +38,7 @@ export function registerSourceConfigCommands(program: Command): void {
       }),
     );
 
-  const sourceconfig = commandGroup(program, 'sourceconfig', 'Source configs: datasets on repositories');
+  const sourceconfig = commandGroup(program, 'sourceconfig');
   sourceconfig
     .command('list')
     .description('List source configs')

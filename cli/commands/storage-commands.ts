@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { ValidationError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
 import {
@@ -63,9 +64,7 @@ export async function storageStatus(dataDir: string): Promise<StorageStatus> {
 
 /** `dvx storage init|status`: the engine's local storage, handled on this machine (not through the API). */
 export function registerStorageCommands(program: Command): void {
-  const storage =
-    program.commands.find((command) => command.name() === 'storage') ??
-    program.command('storage').description("The engine's storage pool (local to this machine)");
+  const storage = commandGroup(program, 'storage');
   storage
     .command('init')
     .description(

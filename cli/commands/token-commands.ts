@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { commandGroup } from '../command-group.js';
 import { ValidationError } from '../../errors/index.js';
 import { isRole, ROLES, type TokenRecord } from '../../model/token-store.js';
 import { withClient } from '../client-command.js';
@@ -6,7 +7,7 @@ import { formatTable, print } from '../output.js';
 
 /** `dvx token create|list|rm`: API tokens (admin only). */
 export function registerTokenCommands(program: Command): void {
-  const token = program.command('token').description('Manage API tokens (needs an admin token)');
+  const token = commandGroup(program, 'token');
 
   token
     .command('create')

@@ -24,7 +24,7 @@ const path = (ref: string, action = '') => `/vdbs/${encodeURIComponent(ref)}${ac
 
 /** `dvx vdb provision|start|stop|enable|disable|snapshot|rewind|refresh|rm|list|show`. */
 export function registerVdbCommands(program: Command): void {
-  const vdb = commandGroup(program, 'vdb', 'VDBs: writable thin copies on target environments');
+  const vdb = commandGroup(program, 'vdb');
 
   waitOption(
     vdb

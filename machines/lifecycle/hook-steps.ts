@@ -1,23 +1,8 @@
 import { step, type DvxStep } from './dvx-steps.js';
 import type { LifecycleContext } from './types.js';
 
-/** User hooks (as in the Delphix engine): bash run on the object's host at points of its lifecycles. */
-export const HOOK_EVENTS = [
-  'preSync',
-  'postSync',
-  'configureClone',
-  'preRefresh',
-  'postRefresh',
-  'preRewind',
-  'postRewind',
-  'preSnapshot',
-  'postSnapshot',
-  'preStart',
-  'postStart',
-  'preStop',
-  'postStop',
-] as const;
-export type HookEvent = (typeof HOOK_EVENTS)[number];
+export { HOOK_EVENTS, type HookEvent } from './hook-events.js';
+import type { HookEvent } from './hook-events.js';
 
 type ObjectOf<Input> = (input: Input) => { objectType: 'dsource' | 'vdb'; objectId: string };
 
