@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { COMMAND_INDEX, type CommandEntry } from './command-index.js';
 import { commandGroup } from './command-group.js';
+import { DEFAULT_DATA_DIR } from './data-dir.js';
+import { envOption } from './env-option.js';
 import { packageVersion } from './package-info.js';
 import { reportCliError } from './report-cli-error.js';
 
@@ -35,9 +37,31 @@ export async function buildProgram(load: readonly CommandEntry[] = COMMAND_INDEX
   const program = new Command('dvx')
     .description('Data-virtualization engine: thin writable copies of datasets, in seconds.')
     .version(packageVersion())
-    .option('--data-dir <dir>', 'engine data directory (default: $DVX_DATA_DIR or ./.dvx)')
-    .option('--engine <url>', 'engine API URL (default: $DVX_ENGINE_URL or the local engine of the data dir)')
-    .option('--token <token>', "API token (default: $DVX_TOKEN or the data dir's admin token)")
+    .addOption(
+      envOption({
+        flags: '--data-dir <dir>',
+        description: 'engine data directory',
+        variable: 'DVX_DATA_DIR',
+        builtInText: `./${DEFAULT_DATA_DIR}`,
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: '--engine <url>',
+        description: 'engine API URL',
+        variable: 'DVX_ENGINE_URL',
+        builtInText: "the data dir's engine (its engine.json)",
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: '--token <token>',
+        description: 'API token',
+        variable: 'DVX_TOKEN',
+        builtInText: "the data dir's admin token",
+        show: 'set',
+      }),
+    )
     .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });

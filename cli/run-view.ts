@@ -1,4 +1,4 @@
-import type { RunDetail, StepExecution } from '../model/run-record.js';
+import type { RunDetail, StepAttempt, StepExecution } from '../model/run-record.js';
 import { formatDuration } from './output.js';
 
 export type RunView = RunDetail & { currentSteps: string[] };
@@ -16,13 +16,31 @@ function stepLine(step: StepExecution): string {
   return `  ${step.stepId.padEnd(20)} ${step.src.padEnd(34)} ${status}${attempts}${step.durationMs !== undefined ? ` in ${formatDuration(step.durationMs)}` : ''}${error}`;
 }
 
-/** A run and its timeline as the CLI shows it. */
+const OUTCOMES: Record<NonNullable<StepAttempt['outcome']>, string> = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  retrying: 'failed, tried again',
+  interrupted: 'interrupted (engine stopped)',
+};
+
+/** One attempt of a step: its number, outcome, start, duration and error. */
+function attemptLine(attempt: StepAttempt): string {
+  const outcome = attempt.outcome ? OUTCOMES[attempt.outcome] : 'running';
+  const took = attempt.durationMs !== undefined ? ` in ${formatDuration(attempt.durationMs)}` : '';
+  const error = attempt.error && attempt.outcome !== 'interrupted' ? `: ${attempt.error.message}` : '';
+  return `      attempt ${attempt.attempt}  ${outcome}, started ${attempt.startedAt}${took}${error}`;
+}
+
+/** A run and its timeline as the CLI shows it: each step, and each attempt of a step tried more than once. */
 export function formatRun(run: RunView): string {
   const lines = [
     `run ${run.id}  ${run.kind} of ${run.objectType} ${run.objectId}  ${run.status.toUpperCase()}`,
     `  requested by ${run.requestedBy} at ${run.createdAt}${run.endedAt ? `, ended at ${run.endedAt}` : ''}`,
     'steps:',
-    ...run.steps.map(stepLine),
+    ...run.steps.flatMap((step) => [
+      stepLine(step),
+      ...(step.attempts.length > 1 ? step.attempts.map(attemptLine) : []),
+    ]),
   ];
   if (run.currentSteps.length) lines.push(`waiting for: ${run.currentSteps.join(', ')}`);
   if (run.error) lines.push(...formatError(run.error));

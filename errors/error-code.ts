@@ -48,6 +48,10 @@ export const ERROR_CODES = {
   CONFIG_INVALID: { retryable: false, summary: 'The engine configuration is invalid.' },
   DEPENDENCY_MISSING: { retryable: false, summary: 'A system program that dvx needs is not installed.' },
   RUN_CANCELLED: { retryable: false, summary: 'The run was cancelled.' },
+  STEP_INTERRUPTED: {
+    retryable: true,
+    summary: 'The engine running a step attempt stopped before the attempt ended; the step was taken up again.',
+  },
   STEP_DEADLINE_EXCEEDED: { retryable: false, summary: 'A step kept failing until its retry deadline passed.' },
   STEP_HANDLER_MISSING: { retryable: false, summary: 'A lifecycle names a step this engine has no handler for.' },
   MACHINE_VERSION_UNSUPPORTED: {

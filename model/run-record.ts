@@ -39,11 +39,16 @@ export interface TransitionLogEntry {
 
 /** One attempt of one step. */
 export interface StepAttempt {
+  /** Counts every start of the step, one interrupted by an engine that stopped included. */
   attempt: number;
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
-  outcome?: 'succeeded' | 'failed' | 'retrying';
+  /**
+   * How it ended; none while it runs. `interrupted`: the engine running it stopped (killed, crashed, lost its
+   * lock) before it ended, and a later attempt took the step up again; it is not stored but read so.
+   */
+  outcome?: 'succeeded' | 'failed' | 'retrying' | 'interrupted';
   error?: SerializedError;
   /** For retries: when the next attempt is due. */
   retryAt?: string;

@@ -26,6 +26,12 @@ function attemptField(jobId: string, attempt: number): string {
   return `${jobId}#${attempt}`;
 }
 
+/** The error an interrupted attempt is shown with. */
+const INTERRUPTED = new DvxError({
+  code: 'STEP_INTERRUPTED',
+  message: 'The engine running this attempt stopped before it ended (killed, crashed, or lost its lock on the step).',
+}).toJSON();
+
 /** Rebuilds step executions from the steps hash: `<jobId>` holds the step, `<jobId>#<n>` its attempts. */
 function stepExecutions(fields: Record<string, string>): StepExecution[] {
   const metas = new Map<string, StepMeta>();
@@ -42,6 +48,12 @@ function stepExecutions(fields: Record<string, string>): StepExecution[] {
   const executions: StepExecution[] = [];
   for (const [jobId, meta] of metas) {
     const list = (attempts.get(jobId) ?? []).sort((a, b) => a.attempt - b.attempt);
+    // An attempt that never ended but has a later one was cut short by its engine stopping.
+    for (const attempt of list.slice(0, -1))
+      if (attempt.outcome === undefined) {
+        attempt.outcome = 'interrupted';
+        attempt.error = { ...INTERRUPTED };
+      }
     const last = list[list.length - 1];
     const status: StepExecution['status'] =
       last?.outcome === 'succeeded' || last?.outcome === 'failed'

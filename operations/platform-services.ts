@@ -30,9 +30,20 @@ export type CommandResult = RunBashResponse;
  * DvxErrors (HOST_UNREACHABLE, HOST_COMMAND_FAILED, ...): the plugin gets them as thrown errors with the same code.
  */
 export interface PlatformServices {
-  runBash(connection: RemoteConnection, command: string, options?: RunBashOptions): Promise<CommandResult>;
-  runExpect(connection: RemoteConnection, command: string, options?: RunExpectOptions): Promise<CommandResult>;
-  runSync(request: RunSyncRequest): Promise<RunSyncResponse>;
+  /** `signal`, with the services' own: aborting kills the command on the host (its whole process group). */
+  runBash(
+    connection: RemoteConnection,
+    command: string,
+    options?: RunBashOptions,
+    signal?: AbortSignal,
+  ): Promise<CommandResult>;
+  runExpect(
+    connection: RemoteConnection,
+    command: string,
+    options?: RunExpectOptions,
+    signal?: AbortSignal,
+  ): Promise<CommandResult>;
+  runSync(request: RunSyncRequest, signal?: AbortSignal): Promise<RunSyncResponse>;
   retrieveCredentials(reference: string): Promise<Credentials>;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
 }
@@ -60,28 +71,36 @@ export { CommandFailedError } from '../errors/index.js';
 
 /** Platform services backed by the engine's hosts (ssh2 pool, rsync). */
 export function createPlatformServices(options: PlatformServicesOptions): PlatformServices {
-  const { logger, signal } = options;
-  const withSignal = signal ? { signal } : {};
+  const { logger } = options;
+  /** The services' signal and the call's, as one. */
+  const withSignal = (call: AbortSignal | undefined): { signal?: AbortSignal } => {
+    const signals = [options.signal, call].filter((signal): signal is AbortSignal => signal !== undefined);
+    const [only] = signals;
+    return signals.length > 1 ? { signal: AbortSignal.any(signals) } : only ? { signal: only } : {};
+  };
   const checked = (result: CommandResult, connection: RemoteConnection, check: boolean | undefined): CommandResult => {
     if (check && result.exitCode !== 0) throw new CommandFailedError({ host: connection.environment.name, ...result });
     return result;
   };
   return {
-    async runBash(connection, command, commandOptions = {}) {
+    async runBash(connection, command, commandOptions = {}, signal) {
       const host = await options.connect(connection.environment.reference);
       const result = await runBash(host, command, {
         variables: commandOptions.variables ?? {},
         loginShell: Boolean(commandOptions.useLoginShell),
-        ...withSignal,
+        ...withSignal(signal),
       });
       return checked(result, connection, commandOptions.checkExitCode);
     },
-    async runExpect(connection, command, commandOptions = {}) {
+    async runExpect(connection, command, commandOptions = {}, signal) {
       const host = await options.connect(connection.environment.reference);
-      const result = await runExpect(host, command, { variables: commandOptions.variables ?? {}, ...withSignal });
+      const result = await runExpect(host, command, {
+        variables: commandOptions.variables ?? {},
+        ...withSignal(signal),
+      });
       return checked(result, connection, commandOptions.checkExitCode);
     },
-    async runSync(request) {
+    async runSync(request, signal) {
       if (!options.syncDestination) {
         throw new PluginError({
           code: 'PLUGIN_FAULT',
@@ -108,7 +127,7 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
             : { connection: await options.connect(destination.environmentReference), path: destination.path },
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
-        ...withSignal,
+        ...withSignal(signal),
         logger,
       });
       return {

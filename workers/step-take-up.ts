@@ -198,7 +198,10 @@ export class TakenStep {
   readonly runId: string;
   readonly stepId: string;
   readonly jobId: string;
+  /** This attempt's number among every start of the step, interrupted ones included (as its record shows). */
   readonly attempt: number;
+  /** How many attempts will have failed if this one fails: BullMQ's count, which the retry backoff goes by. */
+  readonly failures: number;
   /** When the job was first queued: the step's deadline counts from then. */
   readonly queuedAt: number;
   /** The run as it was seen waiting for the step (in Redis, or in memory); delivering the result starts from it. */
@@ -230,6 +233,7 @@ export class TakenStep {
     this.stepId = job.data.stepId;
     this.jobId = init.jobId;
     this.attempt = init.started.attempt;
+    this.failures = job.attemptsMade + 1;
     this.queuedAt = job.timestamp;
     this.run = init.run;
     this.step = init.step;
@@ -325,7 +329,12 @@ export class StepTakeUp {
     const { runId, stepId, seq } = job.data;
     const jobId = job.id ?? stepJobId(runId, seq, stepId);
     const startedMs = Date.now();
-    const started: StepAttempt = { attempt: job.attemptsMade + 1, startedAt: new Date(startedMs).toISOString() };
+    // Every start is an attempt of its own: one cut short by a stopped engine (BullMQ's stalled job, run again
+    // without counting it as made) keeps its record, and `dvx run show` lists it as interrupted.
+    const started: StepAttempt = {
+      attempt: job.attemptsMade + job.stalledCounter + 1,
+      startedAt: new Date(startedMs).toISOString(),
+    };
     const meta: StepMeta = { stepId, src: job.data.src, jobId, operationId: jobId, seq, startedAt: started.startedAt };
     const known = await this.liveRuns.waitingFor(runId, jobId);
     if (known) {

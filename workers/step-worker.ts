@@ -102,8 +102,8 @@ async function failStep(stages: StepStages, step: TakenStep, raw: unknown, logge
   }
   const error = toDvxError(raw);
   const cancelled = error.retryable && (await driver.isCancelRequested(step.runId));
-  if (error.retryable && !cancelled && retry.mayRetry(step.src, step.queuedAt, step.attempt)) {
-    const delay = retry.delay(step.attempt, step.jobId);
+  if (error.retryable && !cancelled && retry.mayRetry(step.src, step.queuedAt, step.failures)) {
+    const delay = retry.delay(step.failures, step.jobId);
     await stages.store.recordAttempt(step.runId, step.finish('retrying', error, delay));
     logger.warn({ err: error.toJSON(), retryInMs: delay }, 'step failed; retrying');
     throw error;

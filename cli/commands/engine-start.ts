@@ -1,19 +1,23 @@
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { commandGroup } from '../command-group.js';
 import { createLogger } from '../../log/logger.js';
 import { routeProcessOutputToLogger } from '../../log/process-output.js';
 import { ValidationError } from '../../errors/index.js';
-import { describeRedisTarget } from '../../model/redis-target.js';
+import { describeRedisTarget, parseRedisUrl } from '../../model/redis-target.js';
 import { resolveDataDir } from '../data-dir.js';
+import { envOption } from '../env-option.js';
 import { startEngineRuntime } from '../engine-runtime.js';
 
 interface EngineStartOptions {
   dataDir?: string;
   redis?: string;
   listen: string;
-  logLevel?: string;
+  logLevel: string;
   shutdownTimeout: string;
 }
+
+/** Where the API listens unless `--listen` or `DVX_LISTEN` says otherwise. */
+export const DEFAULT_LISTEN = '127.0.0.1:7433';
 
 /** Parses `HOST:PORT` or `PORT`. */
 export function parseListen(value: string): { host: string; port: number } {
@@ -29,27 +33,61 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: match[1] ?? '127.0.0.1', port };
 }
 
+/** Where the API listens; `DVX_LISTEN` sets the default. `dvx quickstart` takes the same option. */
+export function listenOption(): Option {
+  return envOption({
+    flags: '--listen <host:port>',
+    description: 'where the API listens',
+    variable: 'DVX_LISTEN',
+    builtIn: DEFAULT_LISTEN,
+  });
+}
+
+function logLevelOption(): Option {
+  return envOption({
+    flags: '--log-level <level>',
+    description: 'pino log level (trace, debug, info, warn, error, fatal)',
+    variable: 'DVX_LOG_LEVEL',
+    builtIn: 'info',
+  });
+}
+
+/** A Redis URL as help may print it: without its password. */
+function redactedRedisUrl(url: string): string {
+  try {
+    return describeRedisTarget(parseRedisUrl(url));
+  } catch {
+    return 'a value that is not a Redis URL';
+  }
+}
+
 /** `dvx engine start`: the engine's main job, in the foreground until SIGTERM/SIGINT. */
 export function registerEngineStart(program: Command): void {
   const engine = commandGroup(program, 'engine');
   engine
     .command('start')
     .description('Start the engine: API, workers and reconciler, on Redis (embedded unless --redis is given)')
-    .option('--redis <url>', 'use this Redis instead of the embedded one (default: $DVX_REDIS_URL)')
-    .option('--listen <host:port>', 'where the API listens', process.env.DVX_LISTEN ?? '127.0.0.1:7433')
-    .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
+    .addOption(
+      envOption({
+        flags: '--redis <url>',
+        description: 'use this Redis instead of the embedded one',
+        variable: 'DVX_REDIS_URL',
+        builtInText: 'the embedded Redis of the data dir',
+        show: redactedRedisUrl,
+      }),
+    )
+    .addOption(listenOption())
+    .addOption(logLevelOption())
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
-      const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
+      const logger = createLogger({ level: options.logLevel, component: 'engine' });
       // The engine writes JSON lines only, whatever its libraries print, and keeps running on a stray rejection.
       routeProcessOutputToLogger(logger);
       const listen = parseListen(options.listen);
       const runtime = await startEngineRuntime({
         dataDir: resolveDataDir(options.dataDir),
-        ...((options.redis ?? process.env.DVX_REDIS_URL)
-          ? { redisUrl: options.redis ?? process.env.DVX_REDIS_URL }
-          : {}),
+        ...(options.redis ? { redisUrl: options.redis } : {}),
         host: listen.host,
         port: listen.port,
         logger,

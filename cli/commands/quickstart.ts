@@ -8,6 +8,7 @@ import { stopEmbeddedRedis } from '../../model/embedded-redis.js';
 import { resolveDataDir } from '../data-dir.js';
 import { EngineClient } from '../engine-client.js';
 import { packageRoot } from '../package-info.js';
+import { listenOption, parseListen } from './engine-start.js';
 import { ensureBackgroundEngine, stopBackgroundEngine } from '../quickstart/background-engine.js';
 import { startLocalSshds, stopLocalSshds } from '../quickstart/local-sshd.js';
 import { writeSampleData } from '../quickstart/sample-data.js';
@@ -23,8 +24,9 @@ export function registerQuickstart(program: Command): void {
       '--stop',
       'stop what an earlier quickstart left running (the background engine, its embedded Redis, the local hosts); data and mounts stay',
     )
+    .addOption(listenOption())
     .action(async function (this: Command) {
-      const options = this.optsWithGlobals<{ dataDir?: string; json?: boolean; stop?: boolean }>();
+      const options = this.optsWithGlobals<{ dataDir?: string; json?: boolean; stop?: boolean; listen: string }>();
       const dataDir = resolveDataDir(options.dataDir);
       const say = (line: string) => process.stdout.write(`${line}\n`);
       if (options.stop) {
@@ -37,10 +39,15 @@ export function registerQuickstart(program: Command): void {
         );
         return;
       }
-      const engine = await ensureBackgroundEngine(dataDir);
+      const listen = parseListen(options.listen);
+      const engine = await ensureBackgroundEngine(dataDir, { listen: `${listen.host}:${listen.port}` });
       say(
         `engine ${engine.started ? 'started' : 'already running'}: ${engine.info.url} (pid ${engine.info.pid}, log ${engine.logFile})`,
       );
+      if (!engine.started && new URL(engine.info.url).port !== String(listen.port))
+        say(
+          `  (not on ${options.listen}: that is where an engine started now would listen; dvx quickstart --stop first)`,
+        );
       const work = join(dataDir, 'quickstart');
       const { hosts, clientKeyPath } = await startLocalSshds(join(work, 'hosts'), HOST_NAMES);
       say(`local hosts: ${hosts.map((host) => `${host.name} 127.0.0.1:${host.port}`).join(', ')}`);

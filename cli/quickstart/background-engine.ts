@@ -18,11 +18,20 @@ async function healthy(dataDir: string): Promise<EngineInfo | null> {
   }
 }
 
+/** Options of {@link ensureBackgroundEngine}. */
+export interface BackgroundEngineOptions {
+  /** `--listen` of the engine it starts (HOST:PORT). @defaultValue the engine's own: `DVX_LISTEN` or 127.0.0.1:7433 */
+  listen?: string;
+  /** How long to wait for a started engine to answer /health. @defaultValue 120000 */
+  timeoutMs?: number;
+}
+
 /** The data dir's engine: the running one, or one started in the background (logging to `<dataDir>/engine.log`). */
 export async function ensureBackgroundEngine(
   dataDir: string,
-  timeoutMs = 120_000,
+  options: BackgroundEngineOptions = {},
 ): Promise<{ info: EngineInfo; started: boolean; logFile: string }> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const logFile = join(dataDir, 'engine.log');
   const running = await healthy(dataDir);
   if (running) return { info: running, started: false, logFile };
@@ -30,7 +39,14 @@ export async function ensureBackgroundEngine(
   const out = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [join(packageRoot(), 'bin', 'dvx.js'), '--data-dir', dataDir, 'engine', 'start'],
+    [
+      join(packageRoot(), 'bin', 'dvx.js'),
+      '--data-dir',
+      dataDir,
+      'engine',
+      'start',
+      ...(options.listen !== undefined ? ['--listen', options.listen] : []),
+    ],
     { detached: true, stdio: ['ignore', out, out] },
   );
   child.unref();

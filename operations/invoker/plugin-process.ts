@@ -145,6 +145,8 @@ export class PluginProcess {
   #stderr = '';
   #settled = false;
   #settle: (outcome: Outcome) => void = () => undefined;
+  /** Aborted when the operation is over: the host commands it started and did not wait for are killed. */
+  readonly #calls = new AbortController();
 
   constructor(options: PluginProcessOptions) {
     this.#options = options;
@@ -190,6 +192,11 @@ export class PluginProcess {
     });
     deadline.dispose();
 
+    this.#calls.abort(
+      'error' in outcome
+        ? outcome.error
+        : new DvxError({ code: 'RUN_CANCELLED', message: `${operation} returned before this platform call ended.` }),
+    );
     this.#kill();
     // The call is over only when the process is gone (reaped), not merely signalled.
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
@@ -287,21 +294,24 @@ export class PluginProcess {
     const { services, references, scrub } = this.#options;
     const checked = checkCall(method, params, references);
     // checkCall has checked the shapes these casts name.
+    const { signal } = this.#calls;
     switch (method) {
       case 'runBash':
         return services.runBash(
           checked[0] as RemoteConnection,
           checked[1] as string,
           (checked[2] ?? {}) as RunBashOptions,
+          signal,
         );
       case 'runExpect':
         return services.runExpect(
           checked[0] as RemoteConnection,
           checked[1] as string,
           (checked[2] ?? {}) as RunExpectOptions,
+          signal,
         );
       case 'runSync':
-        return services.runSync(checked[0] as RunSyncRequest);
+        return services.runSync(checked[0] as RunSyncRequest, signal);
       default: {
         const credentials = await services.retrieveCredentials(checked[0] as string);
         scrub.add(credentials);

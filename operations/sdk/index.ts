@@ -56,5 +56,6 @@ export {
   type RunSyncRequest,
   type RunSyncResponse,
 } from './platform-libs.js';
+export { withSecretFile, type WithSecretFileOptions } from './secret-file.js';
 export { UserError } from './user-error.js';
 export type { OperationName, MigrationObjectType } from '../plugin-artifact.js';

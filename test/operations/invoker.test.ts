@@ -236,6 +236,25 @@ describe('invokePlugin', () => {
     await waitFor('the grandchild to be gone', () => !alive(grandchild), 5_000);
   });
 
+  it('kills the host commands of a plugin that times out, on the host', async () => {
+    const pidFile = join(temp.path, 'remote-hang.pid');
+    const error = await failure(
+      invoke({
+        operation: 'virtual.stop',
+        timeoutMs: 3_000,
+        args: { virtualSource: virtualSource('env-a', { pidFile, note: 'remote-hang' }), repository, sourceConfig },
+      }),
+    );
+    expect(error.code).toBe('PLUGIN_TIMEOUT');
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(pid).toBeGreaterThan(1);
+    try {
+      await waitFor('the command on the host to be killed', () => !alive(pid), 10_000);
+    } finally {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('kills the plugin when the signal aborts and fails with RUN_CANCELLED', async () => {
     const pidFile = join(temp.path, 'hang-abort.json');
     const controller = new AbortController();

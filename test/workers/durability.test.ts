@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { formatRun } from '../../cli/run-view.js';
 import { keys } from '../../model/keys.js';
 import type { RunRecord } from '../../model/run-record.js';
 import { RunStore } from '../../model/run-store.js';
@@ -102,6 +103,22 @@ describe('durability across engine crashes', () => {
       'xstate.done.actor.b',
       'xstate.done.actor.c',
     ]);
+    // The run record (what GET /runs/:id and `dvx run show` read) keeps the attempt the kill cut short.
+    const b = must(
+      detail.steps.find((step) => step.stepId === 'b'),
+      'step b in the run record',
+    );
+    expect(b.status).toBe('succeeded');
+    expect(b.attempts.map((attempt) => [attempt.attempt, attempt.outcome])).toEqual([
+      [1, 'interrupted'],
+      [2, 'succeeded'],
+    ]);
+    expect(b.attempts[0]?.error?.code).toBe('STEP_INTERRUPTED');
+    const shown = formatRun({ ...detail, currentSteps: [] });
+    expect(shown).toMatch(/\n {2}b +\S+ +succeeded after 2 attempts/);
+    expect(shown).toMatch(
+      /\n {6}attempt 1 {2}interrupted \(engine stopped\), started \S+\n {6}attempt 2 {2}succeeded, started/,
+    );
     await nothingLeftBehind();
   });
 
