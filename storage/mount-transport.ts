@@ -61,4 +61,6 @@ export interface MountTransport {
   /** Nothing mounted is a no-op. A busy mount is retried, then MOUNT_BUSY naming the processes holding it. */
   detach(request: DetachRequest): Promise<void>;
   isAttached(request: DetachRequest): Promise<boolean>;
+  /** Checks that a host has what this transport needs; HOST_CAPABILITY_MISSING naming the package to install if not. */
+  checkHost?(connection: MountHostConnection): Promise<void>;
 }

@@ -3,7 +3,13 @@ import { chown, stat } from 'node:fs/promises';
 import { HostError, StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { parseHolders, type MountHolder } from './bind-mount-transport.js';
-import type { AttachRequest, DetachRequest, MountTransport, RunHostScript } from './mount-transport.js';
+import type {
+  AttachRequest,
+  DetachRequest,
+  MountHostConnection,
+  MountTransport,
+  RunHostScript,
+} from './mount-transport.js';
 import { storageWork } from './run-command.js';
 import type { SftpServer } from './sftp-server.js';
 
@@ -49,6 +55,12 @@ const NOT_EMPTY = 6;
 const NO_SSHFS = 7;
 const NO_FUSE = 8;
 
+// What the host needs: sshfs, and FUSE.
+const CHECK_HOST = String.raw`
+sshfs=$(command -v sshfs) && [ -f "$sshfs" ] && [ -x "$sshfs" ] || exit ${NO_SSHFS}
+[ -c /dev/fuse ] || modprobe fuse 2>/dev/null; [ -c /dev/fuse ] || exit ${NO_FUSE}
+`;
+
 // What is at the mount path now. A mount of this export that answers, with the asked access, is kept (exit 0); one
 // that no longer answers (the host lost its connection for good, the engine machine rebooted) or has the other access
 // is dropped (lazily: nothing can be using a dead mount) and mounted again (exit NEEDS_MOUNT, with the addresses the
@@ -66,8 +78,7 @@ if [ -n "$mounted" ]; then
 elif [ -d "$MOUNT_PATH" ] && [ -n "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ]; then
   exit ${NOT_EMPTY}
 fi
-sshfs=$(command -v sshfs) && [ -f "$sshfs" ] && [ -x "$sshfs" ] || exit ${NO_SSHFS}
-[ -c /dev/fuse ] || modprobe fuse 2>/dev/null; [ -c /dev/fuse ] || exit ${NO_FUSE}
+${CHECK_HOST}
 exit ${NEEDS_MOUNT}
 `;
 
@@ -237,6 +248,15 @@ export class SshfsMountTransport implements MountTransport {
       });
     }
     this.#logger.info({ host, export: id, mountPath: request.mountPath }, 'sshfs mount attached');
+  }
+
+  async checkHost(connection: MountHostConnection): Promise<void> {
+    const result = await this.#options.runBash(connection, CHECK_HOST, {
+      variables: {},
+      timeoutMs: this.#options.timeoutMs,
+    });
+    if (result.exitCode !== 0)
+      this.#probeFailed(result, { host: connection.address.name, mountPath: '', sourcePath: '' });
   }
 
   #probeFailed(result: { exitCode: number; stderr: string }, details: Record<string, string>): never {

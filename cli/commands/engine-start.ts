@@ -12,6 +12,8 @@ interface EngineStartOptions {
   listen: string;
   logLevel?: string;
   shutdownTimeout: string;
+  sftpListen?: string;
+  sftpPort?: string;
 }
 
 /** Parses `HOST:PORT` or `PORT`. */
@@ -40,6 +42,12 @@ export function registerEngineStart(program: Command): void {
     .option('--listen <host:port>', 'where the API listens', process.env.DVX_LISTEN ?? '127.0.0.1:7433')
     .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
+    .option(
+      '--sftp-listen <addresses>',
+      'comma-separated addresses where hosts mounted with sshfs reach the SFTP server',
+      process.env.DVX_SFTP_LISTEN ?? '0.0.0.0',
+    )
+    .option('--sftp-port <port>', 'port of that SFTP server', process.env.DVX_SFTP_PORT ?? '7422')
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
@@ -54,6 +62,10 @@ export function registerEngineStart(program: Command): void {
         host: listen.host,
         port: listen.port,
         logger,
+        sftp: {
+          listenAddresses: (options.sftpListen ?? '0.0.0.0').split(',').filter(Boolean),
+          port: Number(options.sftpPort ?? 7422),
+        },
       });
       process.stdout.write(
         `dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`,

@@ -15,22 +15,36 @@ export interface TestSftpServer {
 
 const live = new Map<string, SftpServer>();
 let hooked = false;
+const others = new Set<SftpServer>();
+
+function installExitHook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', () => {
+    for (const [dir, server] of live) {
+      const pid = server.pid();
+      if (pid !== undefined) killPids([pid], 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const server of others) {
+      const pid = server.pid();
+      if (pid !== undefined) killPids([pid], 'SIGKILL');
+    }
+  });
+}
+
+/** Kills the sshd of `server` (an engine's, say) if this test process exits before {@link SftpServer.stop}. */
+export function stopOnExit(server: SftpServer): void {
+  installExitHook();
+  others.add(server);
+}
 
 /**
  * Starts an SFTP server listening on `listenAddresses` (the root side of isolated hosts' links) on a free port. The
  * server is a daemon by design (mounts outlive the engine): an exiting test process kills it and removes its directory.
  */
 export async function startTestSftpServer(listenAddresses: string[]): Promise<TestSftpServer> {
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', () => {
-      for (const [dir, server] of live) {
-        const pid = server.pid();
-        if (pid !== undefined) killPids([pid], 'SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
-  }
+  installExitHook();
   const temp = await makeTempDir('sftp-server');
   const options = { dir: `${temp.path}/sftp`, port: await freePort(), listenAddresses };
   const server = new SftpServer(options);
