@@ -7,6 +7,7 @@ import { buildServer } from '../api/server.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
 import type { ServiceContext } from '../services/service-context.js';
+import { toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
 import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
@@ -15,7 +16,14 @@ import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/r
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
 import { runBash, SshConnectionPool } from '../hosts/index.js';
-import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
+import {
+  BindMountTransport,
+  openStorage,
+  SftpServer,
+  SshfsMountTransport,
+  type SftpServerOptions,
+  type StorageBackend,
+} from '../storage/index.js';
 import { DurableEngine, type DurableEngineOpenOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
 import { policyQueue } from '../workers/policy-queue.js';
@@ -49,6 +57,11 @@ export interface EngineRuntimeOptions {
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
   engine?: Omit<DurableEngineOpenOptions, 'redis' | 'logger'>;
+  /**
+   * The SFTP server that serves engine storage to hosts mounted with sshfs (docs/remote-hosts.md).
+   * @defaultValue in `<dataDir>/sftp`, port 7422 on every address
+   */
+  sftp?: Omit<SftpServerOptions, 'dir' | 'logger'> & { dir?: string };
 }
 
 /** A running engine: Redis, workers, API. */
@@ -59,6 +72,8 @@ export interface EngineRuntime {
   ctx: ServiceContext;
   durable: DurableEngine;
   api: FastifyInstance;
+  /** The SFTP server of sshfs mounts: a daemon of its own, which {@link stop} leaves running (mounts outlive the engine). */
+  sftp: SftpServer;
   stop(deadlineMs?: number): Promise<void>;
 }
 
@@ -119,11 +134,26 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
+  const sftp = new SftpServer({
+    dir: join(dataDir, 'sftp'),
+    ...options.sftp,
+    logger: logger.child({ component: 'sftp' }),
+  });
+  // Mounts made before a reboot of this machine reconnect once their server is back; it starts with the first
+  // sshfs mount otherwise. It is a daemon of its own: stopping the engine leaves it serving the mounts.
+  if ((await sftp.exportIds()).length > 0) {
+    await sftp
+      .start()
+      .catch((error: unknown) =>
+        logger.warn({ err: toDvxError(error).message }, 'sftp server did not start: sshfs mounts cannot reconnect'),
+      );
+  }
   const steps: StepServices = {
     model,
     secrets,
     storage,
     mounts: new BindMountTransport({ runBash }),
+    sshfs: new SshfsMountTransport({ runBash, server: sftp, logger: logger.child({ component: 'sshfs' }) }),
     hosts,
     logger,
     // Plugin code is cached in this engine's data dir, never in a directory other engines share.
@@ -221,6 +251,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     ctx,
     durable,
     api,
+    sftp,
     stop(deadlineMs = 30_000) {
       stopping ??= (async () => {
         closing = true;

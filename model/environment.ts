@@ -24,6 +24,16 @@ export interface HostFacts {
   scratchPath: string;
 }
 
+/** A way engine storage reaches a host (storage/mount-transport.ts; docs/remote-hosts.md). */
+export type MountTransportKind = 'bind' | 'sshfs';
+
+/** The transport an environment's mounts use, and why it was chosen. */
+export interface EnvironmentMountTransport {
+  kind: MountTransportKind;
+  /** Why: the marker file probe's finding, or the override it was asked for with. */
+  reason: string;
+}
+
 /** A host dvx reaches over SSH: source, staging or target. */
 export interface EnvironmentRecord extends StoredRecord {
   name: string;
@@ -36,6 +46,10 @@ export interface EnvironmentRecord extends StoredRecord {
   facts: HostFacts | null;
   /** Where plugins may keep per-object scratch files on the host. */
   scratchPath: string;
+  /** The transport asked for with `dvx env add --transport`; absent or null lets each probe choose. */
+  transportOverride?: MountTransportKind | null;
+  /** What the last probe chose; absent before it (mounts then use bind, as before transports were chosen). */
+  mountTransport?: EnvironmentMountTransport | null;
   /** A discover run's outcome; an ACTIVE environment is UNREACHABLE while the health monitor finds its host down. */
   status: 'DISCOVERING' | 'ACTIVE' | 'UNREACHABLE' | 'FAILED';
   lastRunId: string | null;

@@ -20,6 +20,8 @@ const SYSTEM_PACKAGES = [
   { pkg: 'procps', probe: '/usr/bin/pgrep' },
   { pkg: 'util-linux', probe: '/usr/sbin/losetup' },
   { pkg: 'iproute2', probe: '/usr/sbin/ip' },
+  // The sshfs mount transport (storage/sshfs-mount-transport.ts): sshfs on hosts, the dedicated SFTP sshd on the engine.
+  { pkg: 'sshfs', probe: '/usr/bin/sshfs' },
   // Login shells outside the POSIX family, for the tests of commands run through them (test/hosts/non-posix-login-shell).
   { pkg: 'tcsh', probe: '/usr/bin/tcsh' },
   { pkg: 'fish', probe: '/usr/bin/fish' },

@@ -1,7 +1,7 @@
 import { ValidationError } from '../errors/index.js';
 import { fetchHostKey } from '../hosts/index.js';
 import { refuseIfDependents, type Dependent } from '../model/dependencies.js';
-import type { EnvironmentRecord } from '../model/environment.js';
+import type { EnvironmentRecord, MountTransportKind } from '../model/environment.js';
 import { newId } from '../model/ids.js';
 import { present } from './present.js';
 import type { RunSummary } from './runs.js';
@@ -23,6 +23,11 @@ export interface AddEnvironmentRequest {
   hostKeyFingerprint?: string;
   /** Directory on the host for plugin scratch files. @defaultValue what probing suggests */
   scratchPath?: string;
+  /**
+   * How engine storage is mounted on the host. @defaultValue chosen by the probe: `bind` when the host sees the
+   * engine's storage (a marker file written there is found at the same path), `sshfs` otherwise
+   */
+  transport?: MountTransportKind;
 }
 
 export const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -92,6 +97,8 @@ export async function addEnvironment(
     hostType: 'UNIX',
     facts: null,
     scratchPath: request.scratchPath ?? '',
+    transportOverride: request.transport ?? null,
+    mountTransport: null,
     status: 'DISCOVERING',
     lastRunId: null,
     lastError: null,

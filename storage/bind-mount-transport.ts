@@ -89,8 +89,8 @@ echo "$target is still mounted after 8 unmounts" >&2
 exit 1
 `;
 
-/** Parses the `holder PID COMMAND` lines of the detach script. */
-function parseHolders(stdout: string): MountHolder[] {
+/** Parses the `holder PID COMMAND` lines of a detach script. */
+export function parseHolders(stdout: string): MountHolder[] {
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('holder '))

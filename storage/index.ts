@@ -16,6 +16,8 @@ export {
   type BindMountTransportOptions,
   type MountHolder,
 } from './bind-mount-transport.js';
+export { SftpServer, SFTP_SERVER_DEFAULTS, type SftpExport, type SftpServerOptions } from './sftp-server.js';
+export { SshfsMountTransport, SSHFS_MOUNT_DEFAULTS, type SshfsMountTransportOptions } from './sshfs-mount-transport.js';
 export {
   attachBtrfsPool,
   detachBtrfsPool,

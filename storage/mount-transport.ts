@@ -50,15 +50,17 @@ export interface DetachRequest {
 }
 
 /**
- * How engine storage reaches a host: `bind` for hosts that share the engine's filesystem, `nfs` (not yet written)
- * for remote ones. Both calls are idempotent, as steps are delivered at least once.
- * `test/storage/mount-transport.conformance.ts` is the suite every transport passes.
+ * How engine storage reaches a host: `bind` for hosts that share the engine's filesystem, `sshfs` for hosts that share
+ * nothing with it (docs/remote-hosts.md; an `nfs` transport is planned there). Every call is idempotent, as steps are
+ * delivered at least once. `test/storage/mount-transport.conformance.ts` is the suite every transport passes.
  */
 export interface MountTransport {
-  readonly kind: 'bind' | 'nfs';
+  readonly kind: 'bind' | 'sshfs';
   /** Attaching what is already attached there is a no-op; something else mounted there is MOUNT_FAILED naming it. */
   attach(request: AttachRequest): Promise<void>;
   /** Nothing mounted is a no-op. A busy mount is retried, then MOUNT_BUSY naming the processes holding it. */
   detach(request: DetachRequest): Promise<void>;
   isAttached(request: DetachRequest): Promise<boolean>;
+  /** Checks that a host has what this transport needs; HOST_CAPABILITY_MISSING naming the package to install if not. */
+  checkHost?(connection: MountHostConnection): Promise<void>;
 }

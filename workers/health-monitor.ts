@@ -8,6 +8,7 @@ import { hasOperation } from '../operations/index.js';
 import type { RunDriver } from './run-driver.js';
 import { QUEUE_PREFIX } from './step-job.js';
 import { connectEnvironment } from './steps/environment-connection.js';
+import { environmentMounts } from './steps/environment-mounts.js';
 import { callPlugin, loadPluginArtifact } from './steps/plugin-call.js';
 import type { StepServices } from './steps/step-services.js';
 import { vdbOperands } from './steps/vdb-operands.js';
@@ -121,8 +122,8 @@ export class HealthMonitor {
 
   async #mountsMissing(mounts: { environmentId: string; mountPath: string }[] | null): Promise<string | null> {
     for (const mount of mounts ?? []) {
-      const connection = await connectEnvironment(this.services, mount.environmentId);
-      if (!(await this.services.mounts.isAttached({ connection, mountPath: mount.mountPath })))
+      const { connection, transport } = await environmentMounts(this.services, mount.environmentId);
+      if (!(await transport.isAttached({ connection, mountPath: mount.mountPath })))
         return `${mount.mountPath} is not mounted`;
     }
     return null;

@@ -29,6 +29,7 @@ export function environmentRoutes(app: FastifyInstance, ctx: ServiceContext): vo
             password: { type: 'string', minLength: 1 },
             hostKeyFingerprint: { type: 'string', pattern: '^SHA256:' },
             scratchPath: { type: 'string', pattern: '^/' },
+            transport: { type: 'string', enum: ['bind', 'sshfs'] },
           },
         },
       },

@@ -14,6 +14,8 @@ interface EngineStartOptions {
   listen: string;
   logLevel: string;
   shutdownTimeout: string;
+  sftpListen?: string;
+  sftpPort?: string;
 }
 
 /** Where the API listens unless `--listen` or `DVX_LISTEN` says otherwise. */
@@ -79,6 +81,22 @@ export function registerEngineStart(program: Command): void {
     .addOption(listenOption())
     .addOption(logLevelOption())
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
+    .addOption(
+      envOption({
+        flags: '--sftp-listen <addresses>',
+        description: 'comma-separated addresses where hosts mounted with sshfs reach the SFTP server',
+        variable: 'DVX_SFTP_LISTEN',
+        builtIn: '0.0.0.0',
+      }),
+    )
+    .addOption(
+      envOption({
+        flags: '--sftp-port <port>',
+        description: 'port of that SFTP server',
+        variable: 'DVX_SFTP_PORT',
+        builtIn: '7422',
+      }),
+    )
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel, component: 'engine' });
@@ -91,6 +109,10 @@ export function registerEngineStart(program: Command): void {
         host: listen.host,
         port: listen.port,
         logger,
+        sftp: {
+          listenAddresses: (options.sftpListen ?? '0.0.0.0').split(',').filter(Boolean),
+          port: Number(options.sftpPort ?? 7422),
+        },
       });
       process.stdout.write(
         `dvx engine running: API ${runtime.url}, data dir ${runtime.dataDir}, redis ${describeRedisTarget(runtime.redis)}. Ctrl-C to stop.\n`,

@@ -12,7 +12,10 @@ interface EnvironmentView {
   status: string;
   hostKey: { fingerprint: string };
   facts: { os: string; rsyncVersion: string | null; canMount: boolean } | null;
+  mountTransport?: { kind: string; reason: string } | null;
 }
+
+const TRANSPORTS = ['bind', 'sshfs'];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -49,7 +52,11 @@ export function registerEnvCommands(program: Command): void {
         '--host-key <fingerprint>',
         'expected host key fingerprint (SHA256:...); default: pin the key the host presents now',
       )
-      .option('--scratch-path <dir>', 'directory on the host for plugin scratch files'),
+      .option('--scratch-path <dir>', 'directory on the host for plugin scratch files')
+      .option(
+        '--transport <kind>',
+        'how engine storage is mounted there: bind or sshfs (default: bind when the host sees the engine storage, sshfs otherwise)',
+      ),
   ).action(
     withClient<
       {
@@ -58,12 +65,20 @@ export function registerEnvCommands(program: Command): void {
         passwordStdin?: boolean;
         hostKey?: string;
         scratchPath?: string;
+        transport?: string;
         wait?: boolean;
       },
       [string, string]
     >(async (call, name, target) => {
       const { options } = call;
       const address = parseTarget(target);
+      if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
+        throw new ValidationError(
+          `--transport ${options.transport} is not a mount transport.`,
+          [{ pointer: '/transport', message: `one of ${TRANSPORTS.join(', ')}` }],
+          { action: 'Give --transport bind (the host shares the engine storage) or --transport sshfs.' },
+        );
+      }
       if (Boolean(options.key) === Boolean(options.passwordStdin)) {
         throw new ValidationError(
           'Give exactly one of --key FILE and --password-stdin.',
@@ -92,6 +107,7 @@ export function registerEnvCommands(program: Command): void {
         ...(options.passphraseStdin ? { passphrase: secret } : {}),
         ...(options.hostKey ? { hostKeyFingerprint: options.hostKey } : {}),
         ...(options.scratchPath ? { scratchPath: options.scratchPath } : {}),
+        ...(options.transport ? { transport: options.transport } : {}),
       };
       await reportStarted(call, await call.client.post('/environments', body));
     }),
@@ -110,6 +126,7 @@ export function registerEnvCommands(program: Command): void {
             { header: 'address', value: (e) => `${e.address.user}@${e.address.host}:${e.address.port}` },
             { header: 'status', value: (e) => e.status },
             { header: 'os', value: (e) => e.facts?.os ?? null },
+            { header: 'transport', value: (e) => e.mountTransport?.kind ?? null },
             { header: 'host key', value: (e) => e.hostKey.fingerprint },
           ]),
         );
@@ -122,7 +139,13 @@ export function registerEnvCommands(program: Command): void {
     .action(
       withClient<object, [string]>(async ({ client, options }, ref) => {
         const answer = await client.get<{ environment: EnvironmentView }>(`/environments/${encodeURIComponent(ref)}`);
-        print(options.json, answer, () => `${JSON.stringify(answer.environment, null, 2)}\n`);
+        const { mountTransport } = answer.environment;
+        print(
+          options.json,
+          answer,
+          () =>
+            `${JSON.stringify(answer.environment, null, 2)}\n${mountTransport ? `mounts: ${mountTransport.kind} (${mountTransport.reason})\n` : ''}`,
+        );
       }),
     );
 

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { EngineClient } from '../../cli/engine-client.js';
-import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
+import { startEngineRuntime, type EngineRuntime, type EngineRuntimeOptions } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
@@ -16,6 +16,7 @@ import { createTestBtrfsPool } from '../harness/btrfs-pool.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
+import { stopOnExit } from '../harness/sftp-server.js';
 import type { TourHost } from '../../cli/quickstart/tour.js';
 import { must } from '../harness/must.js';
 
@@ -63,6 +64,8 @@ export async function startEngineFixture(
     poolSizeBytes?: number;
     health?: HealthMonitorOptions | false;
     logger?: Logger;
+    /** The engine's SFTP server (sshfs mounts). @defaultValue the runtime's: port 7422 on every address */
+    sftp?: EngineRuntimeOptions['sftp'];
   } = {},
 ): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
@@ -77,11 +80,13 @@ export async function startEngineFixture(
     logger: options.logger ?? silentLogger,
     storage,
     health: options.health ?? false,
+    ...(options.sftp ? { sftp: options.sftp } : {}),
     engine: {
       retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 },
       worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
     },
   });
+  stopOnExit(runtime.sftp);
   const token = (await readFile(join(runtime.dataDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
   const client = new EngineClient(runtime.url, token);
   return {
@@ -95,6 +100,8 @@ export async function startEngineFixture(
     build: pluginBuilder(temp.path),
     async stop() {
       await runtime.stop(10_000);
+      // The SFTP server outlives an engine on purpose; the fixture's goes with it.
+      await runtime.sftp.stop({ sessions: true });
       // Whatever a failed test left mounted under the fixture (staging and VDB mounts) goes before the pool.
       for (const mount of (await localMountPoints()).filter((path) => path.startsWith(`${temp.path}/`)).reverse()) {
         await execFileAsync('umount', ['-l', mount]).catch(() => undefined);

@@ -2,6 +2,7 @@ import { DvxError } from '../../errors/index.js';
 import { probeHost } from '../../hosts/index.js';
 import type { DiscoverySummary, RepositoriesFound, SourceConfigsFound } from '../../machines/index.js';
 import type { DvxStepHandlers, StepContext } from '../step-handler.js';
+import { chooseMountTransport } from './choose-mount-transport.js';
 import { connectEnvironment } from './environment-connection.js';
 import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
 import { identityOf, nameOf, stableId } from '../../model/plugin-identity.js';
@@ -153,8 +154,12 @@ export function discoverySteps(services: StepServices) {
 
   return {
     'host.probe': async (input, context) => {
+      const environment = await model.environments.require(input.environmentId);
       const connection = await connectEnvironment(services, input.environmentId);
-      return probeHost(connection, { signal: context.signal });
+      const facts = await probeHost(connection, { signal: context.signal });
+      const mountTransport = await chooseMountTransport(services, environment, connection);
+      await model.environments.update(environment.id, () => ({ mountTransport }));
+      return facts;
     },
     'plugin.discovery.repository': repositories,
     'plugin.discovery.sourceConfig': sourceConfigs,

@@ -2,7 +2,7 @@ import { DvxError, StorageError } from '../../errors/index.js';
 import { mountPathIssue } from '../../schemas/unix-path.js';
 import type { ResolvedMount } from '../../model/dsource.js';
 import type { DvxStepHandlers } from '../step-handler.js';
-import { connectEnvironment } from './environment-connection.js';
+import { environmentMounts } from './environment-mounts.js';
 import type { StepServices } from './step-services.js';
 
 /**
@@ -10,7 +10,7 @@ import type { StepServices } from './step-services.js';
  * resolved them), or without one at the paths recorded on the object. Idempotent like the transport.
  */
 export function mountSteps(services: StepServices) {
-  const { model, storage, mounts: transport } = services;
+  const { model, storage } = services;
 
   const attach = async (datasetId: string, mounts: ResolvedMount[], ownership: { uid: number; gid: number } | null) => {
     // Every path is checked before anything is mounted (the transport checks on the host that it holds no files).
@@ -26,7 +26,7 @@ export function mountSteps(services: StepServices) {
         });
     }
     for (const mount of mounts) {
-      const connection = await connectEnvironment(services, mount.environmentId);
+      const { connection, transport } = await environmentMounts(services, mount.environmentId);
       const base = storage.datasetPath(datasetId);
       const sourcePath = mount.sharedPath ? `${base}/${mount.sharedPath.replace(/^\/+/, '')}` : base;
       await transport.attach({ connection, sourcePath, mountPath: mount.mountPath, ownership });
@@ -35,7 +35,7 @@ export function mountSteps(services: StepServices) {
 
   const detach = async (mounts: ResolvedMount[]) => {
     for (const mount of [...mounts].reverse()) {
-      const connection = await connectEnvironment(services, mount.environmentId);
+      const { connection, transport } = await environmentMounts(services, mount.environmentId);
       await transport.detach({ connection, mountPath: mount.mountPath });
     }
   };

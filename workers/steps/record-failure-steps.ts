@@ -1,7 +1,7 @@
 import { timeflowIdOf } from '../../machines/lifecycle/shared-steps.js';
 import type { ResolvedMount } from '../../model/dsource.js';
 import type { DvxStepHandlers } from '../step-handler.js';
-import { connectEnvironment } from './environment-connection.js';
+import { environmentMounts } from './environment-mounts.js';
 import type { StepServices } from './step-services.js';
 import { storedError } from './stored-error.js';
 
@@ -13,12 +13,12 @@ import { storedError } from './stored-error.js';
  * is nothing to record on.
  */
 export function recordFailureSteps(services: StepServices) {
-  const { model, storage, mounts: transport } = services;
+  const { model, storage } = services;
 
   const attached = async (mounts: ResolvedMount[] | null) => {
     for (const mount of mounts ?? []) {
-      const still = await connectEnvironment(services, mount.environmentId)
-        .then((connection) => transport.isAttached({ connection, mountPath: mount.mountPath }))
+      const still = await environmentMounts(services, mount.environmentId)
+        .then(({ connection, transport }) => transport.isAttached({ connection, mountPath: mount.mountPath }))
         .catch(() => true);
       if (still) return true;
     }

@@ -17,7 +17,10 @@ export interface StepServices {
   model: DvxModel;
   secrets: SecretBox;
   storage: StorageBackend;
+  /** Mounts on environments whose probe chose `bind` (and on those probed before transports were chosen). */
   mounts: MountTransport;
+  /** Mounts on environments whose probe chose `sshfs`. @defaultValue none: such environments cannot mount */
+  sshfs?: MountTransport;
   hosts: SshConnectionPool;
   logger: Logger;
   plugins?: PluginCallOptions;

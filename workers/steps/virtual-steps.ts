@@ -3,7 +3,7 @@ import type { SnapshotRecord } from '../../model/snapshot.js';
 import { hasOperation, type PluginArtifact } from '../../operations/index.js';
 import type { MountSpecification, SealedData, VdbStatus } from '../../machines/index.js';
 import type { DvxStepHandlers, StepContext } from '../step-handler.js';
-import { connectEnvironment } from './environment-connection.js';
+import { environmentMounts } from './environment-mounts.js';
 import { resolveMountSpecification } from './mount-specification.js';
 import { openPluginData, sealPluginData } from '../../model/plugin-data.js';
 import { callPlugin } from './plugin-call.js';
@@ -113,8 +113,8 @@ export function virtualSteps(services: StepServices) {
     const operands = await vdbOperands(services, input.vdbId, { withMounts: false });
     // A VDB whose storage is not attached is inactive whatever the plugin thinks; a plugin without status is ACTIVE otherwise.
     for (const mount of operands.vdb.mounts ?? []) {
-      const connection = await connectEnvironment(services, mount.environmentId);
-      if (!(await services.mounts.isAttached({ connection, mountPath: mount.mountPath }))) return 'INACTIVE';
+      const { connection, transport } = await environmentMounts(services, mount.environmentId);
+      if (!(await transport.isAttached({ connection, mountPath: mount.mountPath }))) return 'INACTIVE';
     }
     if (!operands.vdb.mounts?.length) return 'INACTIVE';
     if (!hasOperation(operands.artifact, 'virtual.status')) return 'ACTIVE';
