@@ -44,6 +44,7 @@ function unmount(target: string): void {
   execFileSync('umount', [target]);
 }
 
+const MiB = 1024 ** 2;
 let counter = 0;
 const id = (prefix: string) => `${prefix}-${process.pid}-${(counter += 1)}`;
 
@@ -306,6 +307,20 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       const exclusive = await backend.exclusiveBytes(dataset);
       if (exclusive !== null) expect(exclusive).toBeGreaterThanOrEqual(1024 * 1024);
       expect(await backend.exclusiveBytes(id('missing'))).toBeNull();
+    });
+
+    it('counts space as it is taken: free space drops at once when a dataset fills, before any commit', async () => {
+      const dataset = id('ds');
+      await backend.createDataset(dataset);
+      execFileSync('sync', ['-f', backend.datasetPath(dataset)]);
+      const before = (await backend.usage()).freeBytes;
+      // Reserved (fallocate) and written (dirty, not yet flushed) data: what a VDB filling the pool does.
+      execFileSync('fallocate', ['-l', String(48 * MiB), join(backend.datasetPath(dataset), 'reserved')]);
+      await writeFile(join(backend.datasetPath(dataset), 'written'), Buffer.alloc(16 * MiB, 1));
+      const after = await backend.usage();
+      expect(before - after.freeBytes).toBeGreaterThanOrEqual(60 * MiB);
+      expect(after.usedBytes + after.freeBytes).toBeLessThanOrEqual(after.totalBytes);
+      await backend.destroyDataset(dataset);
     });
   });
 }
