@@ -15,7 +15,13 @@ import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/r
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
 import { runBash, SshConnectionPool } from '../hosts/index.js';
-import { BindMountTransport, openStorage, type StorageBackend } from '../storage/index.js';
+import {
+  BindMountTransport,
+  openStorage,
+  PoolSpace,
+  type FreeSpaceFloor,
+  type StorageBackend,
+} from '../storage/index.js';
 import { DurableEngine, type DurableEngineOpenOptions } from '../workers/durable-engine.js';
 import { PolicyScheduler } from '../workers/policy-scheduler.js';
 import { policyQueue } from '../workers/policy-queue.js';
@@ -44,6 +50,12 @@ export interface EngineRuntimeOptions {
   }) => StepHandlers | Promise<StepHandlers>;
   /** Storage to use instead of the data dir's pool (opened, or created on first start). */
   storage?: StorageBackend;
+  /**
+   * Free space the pool keeps: below it, requests (and steps) that would make a snapshot, clone or dataset are
+   * refused with STORAGE_FREE_SPACE_LOW. `{ bytes: 0 }` turns it off.
+   * @defaultValue 5% of the pool size
+   */
+  storageFloor?: FreeSpaceFloor;
   /** Options of plugin operation calls. @defaultValue code cached in `<dataDir>/plugin-cache` */
   plugins?: PluginCallOptions;
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
@@ -118,11 +130,13 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   await ensureAdminToken(tokens, dataDir);
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
+  const space = new PoolSpace(storage, options.storageFloor);
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
   const steps: StepServices = {
     model,
     secrets,
     storage,
+    space,
     mounts: new BindMountTransport({ runBash }),
     hosts,
     logger,
@@ -133,7 +147,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
-  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
+  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, space, hosts };
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })
@@ -176,7 +190,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           ...(state.running ? {} : { action: redisAction }),
         };
       }),
-      storage: storageProbe(storage),
+      storage: storageProbe(space),
       workers: () => {
         const liveness = durable.liveness();
         const down = liveness.running < liveness.workers || (liveness.workers > 0 && !liveness.redisReady);
@@ -206,7 +220,12 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     auditRedis,
   });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
-  const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
+  const info: EngineInfo = {
+    url: address,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    storageFloor: space.floor,
+  };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   logger.info(
     { dataDir, redis: describeRedisTarget(target), url: address, reconciled: durable.startupReport },

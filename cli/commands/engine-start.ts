@@ -3,6 +3,7 @@ import { createLogger } from '../../log/logger.js';
 import { routeProcessOutputToLogger } from '../../log/process-output.js';
 import { ValidationError } from '../../errors/index.js';
 import { describeRedisTarget } from '../../model/redis-target.js';
+import { FREE_SPACE_FLOOR_ENV, parseFreeSpaceFloor } from '../../storage/index.js';
 import { resolveDataDir } from '../data-dir.js';
 import { startEngineRuntime } from '../engine-runtime.js';
 
@@ -12,6 +13,7 @@ interface EngineStartOptions {
   listen: string;
   logLevel?: string;
   shutdownTimeout: string;
+  storageFloor?: string;
 }
 
 /** Parses `HOST:PORT` or `PORT`. */
@@ -40,12 +42,21 @@ export function registerEngineStart(program: Command): void {
     .option('--listen <host:port>', 'where the API listens', process.env.DVX_LISTEN ?? '127.0.0.1:7433')
     .option('--log-level <level>', 'pino log level', process.env.DVX_LOG_LEVEL ?? 'info')
     .option('--shutdown-timeout <ms>', 'how long running steps may take to finish on SIGTERM', '30000')
+    .option(
+      '--storage-floor <floor>',
+      `free space the pool keeps, e.g. 5% or 2G (0 turns it off): below it, provisions, snapshots and syncs are refused (default: $${FREE_SPACE_FLOOR_ENV} or 5%)`,
+    )
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel ?? 'info', component: 'engine' });
       // The engine writes JSON lines only, whatever its libraries print, and keeps running on a stray rejection.
       routeProcessOutputToLogger(logger);
       const listen = parseListen(options.listen);
+      const floor = options.storageFloor ?? process.env[FREE_SPACE_FLOOR_ENV];
+      const storageFloor =
+        floor === undefined
+          ? undefined
+          : parseFreeSpaceFloor(floor, options.storageFloor === undefined ? FREE_SPACE_FLOOR_ENV : '--storage-floor');
       const runtime = await startEngineRuntime({
         dataDir: resolveDataDir(options.dataDir),
         ...((options.redis ?? process.env.DVX_REDIS_URL)
@@ -53,6 +64,7 @@ export function registerEngineStart(program: Command): void {
           : {}),
         host: listen.host,
         port: listen.port,
+        ...(storageFloor ? { storageFloor } : {}),
         logger,
       });
       process.stdout.write(
