@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import { waitForRun } from '../../cli/wait-for-run.js';
 import type { SerializedError } from '../../errors/index.js';
+import { PoolSpace } from '../../storage/index.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 import { must } from '../harness/must.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -48,7 +49,7 @@ afterAll(async () => engine?.stop(), 120_000);
 async function space() {
   await execFileAsync('btrfs', ['subvolume', 'sync', engine.storage.root]);
   await execFileAsync('btrfs', ['filesystem', 'sync', engine.storage.root]);
-  return engine.runtime.ctx.space.report();
+  return new PoolSpace(engine.storage).report();
 }
 
 /** Waits until the pool's free space stops changing (btrfs frees a deleted file's extents over several commits). */
