@@ -1,6 +1,7 @@
 export type { StorageBackend, StorageUsage } from './storage-backend.js';
 export type {
   AttachRequest,
+  AttachResult,
   DetachRequest,
   HostCommandResult,
   MountHostConnection,
