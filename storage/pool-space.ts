@@ -22,7 +22,8 @@ export function measureAgainstFloor(usage: StorageUsage, floor: FreeSpaceFloor):
  * The engine's storage pool and its free-space floor: what requests and steps that make a snapshot, clone or dataset
  * ask before they do, and what /health, /metrics and `dvx storage status` show. Free space is the backend's
  * `usage().freeBytes`: statfs's available blocks, which on btrfs is the `Free (statfs, df)` line of
- * `btrfs filesystem usage` (unallocated space plus what is free in data chunks; 0 when metadata is nearly full).
+ * `btrfs filesystem usage` (unallocated space plus what is free in data chunks; 0 when metadata is nearly full), less
+ * the data reserved or written since btrfs's last commit (see `filesystemUsage`).
  */
 export class PoolSpace {
   readonly floor: FreeSpaceFloor;

@@ -105,6 +105,7 @@ async function counts() {
   const { model } = engine.runtime.ctx;
   return {
     vdbs: (await model.vdbs.list()).length,
+    dsources: (await model.dsources.list()).length,
     snapshots: (await model.snapshots.list()).length,
     runs: (await model.runs.list({ limit: 1000 })).length,
     datasets: (await readdir(join(engine.storage.root, 'datasets'))).length,
@@ -113,11 +114,12 @@ async function counts() {
 }
 
 describe('the free-space floor', () => {
-  it('below it, provision, VDB snapshot, rewind, refresh and sync are refused with 507 saying what to delete; nothing is created; /health, /metrics and storage status show it; freeing space lifts it', async () => {
+  it('below it, provision, VDB snapshot, rewind, refresh, sync and link are refused with 507 saying what to delete; nothing is created; /health, /metrics and storage status show it; freeing space lifts it', async () => {
     const firstSnapshot = must(
       (await engine.client.get<{ snapshots: { id: string }[] }>(`/vdbs/${vdbId}/snapshots`)).snapshots[0],
       'a VDB snapshot',
     ).id;
+    const sourceConfig = must((await engine.runtime.ctx.model.sourceConfigs.list())[0], 'a source config').id;
     const fillFile = await fill();
     const before = await counts();
 
@@ -136,6 +138,16 @@ describe('the free-space floor', () => {
       ['POST', `/vdbs/${vdbId}/rewind`, { snapshot: firstSnapshot }],
       ['POST', `/vdbs/${vdbId}/refresh`],
       ['POST', `/dsources/${dsourceId}/sync`],
+      [
+        'POST',
+        '/dsources',
+        {
+          name: 'floor-ds-2',
+          sourceConfig,
+          stagingEnvironment: target,
+          parameters: { mountLocation: vdbMount() + '-ds' },
+        },
+      ],
     ];
     for (const [method, path, body] of requests) {
       const { status, body: answer } = await send(method, path, body);
