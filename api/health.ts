@@ -1,13 +1,16 @@
 import type { Redis } from 'ioredis';
-import { DvxError } from '../errors/index.js';
-import type { StorageBackend } from '../storage/index.js';
+import { DvxError, formatBytes } from '../errors/index.js';
+import type { PoolSpace } from '../storage/index.js';
 
-/** One dependency's state as /health reports it. */
+/**
+ * One dependency's state as /health reports it: `up`; `warning` when it works but needs attention soon (the storage
+ * pool below its free-space floor: new snapshots and clones are refused, what exists keeps working); `down`.
+ */
 export interface DependencyHealth {
-  status: 'up' | 'down';
-  /** What is wrong, when down. */
+  status: 'up' | 'warning' | 'down';
+  /** What is wrong, when down or warning. */
   error?: string;
-  /** What to do about it, when down. */
+  /** What to do about it, when down or warning. */
   action?: string;
   /** Facts worth showing (free bytes, pid, restarts...). */
   details?: Record<string, unknown>;
@@ -27,9 +30,13 @@ export interface HealthInputs {
 /** A probe that has not answered by then counts as down. */
 export const PROBE_TIMEOUT_MS = 2_000;
 
-/** The /health body: `status: 'ok'` (HTTP 200) when every dependency is up, else `'unavailable'` (HTTP 503). */
+/**
+ * The /health body: `status: 'unavailable'` (HTTP 503) when a dependency is down, else `'warning'` (HTTP 200) when one
+ * warns, else `'ok'` (HTTP 200). A warning is not a 503: the engine serves every request it can, and a load balancer
+ * or supervisor must not take it out of service or restart it for a full pool.
+ */
 export interface HealthReport {
-  status: 'ok' | 'unavailable';
+  status: 'ok' | 'warning' | 'unavailable';
   dependencies: Record<string, DependencyHealth>;
 }
 
@@ -53,8 +60,9 @@ export async function healthReport(inputs: HealthInputs): Promise<HealthReport> 
       async ([name, probe]) => [name, await probeWithin(probe, PROBE_TIMEOUT_MS)] as const,
     ),
   );
+  const statuses = entries.map(([, result]) => result.status);
   return {
-    status: entries.every(([, result]) => result.status === 'up') ? 'ok' : 'unavailable',
+    status: statuses.includes('down') ? 'unavailable' : statuses.includes('warning') ? 'warning' : 'ok',
     dependencies: Object.fromEntries(entries),
   };
 }
@@ -68,13 +76,24 @@ export function redisProbe(client: Redis, extra: () => Partial<DependencyHealth>
   };
 }
 
-/** The storage pool is up when it reports its usage. */
-export function storageProbe(storage: StorageBackend): HealthProbe {
+/** The storage pool is up when it reports its usage; `warning` while its free space is below the floor. */
+export function storageProbe(space: PoolSpace): HealthProbe {
   return async () => {
-    const usage = await storage.usage();
+    const report = await space.report();
+    const details = {
+      backend: space.storage.kind,
+      freeBytes: report.freeBytes,
+      totalBytes: report.totalBytes,
+      floorBytes: report.floorBytes,
+      floor: report.floor,
+      belowFloor: report.belowFloor,
+    };
+    if (!report.belowFloor) return { status: 'up', details };
     return {
-      status: 'up',
-      details: { backend: storage.kind, freeBytes: usage.freeBytes, totalBytes: usage.totalBytes },
+      status: 'warning',
+      error: `${formatBytes(report.freeBytes)} free of ${formatBytes(report.totalBytes)}, below the floor of ${formatBytes(report.floorBytes)} (${report.floor}): new snapshots, provisions and syncs are refused`,
+      action: 'Delete snapshots (dvx snapshot rm ID) or VDBs (dvx vdb rm NAME) you no longer need, or grow the pool.',
+      details,
     };
   };
 }
@@ -90,9 +109,9 @@ export function redisUnavailableError(describe: string, action: string): DvxErro
 }
 
 /** Inputs for an engine whose only known dependencies are its Redis client and storage. */
-export function defaultHealthInputs(redis: Redis, storage: StorageBackend): HealthInputs {
+export function defaultHealthInputs(redis: Redis, space: PoolSpace): HealthInputs {
   return {
-    probes: { redis: redisProbe(redis), storage: storageProbe(storage) },
+    probes: { redis: redisProbe(redis), storage: storageProbe(space) },
     unavailable: () =>
       redis.status === 'ready'
         ? null

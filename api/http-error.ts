@@ -11,6 +11,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   HAS_DEPENDENTS: 409,
   CONFLICT: 409,
   REDIS_UNAVAILABLE: 503,
+  // 507 Insufficient Storage (RFC 4918): the server cannot store what the request needs. Not 409: nothing is wrong
+  // with the request or its object, and the same request succeeds unchanged once space is freed.
+  STORAGE_FREE_SPACE_LOW: 507,
 };
 
 /** The HTTP status for an error code; host, plugin and storage failures of a synchronous request are 502. */
@@ -49,8 +52,10 @@ export function errorHandler(logger: Logger) {
           })
         : toDvxError(raw));
     const status = statusOf(error);
-    // A 503 is a dependency being down (said once by the engine's own lines), not a fault of this request.
-    if (status === 503) logger.warn({ err: error.message, code: error.code, url: request.url }, 'request refused');
+    // A 503 is a dependency being down (said once by the engine's own lines) and a 507 a full pool: a state of the
+    // engine for its operator, not a fault of this request.
+    if (status === 503 || status === 507)
+      logger.warn({ err: error.message, code: error.code, url: request.url }, 'request refused');
     else if (status >= 500) logger.error({ err: error.toJSON({ stack: true }), url: request.url }, 'request failed');
     void reply.status(status).send({ error: error.toJSON() });
   };

@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { DvxModel } from '../model/dvx-model.js';
 import type { RunStatus } from '../model/run-record.js';
-import type { StorageBackend } from '../storage/index.js';
+import type { PoolSpace } from '../storage/index.js';
 import type { RunDriver } from '../workers/run-driver.js';
 
 /** Job states whose counts are exported per queue. */
@@ -19,7 +19,8 @@ export interface EngineMetricsOptions {
   /** Runs that end and steps that complete in this process are counted (the driver's events). */
   driver: RunDriver;
   model: DvxModel;
-  storage: StorageBackend;
+  /** The storage pool and its free-space floor. */
+  space: PoolSpace;
   /** Queues whose depths are read at each scrape. */
   queues: Queue[];
   logger?: Logger;
@@ -31,7 +32,9 @@ export interface EngineMetricsOptions {
  * - `dvx_step_duration_seconds{kind,step,outcome}`: how long the last attempt of each completed step took;
  * - `dvx_queue_jobs{queue,state}`: jobs waiting, active, delayed and failed per queue, read at scrape;
  * - `dvx_objects{type,status}`: dSources, VDBs and environments by the health monitor's runtime status, read at scrape;
- * - `dvx_storage_pool_bytes{backend,usage}`: the pool's total, used and free bytes, read at scrape.
+ * - `dvx_storage_pool_bytes{backend,usage}`: the pool's total, used and free bytes, read at scrape;
+ * - `dvx_storage_pool_free_bytes{backend}` and `dvx_storage_pool_floor_bytes{backend}`: its free space and the floor
+ *   below which new snapshots and clones are refused (alert on free < floor), read at scrape.
  * Counters and the histogram count what the driver of this process applied: with several engines, sum them.
  */
 export class EngineMetrics {
@@ -124,12 +127,28 @@ export class EngineMetrics {
       ['backend', 'usage'],
       'storage usage',
       async (gauge) => {
-        const usage = await options.storage.usage();
-        const backend = options.storage.kind;
+        const usage = await options.space.storage.usage();
+        const backend = options.space.storage.kind;
         gauge.set({ backend, usage: 'total' }, usage.totalBytes);
         gauge.set({ backend, usage: 'used' }, usage.usedBytes);
         gauge.set({ backend, usage: 'free' }, usage.freeBytes);
       },
+    );
+
+    scraped(
+      'dvx_storage_pool_free_bytes',
+      'Storage pool free space in bytes (what a write can still use), read at scrape.',
+      ['backend'],
+      'storage free space',
+      async (gauge) => gauge.set({ backend: options.space.storage.kind }, (await options.space.report()).freeBytes),
+    );
+
+    scraped(
+      'dvx_storage_pool_floor_bytes',
+      'Free space below which new snapshots, clones and provisions are refused, in bytes, read at scrape.',
+      ['backend'],
+      'storage free-space floor',
+      async (gauge) => gauge.set({ backend: options.space.storage.kind }, (await options.space.report()).floorBytes),
     );
 
     // Node's process metrics (CPU, memory, event loop).

@@ -69,7 +69,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     });
   });
   const { context } = options;
-  const health = options.health ?? defaultHealthInputs(context.model.redis, context.storage);
+  const health = options.health ?? defaultHealthInputs(context.model.redis, context.space);
   // Before authentication (which reads Redis): while Redis is down a request gets a 503 at once, never a hang, and
   // nothing of it is done.
   app.addHook('onRequest', async (request) => {
@@ -86,7 +86,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const metrics = new EngineMetrics({
     driver: context.driver,
     model: context.model,
-    storage: context.storage,
+    space: context.space,
     queues,
     logger: options.logger,
   });
@@ -98,7 +98,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(async (api) => {
     api.get('/health', { config: { public: true } }, async (_request, reply) => {
       const report = await healthReport(health);
-      return reply.status(report.status === 'ok' ? 200 : 503).send(report);
+      return reply.status(report.status === 'unavailable' ? 503 : 200).send(report);
     });
     for (const register of [
       runRoutes,

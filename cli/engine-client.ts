@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DvxError, isDvxError } from '../errors/index.js';
+import type { FreeSpaceFloor } from '../storage/index.js';
 import { resolveDataDir } from './data-dir.js';
 import { sendHttpRequest, type HttpAnswer } from './http-request.js';
 
@@ -9,6 +10,8 @@ export interface EngineInfo {
   url: string;
   pid: number;
   startedAt: string;
+  /** The engine's free-space floor (what `dvx storage status` measures against while the engine runs). */
+  storageFloor?: FreeSpaceFloor;
 }
 
 export const ENGINE_INFO_FILE = 'engine.json';

@@ -19,8 +19,10 @@ import { runBash, SshConnectionPool } from '../hosts/index.js';
 import {
   BindMountTransport,
   openStorage,
+  PoolSpace,
   SftpServer,
   SshfsMountTransport,
+  type FreeSpaceFloor,
   type SftpServerOptions,
   type StorageBackend,
 } from '../storage/index.js';
@@ -52,6 +54,12 @@ export interface EngineRuntimeOptions {
   }) => StepHandlers | Promise<StepHandlers>;
   /** Storage to use instead of the data dir's pool (opened, or created on first start). */
   storage?: StorageBackend;
+  /**
+   * Free space the pool keeps: below it, requests (and steps) that would make a snapshot, clone or dataset are
+   * refused with STORAGE_FREE_SPACE_LOW. `{ bytes: 0 }` turns it off.
+   * @defaultValue 5% of the pool size
+   */
+  storageFloor?: FreeSpaceFloor;
   /** Options of plugin operation calls. @defaultValue code cached in `<dataDir>/plugin-cache` */
   plugins?: PluginCallOptions;
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
@@ -133,6 +141,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   await ensureAdminToken(tokens, dataDir);
 
   const storage = options.storage ?? (await openStorage({ dataDir, logger }));
+  const space = new PoolSpace(storage, options.storageFloor);
   const hosts = new SshConnectionPool({ logger: logger.child({ component: 'ssh' }) });
   const sftp = new SftpServer({
     dir: join(dataDir, 'sftp'),
@@ -152,6 +161,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     model,
     secrets,
     storage,
+    space,
     mounts: new BindMountTransport({ runBash }),
     sshfs: new SshfsMountTransport({ runBash, server: sftp, logger: logger.child({ component: 'sshfs' }) }),
     hosts,
@@ -163,7 +173,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
-  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
+  const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, space, hosts };
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })
@@ -206,7 +216,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           ...(state.running ? {} : { action: redisAction }),
         };
       }),
-      storage: storageProbe(storage),
+      storage: storageProbe(space),
       workers: () => {
         const liveness = durable.liveness();
         const down = liveness.running < liveness.workers || (liveness.workers > 0 && !liveness.redisReady);
@@ -236,7 +246,12 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     auditRedis,
   });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
-  const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
+  const info: EngineInfo = {
+    url: address,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    storageFloor: space.floor,
+  };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   logger.info(
     { dataDir, redis: describeRedisTarget(target), url: address, reconciled: durable.startupReport },

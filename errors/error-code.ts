@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   STORAGE_EXISTS: { retryable: false, summary: 'A dataset, snapshot or clone of that name already exists.' },
   STORAGE_BUSY: { retryable: true, summary: 'The storage is in use.' },
   STORAGE_NO_SPACE: { retryable: false, summary: 'The storage pool is full.' },
+  STORAGE_FREE_SPACE_LOW: {
+    retryable: false,
+    summary: "The storage pool's free space is below its floor, so no new snapshot or clone is made.",
+  },
   STORAGE_UNSUPPORTED: { retryable: false, summary: 'The storage backend cannot do this here.' },
   STORAGE_FAILED: { retryable: false, summary: 'A storage command failed.' },
   MOUNT_BUSY: { retryable: true, summary: 'The mount is in use and cannot be detached.' },

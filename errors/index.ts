@@ -3,6 +3,8 @@ export { DvxError, isDvxError, type DvxErrorOptions, type SerializedError } from
 export { HostError, type HostErrorCode } from './host-error.js';
 export { PluginError, type PluginErrorCode } from './plugin-error.js';
 export { StorageError, type StorageErrorCode } from './storage-error.js';
+export { FreeSpaceLowError, type FreeSpaceLow } from './free-space-low-error.js';
+export { formatBytes } from './format-bytes.js';
 export { ValidationError, type ValidationIssue } from './validation-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { ConflictError } from './conflict-error.js';

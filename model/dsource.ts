@@ -8,6 +8,11 @@ export interface ResolvedMount {
   environmentId: string;
   mountPath: string;
   sharedPath?: string;
+  /**
+   * dvx made the mount directory on the host when it attached (it did not exist), so it removes it, if empty, when
+   * it detaches. Absent for a directory that was there before (never removed) and for a mount not attached yet.
+   */
+  createdByDvx?: boolean;
 }
 
 /** The engine's linked copy of a source config, kept up to date by syncs. */

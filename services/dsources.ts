@@ -150,6 +150,7 @@ export async function linkDsource(
       { action: 'See `dvx env list`.' },
     );
   if (staging) await checkMountParametersOnHost(ctx, staging, artifact, 'linkedSourceDefinition', parameters);
+  await ctx.space.require(`linking dSource ${request.name}`);
   const runId = newRunId();
   const dsource = await model.dsources.create({
     id: newId('ds'),
@@ -213,6 +214,7 @@ export async function syncDsource(ctx: ServiceContext, ref: string, options: { r
     `dSource ${dsource.name} is disabled.`,
     `Enable it first: dvx dsource enable ${dsource.name}.`,
   );
+  await ctx.space.require(`syncing dSource ${dsource.name} (a new snapshot)`);
   const run = await startRun(
     ctx,
     'sync',

@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { DvxModel } from '../model/dvx-model.js';
 import type { SecretBox } from '../model/secret-box.js';
 import type { RunDriver } from '../workers/run-driver.js';
-import type { StorageBackend } from '../storage/index.js';
+import type { PoolSpace, StorageBackend } from '../storage/index.js';
 
 /** What every service function works with: built once per process, whole, by the composition root (cli/engine-runtime.ts). */
 export interface ServiceContext {
@@ -13,6 +13,8 @@ export interface ServiceContext {
   logger: Logger;
   /** The engine's storage (snapshot deletion happens in the request). */
   storage: StorageBackend;
+  /** The pool's free space against its floor: asked before a request that makes a snapshot or clone starts its run. */
+  space: PoolSpace;
   /** The engine's host connections, to look at a host while a request is answered (a new mount path). */
   hosts?: SshConnectionPool;
 }

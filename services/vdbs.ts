@@ -134,6 +134,7 @@ export async function provisionVdb(
   validatePluginData(artifact, 'virtualSourceDefinition', parameters, '/parameters');
   checkMountParameters(artifact, 'virtualSourceDefinition', parameters);
   await checkMountParametersOnHost(ctx, environment, artifact, 'virtualSourceDefinition', parameters);
+  await ctx.space.require(`provisioning VDB ${request.name}`);
   const runId = newRunId();
   const vdb = await model.vdbs.create({
     id: newId('vdb'),
@@ -221,7 +222,10 @@ export async function vdbAction(ctx: ServiceContext, ref: string, action: VdbAct
   if (action === 'start') requireState(!vdb.running, `VDB ${vdb.name} is already running.`, nothingToDo(vdb));
   if (action === 'stop') requireState(vdb.running, `VDB ${vdb.name} is already stopped.`, nothingToDo(vdb));
   const input: Record<string, unknown> = { vdbId: vdb.id };
-  if (action === 'snapshot') input.datasetId = vdb.currentTimeflowId;
+  if (action === 'snapshot') {
+    await ctx.space.require(`a snapshot of VDB ${vdb.name}`);
+    input.datasetId = vdb.currentTimeflowId;
+  }
   const run = await startRun(ctx, `vdb-${action}`, { type: 'vdb', id: vdb.id }, input, actor);
   return { vdb: presentVdb(vdb), run };
 }
@@ -237,6 +241,8 @@ export async function rewindVdb(ctx: ServiceContext, ref: string, request: { sna
       [{ pointer: '/snapshot', message: 'not a snapshot of this VDB' }],
       { action: `See \`dvx snapshot list --of ${vdb.name}\`.` },
     );
+  // A rewind clones the snapshot as a new timeflow and snapshots it.
+  await ctx.space.require(`rewinding VDB ${vdb.name}`);
   const run = await startRun(
     ctx,
     'vdb-rewind',
@@ -275,6 +281,8 @@ export async function refreshVdb(ctx: ServiceContext, ref: string, request: { sn
       );
     snapshotId = latest.id;
   }
+  // A refresh clones the snapshot as a new timeflow and snapshots it.
+  await ctx.space.require(`refreshing VDB ${vdb.name}`);
   const run = await startRun(
     ctx,
     'vdb-refresh',

@@ -1,5 +1,5 @@
 import { StorageError } from '../errors/index.js';
-import type { AttachRequest, DetachRequest, MountTransport, RunHostScript } from './mount-transport.js';
+import type { AttachRequest, AttachResult, DetachRequest, MountTransport, RunHostScript } from './mount-transport.js';
 
 /** Options of {@link BindMountTransport}. */
 export interface BindMountTransportOptions {
@@ -35,7 +35,9 @@ const NOT_EMPTY = 6;
 // Paths arrive as variables (never pasted into the script). The mount path is attached, then owned, then made
 // read-only (a chown on a read-only mount would fail); each stage checks its state first, so that a retry after a
 // crash at any point finishes the job and a repeated attach changes nothing. A directory that already holds files
-// (and is not this mount) is never mounted over: its files would be hidden until the object is deleted.
+// (and is not this mount) is never mounted over: its files would be hidden until the object is deleted. The last
+// line of stdout says whether the script made the mount directory (created), found it (existing) or found it
+// attached already (attached).
 const ATTACH = String.raw`
 set -u
 [ -d "$SOURCE_PATH" ] || { echo "$SOURCE_PATH does not exist on this host: is the engine's storage shared with it?" >&2; exit ${NO_SOURCE}; }
@@ -44,8 +46,10 @@ if mountpoint -q "$MOUNT_PATH" 2>/dev/null; then
     findmnt -rn -o SOURCE --mountpoint "$MOUNT_PATH" >&2 || echo "an unknown filesystem" >&2
     exit ${OTHER_MOUNT}
   fi
+  directory=attached
 else
   if [ -d "$MOUNT_PATH" ] && [ -n "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ]; then exit ${NOT_EMPTY}; fi
+  if [ -e "$MOUNT_PATH" ] || [ -L "$MOUNT_PATH" ]; then directory=existing; else directory=created; fi
   mkdir -p -- "$MOUNT_PATH" || exit 1
   mount --bind -- "$SOURCE_PATH" "$MOUNT_PATH" || exit 1
 fi
@@ -58,11 +62,13 @@ case "$READ_ONLY:$options" in
   1:*,rw,*) mount -o remount,bind,ro -- "$MOUNT_PATH" || exit 1 ;;
   :*,ro,*) mount -o remount,bind,rw -- "$MOUNT_PATH" || exit 1 ;;
 esac
+echo "directory $directory"
 exit 0
 `;
 
 // Holders come from a scan of /proc (cwd, root, executable, open files, mapped files under the mount path).
-// fuser -m is no use here: for a bind mount it names every user of the whole underlying filesystem.
+// fuser -m is no use here: for a bind mount it names every user of the whole underlying filesystem. Once nothing is
+// mounted there, REMOVE_DIR removes the mount directory if it is empty (rmdir never removes anything else).
 const DETACH = String.raw`
 set -u
 target=$(realpath -m -- "$MOUNT_PATH")
@@ -77,7 +83,10 @@ holders() {
   done
 }
 for round in 1 2 3 4 5 6 7 8; do
-  mountpoint -q "$target" 2>/dev/null || exit 0
+  if ! mountpoint -q "$target" 2>/dev/null; then
+    if [ -n "$REMOVE_DIR" ] && [ -d "$target" ] && [ ! -L "$MOUNT_PATH" ]; then rmdir -- "$target" 2>/dev/null || true; fi
+    exit 0
+  fi
   if ! out=$(umount -- "$target" 2>&1); then
     case "$out" in
       *busy*) holders; exit ${BUSY} ;;
@@ -112,7 +121,7 @@ export class BindMountTransport implements MountTransport {
     this.#options = { ...BIND_MOUNT_DEFAULTS, ...options };
   }
 
-  async attach(request: AttachRequest): Promise<void> {
+  async attach(request: AttachRequest): Promise<AttachResult> {
     const result = await this.#options.runBash(request.connection, ATTACH, {
       variables: {
         SOURCE_PATH: request.sourcePath,
@@ -122,7 +131,10 @@ export class BindMountTransport implements MountTransport {
       },
       timeoutMs: this.#options.timeoutMs,
     });
-    if (result.exitCode === 0) return;
+    if (result.exitCode === 0) {
+      const directory = /^directory (\w+)$/m.exec(result.stdout)?.[1];
+      return { createdDirectory: directory === 'created' ? true : directory === 'existing' ? false : null };
+    }
     const host = request.connection.address.name;
     const details = { host, mountPath: request.mountPath, sourcePath: request.sourcePath };
     if (result.exitCode === OTHER_MOUNT) {
@@ -160,7 +172,7 @@ export class BindMountTransport implements MountTransport {
     for (let attempt = 0; attempt <= this.#options.busyRetries; attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
       const result = await this.#options.runBash(request.connection, DETACH, {
-        variables: { MOUNT_PATH: request.mountPath },
+        variables: { MOUNT_PATH: request.mountPath, REMOVE_DIR: request.removeDirectory ? '1' : '' },
         timeoutMs: this.#options.timeoutMs,
       });
       if (result.exitCode === 0) return;
@@ -185,7 +197,7 @@ export class BindMountTransport implements MountTransport {
     });
   }
 
-  async isAttached(request: DetachRequest): Promise<boolean> {
+  async isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean> {
     const result = await this.#options.runBash(request.connection, 'mountpoint -q "$MOUNT_PATH"', {
       variables: { MOUNT_PATH: request.mountPath },
       timeoutMs: this.#options.timeoutMs,

@@ -1,6 +1,7 @@
 export type { StorageBackend, StorageUsage } from './storage-backend.js';
 export type {
   AttachRequest,
+  AttachResult,
   DetachRequest,
   HostCommandResult,
   MountHostConnection,
@@ -42,4 +43,13 @@ export {
 } from './open-storage.js';
 export { localMountPoints, localMounts, mountsUnder, mountsUsing, type MountEntry } from './local-mounts.js';
 export { parseSize } from './parse-size.js';
+export {
+  DEFAULT_FREE_SPACE_FLOOR,
+  FREE_SPACE_FLOOR_ENV,
+  describeFloor,
+  floorBytesOf,
+  parseFreeSpaceFloor,
+  type FreeSpaceFloor,
+} from './free-space-floor.js';
+export { measureAgainstFloor, PoolSpace, type PoolSpaceReport } from './pool-space.js';
 export { checkStorageId } from './storage-id.js';

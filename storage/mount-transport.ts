@@ -44,9 +44,23 @@ export interface AttachRequest {
   readOnly?: boolean;
 }
 
+/** What an attach did to the mount path. */
+export interface AttachResult {
+  /**
+   * `true` when the transport made the mount directory (it did not exist), `false` when the directory was already
+   * there (a user's: never removed), `null` when the path was already attached (a repeated attach learns nothing).
+   */
+  createdDirectory: boolean | null;
+}
+
 export interface DetachRequest {
   connection: MountHostConnection;
   mountPath: string;
+  /**
+   * Remove the mount directory once unmounted, if it is empty. Give it only for a directory the transport made
+   * (`AttachResult.createdDirectory`), never for one that was there before. @defaultValue false
+   */
+  removeDirectory?: boolean;
 }
 
 /**
@@ -56,11 +70,17 @@ export interface DetachRequest {
  */
 export interface MountTransport {
   readonly kind: 'bind' | 'sshfs';
-  /** Attaching what is already attached there is a no-op; something else mounted there is MOUNT_FAILED naming it. */
-  attach(request: AttachRequest): Promise<void>;
-  /** Nothing mounted is a no-op. A busy mount is retried, then MOUNT_BUSY naming the processes holding it. */
+  /**
+   * Makes the mount directory (and its parents) if missing, and says whether it did. Attaching what is already
+   * attached there is a no-op; something else mounted there is MOUNT_FAILED naming it.
+   */
+  attach(request: AttachRequest): Promise<AttachResult>;
+  /**
+   * Nothing mounted is a no-op (but for `removeDirectory`). A busy mount is retried, then MOUNT_BUSY naming the
+   * processes holding it.
+   */
   detach(request: DetachRequest): Promise<void>;
-  isAttached(request: DetachRequest): Promise<boolean>;
+  isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean>;
   /** Checks that a host has what this transport needs; HOST_CAPABILITY_MISSING naming the package to install if not. */
   checkHost?(connection: MountHostConnection): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { parseHolders, type MountHolder } from './bind-mount-transport.js';
 import type {
   AttachRequest,
+  AttachResult,
   DetachRequest,
   MountHostConnection,
   MountTransport,
@@ -75,10 +76,16 @@ if [ -n "$mounted" ]; then
   case ",${'$'}{mounted##* }," in *,ro,*) mode=1 ;; *) mode= ;; esac
   if [ "$mode" = "$READ_ONLY" ] && timeout 10 stat -c %i -- "$MOUNT_PATH" >/dev/null 2>&1; then exit ${ATTACHED}; fi
   umount -l -- "$MOUNT_PATH" || exit 1
+  directory=attached
 elif [ -d "$MOUNT_PATH" ] && [ -n "$(ls -A -- "$MOUNT_PATH" 2>/dev/null | head -n 1)" ]; then
   exit ${NOT_EMPTY}
+elif [ -e "$MOUNT_PATH" ] || [ -L "$MOUNT_PATH" ]; then
+  directory=existing
+else
+  directory=created
 fi
 ${CHECK_HOST}
+echo "directory $directory"
 exit ${NEEDS_MOUNT}
 `;
 
@@ -102,6 +109,7 @@ sshfs -o "$options" -- "root@$ENGINE:/data" "$MOUNT_PATH" || exit 1
 
 // Unmounts, naming the processes that keep the mount busy (a scan of /proc, as for bind mounts); once unmounted, the
 // mount's key goes from the host, and the export's id is printed for the engine to revoke the key on its side.
+// Once nothing is mounted there, REMOVE_DIR removes the mount directory if it is empty (rmdir removes nothing else).
 const DETACH = String.raw`
 set -u
 target=$(realpath -m -- "$MOUNT_PATH")
@@ -117,7 +125,10 @@ holders() {
 }
 for round in 1 2 3 4 5 6 7 8; do
   source=$(findmnt -rn -o SOURCE --mountpoint "$target" 2>/dev/null | tail -n 1)
-  [ -n "$source" ] || exit 0
+  if [ -z "$source" ]; then
+    if [ -n "$REMOVE_DIR" ] && [ -d "$target" ] && [ ! -L "$MOUNT_PATH" ]; then rmdir -- "$target" 2>/dev/null || true; fi
+    exit 0
+  fi
   case "$source" in dvx-sftp:*) id=${'$'}{source#dvx-sftp:} ;; *) id= ;; esac
   if ! out=$(umount -- "$target" 2>&1); then
     case "$out" in
@@ -168,7 +179,7 @@ export class SshfsMountTransport implements MountTransport {
     return createHash('sha256').update(`${host}\0${sourcePath}\0${mountPath}`).digest('hex').slice(0, 24);
   }
 
-  async attach(request: AttachRequest): Promise<void> {
+  async attach(request: AttachRequest): Promise<AttachResult> {
     const host = request.connection.address.name;
     const details = { host, mountPath: request.mountPath, sourcePath: request.sourcePath };
     const source = await stat(request.sourcePath).catch(() => undefined);
@@ -194,14 +205,19 @@ export class SshfsMountTransport implements MountTransport {
       variables,
       timeoutMs: this.#options.timeoutMs,
     });
+    let createdDirectory: boolean | null = null;
     if (probe.exitCode === ATTACHED) {
-      if ((await this.#options.server.exportSource(id)) === request.sourcePath) return;
+      if ((await this.#options.server.exportSource(id)) === request.sourcePath) return { createdDirectory };
       // Mounted, but the engine machine no longer serves it (its SFTP directory was reset): mount it afresh.
       await this.#options.runBash(request.connection, 'umount -l -- "$MOUNT_PATH"', {
         variables,
         timeoutMs: this.#options.timeoutMs,
       });
     } else if (probe.exitCode !== NEEDS_MOUNT) this.#probeFailed(probe, details);
+    else {
+      const directory = /^directory (\S+)$/m.exec(probe.stdout)?.[1];
+      createdDirectory = directory === 'created' ? true : directory === 'existing' ? false : null;
+    }
 
     // $SSH_CONNECTION: "<engine address> <port> <host address> <port>", as the host sees the engine's connection.
     const connection = /^connection (\S+) \S+ (\S+) \S+$/m.exec(probe.stdout);
@@ -248,6 +264,7 @@ export class SshfsMountTransport implements MountTransport {
       });
     }
     this.#logger.info({ host, export: id, mountPath: request.mountPath }, 'sshfs mount attached');
+    return { createdDirectory };
   }
 
   async checkHost(connection: MountHostConnection): Promise<void> {
@@ -311,7 +328,11 @@ export class SshfsMountTransport implements MountTransport {
     for (let attempt = 0; attempt <= this.#options.busyRetries; attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, this.#options.busyRetryIntervalMs));
       const result = await this.#options.runBash(request.connection, DETACH, {
-        variables: { MOUNT_PATH: request.mountPath, KEY_DIR: this.#options.hostKeyDir },
+        variables: {
+          MOUNT_PATH: request.mountPath,
+          KEY_DIR: this.#options.hostKeyDir,
+          REMOVE_DIR: request.removeDirectory ? '1' : '',
+        },
         timeoutMs: this.#options.timeoutMs,
       });
       for (const [, id] of result.stdout.matchAll(/^export ([0-9a-f]+)$/gm))
@@ -338,7 +359,7 @@ export class SshfsMountTransport implements MountTransport {
     });
   }
 
-  async isAttached(request: DetachRequest): Promise<boolean> {
+  async isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean> {
     const result = await this.#options.runBash(request.connection, IS_ATTACHED, {
       variables: { MOUNT_PATH: request.mountPath },
       timeoutMs: this.#options.timeoutMs,

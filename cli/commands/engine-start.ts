@@ -4,6 +4,7 @@ import { createLogger } from '../../log/logger.js';
 import { routeProcessOutputToLogger } from '../../log/process-output.js';
 import { ValidationError } from '../../errors/index.js';
 import { describeRedisTarget, parseRedisUrl } from '../../model/redis-target.js';
+import { FREE_SPACE_FLOOR_ENV, parseFreeSpaceFloor } from '../../storage/index.js';
 import { resolveDataDir } from '../data-dir.js';
 import { envOption } from '../env-option.js';
 import { startEngineRuntime } from '../engine-runtime.js';
@@ -16,6 +17,7 @@ interface EngineStartOptions {
   shutdownTimeout: string;
   sftpListen?: string;
   sftpPort?: string;
+  storageFloor?: string;
 }
 
 /** Where the API listens unless `--listen` or `DVX_LISTEN` says otherwise. */
@@ -97,17 +99,27 @@ export function registerEngineStart(program: Command): void {
         builtIn: '7422',
       }),
     )
+    .option(
+      '--storage-floor <floor>',
+      `free space the pool keeps, e.g. 5% or 2G (0 turns it off): below it, provisions, snapshots and syncs are refused (default: $${FREE_SPACE_FLOOR_ENV} or 5%)`,
+    )
     .action(async function (this: Command) {
       const options = this.optsWithGlobals<EngineStartOptions>();
       const logger = createLogger({ level: options.logLevel, component: 'engine' });
       // The engine writes JSON lines only, whatever its libraries print, and keeps running on a stray rejection.
       routeProcessOutputToLogger(logger);
       const listen = parseListen(options.listen);
+      const floor = options.storageFloor ?? process.env[FREE_SPACE_FLOOR_ENV];
+      const storageFloor =
+        floor === undefined
+          ? undefined
+          : parseFreeSpaceFloor(floor, options.storageFloor === undefined ? FREE_SPACE_FLOOR_ENV : '--storage-floor');
       const runtime = await startEngineRuntime({
         dataDir: resolveDataDir(options.dataDir),
         ...(options.redis ? { redisUrl: options.redis } : {}),
         host: listen.host,
         port: listen.port,
+        ...(storageFloor ? { storageFloor } : {}),
         logger,
         sftp: {
           listenAddresses: (options.sftpListen ?? '0.0.0.0').split(',').filter(Boolean),

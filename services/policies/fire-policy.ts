@@ -38,6 +38,7 @@ async function act(
         `dSource ${dsource.name} is disabled, so it cannot sync.`,
         `Enable it (dvx dsource enable ${dsource.name}) or pause the policy.`,
       );
+      await ctx.space.require(`syncing dSource ${dsource.name} (a new snapshot)`);
       // Policy-driven syncs pass null snapshot parameters, as the vSDK says.
       const run = await startRun(
         ctx,

@@ -13,8 +13,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function dvx(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', DVX, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function dvx(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, ['--import', 'tsx', DVX, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -60,5 +63,63 @@ describe('dvx engine start', () => {
     ]);
     expect(code, engine.output()).toBe(0);
     expect(engine.output()).toContain('dvx engine running');
+  }, 120_000);
+
+  it('takes its free-space floor from --storage-floor or DVX_STORAGE_FLOOR: /health and storage status measure against it', async () => {
+    const temp = await makeTempDir('engine-floor');
+    cleanups.push(() => temp.remove());
+    const redis = await startRedisServer();
+    cleanups.push(() => redis.remove());
+    const dataDir = join(temp.path, 'data');
+    expect(await dvx(['--data-dir', dataDir, 'storage', 'init', '--backend', 'reflink']).exit).toBe(0);
+
+    // A bad value is refused before anything starts, naming where it came from.
+    const bad = dvx(['--data-dir', dataDir, 'engine', 'start', '--redis', redis.url], {
+      ...process.env,
+      DVX_STORAGE_FLOOR: 'lots',
+    });
+    expect(await bad.exit).not.toBe(0);
+    expect(bad.output()).toContain('DVX_STORAGE_FLOOR "lots" is not a free-space floor');
+
+    // 99% of the filesystem holding the data dir is more than is free there: the pool is below its floor. The option
+    // wins over the variable.
+    const port = await freePort();
+    const floored = dvx(
+      [
+        '--data-dir',
+        dataDir,
+        'engine',
+        'start',
+        '--redis',
+        redis.url,
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--storage-floor',
+        '99%',
+      ],
+      { ...process.env, DVX_STORAGE_FLOOR: '1%', DVX_LOG_LEVEL: 'warn' },
+    );
+    cleanups.push(async () => floored.child.exitCode === null && floored.child.kill('SIGKILL'));
+    const health = await waitFor(
+      'the engine to answer /health',
+      async () => {
+        const answer = await fetch(`http://127.0.0.1:${port}/health`).catch(() => null);
+        return answer ? { status: answer.status, body: (await answer.json()) as Record<string, unknown> } : null;
+      },
+      60_000,
+      200,
+    );
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'warning',
+      dependencies: { storage: { status: 'warning', details: { backend: 'reflink', floor: '99%', belowFloor: true } } },
+    });
+    // `storage status` measures against the running engine's floor.
+    const status = dvx(['--data-dir', dataDir, 'storage', 'status']);
+    expect(await status.exit).toBe(0);
+    expect(status.output()).toMatch(/^floor\s+.* \(99%\) kept free$/m);
+    expect(status.output()).toMatch(/^warning\s+free space .* is below the floor/m);
+    floored.child.kill('SIGTERM');
+    expect(await floored.exit).toBe(0);
   }, 120_000);
 });

@@ -53,6 +53,7 @@ export async function startEmbeddedEngineFixture(
     client: new EngineClient(runtime.url, token),
     ssh,
     storage,
+    pool,
     redis: {
       url: runtime.redis.kind === 'unix' ? `unix://${runtime.redis.path}` : '',
       port: runtime.redis.kind === 'tcp' ? runtime.redis.port : 0,

@@ -12,7 +12,7 @@ import { BtrfsBackend } from '../../storage/index.js';
 import { localMountPoints } from '../../storage/local-mounts.js';
 
 const execFileAsync = promisify(execFile);
-import { createTestBtrfsPool } from '../harness/btrfs-pool.js';
+import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
@@ -26,6 +26,8 @@ export interface EngineFixture {
   client: EngineClient;
   ssh: TestSshHosts;
   storage: BtrfsBackend;
+  /** The loop-file pool `storage` lives on (its data dir is what `dvx storage status --data-dir` reads). */
+  pool: TestBtrfsPool;
   redis: TestRedis;
   dir: string;
   /** A test host as the tour adds it. */
@@ -94,6 +96,7 @@ export async function startEngineFixture(
     client,
     ssh,
     storage,
+    pool,
     redis,
     dir: temp.path,
     tourHost: tourHostOf(ssh),

@@ -141,6 +141,39 @@ export function describeMountTransportConformance(name: string, factory: () => P
       expect(await transport.isAttached({ connection, mountPath })).toBe(true);
     });
 
+    const existsOnHost = async (path: string) =>
+      (await runBash(connection, '[ -e "$P" ]', { variables: { P: path } })).exitCode === 0;
+
+    it('says whether it made the mount directory; detach removes one it made when asked, once unmounted', async () => {
+      const sourcePath = await fixture.makeSource();
+      const mountPath = fixture.mountPath();
+      attached.push(mountPath);
+      expect(await existsOnHost(mountPath)).toBe(false);
+      expect(await transport.attach({ connection, sourcePath, mountPath })).toEqual({ createdDirectory: true });
+      // A repeated attach finds it attached: it cannot tell who made the directory.
+      expect(await transport.attach({ connection, sourcePath, mountPath })).toEqual({ createdDirectory: null });
+      await transport.detach({ connection, mountPath, removeDirectory: true });
+      expect(await countMounts(mountPath)).toBe(0);
+      expect(await existsOnHost(mountPath)).toBe(false);
+      expect(existsSync(sourcePath)).toBe(true);
+      // Repeated (the directory gone), it is a no-op.
+      await transport.detach({ connection, mountPath, removeDirectory: true });
+    });
+
+    it('leaves a mount directory that was there before, and never removes one holding files', async () => {
+      const sourcePath = await fixture.makeSource();
+      const mountPath = fixture.mountPath();
+      attached.push(mountPath);
+      await onHost('mkdir -p -- "$P"', { P: mountPath });
+      expect(await transport.attach({ connection, sourcePath, mountPath })).toEqual({ createdDirectory: false });
+      await transport.detach({ connection, mountPath });
+      expect(await existsOnHost(mountPath)).toBe(true);
+      // Even if asked, a directory with something in it stays, with what it holds.
+      await onHost('echo mine > "$P/mine.txt"', { P: mountPath });
+      await transport.detach({ connection, mountPath, removeDirectory: true });
+      expect((await onHost('cat "$P/mine.txt"', { P: mountPath })).stdout).toBe('mine\n');
+    });
+
     it('refuses (MOUNT_BUSY) to detach while a process works inside the mount, naming it, and detaches once it is gone', async () => {
       const { mountPath } = await attachNew();
       await onHost('mkdir -p "$P/work"', { P: mountPath });

@@ -44,6 +44,7 @@ function unmount(target: string): void {
   execFileSync('umount', [target]);
 }
 
+const MiB = 1024 ** 2;
 let counter = 0;
 const id = (prefix: string) => `${prefix}-${process.pid}-${(counter += 1)}`;
 
@@ -306,6 +307,29 @@ export function describeStorageBackendConformance(name: string, factory: () => P
       const exclusive = await backend.exclusiveBytes(dataset);
       if (exclusive !== null) expect(exclusive).toBeGreaterThanOrEqual(1024 * 1024);
       expect(await backend.exclusiveBytes(id('missing'))).toBeNull();
+    });
+
+    it('counts space as it is taken: free space drops at once when a dataset fills, before any commit', async () => {
+      const dataset = id('ds');
+      await backend.createDataset(dataset);
+      const dir = backend.datasetPath(dataset);
+      // A root on a filesystem others write to (the ext4 one) sees their writes and deletes too: a few tries, and
+      // one must show the drop. Without counting what is not committed yet, none does on btrfs.
+      const drops: number[] = [];
+      for (let attempt = 0; attempt < 5 && !drops.some((drop) => drop >= 60 * MiB); attempt += 1) {
+        execFileSync('sync', ['-f', dir]);
+        const before = (await backend.usage()).freeBytes;
+        // Reserved (fallocate) and written (dirty, not yet flushed) data: what a VDB filling the pool does.
+        execFileSync('fallocate', ['-l', String(48 * MiB), join(dir, 'reserved')]);
+        await writeFile(join(dir, 'written'), Buffer.alloc(16 * MiB, 1));
+        const after = await backend.usage();
+        drops.push(before - after.freeBytes);
+        expect(after.usedBytes + after.freeBytes).toBeLessThanOrEqual(after.totalBytes);
+        await rm(join(dir, 'reserved'));
+        await rm(join(dir, 'written'));
+      }
+      expect(Math.max(...drops), `drops: ${drops.join(', ')}`).toBeGreaterThanOrEqual(60 * MiB);
+      await backend.destroyDataset(dataset);
     });
   });
 }

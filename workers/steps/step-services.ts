@@ -2,7 +2,7 @@ import type { SshConnectionPool } from '../../hosts/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { DvxModel } from '../../model/dvx-model.js';
 import type { SecretBox } from '../../model/secret-box.js';
-import type { MountTransport, StorageBackend } from '../../storage/index.js';
+import type { MountTransport, PoolSpace, StorageBackend } from '../../storage/index.js';
 
 /** Options of plugin operation calls made by steps. */
 export interface PluginCallOptions {
@@ -17,6 +17,11 @@ export interface StepServices {
   model: DvxModel;
   secrets: SecretBox;
   storage: StorageBackend;
+  /**
+   * The pool's free space against its floor: asked again by the step that makes a snapshot, clone or dataset.
+   * @defaultValue `storage` with the default floor (5% of the pool)
+   */
+  space?: PoolSpace;
   /** Mounts on environments whose probe chose `bind` (and on those probed before transports were chosen). */
   mounts: MountTransport;
   /** Mounts on environments whose probe chose `sshfs`. @defaultValue none: such environments cannot mount */

@@ -1,3 +1,4 @@
+import { PoolSpace } from '../../storage/index.js';
 import type { DvxStepHandlers } from '../step-handler.js';
 import { currentDataset } from './dsource-operands.js';
 import type { StepServices } from './step-services.js';
@@ -5,9 +6,13 @@ import type { StepServices } from './step-services.js';
 /**
  * Engine-side storage steps. Each is idempotent (the backends are), so a step repeated after a crash finds its
  * work done and succeeds. Records of storage objects are created and removed here, next to the storage itself.
+ * A step that makes a snapshot, clone or dataset first checks the pool's free-space floor (the pool may have filled
+ * since the request was accepted): below it the step fails with STORAGE_FREE_SPACE_LOW, not retried, and the run's
+ * undo steps remove what it made. One that finds its work already done does not check.
  */
 export function storageSteps(services: StepServices) {
   const { storage, model } = services;
+  const space = services.space ?? new PoolSpace(storage);
 
   /** Destroys a dataset-owner's snapshots and timeflows (storage and records), newest first. */
   const destroyOwnedStorage = async (ownerId: string) => {
@@ -24,6 +29,7 @@ export function storageSteps(services: StepServices) {
 
   return {
     'storage.createDsourceDataset': async (input, context) => {
+      if (!(await storage.hasDataset(input.datasetId))) await space.require(`dataset ${input.datasetId}`);
       await storage.createDataset(input.datasetId);
       if (!(await model.timeflows.get(input.datasetId))) {
         await model.timeflows.create({
@@ -55,11 +61,13 @@ export function storageSteps(services: StepServices) {
     'storage.snapshotDsource': async (input) => {
       const dsource = await model.dsources.require(input.dsourceId);
       const datasetId = currentDataset(dsource);
+      if (!(await storage.hasSnapshot(input.snapshotId))) await space.require(`snapshot ${input.snapshotId}`);
       await storage.snapshot(datasetId, input.snapshotId);
       return { snapshotId: input.snapshotId, datasetId };
     },
 
     'storage.snapshot': async (input) => {
+      if (!(await storage.hasSnapshot(input.snapshotId))) await space.require(`snapshot ${input.snapshotId}`);
       await storage.snapshot(input.datasetId, input.snapshotId);
       return { snapshotId: input.snapshotId, datasetId: input.datasetId };
     },
@@ -71,6 +79,8 @@ export function storageSteps(services: StepServices) {
     },
 
     'storage.clone': async (input) => {
+      if (!(await storage.hasDataset(input.datasetId)))
+        await space.require(`clone ${input.datasetId} of snapshot ${input.snapshotId}`);
       await storage.clone(input.snapshotId, input.datasetId);
       return { datasetId: input.datasetId };
     },
