@@ -1,5 +1,7 @@
+import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { DvxError, formatBytes } from '../errors/index.js';
+import type { TokenStore } from '../model/token-store.js';
 import type { PoolSpace } from '../storage/index.js';
 
 /**
@@ -120,4 +122,29 @@ export function defaultHealthInputs(redis: Redis, space: PoolSpace): HealthInput
             'Check that redis-server is running, then send the request again.',
           ),
   };
+}
+
+/** The report without each dependency's details: what /health shows a caller without a valid token. */
+export function withoutDetails(report: HealthReport): HealthReport {
+  return {
+    status: report.status,
+    dependencies: Object.fromEntries(
+      Object.entries(report.dependencies).map(([name, { details: _details, ...rest }]) => [name, rest]),
+    ),
+  };
+}
+
+/** Whether a /health request carries a valid bearer token (never asked while Redis, which holds tokens, is down). */
+export async function isTokenHolder(
+  request: FastifyRequest,
+  tokens: TokenStore,
+  health: HealthInputs,
+): Promise<boolean> {
+  const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (!token || health.unavailable()) return false;
+  try {
+    return (await tokens.verify(token)) !== null;
+  } catch {
+    return false;
+  }
 }

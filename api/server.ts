@@ -5,7 +5,7 @@ import { AuditLog } from '../model/audit-log.js';
 import type { TokenStore } from '../model/token-store.js';
 import { adminQueues, engineQueues } from './admin-queues.js';
 import { authenticate } from './auth.js';
-import { defaultHealthInputs, healthReport, type HealthInputs } from './health.js';
+import { defaultHealthInputs, healthReport, isTokenHolder, withoutDetails, type HealthInputs } from './health.js';
 import { errorHandler } from './http-error.js';
 import { EngineMetrics } from './metrics.js';
 import { metricsRoute } from './metrics-route.js';
@@ -96,9 +96,11 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   });
   // Routes go in a plugin so that they are added after @fastify/swagger has loaded (it learns routes as they come).
   app.register(async (api) => {
-    api.get('/health', { config: { public: true } }, async (_request, reply) => {
+    api.get('/health', { config: { public: true } }, async (request, reply) => {
       const report = await healthReport(health);
-      return reply.status(report.status === 'unavailable' ? 503 : 200).send(report);
+      // Anyone may ask whether the engine is up; what it runs on (paths, pids, addresses) is for its token holders.
+      const shown = (await isTokenHolder(request, options.tokens, health)) ? report : withoutDetails(report);
+      return reply.status(report.status === 'unavailable' ? 503 : 200).send(shown);
     });
     for (const register of [
       runRoutes,

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
 import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
+import { RedisHeartbeat } from '../model/redis-heartbeat.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
@@ -206,6 +207,10 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
       : new HealthMonitor(steps, durable.driver, logger.child({ component: 'health' }), options.health);
   await health?.start(healthClient);
 
+  // A Redis that is connected but does not answer (stopped, overloaded) leaves the connection ready: only an
+  // unanswered PING shows it, and requests are refused meanwhile instead of hanging.
+  const heartbeat = new RedisHeartbeat(redis);
+  heartbeat.start();
   const healthInputs: HealthInputs = {
     probes: {
       redis: redisProbe(redis, () => {
@@ -229,10 +234,16 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           : { status: 'up', details: { ...liveness } };
       },
     },
-    unavailable: () =>
-      redis.status === 'ready' && durable.liveness().redisReady
-        ? null
-        : redisUnavailableError(describeRedisTarget(target), redisAction),
+    unavailable: () => {
+      if (redis.status !== 'ready' || !durable.liveness().redisReady)
+        return redisUnavailableError(describeRedisTarget(target), redisAction);
+      if (heartbeat.stalled())
+        return redisUnavailableError(
+          `${describeRedisTarget(target)}, connected but not answering for ${Math.round(heartbeat.unansweredForMs() / 1000)} s`,
+          'Check that redis-server is running and not stopped or overloaded (a stopped process resumes with kill -CONT), then send the request again.',
+        );
+      return null;
+    },
   };
   const auditRedis = createRedisClient(target, 'producer');
   auditRedis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
@@ -270,6 +281,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     stop(deadlineMs = 30_000) {
       stopping ??= (async () => {
         closing = true;
+        heartbeat.stop();
         await supervisor?.stop();
         await api.close();
         await health?.stop();

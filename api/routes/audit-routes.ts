@@ -36,24 +36,45 @@ function paramsOf(request: FastifyRequest): Record<string, string> {
  * the run it started), and the outcome (status, error code). Bodies and query strings are never recorded, so
  * neither is a secret sent in them. A failure to write is logged and does not fail the request.
  */
+/** How long an answer waits for its audit entry to be written. */
+export const AUDIT_WRITE_TIMEOUT_MS = 2_000;
+
 export function recordMutations(app: FastifyInstance, audit: AuditLog, logger: Logger): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (!MUTATING.has(request.method)) return payload;
     const caller = request.caller;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await audit.record({
-        actor: { tokenId: caller?.id ?? null, name: caller?.name ?? null, role: caller?.role ?? null, ip: request.ip },
-        method: request.method,
-        route: request.routeOptions.url ?? request.url.split('?', 1)[0] ?? request.url,
-        params: paramsOf(request),
-        status: reply.statusCode,
-        ...outcomeOf(payload),
+      // A Redis that is connected but stalled would hold the answer forever: the refusal goes out, the entry may follow.
+      const late = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer from Redis within ${AUDIT_WRITE_TIMEOUT_MS} ms`)),
+          AUDIT_WRITE_TIMEOUT_MS,
+        );
       });
+      await Promise.race([
+        late,
+        audit.record({
+          actor: {
+            tokenId: caller?.id ?? null,
+            name: caller?.name ?? null,
+            role: caller?.role ?? null,
+            ip: request.ip,
+          },
+          method: request.method,
+          route: request.routeOptions.url ?? request.url.split('?', 1)[0] ?? request.url,
+          params: paramsOf(request),
+          status: reply.statusCode,
+          ...outcomeOf(payload),
+        }),
+      ]);
     } catch (error) {
       logger.warn(
         { err: (error as Error).message, method: request.method, route: request.routeOptions.url },
         'could not write the audit log',
       );
+    } finally {
+      clearTimeout(timer);
     }
     return payload;
   });

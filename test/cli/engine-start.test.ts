@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,10 +111,18 @@ describe('dvx engine start', () => {
       200,
     );
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({
+    // Without a token: the state of each dependency, nothing of what the engine runs on.
+    expect(health.body).toMatchObject({ status: 'warning', dependencies: { storage: { status: 'warning' } } });
+    for (const dependency of Object.values(health.body.dependencies as Record<string, object>))
+      expect(dependency).not.toHaveProperty('details');
+    const token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
+    const withToken = await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await withToken.json()).toMatchObject({
       status: 'warning',
       dependencies: { storage: { status: 'warning', details: { backend: 'reflink', floor: '99%', belowFloor: true } } },
     });
+    const badToken = await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: 'Bearer nope' } });
+    expect(JSON.stringify(await badToken.json())).not.toContain('details');
     // `storage status` measures against the running engine's floor.
     const status = dvx(['--data-dir', dataDir, 'storage', 'status']);
     expect(await status.exit).toBe(0);

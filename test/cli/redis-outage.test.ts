@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port.js';
+import { must } from '../harness/must.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -148,6 +149,35 @@ describe('an engine on a Redis that goes down for some seconds', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await tokenNames()).not.toContain('made-during-outage');
     expect((await health(url)).code).toBe(200);
+  }, 60_000);
+
+  it('refuses requests with 503 while Redis is connected but stopped (SIGSTOP), and serves again once it resumes', async () => {
+    const pid = must(redis.pid(), 'redis.pid()');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // The heartbeat finds a PING unanswered for 3 s; /health's probe gives up after 2 s.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      const refused = await fetch(`${url}/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'viewer', name: 'made-while-stopped' }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(refused.status).toBe(503);
+      const { error } = (await refused.json()) as { error: { code: string; message: string; action?: string } };
+      expect(error.code).toBe('REDIS_UNAVAILABLE');
+      expect(error.message).toMatch(/not answering for \d+ s/);
+      expect(error.action).toContain('kill -CONT');
+      const down = await health(url);
+      expect(down.code).toBe(503);
+      expect(down.body.dependencies?.redis?.status).toBe('down');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitFor('the engine to serve again', async () => (await health(url)).code === 200);
+    const response = await fetch(`${url}/tokens`, { headers: { authorization: `Bearer ${token}` } });
+    const names = ((await response.json()) as { tokens: { name: string }[] }).tokens.map((t) => t.name);
+    expect(names).not.toContain('made-while-stopped');
   }, 60_000);
 
   it('logs JSON lines only, and a bounded number of them during the outage', async () => {

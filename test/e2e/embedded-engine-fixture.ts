@@ -51,6 +51,7 @@ export async function startEmbeddedEngineFixture(
   return {
     runtime,
     client: new EngineClient(runtime.url, token),
+    token,
     ssh,
     storage,
     pool,

@@ -24,6 +24,8 @@ import { must } from '../harness/must.js';
 export interface EngineFixture {
   runtime: EngineRuntime;
   client: EngineClient;
+  /** The engine's admin token (what `client` sends). */
+  token: string;
   ssh: TestSshHosts;
   storage: BtrfsBackend;
   /** The loop-file pool `storage` lives on (its data dir is what `dvx storage status --data-dir` reads). */
@@ -94,6 +96,7 @@ export async function startEngineFixture(
   return {
     runtime,
     client,
+    token,
     ssh,
     storage,
     pool,

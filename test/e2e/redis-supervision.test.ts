@@ -49,7 +49,9 @@ describe('the embedded Redis is supervised', () => {
         async () => {
           const pid = await embeddedRedisPid(engine.runtime.dataDir).catch(() => 0);
           if (pid === 0 || pid === previous) return null;
-          const report = (await (await fetch(`${engine.runtime.url}/health`)).json()) as HealthView;
+          const report = (await (
+            await fetch(`${engine.runtime.url}/health`, { headers: { authorization: `Bearer ${engine.token}` } })
+          ).json()) as HealthView;
           const { status, details } = report.dependencies.redis;
           return status === 'up' && details.pid === pid ? pid : null;
         },
@@ -80,12 +82,10 @@ describe('the embedded Redis is supervised', () => {
     );
     for (const run of runs) expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
     expect(await embeddedRedisPid(engine.runtime.dataDir)).toBe(thirdPid);
-    const health = await fetch(`${engine.runtime.url}/health`);
-    expect(health.status).toBe(200);
-    const report = (await health.json()) as {
+    const report = await engine.client.get<{
       status: string;
       dependencies: { redis: { details: { restarts: number } } };
-    };
+    }>('/health');
     expect(report.status).toBe('ok');
     expect(report.dependencies.redis.details.restarts).toBe(2);
     const { vdbs } = await engine.client.get<{ vdbs: { name: string }[] }>('/vdbs');

@@ -173,12 +173,11 @@ describe('the free-space floor', () => {
     expect(cli.stderr).toContain('code: STORAGE_FREE_SPACE_LOW');
 
     // /health: a warning (200, not 503), with the numbers.
-    const health = await fetch(`${engine.runtime.url}/health`);
-    expect(health.status).toBe(200);
-    const report = (await health.json()) as {
+    // (With a token: details are for token holders.)
+    const report = await engine.client.get<{
       status: string;
       dependencies: { storage: { status: string; error: string; details: Record<string, unknown> } };
-    };
+    }>('/health');
     expect(report.status).toBe('warning');
     expect(report.dependencies.storage).toMatchObject({
       status: 'warning',
