@@ -88,6 +88,7 @@ export async function invokePlugin(options: InvokeOptions): Promise<unknown> {
     runner: runners
       ? () => runners.take({ launcher, codePath, plugin: artifact.manifest.id })
       : () => RunnerProcess.start(launcher, codePath),
+    fallback: runners ? () => RunnerProcess.start(launcher, codePath) : undefined,
     services,
     references,
     scrub,

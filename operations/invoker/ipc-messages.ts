@@ -3,8 +3,9 @@
 //
 // A runner is started with the path of the plugin's code. It sends `ready` once it listens, imports the code at once
 // and sends `loaded` when the import has settled (a failed import is reported to the operation, not here). It then
-// waits for one `invoke`, runs that operation (platform `call`s answered by `reply`, `log` lines), reports its
-// `result` or `failure` and is killed by the invoker: one operation per process.
+// waits for one `invoke`, says it has `started` it (a runner that exits before that ran none of it), runs it
+// (platform `call`s answered by `reply`, `log` lines), reports its `result` or `failure` and is killed by the invoker:
+// one operation per process.
 
 /** How an operation failed, as the runner reports it. */
 export type RunnerFailure =
@@ -27,6 +28,7 @@ export type ParentMessage =
 export type ChildMessage =
   | { type: 'ready' }
   | { type: 'loaded' }
+  | { type: 'started' }
   | { type: 'result'; value: unknown }
   | { type: 'failure'; failure: RunnerFailure }
   | { type: 'call'; id: number; method: PlatformMethod; params: unknown[] }

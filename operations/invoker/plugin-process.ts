@@ -17,6 +17,11 @@ export interface PluginProcessOptions {
   operationId: string;
   /** The runner process to run it in: a warm one from the pool, or one started for this call. */
   runner: () => Promise<RunnerProcess>;
+  /**
+   * A runner started for this call, should the first one exit before it took the operation up (a warm runner that
+   * died while idle, its exit not yet seen when it was handed over). @defaultValue none: that is PLUGIN_CRASHED
+   */
+  fallback?: (() => Promise<RunnerProcess>) | undefined;
   services: PlatformServices;
   /** The environments and users the arguments name: the only ones the plugin may reach. */
   references: ReadonlySet<string>;
@@ -131,6 +136,10 @@ function checkCall(method: PlatformMethod, call: unknown, references: ReadonlySe
 export class PluginProcess {
   readonly #options: PluginProcessOptions;
   #runner: RunnerProcess | undefined;
+  /** The fallback runner being started, if it is. */
+  #replacing: Promise<RunnerProcess | undefined> | undefined;
+  /** Whether the runner has taken the operation up (`started`). */
+  #started = false;
   #settled = false;
   #settle: (outcome: Outcome) => void = () => undefined;
 
@@ -140,9 +149,8 @@ export class PluginProcess {
 
   /** Runs the operation to its end: its checked output, or a typed error. Call once. */
   async run(): Promise<unknown> {
-    const { operation, operationId, args, timeoutMs, signal, scrub, logger } = this.#options;
+    const { operation, timeoutMs, signal, logger } = this.#options;
     const runner = await this.#options.runner();
-    this.#runner = runner;
     const deadline: Deadline = startDeadline({
       signal,
       timeoutMs,
@@ -161,33 +169,66 @@ export class PluginProcess {
       const onDeadline = () => this.#finish({ error: toDvxError(deadline.signal.reason) });
       if (deadline.signal.aborted) onDeadline();
       else deadline.signal.addEventListener('abort', onDeadline, { once: true });
-      runner.attach({
-        message: (message) => this.#onMessage(message),
-        stdout: (text) => logger.debug({ stdout: scrub.text(text.slice(0, 2_000)) }, 'plugin output'),
-        error: (error) =>
-          this.#finish({
-            error: new PluginError({
-              code: 'PLUGIN_CRASHED',
-              message: `The plugin process for ${operation} could not run: ${error.message}`,
-              details: { operation },
-            }),
-          }),
-        // Messages sent just before the exit are still being delivered; let them win.
-        exit: (code, exitSignal) => setImmediate(() => this.#finish({ error: this.#crashed(code, exitSignal) })),
-      });
-      runner.whenReady(() => this.#send({ type: 'invoke', operation, args, operationId }));
+      this.#drive(runner, this.#options.fallback);
     });
     deadline.dispose();
 
-    runner.kill();
+    await this.#replacing;
+    const last = this.#runner ?? runner;
+    last.kill();
     // The call is over only when the process is gone (reaped), not merely signalled.
-    await Promise.race([runner.exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
-    runner.release();
+    await Promise.race([last.exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
+    last.release();
     if ('error' in outcome) {
       logger.debug({ err: outcome.error.toJSON() }, 'plugin operation failed');
       throw outcome.error;
     }
     return outcome.value;
+  }
+
+  /** Hands the operation to `runner`; should it exit before taking it up, to a runner from `fallback`. */
+  #drive(runner: RunnerProcess, fallback: (() => Promise<RunnerProcess>) | undefined): void {
+    const { operation, operationId, args, scrub, logger } = this.#options;
+    this.#runner = runner;
+    runner.attach({
+      message: (message) => {
+        if (message.type === 'started') this.#started = true;
+        else this.#onMessage(message);
+      },
+      stdout: (text) => logger.debug({ stdout: scrub.text(text.slice(0, 2_000)) }, 'plugin output'),
+      error: (error) =>
+        this.#finish({
+          error: new PluginError({
+            code: 'PLUGIN_CRASHED',
+            message: `The plugin process for ${operation} could not run: ${error.message}`,
+            details: { operation },
+          }),
+        }),
+      // Messages sent just before the exit are still being delivered; let them win.
+      exit: (code, exitSignal) =>
+        setImmediate(() => {
+          if (this.#settled) return;
+          if (this.#started || !fallback) {
+            this.#finish({ error: this.#crashed(code, exitSignal) });
+            return;
+          }
+          // It never saw the operation: nothing of it ran, so it runs in a process started for it.
+          logger.debug({ pid: runner.pid, exitCode: code, signal: exitSignal }, 'plugin runner gone before the call');
+          runner.release();
+          this.#replacing = fallback().then(
+            (next) => {
+              if (this.#settled) next.kill();
+              this.#drive(next, undefined);
+              return next;
+            },
+            (error: unknown) => {
+              this.#finish({ error: toDvxError(error) });
+              return undefined;
+            },
+          );
+        }),
+    });
+    runner.whenReady(() => this.#send({ type: 'invoke', operation, args, operationId }));
   }
 
   #finish(outcome: Outcome): void {

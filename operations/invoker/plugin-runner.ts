@@ -123,6 +123,7 @@ function load(codePath: string | undefined): Promise<Loaded> {
 async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>, loading: Promise<Loaded>): Promise<void> {
   if (current) return;
   current = { operation: message.operation, operationId: message.operationId };
+  send({ type: 'started' });
   startOperation();
   const loaded = await loading;
   if ('error' in loaded) {
