@@ -38,6 +38,11 @@ export interface IdleRunner {
   loaded: boolean;
 }
 
+/**
+ * A call's replacement is started once its runner is gone (the fork then costs the call nothing), or after this long
+ * if its operation is still running.
+ */
+const REFILL_DELAY_MS = 100;
 /** How long {@link RunnerPool.close} waits for a killed runner to be reaped. */
 const REAP_WAIT_MS = 5_000;
 /** Idle runners that die at once are replaced this many times in a row, then only when a call takes one. */
@@ -81,15 +86,21 @@ export class RunnerPool {
 
   /**
    * A runner for `code`, to run one operation and be killed: an idle one that has imported the code if there is one,
-   * else one still importing it, else one started now. The pool starts replacements in the background.
+   * else one still importing it, else one started now. The pool starts its replacement in the background once the
+   * runner is gone (or {@link REFILL_DELAY_MS} after, if the operation runs longer).
    */
   async take(code: RunnerCode): Promise<RunnerProcess> {
     if (this.#closed || this.#size === 0) return RunnerProcess.start(code.launcher, code.codePath);
     const slot = this.#slot(code);
+    this.#touch(slot);
     slot.idleDeaths = 0;
-    const runner = this.#pick(slot);
-    this.#refill(slot);
-    return runner ?? RunnerProcess.start(code.launcher, code.codePath);
+    const runner = this.#pick(slot) ?? (await RunnerProcess.start(code.launcher, code.codePath));
+    const timer = setTimeout(() => this.#refill(slot), REFILL_DELAY_MS).unref();
+    void runner.exited.then(() => {
+      clearTimeout(timer);
+      setImmediate(() => this.#refill(slot));
+    });
+    return runner;
   }
 
   /** Starts `code`'s runners ahead of its first call; resolves once they have imported it. */
@@ -99,6 +110,7 @@ export class RunnerPool {
     this.#refill(slot);
     await Promise.all(slot.launches);
     await Promise.all(slot.idle.map((runner) => runner.loaded));
+    if (this.#active(slot)) this.#touch(slot);
   }
 
   /** The idle runners, by code version. */
@@ -143,10 +155,13 @@ export class RunnerPool {
       slot = { key, code, idle: [], launches: new Set(), idleDeaths: 0, timer: undefined };
       this.#slots.set(key, slot);
     }
-    clearTimeout(slot.timer);
-    const dropped = slot;
-    slot.timer = setTimeout(() => this.#drop(dropped), this.#idleTimeoutMs).unref();
     return slot;
+  }
+
+  /** Restarts the slot's idle timeout. */
+  #touch(slot: Slot): void {
+    clearTimeout(slot.timer);
+    slot.timer = setTimeout(() => this.#drop(slot), this.#idleTimeoutMs).unref();
   }
 
   /** Takes the best idle runner out of the slot: loaded before still starting; dead ones are discarded. */
