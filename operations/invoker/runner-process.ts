@@ -6,6 +6,8 @@ import { runnerEnvironment, type RunnerLauncher } from './runner-launcher.js';
 const STDERR_TAIL = 8_000;
 /** What a runner writes to stdout before it is given an operation is kept up to this, for that operation's log. */
 const EARLY_STDOUT = 64 * 1024;
+/** Messages (log lines) a runner sends before it is given an operation are kept up to this many. */
+const EARLY_MESSAGES = 1_000;
 
 /** Whoever a runner is handed to: the one operation it runs. */
 export interface RunnerListener {
@@ -72,7 +74,7 @@ export class RunnerProcess {
         this.#isLoaded = true;
         loaded(true);
       } else if (this.#listener) this.#listener.message(message);
-      else this.#early.push({ message });
+      else if (this.#early.length < EARLY_MESSAGES || message.type !== 'log') this.#early.push({ message });
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);

@@ -1,7 +1,9 @@
 // The warm runner pool: runners started ahead of calls, one operation per process, keyed by the plugin's code.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   invokePlugin,
@@ -13,6 +15,7 @@ import {
   type WarmRunnerOptions,
 } from '../../operations/index.js';
 import { cachedCodePath } from '../../operations/invoker/index.js';
+import type { Logger } from '../../log/logger.js';
 import { makeArtifact } from '../fixtures/plugins/make-artifact.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -73,13 +76,14 @@ async function codeOf(artifact: PluginArtifact): Promise<RunnerCode> {
   };
 }
 
-async function configure(artifact: PluginArtifact, runners: RunnerPool | undefined): Promise<Seen> {
+async function configure(artifact: PluginArtifact, runners: RunnerPool | undefined, logger?: Logger): Promise<Seen> {
   const output = (await invokePlugin({
     artifact,
     operation: 'virtual.configure',
     args,
     operationId: 'op-1',
     services,
+    ...(logger ? { logger } : {}),
     cacheDir: join(temp.path, 'cache'),
     timeoutMs: 30_000,
     ...(runners ? { runners } : {}),
@@ -126,6 +130,23 @@ describe('RunnerPool', () => {
     expect(seen).toMatchObject({ version: 'version-1', calls: 1, seen: 'nothing' });
     expect(idlePids(pool)).not.toContain(seen.pid);
     expect(alive(seen.pid)).toBe(false);
+  });
+
+  it('logs what the runner wrote at import, before it was given the operation, as that operation’s output', async () => {
+    const pool = newPool();
+    await pool.warm(await codeOf(v1));
+    const lines: string[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString('utf8'));
+          callback();
+        },
+      }),
+    );
+    await configure(v1, pool, logger);
+    expect(lines.join('')).toContain('"stdout":"warm plugin version-1 imported\\n"');
   });
 
   it('never runs two operations in one process: what one leaves in globals or module state, the next does not see', async () => {
