@@ -11,7 +11,8 @@ export interface WarmRunnerOptions {
    */
   size?: number;
   /**
-   * A code version's idle runners are stopped after this long without a call; its next call starts them again.
+   * A code version's idle runners are stopped after this long without a call running or starting; its next call
+   * starts them again.
    * @defaultValue 300000 (5 minutes)
    */
   idleTimeoutMs?: number;
@@ -54,6 +55,8 @@ interface Slot {
   idle: RunnerProcess[];
   /** Runners being started for the slot. */
   launches: Set<Promise<void>>;
+  /** Calls running in runners taken from the slot. */
+  busy: number;
   idleDeaths: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -92,12 +95,16 @@ export class RunnerPool {
   async take(code: RunnerCode): Promise<RunnerProcess> {
     if (this.#closed || this.#size === 0) return RunnerProcess.start(code.launcher, code.codePath);
     const slot = this.#slot(code);
-    this.#touch(slot);
+    // No idle timeout while a call runs: it counts from the end of the last one.
+    clearTimeout(slot.timer);
+    slot.busy += 1;
     slot.idleDeaths = 0;
     const runner = this.#pick(slot) ?? (await RunnerProcess.start(code.launcher, code.codePath));
     const timer = setTimeout(() => this.#refill(slot), REFILL_DELAY_MS).unref();
     void runner.exited.then(() => {
       clearTimeout(timer);
+      slot.busy -= 1;
+      if (slot.busy === 0 && this.#active(slot)) this.#touch(slot);
       setImmediate(() => this.#refill(slot));
     });
     return runner;
@@ -110,7 +117,7 @@ export class RunnerPool {
     this.#refill(slot);
     await Promise.all(slot.launches);
     await Promise.all(slot.idle.map((runner) => runner.loaded));
-    if (this.#active(slot)) this.#touch(slot);
+    if (slot.busy === 0 && this.#active(slot)) this.#touch(slot);
   }
 
   /** The idle runners, by code version. */
@@ -152,7 +159,7 @@ export class RunnerPool {
     let slot = this.#slots.get(key);
     if (!slot) {
       for (const other of this.#slots.values()) if (other.code.plugin === code.plugin) this.#drop(other);
-      slot = { key, code, idle: [], launches: new Set(), idleDeaths: 0, timer: undefined };
+      slot = { key, code, idle: [], launches: new Set(), busy: 0, idleDeaths: 0, timer: undefined };
       this.#slots.set(key, slot);
     }
     return slot;

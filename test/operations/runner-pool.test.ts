@@ -246,7 +246,7 @@ describe('RunnerPool', () => {
   });
 
   it('stops the runners of a plugin version that had no call for the idle timeout', async () => {
-    const pool = newPool({ idleTimeoutMs: 300 });
+    const pool = newPool({ idleTimeoutMs: 1_000 });
     await pool.warm(await codeOf(v1));
     const pids = idlePids(pool);
     expect(pids).toHaveLength(2);
@@ -255,6 +255,14 @@ describe('RunnerPool', () => {
     // The next call starts them again.
     await configure(v1, pool);
     await waitFor('runners started again', () => pool.idle().length === 2);
+    // While a call runs, however long, the timeout does not run.
+    const held = await pool.take(await codeOf(v1));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const kept = idlePids(pool);
+    expect(kept.length).toBeGreaterThan(0);
+    held.kill();
+    await held.exited;
+    await waitFor('the idle runners to be stopped after the call', () => kept.every((pid) => !alive(pid)), 10_000);
   });
 
   it('keeps no runner with size 0: every call starts its own process', async () => {
