@@ -17,6 +17,7 @@ import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/r
 import { SecretBox } from '../model/secret-box.js';
 import { TokenStore } from '../model/token-store.js';
 import { runBash, SshConnectionPool } from '../hosts/index.js';
+import { RunnerPool } from '../operations/index.js';
 import {
   BindMountTransport,
   openStorage,
@@ -61,7 +62,7 @@ export interface EngineRuntimeOptions {
    * @defaultValue 5% of the pool size
    */
   storageFloor?: FreeSpaceFloor;
-  /** Options of plugin operation calls. @defaultValue code cached in `<dataDir>/plugin-cache` */
+  /** Options of plugin operation calls. @defaultValue code cached in `<dataDir>/plugin-cache`, warm runners on */
   plugins?: PluginCallOptions;
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
@@ -158,6 +159,11 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
         logger.warn({ err: toDvxError(error).message }, 'sftp server did not start: sshfs mounts cannot reconnect'),
       );
   }
+  const warmRunners = options.plugins?.warmRunners;
+  const runners =
+    warmRunners === false
+      ? undefined
+      : new RunnerPool({ ...warmRunners, logger: logger.child({ component: 'plugins' }) });
   const steps: StepServices = {
     model,
     secrets,
@@ -169,6 +175,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     logger,
     // Plugin code is cached in this engine's data dir, never in a directory other engines share.
     plugins: { cacheDir: join(dataDir, 'plugin-cache'), ...options.plugins },
+    ...(runners ? { runners } : {}),
   };
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
@@ -182,6 +189,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     if (options.engine?.runWorkers !== false) await durable.startWorkers(handlers);
   } catch (error) {
     await durable.stop({ deadlineMs: 0 });
+    await runners?.close();
     throw error;
   }
   // Policy fires go through the service layer, so the scheduler's worker is wired here rather than in workers/.
@@ -287,6 +295,8 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
         await health?.stop();
         await policies?.stop();
         await durable.stop({ deadlineMs });
+        // After the workers: no step takes a runner any more; every idle one is reaped before stop resolves.
+        await runners?.close();
         healthClient.disconnect();
         auditRedis.disconnect();
         await hosts.close();

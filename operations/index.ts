@@ -8,6 +8,14 @@ export {
   OPERATION_DEFAULTS,
   INVOKE_DEFAULTS,
   type InvokeOptions,
+  nodeRunnerLauncher,
+  RUNNER_LAUNCHERS,
+  RunnerPool,
+  WARM_RUNNER_DEFAULTS,
+  type IdleRunner,
+  type RunnerCode,
+  type RunnerLauncher,
+  type WarmRunnerOptions,
 } from './invoker/index.js';
 export {
   CommandFailedError,

@@ -5,6 +5,9 @@ import type { PlatformServices } from '../platform-services.js';
 import { cachedCodePath } from './code-cache.js';
 import { checkInputs, hasDefault, hasOperation, OPERATION_DEFAULTS } from './operation-contract.js';
 import { PluginProcess } from './plugin-process.js';
+import { RUNNER_LAUNCHERS, type RunnerLauncher } from './runner-launcher.js';
+import type { RunnerPool } from './runner-pool.js';
+import { RunnerProcess } from './runner-process.js';
 import { SecretScrubber } from './secret-scrubber.js';
 
 /** Options of {@link invokePlugin}. */
@@ -25,6 +28,10 @@ export interface InvokeOptions {
   logger?: Logger;
   /** Where the plugin's code is cached as a module file. @defaultValue `<os.tmpdir()>/dvx-plugin-cache` */
   cacheDir?: string;
+  /** Warm runner processes to take the operation's process from. @defaultValue none: a process is started for the call */
+  runners?: RunnerPool;
+  /** Starts the operation's process. @defaultValue the launcher of the plugin's language ({@link RUNNER_LAUNCHERS}) */
+  launcher?: RunnerLauncher;
 }
 
 export const INVOKE_DEFAULTS = { timeoutMs: 600_000 };
@@ -42,7 +49,7 @@ function referencesIn(value: unknown, into = new Set<string>()): Set<string> {
 }
 
 /**
- * Runs one plugin operation in a child process: inputs checked against the plugin's schemas, platform library calls
+ * Runs one plugin operation in a child process of its own (a warm one from `runners`, else one started for it): inputs checked against the plugin's schemas, platform library calls
  * served by `services`, the output checked, and a typed error for every way it can fail (PLUGIN_USER_ERROR,
  * PLUGIN_FAULT, PLUGIN_TIMEOUT, PLUGIN_CRASHED, PLUGIN_INVALID_INPUT, PLUGIN_INVALID_OUTPUT, PLUGIN_OPERATION_MISSING,
  * RUN_CANCELLED, or the code of a platform call's error the plugin let escape). A plugin that throws, hangs, exits
@@ -71,12 +78,17 @@ export async function invokePlugin(options: InvokeOptions): Promise<unknown> {
   const scrub = new SecretScrubber(artifact, args);
   const codePath = await cachedCodePath(artifact, options.cacheDir);
   if (options.signal?.aborted) throw cancellationError(options.signal.reason, operation, { operation });
+  const launcher = options.launcher ?? RUNNER_LAUNCHERS[artifact.manifest.language];
+  const runners = options.runners;
   return new PluginProcess({
     artifact,
     operation,
     args,
     operationId: options.operationId,
-    codePath,
+    runner: runners
+      ? () => runners.take({ launcher, codePath, plugin: artifact.manifest.id })
+      : () => RunnerProcess.start(launcher, codePath),
+    fallback: runners ? () => RunnerProcess.start(launcher, codePath) : undefined,
     services,
     references,
     scrub,

@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { DvxError, PluginError, startDeadline, toDvxError, type Deadline } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { OperationName, PluginArtifact } from '../plugin-artifact.js';
@@ -6,7 +5,7 @@ import type { PlatformServices, RunBashOptions, RunExpectOptions, RunSyncRequest
 import type { RemoteConnection } from '../sdk/platform-objects.js';
 import type { ChildMessage, ParentMessage, PlatformMethod, RunnerFailure } from './ipc-messages.js';
 import { checkOutput } from './operation-contract.js';
-import { runnerScript } from './runner-script.js';
+import type { RunnerProcess } from './runner-process.js';
 import type { SecretScrubber } from './secret-scrubber.js';
 
 /** What one plugin process runs, and with what. */
@@ -16,8 +15,13 @@ export interface PluginProcessOptions {
   /** The operation's arguments, already checked against the plugin's schemas. */
   args: Record<string, unknown>;
   operationId: string;
-  /** The plugin's code as a module file (see code-cache.ts). */
-  codePath: string;
+  /** The runner process to run it in: a warm one from the pool, or one started for this call. */
+  runner: () => Promise<RunnerProcess>;
+  /**
+   * A runner started for this call, should the first one exit before it took the operation up (a warm runner that
+   * died while idle, its exit not yet seen when it was handed over). @defaultValue none: that is PLUGIN_CRASHED
+   */
+  fallback?: (() => Promise<RunnerProcess>) | undefined;
   services: PlatformServices;
   /** The environments and users the arguments name: the only ones the plugin may reach. */
   references: ReadonlySet<string>;
@@ -35,22 +39,12 @@ type Outcome = { error: DvxError } | { value: unknown };
 const MAX_TEXT = 128 * 1024;
 /** How long to wait for a killed plugin process to be reaped before giving up on it. */
 const REAP_WAIT_MS = 5_000;
-/** The tail of the process's stderr kept for a PLUGIN_CRASHED error. */
-const STDERR_TAIL = 8_000;
 const PLATFORM_METHODS: ReadonlySet<string> = new Set<PlatformMethod>([
   'runBash',
   'runExpect',
   'runSync',
   'retrieveCredentials',
 ]);
-
-/** The child's environment: enough to run node, nothing of the engine's (keys, tokens, Redis URLs). */
-function childEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'])
-    if (process.env[name] !== undefined) env[name] = process.env[name];
-  return env;
-}
 
 const cut = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}[...]` : text);
 
@@ -135,14 +129,17 @@ function checkCall(method: PlatformMethod, call: unknown, references: ReadonlySe
 }
 
 /**
- * One plugin process running one operation: spawned in its own process group, driven over IPC (the invoke message,
- * platform calls served by the services, log lines, the result or failure), bounded by a timeout and the caller's
- * signal, and killed (the whole group) and reaped before {@link run} settles, whatever happened.
+ * One plugin process running one operation: a runner process (its own process group) driven over IPC (the invoke
+ * message, platform calls served by the services, log lines, the result or failure), bounded by a timeout and the
+ * caller's signal, and killed (the whole group) and reaped before {@link run} settles, whatever happened.
  */
 export class PluginProcess {
   readonly #options: PluginProcessOptions;
-  #child: ChildProcess | undefined;
-  #stderr = '';
+  #runner: RunnerProcess | undefined;
+  /** The fallback runner being started, if it is. */
+  #replacing: Promise<RunnerProcess | undefined> | undefined;
+  /** Whether the runner has taken the operation up (`started`). */
+  #started = false;
   #settled = false;
   #settle: (outcome: Outcome) => void = () => undefined;
   /** Aborted when the operation is over: the host commands it started and did not wait for are killed. */
@@ -154,9 +151,8 @@ export class PluginProcess {
 
   /** Runs the operation to its end: its checked output, or a typed error. Call once. */
   async run(): Promise<unknown> {
-    const { operation, timeoutMs, signal } = this.#options;
-    const child = this.#spawn(await runnerScript());
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const { operation, timeoutMs, signal, logger } = this.#options;
+    const runner = await this.#options.runner();
     const deadline: Deadline = startDeadline({
       signal,
       timeoutMs,
@@ -175,20 +171,7 @@ export class PluginProcess {
       const onDeadline = () => this.#finish({ error: toDvxError(deadline.signal.reason) });
       if (deadline.signal.aborted) onDeadline();
       else deadline.signal.addEventListener('abort', onDeadline, { once: true });
-      child.on('message', (message: ChildMessage) => this.#onMessage(message));
-      child.on('error', (error) =>
-        this.#finish({
-          error: new PluginError({
-            code: 'PLUGIN_CRASHED',
-            message: `The plugin process for ${operation} could not run: ${error.message}`,
-            details: { operation },
-          }),
-        }),
-      );
-      // Messages sent just before the exit are still being delivered; let them win.
-      child.on('exit', (code, exitSignal) =>
-        setImmediate(() => this.#finish({ error: this.#crashed(code, exitSignal) })),
-      );
+      this.#drive(runner, this.#options.fallback);
     });
     deadline.dispose();
 
@@ -197,35 +180,62 @@ export class PluginProcess {
         ? outcome.error
         : new DvxError({ code: 'RUN_CANCELLED', message: `${operation} returned before this platform call ended.` }),
     );
-    this.#kill();
+    await this.#replacing;
+    const last = this.#runner ?? runner;
+    last.kill();
     // The call is over only when the process is gone (reaped), not merely signalled.
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    await Promise.race([last.exited, new Promise((resolve) => setTimeout(resolve, REAP_WAIT_MS).unref())]);
+    last.release();
     if ('error' in outcome) {
-      this.#options.logger.debug({ err: outcome.error.toJSON() }, 'plugin operation failed');
+      logger.debug({ err: outcome.error.toJSON() }, 'plugin operation failed');
       throw outcome.error;
     }
     return outcome.value;
   }
 
-  #spawn(script: string): ChildProcess {
-    const { logger, scrub } = this.#options;
-    const child = fork(script, [], {
-      execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      // Its own process group, so that whatever it starts is killed with it.
-      detached: true,
-      env: childEnvironment(),
+  /** Hands the operation to `runner`; should it exit before taking it up, to a runner from `fallback`. */
+  #drive(runner: RunnerProcess, fallback: (() => Promise<RunnerProcess>) | undefined): void {
+    const { operation, operationId, args, scrub, logger } = this.#options;
+    this.#runner = runner;
+    runner.attach({
+      message: (message) => {
+        if (message.type === 'started') this.#started = true;
+        else this.#onMessage(message);
+      },
+      stdout: (text) => logger.debug({ stdout: scrub.text(text.slice(0, 2_000)) }, 'plugin output'),
+      error: (error) =>
+        this.#finish({
+          error: new PluginError({
+            code: 'PLUGIN_CRASHED',
+            message: `The plugin process for ${operation} could not run: ${error.message}`,
+            details: { operation },
+          }),
+        }),
+      // Messages sent just before the exit are still being delivered; let them win.
+      exit: (code, exitSignal) =>
+        setImmediate(() => {
+          if (this.#settled) return;
+          if (this.#started || !fallback) {
+            this.#finish({ error: this.#crashed(code, exitSignal) });
+            return;
+          }
+          // It never saw the operation: nothing of it ran, so it runs in a process started for it.
+          logger.debug({ pid: runner.pid, exitCode: code, signal: exitSignal }, 'plugin runner gone before the call');
+          runner.release();
+          this.#replacing = fallback().then(
+            (next) => {
+              if (this.#settled) next.kill();
+              this.#drive(next, undefined);
+              return next;
+            },
+            (error: unknown) => {
+              this.#finish({ error: toDvxError(error) });
+              return undefined;
+            },
+          );
+        }),
     });
-    this.#child = child;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_TAIL);
-    });
-    child.stdout?.on('data', (chunk: Buffer) =>
-      logger.debug({ stdout: scrub.text(chunk.toString('utf8').slice(0, 2_000)) }, 'plugin output'),
-    );
-    return child;
+    runner.whenReady(() => this.#send({ type: 'invoke', operation, args, operationId }));
   }
 
   #finish(outcome: Outcome): void {
@@ -235,17 +245,13 @@ export class PluginProcess {
   }
 
   #send(message: ParentMessage): void {
-    const child = this.#child;
-    if (!this.#settled && child?.connected) child.send(message, () => undefined);
+    if (!this.#settled) this.#runner?.send(message);
   }
 
   #onMessage(message: ChildMessage): void {
     if (this.#settled) return;
-    const { artifact, operation, args, operationId, codePath, references, scrub, services, logger } = this.#options;
+    const { artifact, operation, references, scrub, services, logger } = this.#options;
     switch (message.type) {
-      case 'ready':
-        this.#send({ type: 'invoke', codePath, operation, args, operationId });
-        return;
       case 'result':
         try {
           this.#finish({ value: checkOutput(artifact, operation, message.value, references) });
@@ -326,19 +332,8 @@ export class PluginProcess {
       code: 'PLUGIN_CRASHED',
       message: `The plugin process exited (${signal ? `signal ${signal}` : `code ${code}`}) before ${operation} answered.`,
       action: 'Look at the output for the cause (process.exit, out of memory, a native crash).',
-      ...(this.#stderr ? { output: scrub.text(this.#stderr) } : {}),
+      ...(this.#runner?.stderr ? { output: scrub.text(this.#runner.stderr) } : {}),
       details: { operation, exitCode: code, signal },
     });
-  }
-
-  /** Kills the process group, unless the process is gone already. */
-  #kill(): void {
-    const child = this.#child;
-    if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
   }
 }

@@ -1,7 +1,9 @@
-// The child process that runs one plugin operation. It imports the plugin's bundled code, installs the platform hook
-// the SDK talks through (globalThis[Symbol.for('dvx.platform')]), runs the operation and reports the result. Its
-// parent is operations/invoker/invoke-plugin.ts, which kills it (and its process group) once the call is over.
-// It imports nothing but node: modules, so that it starts fast.
+// A runner process: runs one plugin operation. Started ahead of the call (runner-pool.ts) with the path of the plugin's
+// bundled code as its argument, it installs the platform hook the SDK talks through
+// (globalThis[Symbol.for('dvx.platform')]), imports the code at once, then waits for one operation, runs it and
+// reports the result. Its parent (operations/invoker/plugin-process.ts) kills it, and its process group, once the call
+// is over: no process runs two operations, so nothing a plugin leaves in memory reaches another call.
+// It imports nothing but node: modules, so that it starts fast. ipc-messages.ts describes the protocol.
 import { pathToFileURL } from 'node:url';
 import type { ChildMessage, ParentMessage, PlatformMethod, RunnerFailure } from './ipc-messages.js';
 
@@ -41,11 +43,22 @@ class PlatformCallError extends Error {
   }
 }
 
-function installHook(operation: string, operationId: string): void {
+/** The operation this process runs, once the invoker has sent it. */
+let current: { operation: string; operationId: string } | undefined;
+let startOperation: () => void = () => undefined;
+/** Platform calls made before the operation arrived (at import time) wait for it: they are part of it. */
+const operationStarted = new Promise<void>((resolve) => (startOperation = resolve));
+
+function installHook(): void {
   const hook = {
-    operationId,
-    operation,
-    call(method: PlatformMethod, params: unknown[]) {
+    get operationId() {
+      return current?.operationId ?? '';
+    },
+    get operation() {
+      return current?.operation ?? '';
+    },
+    async call(method: PlatformMethod, params: unknown[]) {
+      await operationStarted;
       const id = nextId++;
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
@@ -95,15 +108,29 @@ function describe(error: unknown): RunnerFailure {
   return { kind: 'fault', message: String(error) };
 }
 
-async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>): Promise<void> {
-  installHook(message.operation, message.operationId);
-  let plugin: Record<string, Record<string, unknown> | undefined> | undefined;
-  try {
-    plugin = ((await import(pathToFileURL(message.codePath).href)) as { default?: typeof plugin }).default;
-  } catch (error) {
-    report({ type: 'failure', failure: describe(error) });
+type Loaded = { plugin: Record<string, Record<string, unknown> | undefined> | undefined } | { error: unknown };
+
+/** The plugin's code, imported as soon as the process starts. */
+function load(codePath: string | undefined): Promise<Loaded> {
+  if (!codePath)
+    return Promise.resolve({ error: new Error('The runner was started without the path of the plugin code.') });
+  return import(pathToFileURL(codePath).href).then(
+    (module: { default?: Record<string, Record<string, unknown> | undefined> }) => ({ plugin: module.default }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>, loading: Promise<Loaded>): Promise<void> {
+  if (current) return;
+  current = { operation: message.operation, operationId: message.operationId };
+  send({ type: 'started' });
+  startOperation();
+  const loaded = await loading;
+  if ('error' in loaded) {
+    report({ type: 'failure', failure: describe(loaded.error) });
     return;
   }
+  const plugin = loaded.plugin;
   if (!plugin || typeof plugin !== 'object' || !(plugin as Record<symbol, unknown>)[Symbol.for('dvx.plugin')]) {
     report({
       type: 'failure',
@@ -140,9 +167,11 @@ async function invoke(message: Extract<ParentMessage, { type: 'invoke' }>): Prom
   report({ type: 'result', value: value === undefined ? null : value });
 }
 
+installHook();
+const loading = load(process.argv[2]);
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'invoke') {
-    void invoke(message);
+    void invoke(message, loading);
   } else if (message.type === 'reply') {
     const waiter = pending.get(message.id);
     pending.delete(message.id);
@@ -157,3 +186,4 @@ process.on('unhandledRejection', (error) => report({ type: 'failure', failure: d
 // The engine went away: nobody will read the result.
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });
+void loading.then(() => send({ type: 'loaded' }));

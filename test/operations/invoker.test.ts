@@ -15,7 +15,9 @@ import {
   hasOperation,
   invokePlugin,
   type InvokeOptions,
+  nodeRunnerLauncher,
   type PlatformServices,
+  RunnerPool,
   type PluginArtifact,
   type RemoteConnection,
 } from '../../operations/index.js';
@@ -23,6 +25,7 @@ import { startSshHosts, type TestSshHost, type TestSshHosts } from '../harness/s
 import { makeTempDir } from '../harness/temp-dir.js';
 import { waitFor } from '../harness/wait-for.js';
 import { makeArtifact } from '../fixtures/plugins/make-artifact.js';
+import { cachedCodePath } from '../../operations/invoker/index.js';
 import { must } from '../harness/must.js';
 
 let set: TestSshHosts;
@@ -30,6 +33,9 @@ let pool: SshConnectionPool;
 let temp: { path: string; remove(): Promise<void> };
 let kitchen: PluginArtifact;
 let direct: PluginArtifact;
+/** The warm pool the suite's second pass takes its processes from. */
+let runners: RunnerPool | undefined;
+const warmOption = () => (runners ? { runners } : {});
 const hostsByReference = new Map<string, TestSshHost>();
 
 function connectionOf(reference: string): RemoteConnection {
@@ -72,6 +78,7 @@ function invoke(options: Partial<InvokeOptions> & Pick<InvokeOptions, 'operation
     services: services(),
     cacheDir: join(temp.path, 'cache'),
     timeoutMs: 30_000,
+    ...warmOption(),
     ...options,
   });
 }
@@ -114,7 +121,33 @@ afterAll(async () => {
   await temp?.remove();
 });
 
-describe('invokePlugin', () => {
+// Every guarantee holds alike for a process started for the call and for a warm one the pool started ahead.
+describe.each([
+  { path: 'a process started for the call', warm: false },
+  { path: 'a warm runner from the pool', warm: true },
+])('invokePlugin, $path', ({ warm }) => {
+  beforeAll(async () => {
+    if (!warm) return;
+    const pool = new RunnerPool();
+    runners = pool;
+    const cacheDir = join(temp.path, 'cache');
+    await Promise.all(
+      [kitchen, direct].map(async (artifact) =>
+        pool.warm({
+          launcher: nodeRunnerLauncher,
+          codePath: await cachedCodePath(artifact, cacheDir),
+          plugin: artifact.manifest.id,
+        }),
+      ),
+    );
+    expect(pool.idle().filter((runner) => runner.loaded)).toHaveLength(4);
+  });
+
+  afterAll(async () => {
+    await runners?.close();
+    runners = undefined;
+  });
+
   it('runs an operation in a child process and returns its typed result (runBash on a real host)', async () => {
     const repositories = await invoke({
       operation: 'discovery.repository',
@@ -160,24 +193,21 @@ describe('invokePlugin', () => {
       snapshotParameters: { resync: true },
     };
     await expect(
-      invokePlugin({
+      invoke({
         artifact: direct,
         operation: 'linked.preSnapshot',
         args,
         operationId: 'sync-1',
         services: services({ syncDestination: destination }),
-        cacheDir: join(temp.path, 'cache'),
       }),
     ).resolves.toBeUndefined();
     expect((await readdir(destination)).sort()).toEqual(['a.txt', 'sub']);
     expect(await readFile(join(destination, 'sub', 'b.txt'), 'utf8')).toBe('beta');
-    const snapshot = await invokePlugin({
+    const snapshot = await invoke({
       artifact: direct,
       operation: 'linked.postSnapshot',
       args: { ...args, snapshotParameters: null },
       operationId: 'sync-1b',
-      services: services(),
-      cacheDir: join(temp.path, 'cache'),
     });
     expect(snapshot).toEqual({ files: 3 });
   });
@@ -221,7 +251,7 @@ describe('invokePlugin', () => {
   });
 
   it('kills a plugin that hangs (and what it started) and fails with PLUGIN_TIMEOUT', async () => {
-    const pidFile = join(temp.path, 'hang-timeout.json');
+    const pidFile = join(temp.path, `hang-timeout-${warm}.json`);
     const error = await failure(
       invoke({
         operation: 'virtual.stop',
@@ -256,7 +286,7 @@ describe('invokePlugin', () => {
   });
 
   it('kills the plugin when the signal aborts and fails with RUN_CANCELLED', async () => {
-    const pidFile = join(temp.path, 'hang-abort.json');
+    const pidFile = join(temp.path, `hang-abort-${warm}.json`);
     const controller = new AbortController();
     const pending = failure(
       invoke({
@@ -426,7 +456,13 @@ describe('invokePlugin', () => {
 
   it('uses the defaults of optional operations a plugin leaves out, and refuses missing required ones', async () => {
     const args = { virtualSource: virtualSource('env-a'), repository, sourceConfig };
-    const common = { artifact: direct, operationId: 'op-d', services: services(), cacheDir: join(temp.path, 'cache') };
+    const common = {
+      artifact: direct,
+      operationId: 'op-d',
+      services: services(),
+      cacheDir: join(temp.path, 'cache'),
+      ...warmOption(),
+    };
     expect(hasOperation(direct, 'virtual.status')).toBe(false);
     await expect(invokePlugin({ ...common, operation: 'virtual.status', args })).resolves.toBe('ACTIVE');
     await expect(invokePlugin({ ...common, operation: 'virtual.unconfigure', args })).resolves.toBeUndefined();
@@ -484,6 +520,9 @@ describe('invokePlugin', () => {
     const { stdout } = await promisify(execFile)('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]).catch(
       (error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }),
     );
-    expect(stdout).not.toContain('plugin-runner');
+    // The pool's idle runners wait for calls to come; every process that ran one of these is gone.
+    const idle = new Set((runners?.idle() ?? []).map((runner) => String(runner.pid)));
+    const leftover = stdout.split('\n').filter((line) => !idle.has(line.trim().split(/\s+/)[0] ?? ''));
+    expect(leftover.join('\n')).not.toContain('plugin-runner');
   });
 });

@@ -6,7 +6,8 @@ import { runBash, SshConnectionPool } from '../../hosts/index.js';
 import { silentLogger } from '../../log/logger.js';
 import { DvxModel } from '../../model/dvx-model.js';
 import { SecretBox } from '../../model/secret-box.js';
-import type { PluginArtifact } from '../../operations/index.js';
+import { nodeRunnerLauncher, RunnerPool, type PluginArtifact } from '../../operations/index.js';
+import { cachedCodePath } from '../../operations/invoker/index.js';
 import { BindMountTransport } from '../../storage/bind-mount-transport.js';
 import { ReflinkBackend } from '../../storage/reflink-backend.js';
 import type { StepContext } from '../../workers/step-handler.js';
@@ -47,7 +48,7 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-function services(plugins?: StepServices['plugins']): StepServices {
+function services(plugins?: StepServices['plugins'], runners?: RunnerPool): StepServices {
   return {
     model: new DvxModel(client),
     secrets: SecretBox.random(),
@@ -56,6 +57,7 @@ function services(plugins?: StepServices['plugins']): StepServices {
     hosts,
     logger: silentLogger,
     ...(plugins ? { plugins } : {}),
+    ...(runners ? { runners } : {}),
   };
 }
 
@@ -83,5 +85,28 @@ describe('plugin calls from steps', () => {
     });
     expect(found).toEqual([]);
     expect(await readdir(cacheDir)).toEqual([`${artifact.codeSha256}.mjs`]);
+  });
+
+  it('take their process from StepServices.runners when the engine keeps warm runners', async () => {
+    const cacheDir = join(dir.path, 'warm-cache');
+    const runners = new RunnerPool({ size: 1 });
+    try {
+      await runners.warm({
+        launcher: nodeRunnerLauncher,
+        codePath: await cachedCodePath(artifact, cacheDir),
+        plugin: artifact.manifest.id,
+      });
+      const [warm] = runners.idle();
+      const found = await callPlugin(services({ cacheDir }, runners), context('op-2'), {
+        pluginId: 'plugin-direct',
+        operation: 'discovery.repository',
+        args: { sourceConnection },
+      });
+      expect(found).toEqual([]);
+      expect(warm?.loaded).toBe(true);
+      expect(runners.idle().map((runner) => runner.pid)).not.toContain(warm?.pid);
+    } finally {
+      await runners.close();
+    }
   });
 });

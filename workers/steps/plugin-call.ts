@@ -75,7 +75,7 @@ export interface PluginCall<Operation extends OperationName = OperationName> {
 }
 
 /**
- * Runs a plugin operation in a child process with the step's operation id, the engine's platform services (hosts
+ * Runs a plugin operation in a child process of its own (a warm one from `services.runners` when there are) with the step's operation id, the engine's platform services (hosts
  * reached through the connection pool) and the step's abort signal.
  */
 export async function callPlugin<Operation extends OperationName>(
@@ -108,6 +108,7 @@ export async function callPlugin<Operation extends OperationName>(
     logger: context.logger,
     ...(services.plugins?.timeoutMs ? { timeoutMs: services.plugins.timeoutMs } : {}),
     ...(services.plugins?.cacheDir ? { cacheDir: services.plugins.cacheDir } : {}),
+    ...(services.runners ? { runners: services.runners } : {}),
   });
   // The invoker checked the output against the operation's contract (checkOutput) before returning it.
   return output as PluginOutput<Operation>;

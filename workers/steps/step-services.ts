@@ -2,6 +2,7 @@ import type { SshConnectionPool } from '../../hosts/index.js';
 import type { Logger } from '../../log/logger.js';
 import type { DvxModel } from '../../model/dvx-model.js';
 import type { SecretBox } from '../../model/secret-box.js';
+import type { RunnerPool, WarmRunnerOptions } from '../../operations/index.js';
 import type { MountTransport, PoolSpace, StorageBackend } from '../../storage/index.js';
 
 /** Options of plugin operation calls made by steps. */
@@ -10,6 +11,12 @@ export interface PluginCallOptions {
   timeoutMs?: number;
   /** Where built plugin code is cached on the engine host. @defaultValue the invoker's default */
   cacheDir?: string;
+  /**
+   * Warm runner processes: per plugin code version, processes started ahead that have imported the plugin's code,
+   * each running one operation. `false`: every plugin operation starts its own process.
+   * @defaultValue on, with WARM_RUNNER_DEFAULTS (2 per code version, stopped after 5 minutes without a call)
+   */
+  warmRunners?: WarmRunnerOptions | false;
 }
 
 /** Everything the engine's step handlers work with: the I/O seams behind the lifecycles. */
@@ -29,4 +36,6 @@ export interface StepServices {
   hosts: SshConnectionPool;
   logger: Logger;
   plugins?: PluginCallOptions;
+  /** The warm runners plugin calls take their process from. @defaultValue none: every call starts its own process */
+  runners?: RunnerPool;
 }
