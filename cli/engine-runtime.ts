@@ -6,6 +6,7 @@ import { redisProbe, redisUnavailableError, storageProbe, type HealthInputs } fr
 import { buildServer } from '../api/server.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
+import { pruneRuns, runRetentionFromEnv } from '../services/runs.js';
 import type { ServiceContext } from '../services/service-context.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
@@ -49,6 +50,12 @@ export interface EngineRuntimeOptions {
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
   engine?: Omit<DurableEngineOpenOptions, 'redis' | 'logger'>;
+  /**
+   * Runs that ended more than this many days ago are deleted (with their logs, steps and index entries) by the
+   * engine's minutely maintenance job, except the last run an object's record names; 0 keeps every run.
+   * @defaultValue `DVX_RUN_RETENTION_DAYS` (a number, or `off`), else 30
+   */
+  runRetentionDays?: number;
 }
 
 /** A running engine: Redis, workers, API. */
@@ -132,6 +139,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
+  const runRetentionDays = options.runRetentionDays ?? runRetentionFromEnv();
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
   const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
   try {
@@ -151,7 +159,10 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           redis: target,
           queueClient: redis,
           fire: (data) => firePolicy(ctx, data),
-          maintain: () => expireBookmarks(ctx),
+          maintain: async () => ({
+            bookmarks: await expireBookmarks(ctx),
+            runs: await pruneRuns(ctx, runRetentionDays),
+          }),
           reconcile: () => reconcilePolicySchedulers(ctx),
           logger: logger.child({ component: 'policies' }),
         });
