@@ -61,4 +61,11 @@ export interface MountTransport {
   /** Nothing mounted is a no-op. A busy mount is retried, then MOUNT_BUSY naming the processes holding it. */
   detach(request: DetachRequest): Promise<void>;
   isAttached(request: DetachRequest): Promise<boolean>;
+  /** Which of these paths have something attached, asked of the host in one round trip (a health round's many mounts). */
+  attachedAmong(request: AttachedAmongRequest): Promise<Set<string>>;
+}
+
+export interface AttachedAmongRequest {
+  connection: MountHostConnection;
+  mountPaths: readonly string[];
 }

@@ -22,6 +22,17 @@ export interface HealthMonitorOptions {
   autoRecover?: boolean;
   /** After a failed recovery run, wait this long before trying again. @defaultValue 300 000 ms */
   recoveryBackoffMs?: number;
+  /**
+   * Objects (VDBs, dSources) checked at once in a round; 1 checks them one after the other. Each host connection
+   * still opens at most its `maxChannels` commands at once and queues the rest. @defaultValue 64
+   */
+  concurrency?: number;
+  /**
+   * VDBs whose plugin is asked for their status (`virtual.status`, one plugin process each) in a round: those asked
+   * longest ago first. The others are checked on their host (mounts) every round and keep what their plugin said
+   * last, so with many VDBs a round stays short and each plugin status comes round in turn. @defaultValue 16
+   */
+  statusChecksPerRound?: number;
 }
 
 export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = {
@@ -29,7 +40,24 @@ export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = {
   probeTimeoutMs: 5_000,
   autoRecover: true,
   recoveryBackoffMs: 300_000,
+  concurrency: 64,
+  statusChecksPerRound: 16,
 };
+
+/** Calls `check` on every item, at most `limit` at once; rejects with the first error once every call has settled. */
+async function eachAtMost<T>(items: readonly T[], limit: number, check: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await check(item).catch((error: unknown) => errors.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (errors.length > 0) throw errors[0];
+}
 
 export const HEALTH_QUEUE = 'dvx-health';
 const HEALTH_SCHEDULER = 'health-check';
@@ -54,7 +82,14 @@ function nextStatus(
     since: previous?.state === state ? previous.since : now,
     checkedAt: now,
     recoveryRunId: previous?.recoveryRunId ?? null,
+    statusCheckedAt: previous?.statusCheckedAt ?? null,
   };
+}
+
+/** Whether a stored VDB reading is what its plugin's status said (ACTIVE, or INACTIVE for a reason of the plugin's). */
+function pluginReading(runtime: RuntimeStatus | undefined): runtime is RuntimeStatus {
+  if (!runtime?.statusCheckedAt) return false;
+  return runtime.state === 'ACTIVE' || (runtime.state === 'INACTIVE' && !runtime.reason?.endsWith('is not mounted'));
 }
 
 /** Whether a reading says something the stored one does not (when it was taken is no news). */
@@ -62,7 +97,8 @@ function changed(previous: RuntimeStatus | undefined, next: RuntimeStatus): bool
   return (
     previous?.state !== next.state ||
     previous.reason !== next.reason ||
-    (previous.recoveryRunId ?? null) !== (next.recoveryRunId ?? null)
+    (previous.recoveryRunId ?? null) !== (next.recoveryRunId ?? null) ||
+    (previous.statusCheckedAt ?? null) !== (next.statusCheckedAt ?? null)
   );
 }
 
@@ -119,8 +155,49 @@ export class HealthMonitor {
     }
   }
 
-  async #mountsMissing(mounts: { environmentId: string; mountPath: string }[] | null): Promise<string | null> {
+  /**
+   * What is attached on each reachable environment among the mount paths of a round, one command per environment:
+   * the set of attached paths, or why the host could not say.
+   */
+  async #attachedByEnvironment(
+    mounts: readonly { environmentId: string; mountPath: string }[],
+    unreachable: ReadonlyMap<string, string>,
+  ): Promise<Map<string, Set<string> | string>> {
+    const paths = new Map<string, Set<string>>();
+    for (const mount of mounts) {
+      if (unreachable.has(mount.environmentId)) continue;
+      const set = paths.get(mount.environmentId) ?? new Set<string>();
+      set.add(mount.mountPath);
+      paths.set(mount.environmentId, set);
+    }
+    const attached = new Map<string, Set<string> | string>();
+    await Promise.all(
+      [...paths].map(async ([environmentId, mountPaths]) => {
+        try {
+          const connection = await connectEnvironment(this.services, environmentId);
+          attached.set(
+            environmentId,
+            await this.services.mounts.attachedAmong({ connection, mountPaths: [...mountPaths] }),
+          );
+        } catch (error) {
+          attached.set(environmentId, toDvxError(error).message);
+        }
+      }),
+    );
+    return attached;
+  }
+
+  async #mountsMissing(
+    mounts: { environmentId: string; mountPath: string }[] | null,
+    attached: ReadonlyMap<string, Set<string> | string>,
+  ): Promise<string | null> {
     for (const mount of mounts ?? []) {
+      const listed = attached.get(mount.environmentId);
+      if (typeof listed === 'string') return listed;
+      if (listed) {
+        if (!listed.has(mount.mountPath)) return `${mount.mountPath} is not mounted`;
+        continue;
+      }
       const connection = await connectEnvironment(this.services, mount.environmentId);
       if (!(await this.services.mounts.isAttached({ connection, mountPath: mount.mountPath })))
         return `${mount.mountPath} is not mounted`;
@@ -155,7 +232,7 @@ export class HealthMonitor {
     }
   }
 
-  /** One round: every environment, then every enabled VDB and staged dSource. */
+  /** One round: every environment, then every enabled VDB and staged dSource, {@link HealthMonitorOptions.concurrency} at once. */
   async check(): Promise<HealthReport> {
     const { model } = this.services;
     const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [] };
@@ -173,8 +250,25 @@ export class HealthMonitor {
       report.environments[environment.id] = runtime.state;
     }
 
-    for (const vdb of await model.vdbs.list()) {
-      if (vdb.status !== 'READY' || !vdb.enabled) continue;
+    const vdbs = (await model.vdbs.list()).filter((vdb) => vdb.status === 'READY' && vdb.enabled);
+    const dsources = (await model.dsources.list()).filter((dsource) => dsource.status === 'ACTIVE' && dsource.enabled);
+    // Every mount of the round asked in one command per host, not one per mount.
+    const attached = await this.#attachedByEnvironment(
+      [
+        ...vdbs.flatMap((vdb) => vdb.mounts ?? []),
+        ...dsources.flatMap((dsource) => (dsource.pluginType === 'STAGED' ? (dsource.stagingMounts ?? []) : [])),
+      ],
+      unreachable,
+    );
+    // The plugins asked this round: of the VDBs on reachable hosts, those whose plugin was asked longest ago.
+    const askPlugin = new Set(
+      vdbs
+        .filter((vdb) => !unreachable.has(vdb.environmentId))
+        .sort((a, b) => (a.runtime?.statusCheckedAt ?? '').localeCompare(b.runtime?.statusCheckedAt ?? ''))
+        .slice(0, this.#options.statusChecksPerRound)
+        .map((vdb) => vdb.id),
+    );
+    await eachAtMost(vdbs, this.#options.concurrency, async (vdb) => {
       // While a run works on the VDB, what the host says is in flux: its end records whether the database runs.
       const busy = (await model.runs.lockHolder(`vdb/${vdb.id}`)) !== null;
       const hostProblem = unreachable.get(vdb.environmentId);
@@ -182,16 +276,21 @@ export class HealthMonitor {
       let reason: string | null = null;
       /** Whether the database runs, as far as the host told: unknown while it cannot be asked. */
       let running: boolean | null = null;
+      let statusCheckedAt = vdb.runtime?.statusCheckedAt ?? null;
       if (hostProblem) [state, reason] = ['UNREACHABLE', hostProblem];
       else {
-        reason = await this.#mountsMissing(vdb.mounts).catch((error: unknown) => toDvxError(error).message);
+        reason = await this.#mountsMissing(vdb.mounts, attached).catch((error: unknown) => toDvxError(error).message);
         if (reason) {
           state = 'INACTIVE';
           // No database runs without its storage.
           if (reason.endsWith('is not mounted')) running = false;
         } else {
           const artifact = await loadPluginArtifact(this.services, vdb.pluginId);
-          if (hasOperation(artifact, 'virtual.status')) {
+          if (hasOperation(artifact, 'virtual.status') && !askPlugin.has(vdb.id)) {
+            // Not its turn: what its plugin said last stands (ACTIVE as far as the host tells, before it is asked).
+            if (pluginReading(vdb.runtime)) [state, reason] = [vdb.runtime.state, vdb.runtime.reason];
+          } else if (hasOperation(artifact, 'virtual.status')) {
+            statusCheckedAt = new Date().toISOString();
             const said = await this.#pluginStatus(vdb.id).catch(
               (error: unknown) => `status failed: ${toDvxError(error).message}`,
             );
@@ -205,7 +304,7 @@ export class HealthMonitor {
         }
       }
       if (busy) running = null;
-      let runtime = nextStatus(vdb.runtime, state, reason);
+      let runtime: RuntimeStatus = { ...nextStatus(vdb.runtime, state, reason), statusCheckedAt };
       const mountsGone = state === 'INACTIVE' && reason?.endsWith('is not mounted');
       if (mountsGone && !busy) {
         const runId = await this.#recover('vdb', vdb.id, runtime, { vdbId: vdb.id }, 'vdb-enable');
@@ -221,17 +320,18 @@ export class HealthMonitor {
           ...(running !== null && current.lastRunId === vdb.lastRunId ? { running } : {}),
         }));
       report.vdbs[vdb.id] = runtime.state;
-    }
+    });
 
-    for (const dsource of await model.dsources.list()) {
-      if (dsource.status !== 'ACTIVE' || !dsource.enabled) continue;
+    await eachAtMost(dsources, this.#options.concurrency, async (dsource) => {
       const environmentId = dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId;
       const hostProblem = unreachable.get(environmentId);
       let state: RuntimeStatus['state'] = 'ACTIVE';
       let reason: string | null = hostProblem ?? null;
       if (hostProblem) state = 'UNREACHABLE';
       else if (dsource.pluginType === 'STAGED') {
-        reason = await this.#mountsMissing(dsource.stagingMounts).catch((error: unknown) => toDvxError(error).message);
+        reason = await this.#mountsMissing(dsource.stagingMounts, attached).catch(
+          (error: unknown) => toDvxError(error).message,
+        );
         if (reason) state = 'INACTIVE';
       }
       let runtime = nextStatus(dsource.runtime, state, reason);
@@ -254,7 +354,7 @@ export class HealthMonitor {
       }
       if (changed(dsource.runtime, runtime)) await model.dsources.update(dsource.id, () => ({ runtime }));
       report.dsources[dsource.id] = runtime.state;
-    }
+    });
     return report;
   }
 
