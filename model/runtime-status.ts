@@ -9,6 +9,4 @@ export interface RuntimeStatus {
   checkedAt: string;
   /** The last run the monitor started to bring the object back, if any. */
   recoveryRunId?: string | null;
-  /** When the object's plugin was last asked for its status (a VDB's `virtual.status`); absent until it is. */
-  statusCheckedAt?: string | null;
 }

@@ -4,6 +4,7 @@ import { isDvxError, toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { EnvironmentRecord } from '../model/environment.js';
 import type { RuntimeStatus } from '../model/runtime-status.js';
+import type { VdbRecord } from '../model/vdb.js';
 import { hasOperation } from '../operations/index.js';
 import type { RunDriver } from './run-driver.js';
 import { QUEUE_PREFIX } from './step-job.js';
@@ -28,9 +29,10 @@ export interface HealthMonitorOptions {
    */
   concurrency?: number;
   /**
-   * VDBs whose plugin is asked for their status (`virtual.status`, one plugin process each) in a round: those asked
-   * longest ago first. The others are checked on their host (mounts) every round and keep what their plugin said
-   * last, so with many VDBs a round stays short and each plugin status comes round in turn. @defaultValue 16
+   * VDBs whose plugin is asked for their status (`virtual.status`, one plugin process each) in a round: first those
+   * never asked or worked on by a run since, then those this monitor asked longest ago. The others are checked on their host (mounts) every round and keep
+   * what their plugin said last, so with many VDBs a round stays short and each plugin status comes round in turn.
+   * @defaultValue 16
    */
   statusChecksPerRound?: number;
 }
@@ -68,6 +70,8 @@ export interface HealthReport {
   vdbs: Record<string, RuntimeStatus['state']>;
   dsources: Record<string, RuntimeStatus['state']>;
   recoveries: { objectType: 'vdb' | 'dsource'; objectId: string; runId: string }[];
+  /** The VDBs whose plugin was asked for their status this round (see `statusChecksPerRound`). */
+  pluginStatuses: string[];
 }
 
 function nextStatus(
@@ -82,14 +86,12 @@ function nextStatus(
     since: previous?.state === state ? previous.since : now,
     checkedAt: now,
     recoveryRunId: previous?.recoveryRunId ?? null,
-    statusCheckedAt: previous?.statusCheckedAt ?? null,
   };
 }
 
-/** Whether a stored VDB reading is what its plugin's status said (ACTIVE, or INACTIVE for a reason of the plugin's). */
-function pluginReading(runtime: RuntimeStatus | undefined): runtime is RuntimeStatus {
-  if (!runtime?.statusCheckedAt) return false;
-  return runtime.state === 'ACTIVE' || (runtime.state === 'INACTIVE' && !runtime.reason?.endsWith('is not mounted'));
+/** Whether a stored VDB reading is what its plugin's status said (INACTIVE for a reason of the plugin's). */
+function pluginSaidInactive(runtime: RuntimeStatus | undefined): runtime is RuntimeStatus {
+  return runtime?.state === 'INACTIVE' && !runtime.reason?.endsWith('is not mounted');
 }
 
 /** Whether a reading says something the stored one does not (when it was taken is no news). */
@@ -97,8 +99,7 @@ function changed(previous: RuntimeStatus | undefined, next: RuntimeStatus): bool
   return (
     previous?.state !== next.state ||
     previous.reason !== next.reason ||
-    (previous.recoveryRunId ?? null) !== (next.recoveryRunId ?? null) ||
-    (previous.statusCheckedAt ?? null) !== (next.statusCheckedAt ?? null)
+    (previous.recoveryRunId ?? null) !== (next.recoveryRunId ?? null)
   );
 }
 
@@ -112,6 +113,11 @@ export class HealthMonitor {
   #queue: Queue | null = null;
   #worker: Worker | null = null;
   #workerClient: Redis | null = null;
+  /**
+   * When this monitor last asked each VDB's plugin for its status (ms), and the VDB's last run then: the rotation of
+   * {@link HealthMonitorOptions.statusChecksPerRound}.
+   */
+  readonly #statusAsked = new Map<string, { at: number; lastRunId: string | null }>();
 
   constructor(
     private readonly services: StepServices,
@@ -235,7 +241,7 @@ export class HealthMonitor {
   /** One round: every environment, then every enabled VDB and staged dSource, {@link HealthMonitorOptions.concurrency} at once. */
   async check(): Promise<HealthReport> {
     const { model } = this.services;
-    const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [] };
+    const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [], pluginStatuses: [] };
     const unreachable = new Map<string, string>();
     for (const environment of await model.environments.list()) {
       const problem = await this.#reachable(environment.id);
@@ -260,14 +266,21 @@ export class HealthMonitor {
       ],
       unreachable,
     );
-    // The plugins asked this round: of the VDBs on reachable hosts, those whose plugin was asked longest ago.
+    // The plugins asked this round: of the VDBs on reachable hosts, first those a run worked on since their plugin was
+    // last asked (or never asked), then those asked longest ago.
+    const askedAt = (vdb: VdbRecord) => {
+      const asked = this.#statusAsked.get(vdb.id);
+      return asked && asked.lastRunId === vdb.lastRunId ? asked.at : 0;
+    };
     const askPlugin = new Set(
       vdbs
         .filter((vdb) => !unreachable.has(vdb.environmentId))
-        .sort((a, b) => (a.runtime?.statusCheckedAt ?? '').localeCompare(b.runtime?.statusCheckedAt ?? ''))
+        .sort((a, b) => askedAt(a) - askedAt(b))
         .slice(0, this.#options.statusChecksPerRound)
         .map((vdb) => vdb.id),
     );
+    const current = new Set(vdbs.map((vdb) => vdb.id));
+    for (const id of this.#statusAsked.keys()) if (!current.has(id)) this.#statusAsked.delete(id);
     await eachAtMost(vdbs, this.#options.concurrency, async (vdb) => {
       // While a run works on the VDB, what the host says is in flux: its end records whether the database runs.
       const busy = (await model.runs.lockHolder(`vdb/${vdb.id}`)) !== null;
@@ -276,7 +289,6 @@ export class HealthMonitor {
       let reason: string | null = null;
       /** Whether the database runs, as far as the host told: unknown while it cannot be asked. */
       let running: boolean | null = null;
-      let statusCheckedAt = vdb.runtime?.statusCheckedAt ?? null;
       if (hostProblem) [state, reason] = ['UNREACHABLE', hostProblem];
       else {
         reason = await this.#mountsMissing(vdb.mounts, attached).catch((error: unknown) => toDvxError(error).message);
@@ -288,9 +300,10 @@ export class HealthMonitor {
           const artifact = await loadPluginArtifact(this.services, vdb.pluginId);
           if (hasOperation(artifact, 'virtual.status') && !askPlugin.has(vdb.id)) {
             // Not its turn: what its plugin said last stands (ACTIVE as far as the host tells, before it is asked).
-            if (pluginReading(vdb.runtime)) [state, reason] = [vdb.runtime.state, vdb.runtime.reason];
+            if (pluginSaidInactive(vdb.runtime)) [state, reason] = [vdb.runtime.state, vdb.runtime.reason];
           } else if (hasOperation(artifact, 'virtual.status')) {
-            statusCheckedAt = new Date().toISOString();
+            this.#statusAsked.set(vdb.id, { at: Date.now(), lastRunId: vdb.lastRunId });
+            report.pluginStatuses.push(vdb.id);
             const said = await this.#pluginStatus(vdb.id).catch(
               (error: unknown) => `status failed: ${toDvxError(error).message}`,
             );
@@ -304,7 +317,7 @@ export class HealthMonitor {
         }
       }
       if (busy) running = null;
-      let runtime: RuntimeStatus = { ...nextStatus(vdb.runtime, state, reason), statusCheckedAt };
+      let runtime = nextStatus(vdb.runtime, state, reason);
       const mountsGone = state === 'INACTIVE' && reason?.endsWith('is not mounted');
       if (mountsGone && !busy) {
         const runId = await this.#recover('vdb', vdb.id, runtime, { vdbId: vdb.id }, 'vdb-enable');
