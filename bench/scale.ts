@@ -145,6 +145,11 @@ export default async function scale() {
     if (listed.vdbs.length !== VDBS) throw new Error(`GET /vdbs listed ${listed.vdbs.length} VDBs, not ${VDBS}`);
     await timeEach(WARMUP, () => engine.client.get('/vdbs'));
     const vdbsMs = summarize(await timeEach(REQUESTS, () => engine.client.get('/vdbs')));
+    const vdbsPageMs = summarize(await timeEach(REQUESTS, () => engine.client.get('/vdbs?limit=50&offset=500')));
+    // The floor of an authenticated request on this machine now: a run listing that matches nothing.
+    const emptyRunsMs = summarize(
+      await timeEach(REQUESTS, () => engine.client.get('/runs?kind=no-such-kind&status=failed')),
+    );
     const runCases = [
       { kind: 'vdb-refresh', status: 'succeeded' },
       { kind: 'vdb-delete', status: 'cancelled' },
@@ -200,6 +205,8 @@ export default async function scale() {
       runs: RUNS,
       fillMs: round(fillMs, 0),
       getVdbsMs: vdbsMs,
+      getVdbsPageOf50Ms: vdbsPageMs,
+      emptyRunListMs: emptyRunsMs,
       getRunsMs: runs,
       healthTickMs: {
         now: tickNowMs,
@@ -209,7 +216,7 @@ export default async function scale() {
       },
       memory: { afterFill: memoryAfterFill, end: memoryEnd, redisUsedMiB },
       loadAverage: load,
-      note: `${VDBS} VDBs, ${RUNS} runs: GET /vdbs p50 ${vdbsMs.p50} ms (p95 ${vdbsMs.p95}), GET /runs?kind&status p50 ${runs.map((r) => r.ms.p50).join('/')} ms; health tick p50 ${round(tickNowMs.p50, 0)} ms (every plugin asked: ${round(tickAllPluginsMs.p50, 0)} ms at bounded concurrency, ${round(tickSequentialMs.p50, 0)} ms one after the other); engine RSS ${memoryEnd.rssMiB} MiB, heap ${memoryEnd.heapUsedMiB} MiB; Redis ${redisUsedMiB} MiB; load ${load.start}/${load.afterFill}/${load.end}`,
+      note: `${VDBS} VDBs, ${RUNS} runs: GET /vdbs p50 ${vdbsMs.p50} ms (p95 ${vdbsMs.p95}; a page of 50 ${vdbsPageMs.p50} ms), GET /runs?kind&status p50 ${runs.map((r) => r.ms.p50).join('/')} ms (p95 ${runs.map((r) => r.ms.p95).join('/')}; an empty listing ${emptyRunsMs.p50} ms); health tick p50 ${round(tickNowMs.p50, 0)} ms (every plugin asked: ${round(tickAllPluginsMs.p50, 0)} ms at bounded concurrency, ${round(tickSequentialMs.p50, 0)} ms one after the other); engine RSS ${memoryEnd.rssMiB} MiB, heap ${memoryEnd.heapUsedMiB} MiB; Redis ${redisUsedMiB} MiB; load ${load.start}/${load.afterFill}/${load.end}`,
     };
   } finally {
     await engine.stop();
