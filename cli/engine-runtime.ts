@@ -89,6 +89,8 @@ async function ensureAdminToken(tokens: TokenStore, dataDir: string): Promise<vo
  */
 export async function startEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
   const { dataDir, logger } = options;
+  // Read first: a bad DVX_RUN_RETENTION_DAYS refuses the start before anything is started.
+  const runRetentionDays = options.runRetentionDays ?? runRetentionFromEnv();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   let target: RedisTarget;
   // The embedded Redis is the engine's to keep up: restarted when it dies. A Redis given by URL is the operator's.
@@ -139,7 +141,6 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
 
   // In order, each built whole from what comes before: the engine's driver, the services on it, the step handlers
   // (which may use both), then the workers that run them.
-  const runRetentionDays = options.runRetentionDays ?? runRetentionFromEnv();
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
   const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
   try {
