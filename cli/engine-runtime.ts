@@ -6,6 +6,7 @@ import { redisProbe, redisUnavailableError, storageProbe, type HealthInputs } fr
 import { buildServer } from '../api/server.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
+import { pruneRuns, runRetentionFromEnv } from '../services/runs.js';
 import type { ServiceContext } from '../services/service-context.js';
 import { toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
@@ -72,6 +73,12 @@ export interface EngineRuntimeOptions {
    * @defaultValue in `<dataDir>/sftp`, port 7422 on every address
    */
   sftp?: Omit<SftpServerOptions, 'dir' | 'logger'> & { dir?: string };
+  /**
+   * Runs that ended more than this many days ago are deleted (with their logs, steps and index entries) by the
+   * engine's minutely maintenance job, except the last run an object's record names; 0 keeps every run.
+   * @defaultValue `DVX_RUN_RETENTION_DAYS` (a number, or `off`), else 30
+   */
+  runRetentionDays?: number;
 }
 
 /** A running engine: Redis, workers, API. */
@@ -107,6 +114,8 @@ async function ensureAdminToken(tokens: TokenStore, dataDir: string): Promise<vo
  */
 export async function startEngineRuntime(options: EngineRuntimeOptions): Promise<EngineRuntime> {
   const { dataDir, logger } = options;
+  // Read first: a bad DVX_RUN_RETENTION_DAYS refuses the start before anything is started.
+  const runRetentionDays = options.runRetentionDays ?? runRetentionFromEnv();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   let target: RedisTarget;
   // The embedded Redis is the engine's to keep up: restarted when it dies. A Redis given by URL is the operator's.
@@ -200,7 +209,10 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
           redis: target,
           queueClient: redis,
           fire: (data) => firePolicy(ctx, data),
-          maintain: () => expireBookmarks(ctx),
+          maintain: async () => ({
+            bookmarks: await expireBookmarks(ctx),
+            runs: await pruneRuns(ctx, runRetentionDays),
+          }),
           reconcile: () => reconcilePolicySchedulers(ctx),
           logger: logger.child({ component: 'policies' }),
         });

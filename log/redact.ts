@@ -15,8 +15,17 @@ const SECRET_KEY_SET = new Set<string>(SECRET_KEYS.map((key) => key.toLowerCase(
 
 export const REDACTED = '[redacted]';
 
+/** Answers by key as given: a listing of 1,000 records asks about the same few dozen keys tens of thousands of times. */
+const secretKeyAnswers = new Map<string, boolean>();
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY_SET.has(key.toLowerCase());
+  let answer = secretKeyAnswers.get(key);
+  if (answer === undefined) {
+    answer = SECRET_KEY_SET.has(key.toLowerCase());
+    // Bounded: keys come from records and payloads, and a flood of distinct ones must not grow the map forever.
+    if (secretKeyAnswers.size < 10_000) secretKeyAnswers.set(key, answer);
+  }
+  return answer;
 }
 
 /** Deep copy of `value` with every secret-named property replaced by {@link REDACTED}. */

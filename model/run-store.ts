@@ -77,12 +77,34 @@ const beginStepScript = new RedisScript('begin-step');
 const releaseLockScript = new RedisScript('release-lock');
 const indexRun = new RedisScript('index-run');
 const listRuns = new RedisScript('list-runs');
-const SCRIPTS = [createRun, persistRun, beginStepScript, releaseLockScript, indexRun, listRuns];
+const pruneRun = new RedisScript('prune-run');
+const SCRIPTS = [createRun, persistRun, beginStepScript, releaseLockScript, indexRun, listRuns, pruneRun];
+
+/** The statuses of runs that have ended: the only ones {@link RunStore.prune} deletes. */
+const ENDED_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 /** The version of the kind and status indexes: {@link keys.runIndexes} holds it once every run is in them. */
 const RUN_INDEXES_VERSION = '1';
 /** Runs indexed per round trip when indexing runs written before the indexes existed. */
 const INDEX_BATCH = 500;
+
+/** Options of {@link RunStore.prune}. */
+export interface PruneOptions {
+  /** Runs that ended before this time are deleted. */
+  endedBefore: Date;
+  /** Ids of runs to keep whatever their age (e.g. the last run of an object, which its record names). */
+  keep?: ReadonlySet<string>;
+  /** Runs read and deleted per round trip: one round never holds Redis for long. @defaultValue 500 */
+  batchSize?: number;
+}
+
+/** What {@link RunStore.prune} did. */
+export interface PruneReport {
+  /** Runs deleted with their log, steps and index entries. */
+  pruned: number;
+  /** Runs old enough but kept: named in `keep`. */
+  kept: number;
+}
 
 /** What a new run starts with. */
 export interface NewRun {
@@ -437,6 +459,66 @@ export class RunStore {
       if (error) throw error;
       return integerReply(indexRun, reply) === 0;
     });
+  }
+
+  /**
+   * Deletes every ended run (succeeded, failed or cancelled) that ended before `endedBefore`, but those in `keep`:
+   * its hash, transition log, step executions, pending job ids and its entry in every index, one run per script
+   * (model/lua/prune-run.lua) and `batchSize` runs per round trip. A running run is never deleted, nor one that
+   * moved or ended after the cutoff while it was being read. Idempotent; safe beside engines writing runs.
+   */
+  async prune(options: PruneOptions): Promise<PruneReport> {
+    const batchSize = options.batchSize ?? 500;
+    const cutoff = options.endedBefore;
+    const report: PruneReport = { pruned: 0, kept: 0 };
+    await this.ensureIndexes();
+    for (const status of ENDED_STATUSES) {
+      const index = keys.runsByStatus(status);
+      // A run that ended before the cutoff was created before it: its score (creation time) bounds the range.
+      // Deleted runs leave the index, so the next page starts after those this pass left in it.
+      for (let left = 0; ;) {
+        const ids = await this.redis.zrangebyscore(index, '-inf', `(${cutoff.getTime()}`, 'LIMIT', left, batchSize);
+        if (ids.length === 0) break;
+        const candidates = ids.filter((id) => !options.keep?.has(id));
+        report.kept += ids.length - candidates.length;
+        left += ids.length - candidates.length;
+        if (candidates.length === 0) continue;
+        const read = this.redis.pipeline();
+        for (const id of candidates) read.hmget(keys.run(id), 'kind', 'objectType', 'objectId');
+        const seen = ((await read.exec()) ?? []).map(([error, fields]) => {
+          if (error) throw error;
+          return fields as (string | null)[];
+        });
+        const write = this.redis.pipeline();
+        candidates.forEach((id, i) => {
+          const [kind, objectType, objectId] = seen[i] ?? [];
+          pruneRun.queue(
+            write,
+            [
+              keys.run(id),
+              keys.runLog(id),
+              keys.runSteps(id),
+              keys.runPending(id),
+              keys.runs(),
+              keys.activeRuns(),
+              keys.objectRuns(objectKey(objectType ?? '', objectId ?? '')),
+              keys.runsByKind(kind ?? ''),
+              index,
+              keys.runsByKindAndStatus(kind ?? '', status),
+            ],
+            [id, kind ?? '', status, cutoff.toISOString()],
+          );
+        });
+        for (const [error, reply] of (await write.exec()) ?? []) {
+          if (error) throw error;
+          const outcome = integerReply(pruneRun, reply);
+          if (outcome === 1) report.pruned += 1;
+          // Not deleted and still in the index (it ended after the cutoff): the next page starts after it.
+          else if (outcome === 0) left += 1;
+        }
+      }
+    }
+    return report;
   }
 
   /**

@@ -12,10 +12,16 @@ export function present<T>(value: T): T {
     return items.map((item) => present(item)) as T;
   }
   if (value === null || typeof value !== 'object') return value;
+  const source = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+  for (const key of Object.keys(source)) {
+    const item = source[key];
     out[key] =
-      isSecretKey(key) && item !== null && item !== undefined && typeof item !== 'object' ? REDACTED : present(item);
+      item === null || item === undefined || typeof item === 'object'
+        ? present(item)
+        : isSecretKey(key) || SecretBox.isSealed(item)
+          ? REDACTED
+          : item;
   }
   return out as T;
 }

@@ -1,6 +1,7 @@
-import { ConflictError, NotFoundError } from '../errors/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors/index.js';
 import { objectKey } from '../model/keys.js';
 import type { RunDetail, RunRecord, RunStatus } from '../model/run-record.js';
+import type { PruneReport } from '../model/run-store.js';
 import { present } from './present.js';
 import type { Actor, ServiceContext } from './service-context.js';
 
@@ -82,4 +83,53 @@ export async function cancelRun(ctx: ServiceContext, runId: string, actor: Actor
   const cancelled = await ctx.model.runs.get(runId);
   if (!cancelled) throw new NotFoundError('run', runId, 'List runs with `dvx run list` and use one of their ids.');
   return summarize(cancelled);
+}
+
+const DAY_MS = 86_400_000;
+
+/** How many days an engine keeps a run after it ended, unless told otherwise. */
+export const DEFAULT_RUN_RETENTION_DAYS = 30;
+
+/**
+ * The run retention the environment asks for: `DVX_RUN_RETENTION_DAYS`, a number of days (fractions allowed),
+ * `0` or `off` to keep every run; {@link DEFAULT_RUN_RETENTION_DAYS} when unset. Anything else is refused.
+ */
+export function runRetentionFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.DVX_RUN_RETENTION_DAYS?.trim();
+  if (text === undefined || text === '') return DEFAULT_RUN_RETENTION_DAYS;
+  if (text === 'off') return 0;
+  const days = Number(text);
+  if (!Number.isFinite(days) || days < 0)
+    throw new ValidationError(
+      `DVX_RUN_RETENTION_DAYS is ${JSON.stringify(text)}, not a number of days.`,
+      [{ pointer: '/DVX_RUN_RETENTION_DAYS', message: 'must be a number of days, 0 or off' }],
+      { action: 'Set DVX_RUN_RETENTION_DAYS to a number of days (e.g. 30), or to 0 or off to keep every run.' },
+    );
+  return days;
+}
+
+/**
+ * Deletes the runs that ended more than `retentionDays` ago (none when it is 0), keeping every run an object's record
+ * still names (its last run, a recovery run the health monitor checks): `dvx run show` of those keeps working.
+ */
+export async function pruneRuns(
+  ctx: Pick<ServiceContext, 'model' | 'logger'>,
+  retentionDays: number,
+  now = Date.now(),
+): Promise<PruneReport> {
+  if (!(retentionDays > 0)) return { pruned: 0, kept: 0 };
+  // Read before pruning: a record names a newer run only when that run is new, so it is never old enough to prune.
+  const [vdbs, dsources, environments] = await Promise.all([
+    ctx.model.vdbs.list(),
+    ctx.model.dsources.list(),
+    ctx.model.environments.list(),
+  ]);
+  const keep = new Set<string>();
+  for (const record of [...vdbs, ...dsources, ...environments]) {
+    if (record.lastRunId) keep.add(record.lastRunId);
+    if (record.runtime?.recoveryRunId) keep.add(record.runtime.recoveryRunId);
+  }
+  const report = await ctx.model.runs.prune({ endedBefore: new Date(now - retentionDays * DAY_MS), keep });
+  if (report.pruned > 0) ctx.logger.info({ ...report, retentionDays }, 'pruned old runs');
+  return report;
 }

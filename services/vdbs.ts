@@ -175,8 +175,18 @@ export async function provisionVdb(
   }
 }
 
-export async function listVdbs(ctx: ServiceContext) {
-  return (await ctx.model.vdbs.list()).map(presentVdb);
+/** A page of {@link listVdbs}: without a limit, every VDB from `offset` on. */
+export interface VdbPage {
+  limit?: number;
+  /** VDBs to skip, oldest first. @defaultValue 0 */
+  offset?: number;
+}
+
+/** VDBs oldest first; only the page asked for is presented (with 1,000 VDBs, presenting them all is the cost). */
+export async function listVdbs(ctx: ServiceContext, page: VdbPage = {}) {
+  const offset = page.offset ?? 0;
+  const vdbs = await ctx.model.vdbs.list();
+  return vdbs.slice(offset, page.limit === undefined ? undefined : offset + page.limit).map(presentVdb);
 }
 
 export async function showVdb(ctx: ServiceContext, ref: string) {

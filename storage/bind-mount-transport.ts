@@ -1,5 +1,12 @@
 import { StorageError } from '../errors/index.js';
-import type { AttachRequest, AttachResult, DetachRequest, MountTransport, RunHostScript } from './mount-transport.js';
+import type {
+  AttachedAmongRequest,
+  AttachRequest,
+  AttachResult,
+  DetachRequest,
+  MountTransport,
+  RunHostScript,
+} from './mount-transport.js';
 
 /** Options of {@link BindMountTransport}. */
 export interface BindMountTransportOptions {
@@ -38,6 +45,26 @@ const NOT_EMPTY = 6;
 // (and is not this mount) is never mounted over: its files would be hidden until the object is deleted. The last
 // line of stdout says whether the script made the mount directory (created), found it (existing) or found it
 // attached already (attached).
+/**
+ * Prints each path of $MOUNT_PATHS (one a line) resolved as `cd -P` resolves it (an empty line when it is not a
+ * directory), then a separator line, then the mount points of /proc/self/mountinfo (octal escapes kept). Shell
+ * builtins only: no process per path, so a thousand paths cost one command.
+ */
+const ATTACHED_AMONG = String.raw`
+while IFS= read -r p; do
+  if [ -n "$p" ] && cd -P -- "$p" 2>/dev/null; then printf '%s\n' "$PWD"; else printf '\n'; fi
+done <<EOF_PATHS
+$MOUNT_PATHS
+EOF_PATHS
+printf '%s\n' '--mountinfo--'
+while read -r _ _ _ _ point _; do printf '%s\n' "$point"; done </proc/self/mountinfo
+`;
+
+/** A mount point as /proc/self/mountinfo writes it: space, tab, newline and backslash as octal escapes. */
+function unescapeMountPoint(text: string): string {
+  return text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
 const ATTACH = String.raw`
 set -u
 [ -d "$SOURCE_PATH" ] || { echo "$SOURCE_PATH does not exist on this host: is the engine's storage shared with it?" >&2; exit ${NO_SOURCE}; }
@@ -203,5 +230,30 @@ export class BindMountTransport implements MountTransport {
       timeoutMs: this.#options.timeoutMs,
     });
     return result.exitCode === 0;
+  }
+
+  async attachedAmong(request: AttachedAmongRequest): Promise<Set<string>> {
+    if (request.mountPaths.length === 0) return new Set();
+    const result = await this.#options.runBash(request.connection, ATTACHED_AMONG, {
+      variables: { MOUNT_PATHS: request.mountPaths.join('\n') },
+      timeoutMs: this.#options.timeoutMs,
+    });
+    const host = request.connection.address.name;
+    const lines = result.stdout.split('\n');
+    const separator = lines.indexOf('--mountinfo--');
+    if (result.exitCode !== 0 || separator !== request.mountPaths.length)
+      throw new StorageError({
+        code: 'MOUNT_FAILED',
+        message: `Listing the mounts of ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+        output: result.stderr,
+        details: { host },
+      });
+    const points = new Set(lines.slice(separator + 1).map(unescapeMountPoint));
+    const attached = new Set<string>();
+    request.mountPaths.forEach((path, i) => {
+      const resolved = lines[i];
+      if (resolved && points.has(resolved)) attached.add(path);
+    });
+    return attached;
   }
 }

@@ -81,6 +81,13 @@ export interface MountTransport {
    */
   detach(request: DetachRequest): Promise<void>;
   isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean>;
+  /** Which of these paths have something attached, asked of the host in one round trip (a health round's many mounts). */
+  attachedAmong(request: AttachedAmongRequest): Promise<Set<string>>;
   /** Checks that a host has what this transport needs; HOST_CAPABILITY_MISSING naming the package to install if not. */
   checkHost?(connection: MountHostConnection): Promise<void>;
+}
+
+export interface AttachedAmongRequest {
+  connection: MountHostConnection;
+  mountPaths: readonly string[];
 }

@@ -4,6 +4,7 @@ import { HostError, StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { parseHolders, type MountHolder } from './bind-mount-transport.js';
 import type {
+  AttachedAmongRequest,
   AttachRequest,
   AttachResult,
   DetachRequest,
@@ -143,6 +144,21 @@ for round in 1 2 3 4 5 6 7 8; do
 done
 echo "$target is still mounted after 8 unmounts" >&2
 exit 1
+`;
+
+// For each path of $MOUNT_PATHS (one a line): 1 when an sshfs mount of dvx is there and answering, else 0.
+const ATTACHED_AMONG = String.raw`
+while IFS= read -r p; do
+  if [ -z "$p" ]; then echo 0; continue; fi
+  t=$(realpath -m -- "$p")
+  source=$(findmnt -rn -o SOURCE --mountpoint "$t" 2>/dev/null | tail -n 1)
+  case "$source" in
+    dvx-sftp:*) if timeout 10 stat -c %i -- "$t" >/dev/null 2>&1; then echo 1; else echo 0; fi ;;
+    *) echo 0 ;;
+  esac
+done <<EOF_PATHS
+$MOUNT_PATHS
+EOF_PATHS
 `;
 
 // Attached: mounted here (as sshfs) and answering.
@@ -357,6 +373,25 @@ export class SshfsMountTransport implements MountTransport {
       action: 'Stop those processes (or make them leave the directory), then retry.',
       details: { host, mountPath: request.mountPath, holders },
     });
+  }
+
+  async attachedAmong(request: AttachedAmongRequest): Promise<Set<string>> {
+    if (request.mountPaths.length === 0) return new Set();
+    const result = await this.#options.runBash(request.connection, ATTACHED_AMONG, {
+      variables: { MOUNT_PATHS: request.mountPaths.join('\n') },
+      timeoutMs: this.#options.timeoutMs,
+    });
+    const answers = result.stdout.split('\n').filter((line) => line === '0' || line === '1');
+    if (result.exitCode !== 0 || answers.length !== request.mountPaths.length) {
+      const host = request.connection.address.name;
+      throw new StorageError({
+        code: 'MOUNT_FAILED',
+        message: `Listing the sshfs mounts of ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
+        output: result.stderr,
+        details: { host },
+      });
+    }
+    return new Set(request.mountPaths.filter((_path, i) => answers[i] === '1'));
   }
 
   async isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean> {

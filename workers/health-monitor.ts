@@ -4,6 +4,7 @@ import { isDvxError, toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import type { EnvironmentRecord } from '../model/environment.js';
 import type { RuntimeStatus } from '../model/runtime-status.js';
+import type { VdbRecord } from '../model/vdb.js';
 import { hasOperation } from '../operations/index.js';
 import type { RunDriver } from './run-driver.js';
 import { QUEUE_PREFIX } from './step-job.js';
@@ -23,6 +24,18 @@ export interface HealthMonitorOptions {
   autoRecover?: boolean;
   /** After a failed recovery run, wait this long before trying again. @defaultValue 300 000 ms */
   recoveryBackoffMs?: number;
+  /**
+   * Objects (VDBs, dSources) checked at once in a round; 1 checks them one after the other. Each host connection
+   * still opens at most its `maxChannels` commands at once and queues the rest. @defaultValue 64
+   */
+  concurrency?: number;
+  /**
+   * VDBs whose plugin is asked for their status (`virtual.status`, one plugin process each) in a round: first those
+   * never asked or worked on by a run since, then those this monitor asked longest ago. The others are checked on their host (mounts) every round and keep
+   * what their plugin said last, so with many VDBs a round stays short and each plugin status comes round in turn.
+   * @defaultValue 16
+   */
+  statusChecksPerRound?: number;
 }
 
 export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = {
@@ -30,7 +43,24 @@ export const HEALTH_MONITOR_DEFAULTS: Required<HealthMonitorOptions> = {
   probeTimeoutMs: 5_000,
   autoRecover: true,
   recoveryBackoffMs: 300_000,
+  concurrency: 64,
+  statusChecksPerRound: 16,
 };
+
+/** Calls `check` on every item, at most `limit` at once; rejects with the first error once every call has settled. */
+async function eachAtMost<T>(items: readonly T[], limit: number, check: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lane = async () => {
+    while (next < items.length) {
+      const item = items[next] as T;
+      next += 1;
+      await check(item).catch((error: unknown) => errors.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (errors.length > 0) throw errors[0];
+}
 
 export const HEALTH_QUEUE = 'dvx-health';
 const HEALTH_SCHEDULER = 'health-check';
@@ -41,6 +71,8 @@ export interface HealthReport {
   vdbs: Record<string, RuntimeStatus['state']>;
   dsources: Record<string, RuntimeStatus['state']>;
   recoveries: { objectType: 'vdb' | 'dsource'; objectId: string; runId: string }[];
+  /** The VDBs whose plugin was asked for their status this round (see `statusChecksPerRound`). */
+  pluginStatuses: string[];
 }
 
 function nextStatus(
@@ -56,6 +88,11 @@ function nextStatus(
     checkedAt: now,
     recoveryRunId: previous?.recoveryRunId ?? null,
   };
+}
+
+/** Whether a stored VDB reading is what its plugin's status said (INACTIVE for a reason of the plugin's). */
+function pluginSaidInactive(runtime: RuntimeStatus | undefined): runtime is RuntimeStatus {
+  return runtime?.state === 'INACTIVE' && !runtime.reason?.endsWith('is not mounted');
 }
 
 /** Whether a reading says something the stored one does not (when it was taken is no news). */
@@ -77,6 +114,11 @@ export class HealthMonitor {
   #queue: Queue | null = null;
   #worker: Worker | null = null;
   #workerClient: Redis | null = null;
+  /**
+   * When this monitor last asked each VDB's plugin for its status (ms), and the VDB's last run then: the rotation of
+   * {@link HealthMonitorOptions.statusChecksPerRound}.
+   */
+  readonly #statusAsked = new Map<string, { at: number; lastRunId: string | null }>();
 
   constructor(
     private readonly services: StepServices,
@@ -120,8 +162,46 @@ export class HealthMonitor {
     }
   }
 
-  async #mountsMissing(mounts: { environmentId: string; mountPath: string }[] | null): Promise<string | null> {
+  /**
+   * What is attached on each reachable environment among the mount paths of a round, one command per environment:
+   * the set of attached paths, or why the host could not say.
+   */
+  async #attachedByEnvironment(
+    mounts: readonly { environmentId: string; mountPath: string }[],
+    unreachable: ReadonlyMap<string, string>,
+  ): Promise<Map<string, Set<string> | string>> {
+    const paths = new Map<string, Set<string>>();
+    for (const mount of mounts) {
+      if (unreachable.has(mount.environmentId)) continue;
+      const set = paths.get(mount.environmentId) ?? new Set<string>();
+      set.add(mount.mountPath);
+      paths.set(mount.environmentId, set);
+    }
+    const attached = new Map<string, Set<string> | string>();
+    await Promise.all(
+      [...paths].map(async ([environmentId, mountPaths]) => {
+        try {
+          const { connection, transport } = await environmentMounts(this.services, environmentId);
+          attached.set(environmentId, await transport.attachedAmong({ connection, mountPaths: [...mountPaths] }));
+        } catch (error) {
+          attached.set(environmentId, toDvxError(error).message);
+        }
+      }),
+    );
+    return attached;
+  }
+
+  async #mountsMissing(
+    mounts: { environmentId: string; mountPath: string }[] | null,
+    attached: ReadonlyMap<string, Set<string> | string>,
+  ): Promise<string | null> {
     for (const mount of mounts ?? []) {
+      const listed = attached.get(mount.environmentId);
+      if (typeof listed === 'string') return listed;
+      if (listed) {
+        if (!listed.has(mount.mountPath)) return `${mount.mountPath} is not mounted`;
+        continue;
+      }
       const { connection, transport } = await environmentMounts(this.services, mount.environmentId);
       if (!(await transport.isAttached({ connection, mountPath: mount.mountPath })))
         return `${mount.mountPath} is not mounted`;
@@ -156,10 +236,10 @@ export class HealthMonitor {
     }
   }
 
-  /** One round: every environment, then every enabled VDB and staged dSource. */
+  /** One round: every environment, then every enabled VDB and staged dSource, {@link HealthMonitorOptions.concurrency} at once. */
   async check(): Promise<HealthReport> {
     const { model } = this.services;
-    const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [] };
+    const report: HealthReport = { environments: {}, vdbs: {}, dsources: {}, recoveries: [], pluginStatuses: [] };
     const unreachable = new Map<string, string>();
     for (const environment of await model.environments.list()) {
       const problem = await this.#reachable(environment.id);
@@ -174,8 +254,32 @@ export class HealthMonitor {
       report.environments[environment.id] = runtime.state;
     }
 
-    for (const vdb of await model.vdbs.list()) {
-      if (vdb.status !== 'READY' || !vdb.enabled) continue;
+    const vdbs = (await model.vdbs.list()).filter((vdb) => vdb.status === 'READY' && vdb.enabled);
+    const dsources = (await model.dsources.list()).filter((dsource) => dsource.status === 'ACTIVE' && dsource.enabled);
+    // Every mount of the round asked in one command per host, not one per mount.
+    const attached = await this.#attachedByEnvironment(
+      [
+        ...vdbs.flatMap((vdb) => vdb.mounts ?? []),
+        ...dsources.flatMap((dsource) => (dsource.pluginType === 'STAGED' ? (dsource.stagingMounts ?? []) : [])),
+      ],
+      unreachable,
+    );
+    // The plugins asked this round: of the VDBs on reachable hosts, first those a run worked on since their plugin was
+    // last asked (or never asked), then those asked longest ago.
+    const askedAt = (vdb: VdbRecord) => {
+      const asked = this.#statusAsked.get(vdb.id);
+      return asked && asked.lastRunId === vdb.lastRunId ? asked.at : 0;
+    };
+    const askPlugin = new Set(
+      vdbs
+        .filter((vdb) => !unreachable.has(vdb.environmentId))
+        .sort((a, b) => askedAt(a) - askedAt(b))
+        .slice(0, this.#options.statusChecksPerRound)
+        .map((vdb) => vdb.id),
+    );
+    const current = new Set(vdbs.map((vdb) => vdb.id));
+    for (const id of this.#statusAsked.keys()) if (!current.has(id)) this.#statusAsked.delete(id);
+    await eachAtMost(vdbs, this.#options.concurrency, async (vdb) => {
       // While a run works on the VDB, what the host says is in flux: its end records whether the database runs.
       const busy = (await model.runs.lockHolder(`vdb/${vdb.id}`)) !== null;
       const hostProblem = unreachable.get(vdb.environmentId);
@@ -185,14 +289,19 @@ export class HealthMonitor {
       let running: boolean | null = null;
       if (hostProblem) [state, reason] = ['UNREACHABLE', hostProblem];
       else {
-        reason = await this.#mountsMissing(vdb.mounts).catch((error: unknown) => toDvxError(error).message);
+        reason = await this.#mountsMissing(vdb.mounts, attached).catch((error: unknown) => toDvxError(error).message);
         if (reason) {
           state = 'INACTIVE';
           // No database runs without its storage.
           if (reason.endsWith('is not mounted')) running = false;
         } else {
           const artifact = await loadPluginArtifact(this.services, vdb.pluginId);
-          if (hasOperation(artifact, 'virtual.status')) {
+          if (hasOperation(artifact, 'virtual.status') && !askPlugin.has(vdb.id)) {
+            // Not its turn: what its plugin said last stands (ACTIVE as far as the host tells, before it is asked).
+            if (pluginSaidInactive(vdb.runtime)) [state, reason] = [vdb.runtime.state, vdb.runtime.reason];
+          } else if (hasOperation(artifact, 'virtual.status')) {
+            this.#statusAsked.set(vdb.id, { at: Date.now(), lastRunId: vdb.lastRunId });
+            report.pluginStatuses.push(vdb.id);
             const said = await this.#pluginStatus(vdb.id).catch(
               (error: unknown) => `status failed: ${toDvxError(error).message}`,
             );
@@ -222,17 +331,18 @@ export class HealthMonitor {
           ...(running !== null && current.lastRunId === vdb.lastRunId ? { running } : {}),
         }));
       report.vdbs[vdb.id] = runtime.state;
-    }
+    });
 
-    for (const dsource of await model.dsources.list()) {
-      if (dsource.status !== 'ACTIVE' || !dsource.enabled) continue;
+    await eachAtMost(dsources, this.#options.concurrency, async (dsource) => {
       const environmentId = dsource.stagingEnvironmentId ?? dsource.sourceEnvironmentId;
       const hostProblem = unreachable.get(environmentId);
       let state: RuntimeStatus['state'] = 'ACTIVE';
       let reason: string | null = hostProblem ?? null;
       if (hostProblem) state = 'UNREACHABLE';
       else if (dsource.pluginType === 'STAGED') {
-        reason = await this.#mountsMissing(dsource.stagingMounts).catch((error: unknown) => toDvxError(error).message);
+        reason = await this.#mountsMissing(dsource.stagingMounts, attached).catch(
+          (error: unknown) => toDvxError(error).message,
+        );
         if (reason) state = 'INACTIVE';
       }
       let runtime = nextStatus(dsource.runtime, state, reason);
@@ -255,7 +365,7 @@ export class HealthMonitor {
       }
       if (changed(dsource.runtime, runtime)) await model.dsources.update(dsource.id, () => ({ runtime }));
       report.dsources[dsource.id] = runtime.state;
-    }
+    });
     return report;
   }
 

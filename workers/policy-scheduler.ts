@@ -20,7 +20,7 @@ export interface PolicySchedulerOptions {
   queueClient: Redis;
   /** Fires one policy on one object; what it returns is the job's result. */
   fire: (data: PolicyFireJobData) => Promise<unknown>;
-  /** Periodic upkeep: removes expired bookmarks. */
+  /** Periodic upkeep: removes expired bookmarks, prunes old runs. */
   maintain: () => Promise<unknown>;
   /** Brings the job schedulers in line with the policy records; run once at start. */
   reconcile: () => Promise<unknown>;

@@ -41,7 +41,22 @@ export function vdbRoutes(app: FastifyInstance, ctx: ServiceContext): void {
     },
     async (request, reply) => reply.status(202).send(await provisionVdb(ctx, request.body, actorOf(request))),
   );
-  app.get('/vdbs', async () => ({ vdbs: await listVdbs(ctx) }));
+  app.get<{ Querystring: { limit?: number; offset?: number } }>(
+    '/vdbs',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            offset: { type: 'integer', minimum: 0 },
+          },
+        },
+      },
+    },
+    async (request) => ({ vdbs: await listVdbs(ctx, request.query) }),
+  );
   app.get<RefParams>('/vdbs/:ref', async (request) => ({ vdb: await showVdb(ctx, request.params.ref) }));
   app.get<RefParams>('/vdbs/:ref/snapshots', async (request) => ({
     snapshots: await listSnapshots(ctx, { owner: (await showVdb(ctx, request.params.ref)).id }),

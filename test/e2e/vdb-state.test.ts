@@ -182,5 +182,43 @@ describe.each(['plugins/dirtree', 'test/e2e/fixture-plugin'])('with %s', (plugin
       for (let round = 0; round < 3; round += 1) await monitor.check();
       expect(await revs()).toEqual(before);
     });
+
+    it('asks the plugins of statusChecksPerRound VDBs a round, in turn, a VDB a run worked on first', async () => {
+      const { model, secrets } = engine.runtime.ctx;
+      const { rev: _rev, createdAt: _createdAt, updatedAt: _updatedAt, ...fields } = await vdbRecord();
+      // A second record of the same VDB (same host, same mount): a VDB the monitor checks like the first.
+      const twin = await model.vdbs.create({ ...fields, id: `${vdbId}-twin`, name: 'state-vdb-twin' });
+      try {
+        const oneAtATime = new HealthMonitor(
+          {
+            model,
+            secrets,
+            storage: engine.storage,
+            mounts: new BindMountTransport({ runBash }),
+            hosts,
+            logger: silentLogger,
+          },
+          engine.runtime.durable.driver,
+          silentLogger,
+          { probeTimeoutMs: 2_000, autoRecover: false, statusChecksPerRound: 1 },
+        );
+        const rounds: string[][] = [];
+        for (let round = 0; round < 3; round += 1) {
+          const report = await oneAtATime.check();
+          // Both are checked on their host every round, whoever's plugin is asked.
+          expect(report.vdbs).toEqual({ [vdbId]: 'ACTIVE', [twin.id]: 'ACTIVE' });
+          rounds.push(report.pluginStatuses);
+        }
+        expect(rounds.map((asked) => asked.length)).toEqual([1, 1, 1]);
+        expect(new Set(rounds.slice(0, 2).flat())).toEqual(new Set([vdbId, twin.id]));
+        expect(rounds[2]).toEqual(rounds[0]);
+        // The one asked last comes first again once a run has worked on it.
+        const askedLast = must(rounds[2]?.[0], 'the VDB asked last');
+        await model.vdbs.update(askedLast, () => ({ lastRunId: 'a-newer-run' }));
+        expect((await oneAtATime.check()).pluginStatuses).toEqual([askedLast]);
+      } finally {
+        await model.vdbs.delete(twin.id);
+      }
+    });
   });
 });

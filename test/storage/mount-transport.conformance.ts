@@ -174,6 +174,29 @@ export function describeMountTransportConformance(name: string, factory: () => P
       expect((await onHost('cat "$P/mine.txt"', { P: mountPath })).stdout).toBe('mine\n');
     });
 
+    it('says in one call which of many paths are attached, as isAttached says of each', async () => {
+      const first = await attachNew();
+      const second = await attachNew();
+      const detached = await attachNew();
+      await transport.detach({ connection, mountPath: detached.mountPath });
+      const neverMounted = fixture.mountPath();
+      await onHost('mkdir -p -- "$P"', { P: neverMounted });
+      const missing = join(fixture.mountPath(), 'does not exist');
+      const paths = [
+        first.mountPath,
+        neverMounted,
+        second.mountPath,
+        detached.mountPath,
+        missing,
+        `${first.mountPath}/`,
+      ];
+      const attached = await transport.attachedAmong({ connection, mountPaths: paths });
+      expect([...attached].sort()).toEqual([first.mountPath, `${first.mountPath}/`, second.mountPath].sort());
+      for (const mountPath of paths.slice(0, 4))
+        expect(await transport.isAttached({ connection, mountPath })).toBe(attached.has(mountPath));
+      expect(await transport.attachedAmong({ connection, mountPaths: [] })).toEqual(new Set());
+    });
+
     it('refuses (MOUNT_BUSY) to detach while a process works inside the mount, naming it, and detaches once it is gone', async () => {
       const { mountPath } = await attachNew();
       await onHost('mkdir -p "$P/work"', { P: mountPath });
