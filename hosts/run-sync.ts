@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { HostError, RSYNC_OK_EXIT_CODES, rsyncFailureError, startDeadline, toDvxError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortReason } from './as-error.js';
+import { hostCommandLine } from './bash-bootstrap.js';
 import type { ExecResult, HostConnection } from './host-connection.js';
 import { hostKeyAlgorithmsFor } from './host-key.js';
 import { startRshBridge, type RshBridge } from './rsh-bridge-server.js';
@@ -43,6 +44,12 @@ export interface RunSyncOptions {
    * @defaultValue true
    */
   deleteExtraneous?: boolean;
+  /**
+   * Leave the destination directory itself as it is (owner, group, mode, times) and copy only what the source directory
+   * holds: for a mount root whose owner the mount specification set. Otherwise the destination directory takes the
+   * source directory's owner, group and mode, as with `rsync -a src/ dst/`. @defaultValue false
+   */
+  keepDestinationRoot?: boolean;
   /** Stop the copy and fail with HOST_TIMEOUT after this long. @defaultValue no limit */
   timeoutMs?: number;
   /** Aborting stops the copy. */
@@ -55,8 +62,15 @@ export interface RunSyncOptions {
 interface SyncPass {
   /** Path relative to both roots; '' for the roots themselves. */
   rel: string;
-  mode: 'dir' | 'file';
+  /**
+   * `dir`: the directory and what it holds (`src/` to `dst/`); `entries`: only what it holds, its top-level entries
+   * listed on the source and handed to rsync as `--files-from`, so that the destination directory is left as it is;
+   * `file`: one file.
+   */
+  mode: 'dir' | 'entries' | 'file';
   args: string[];
+  /** A pass that only deletes (and fails when the source is missing): of its stats, only the deletions count. */
+  pruneOnly?: boolean;
 }
 
 function badInput(host: string, message: string, action: string, pointer: string): HostError {
@@ -144,29 +158,54 @@ async function resolveLinks(
   return resolved;
 }
 
-/** The rsync runs for a copy: the root, then each followed link, parents first. */
-function planPasses(excludes: string[], links: Map<string, 'dir' | 'file'>, deleteExtraneous: boolean): SyncPass[] {
+/** The rsync filters of a pass rooted at `rel`: the excludes under it, and the followed links (copied by their own pass). */
+function passExcludes(rel: string, excludes: string[], links: Map<string, 'dir' | 'file'>): string[] {
+  const args: string[] = [];
+  for (const exclude of excludes) {
+    const inner = below(rel, exclude);
+    if (inner !== undefined) args.push(`--exclude=/${inner}`);
+  }
+  // A followed link is copied by its own pass; here it must be neither copied as a link nor deleted.
+  for (const link of links.keys()) {
+    const inner = below(rel, link);
+    if (inner !== undefined) args.push(`--exclude=/${inner}`);
+  }
+  return args;
+}
+
+/**
+ * The rsync runs for a copy: the root, then each followed link, parents first. With `keepDestinationRoot` the root takes
+ * two runs, because rsync always gives the destination directory of `src/` the source directory's attributes (a filter
+ * cannot leave out `.`): one over the top level only that deletes what the source no longer has there and changes
+ * nothing else (no `-a`, nothing created or updated; it also fails when the source directory is missing), then one
+ * over the list of top-level entries (`--files-from`, which leaves `.` out of the transfer).
+ */
+function planPasses(
+  excludes: string[],
+  links: Map<string, 'dir' | 'file'>,
+  options: { deleteExtraneous: boolean; keepDestinationRoot: boolean },
+): SyncPass[] {
   const roots: Array<{ rel: string; mode: 'dir' | 'file' }> = [
     { rel: '', mode: 'dir' },
     ...[...links].map(([rel, mode]) => ({ rel, mode })),
   ];
   roots.sort((a, b) => a.rel.split('/').length - b.rel.split('/').length || a.rel.localeCompare(b.rel));
-  return roots.map(({ rel, mode }) => {
+  return roots.flatMap(({ rel, mode }): SyncPass[] => {
     const args = ['-a', '-H', '-s', '--numeric-ids', '--stats'];
-    if (mode === 'file') args.push('--copy-links');
-    else {
-      if (deleteExtraneous) args.push('--delete', '--force');
-      for (const exclude of excludes) {
-        const inner = below(rel, exclude);
-        if (inner !== undefined) args.push(`--exclude=/${inner}`);
-      }
-      // A followed link is copied by its own pass; here it must be neither copied as a link nor deleted.
-      for (const link of links.keys()) {
-        const inner = below(rel, link);
-        if (inner !== undefined) args.push(`--exclude=/${inner}`);
-      }
-    }
-    return { rel, mode, args };
+    if (mode === 'file') return [{ rel, mode, args: [...args, '--copy-links'] }];
+    const deletes = options.deleteExtraneous ? ['--delete', '--force'] : [];
+    const filters = passExcludes(rel, excludes, links);
+    if (rel !== '' || !options.keepDestinationRoot) return [{ rel, mode, args: [...args, ...deletes, ...filters] }];
+    return [
+      {
+        rel,
+        mode: 'dir',
+        args: ['-d', '-s', '--numeric-ids', '--stats', '--existing', '--ignore-existing', ...deletes, ...filters],
+        pruneOnly: true,
+      },
+      // An entry removed between the listing and the copy is not an error: the copy is of the source as rsync finds it.
+      { rel, mode: 'entries', args: [...args, '-r', '--from0', '--ignore-missing-args', ...deletes, ...filters] },
+    ];
   });
 }
 
@@ -175,20 +214,74 @@ function passPaths(
   sourceRoot: string,
   destinationRoot: string,
 ): { source: string; destination: string } {
-  const suffix = pass.mode === 'dir' ? '/' : '';
-  return {
-    source: `${childPath(sourceRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'),
-    destination: `${childPath(destinationRoot, pass.rel)}${suffix}`.replace(/\/\/$/, '/'),
-  };
+  const source = childPath(sourceRoot, pass.rel);
+  const destination = childPath(destinationRoot, pass.rel);
+  if (pass.mode === 'file') return { source, destination };
+  const withSlash = (path: string) => (path.endsWith('/') ? path : `${path}/`);
+  return { source: withSlash(source), destination: withSlash(destination) };
 }
 
-function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal): Promise<ExecResult> {
+// Lists the top-level entries of the directory named on stdin, NUL-terminated, each as `./NAME`: the command an ssh
+// from the destination runs on the source, readable by any login shell (see hostCommandLine).
+const LIST_ENTRIES_COMMAND =
+  'IFS= read -r -d "" d || exit 9; cd -- "$d" && exec find . -mindepth 1 -maxdepth 1 -print0';
+
+/** `./a\0./b\0` as `a\0b\0`: an entry given as `./a` would bring `.` back into the transfer. */
+function withoutDotSlash(list: Buffer): Buffer {
+  const names: Buffer[] = [];
+  let start = 0;
+  for (let end = list.indexOf(0, start); end !== -1; start = end + 1, end = list.indexOf(0, start)) {
+    const entry = list.subarray(start, end);
+    names.push(entry[0] === 0x2e && entry[1] === 0x2f ? entry.subarray(2) : entry, Buffer.from([0]));
+  }
+  return Buffer.concat(names);
+}
+
+/** The top-level entries of `root` on the source host, for rsync's `--files-from` with `--from0`. */
+async function listEntries(source: RunSyncSource, root: string, signal: AbortSignal): Promise<Buffer> {
+  // Base64, so that names which are not UTF-8 arrive byte for byte.
+  const result = await runBash(
+    source.connection,
+    `set -o pipefail; cd -- "$DVX_ROOT" && find . -mindepth 1 -maxdepth 1 -print0 | base64 | tr -d '\\n'`,
+    { variables: { DVX_ROOT: root }, check: true, signal },
+  );
+  return withoutDotSlash(Buffer.from(result.stdout.trim(), 'base64'));
+}
+
+/** What one pass printed. */
+interface PassOutput {
+  output: string;
+  pruneOnly: boolean;
+}
+
+/** Printed by the host-to-host script before each pass, so that each pass's stats are read apart. */
+const PASS_MARK = 'dvx-sync-pass';
+
+/** The stats of the passes of one copy, summed; a prune pass adds only its deletions. */
+function sumPassStats(outputs: PassOutput[]): RunSyncStats {
+  const total = parseRsyncStats('');
+  for (const { output, pruneOnly } of outputs) {
+    const stats = parseRsyncStats(output);
+    if (pruneOnly) {
+      total.filesDeleted += stats.filesDeleted;
+      total.bytesOnWire += stats.bytesOnWire;
+      continue;
+    }
+    for (const key of Object.keys(total) as Array<keyof RunSyncStats>) total[key] += stats[key];
+  }
+  return total;
+}
+
+function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal, stdin?: Buffer): Promise<ExecResult> {
   if (signal.aborted) return Promise.reject(abortReason(signal));
   return new Promise<ExecResult>((resolve, reject) => {
     const child = spawn('rsync', [...args, '-e', bridge.rsh], {
       env: { ...process.env, ...bridge.env, LC_ALL: 'C' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // rsync reads the whole list (if any) before it starts; an early exit closes the pipe, reported by its status.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(stdin);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -220,16 +313,18 @@ async function syncToEngine(
   const host = source.connection.address.name;
   await mkdir(destinationRoot, { recursive: true });
   const bridge = await startRshBridge(source.connection, { signal });
-  let output = '';
+  const outputs: PassOutput[] = [];
   try {
     for (const pass of passes) {
       const paths = passPaths(pass, sourceRoot, destinationRoot);
       if (pass.mode === 'file') await mkdir(dirname(paths.destination), { recursive: true });
+      const list = pass.mode === 'entries' ? await listEntries(source, paths.source, signal) : undefined;
       const before = bridge.sessions.length;
       const result = await runLocalRsync(
-        [...pass.args, `dvx-source:${paths.source}`, paths.destination],
+        [...pass.args, ...(list ? ['--files-from=-'] : []), `dvx-source:${paths.source}`, paths.destination],
         bridge,
         signal,
+        list,
       );
       if (signal.aborted) throw signal.reason;
       const sessions = bridge.sessions.slice(before);
@@ -246,12 +341,12 @@ async function syncToEngine(
           { source: host, destination: 'the engine', viaSsh: false },
         );
       }
-      output += result.stdout;
+      outputs.push({ output: result.stdout, pruneOnly: pass.pruneOnly === true });
     }
   } finally {
     await bridge.close();
   }
-  return parseRsyncStats(output);
+  return sumPassStats(outputs);
 }
 
 const HOST_TO_HOST_SCRIPT = String.raw`
@@ -261,7 +356,8 @@ command -v rsync >/dev/null 2>&1 || { echo "dvx-sync: rsync is not installed on 
 command -v ssh >/dev/null 2>&1 || { echo "dvx-sync: ssh is not installed on the destination" >&2; exit 202; }
 [ -n "${'$'}{SSH_AUTH_SOCK:-}" ] || { echo "dvx-sync: no forwarded SSH agent (is AllowAgentForwarding off?)" >&2; exit 203; }
 known_hosts=$(mktemp "${'$'}{TMPDIR:-/tmp}/dvx-known-hosts.XXXXXX") || exit 204
-trap 'rm -f -- "$known_hosts"' EXIT
+entries=$(mktemp "${'$'}{TMPDIR:-/tmp}/dvx-sync-entries.XXXXXX") || { rm -f -- "$known_hosts"; exit 204; }
+trap 'rm -f -- "$known_hosts" "$entries" "$entries.raw"' EXIT
 printf 'dvx-source %s\n' "$DVX_SOURCE_KEY" > "$known_hosts"
 rsh="ssh -F /dev/null -p $DVX_SOURCE_PORT -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=dvx-source -o HostKeyAlgorithms=$DVX_SOURCE_KEY_ALGS -o CheckHostIP=no -o UpdateHostKeys=no -o PreferredAuthentications=publickey -o ConnectTimeout=20 -o ServerAliveInterval=15 -o LogLevel=ERROR"
 i=0
@@ -269,8 +365,16 @@ while [ "$i" -lt "$DVX_PASSES" ]; do
   src_var="DVX_SRC_$i"; dst_var="DVX_DST_$i"; args_var="DVX_ARGS_$i"; mode_var="DVX_MODE_$i"
   args=()
   while IFS= read -r arg; do [ -n "$arg" ] && args+=("$arg"); done <<< "${'$'}{!args_var}"
-  if [ "${'$'}{!mode_var}" = dir ]; then target="${'$'}{!dst_var}"; else target=$(dirname -- "${'$'}{!dst_var}"); fi
+  if [ "${'$'}{!mode_var}" = file ]; then target=$(dirname -- "${'$'}{!dst_var}"); else target="${'$'}{!dst_var}"; fi
   mkdir -p -- "$target" || exit 205
+  if [ "${'$'}{!mode_var}" = entries ]; then
+    # The source's top-level entries, listed over the same ssh as rsync's (see LIST_ENTRIES_COMMAND), without "./".
+    printf '%s\0' "${'$'}{!src_var}" | $rsh "$DVX_SOURCE_TARGET" "$DVX_LIST_COMMAND" > "$entries.raw" || { echo "dvx-sync: listing ${'$'}{!src_var} failed" >&2; exit 206; }
+    while IFS= read -r -d '' name; do printf '%s\0' "${'$'}{name#./}"; done < "$entries.raw" > "$entries"
+    rm -f -- "$entries.raw"
+    args+=("--files-from=$entries")
+  fi
+  printf '%s %s\n' "$PASS_MARK" "$i"
   rsync "${'$'}{args[@]}" -e "$rsh" "$DVX_SOURCE_TARGET:${'$'}{!src_var}" "${'$'}{!dst_var}"
   status=$?
   [ "$status" -eq 0 ] || [ "$status" -eq 24 ] || exit "$status"
@@ -278,6 +382,9 @@ while [ "$i" -lt "$DVX_PASSES" ]; do
 done
 exit 0
 `;
+
+/** Exit status of the host-to-host script when listing the source directory failed. */
+const LISTING_FAILED = 206;
 
 const DESTINATION_MISSING: Record<number, { program: string; message: string }> = {
   201: { program: 'rsync', message: 'rsync is not installed on' },
@@ -322,6 +429,8 @@ async function syncHostToHost(
     variables[`DVX_ARGS_${i}`] = pass.args.join('\n');
     variables[`DVX_MODE_${i}`] = pass.mode;
   });
+  variables.PASS_MARK = PASS_MARK;
+  variables.DVX_LIST_COMMAND = hostCommandLine(LIST_ENTRIES_COMMAND, sourceName, { reportPid: false });
   const result = await runBash(destination.connection, HOST_TO_HOST_SCRIPT, {
     variables,
     forwardAgent: signer,
@@ -337,12 +446,27 @@ async function syncHostToHost(
       output: result.stderr,
     });
   }
+  if (result.exitCode === LISTING_FAILED) {
+    throw new HostError({
+      code: 'HOST_COMMAND_FAILED',
+      host: sourceName,
+      message: `Listing ${sourceRoot} on ${sourceName} from ${destinationName} failed.`,
+      action: `Check that ${sourceRoot} is a directory the source environment's user can read.`,
+      output: result.stderr,
+    });
+  }
   if (!RSYNC_OK_EXIT_CODES.has(result.exitCode))
     throw rsyncFailureError(
       { exitCode: result.exitCode, output: result.stderr },
       { source: sourceName, destination: destinationName, viaSsh: true },
     );
-  return parseRsyncStats(result.stdout);
+  const chunks = result.stdout.split(new RegExp(`^${PASS_MARK} (\\d+)$`, 'm'));
+  const outputs: PassOutput[] = [];
+  for (let i = 1; i < chunks.length; i += 2) {
+    const pass = passes[Number(chunks[i])];
+    outputs.push({ output: chunks[i + 1] ?? '', pruneOnly: pass?.pruneOnly === true });
+  }
+  return sumPassStats(outputs);
 }
 
 /**
@@ -380,7 +504,10 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
   const started = Date.now();
   try {
     const resolvedLinks = await resolveLinks(from, sourceRoot, links, signal);
-    const passes = planPasses(excludes, resolvedLinks, options.deleteExtraneous ?? true);
+    const passes = planPasses(excludes, resolvedLinks, {
+      deleteExtraneous: options.deleteExtraneous ?? true,
+      keepDestinationRoot: options.keepDestinationRoot ?? false,
+    });
     const stats = to.connection
       ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, { signal })
       : await syncToEngine(from, sourceRoot, destinationRoot, passes, signal);

@@ -157,6 +157,10 @@ export async function runExpect(
  * `linked.preSnapshot`, where the engine picks the destination: a DIRECT plugin's copy lands in the dSource's storage,
  * a STAGED plugin's in its staging mount (rsync runs on the staging host and reaches the source host over SSH with the
  * source environment's key, so the source environment must use key authentication). Elsewhere it fails.
+ *
+ * What the source directory holds keeps its owners and modes. The staging mount's root itself keeps the owner the
+ * mount specification's `ownershipSpecification` gave it and the mode it has (the source directory's own owner and
+ * mode are not copied onto it); a DIRECT dSource's root takes the source directory's.
  */
 export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse> {
   const platform = hook('runSync');
