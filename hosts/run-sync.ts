@@ -50,6 +50,13 @@ export interface RunSyncOptions {
    * source directory's owner, group and mode, as with `rsync -a src/ dst/`. @defaultValue false
    */
   keepDestinationRoot?: boolean;
+  /**
+   * Write what changed into the destination's existing files, block by block (rsync `--inplace --no-whole-file`), so
+   * that on copy-on-write storage the blocks that did not change stay shared with the snapshots taken before (see
+   * {@link IN_PLACE_ARGS}). `false`: rsync writes each changed file anew (a temporary file renamed over it). Either
+   * way, a destination holding a file with another hard link is copied the second way. @defaultValue true
+   */
+  inPlace?: boolean;
   /** Stop the copy and fail with HOST_TIMEOUT after this long. @defaultValue no limit */
   timeoutMs?: number;
   /** Aborting stops the copy. */
@@ -57,6 +64,36 @@ export interface RunSyncOptions {
   /** @defaultValue silentLogger */
   logger?: Logger;
 }
+
+/** What {@link runSync} did. */
+export interface RunSyncResult extends RunSyncStats {
+  /** Whether changed files were written in place ({@link RunSyncOptions.inPlace}). */
+  inPlace: boolean;
+}
+
+/**
+ * rsync's options for a copy that keeps unchanged blocks shared on copy-on-write storage (btrfs, XFS and others with
+ * reflinks): changed files are updated in place (`--inplace`), only the blocks whose checksums differ are written,
+ * and they are compared in blocks of 4 KiB (`--block-size`), the page of the filesystems dvx stores on, so that a
+ * changed 4 KiB page rewrites 4 KiB rather than the square root of the file size rsync picks by default (32 KiB for
+ * 1 GiB). `--no-whole-file` keeps the delta transfer even where rsync would skip it (both paths local).
+ *
+ * What in place means, and why it is safe where dvx uses it:
+ * - A sync that fails or is stopped leaves the file it was writing half updated (rsync's temporary file would have
+ *   left the old one whole). The snapshot that follows a sync is taken only after the sync succeeded, so no snapshot
+ *   holds such a file; the next sync finds it changed (its modification time is that of the failed write) and
+ *   rewrites it.
+ * - A process reading a file while it is updated sees old and new blocks mixed; with a rename it would keep reading
+ *   the old file. Nothing of dvx reads a dSource while it syncs; a staged plugin that lets its own programs read the
+ *   staging mount during `runSync` should stop them first, or ask for `inPlace: false`.
+ * - A file with several hard links is changed through all of them: if the source no longer links two files that the
+ *   destination still links, an update in place would write one file's data into the other. So a destination holding
+ *   any file with more than one link is synced without `--inplace` (checked before each sync).
+ *
+ * rsync keeps one checksum per block of the file being sent in memory on the source (about 40 bytes per 4 KiB: 1% of
+ * the size of the largest file).
+ */
+export const IN_PLACE_ARGS: readonly string[] = ['--inplace', '--no-whole-file', '--block-size=4096'];
 
 /** One rsync run: the root of the copy, or one followed symlink under it. */
 interface SyncPass {
@@ -256,6 +293,8 @@ interface PassOutput {
 
 /** Printed by the host-to-host script before each pass, so that each pass's stats are read apart. */
 const PASS_MARK = 'dvx-sync-pass';
+/** Printed by the host-to-host script before the passes: whether they write in place (1) or not (0). */
+const IN_PLACE_MARK = 'dvx-sync-in-place';
 
 /** The stats of the passes of one copy, summed; a prune pass adds only its deletions. */
 function sumPassStats(outputs: PassOutput[]): RunSyncStats {
@@ -303,15 +342,34 @@ function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal, s
   });
 }
 
+/**
+ * Whether a directory may hold a regular file with more than one hard link (see {@link IN_PLACE_ARGS}): a find that
+ * fails (an unreadable directory) cannot tell, and counts as yes.
+ */
+async function holdsHardLinks(root: string, signal: AbortSignal): Promise<boolean> {
+  return new Promise<boolean>((resolve, reject) => {
+    const child = spawn('find', [root, '-type', 'f', '-links', '+1', '-print', '-quit'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      signal,
+    });
+    let found = false;
+    child.stdout.on('data', () => (found = true));
+    child.once('error', (error) => reject(toDvxError(error, { doing: 'look for hard links in the destination' })));
+    child.once('close', (code) => resolve(found || code !== 0));
+  });
+}
+
 async function syncToEngine(
   source: RunSyncSource,
   sourceRoot: string,
   destinationRoot: string,
   passes: SyncPass[],
-  signal: AbortSignal,
-): Promise<RunSyncStats> {
+  options: { inPlace: boolean; signal: AbortSignal },
+): Promise<RunSyncResult> {
+  const { signal } = options;
   const host = source.connection.address.name;
   await mkdir(destinationRoot, { recursive: true });
+  const inPlace = options.inPlace && !(await holdsHardLinks(destinationRoot, signal));
   const bridge = await startRshBridge(source.connection, { signal });
   const outputs: PassOutput[] = [];
   try {
@@ -321,7 +379,13 @@ async function syncToEngine(
       const list = pass.mode === 'entries' ? await listEntries(source, paths.source, signal) : undefined;
       const before = bridge.sessions.length;
       const result = await runLocalRsync(
-        [...pass.args, ...(list ? ['--files-from=-'] : []), `dvx-source:${paths.source}`, paths.destination],
+        [
+          ...pass.args,
+          ...(inPlace && !pass.pruneOnly ? IN_PLACE_ARGS : []),
+          ...(list ? ['--files-from=-'] : []),
+          `dvx-source:${paths.source}`,
+          paths.destination,
+        ],
         bridge,
         signal,
         list,
@@ -346,7 +410,7 @@ async function syncToEngine(
   } finally {
     await bridge.close();
   }
-  return sumPassStats(outputs);
+  return { ...sumPassStats(outputs), inPlace };
 }
 
 const HOST_TO_HOST_SCRIPT = String.raw`
@@ -360,11 +424,22 @@ entries=$(mktemp "${'$'}{TMPDIR:-/tmp}/dvx-sync-entries.XXXXXX") || { rm -f -- "
 trap 'rm -f -- "$known_hosts" "$entries" "$entries.raw"' EXIT
 printf 'dvx-source %s\n' "$DVX_SOURCE_KEY" > "$known_hosts"
 rsh="ssh -F /dev/null -p $DVX_SOURCE_PORT -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=dvx-source -o HostKeyAlgorithms=$DVX_SOURCE_KEY_ALGS -o CheckHostIP=no -o UpdateHostKeys=no -o PreferredAuthentications=publickey -o ConnectTimeout=20 -o ServerAliveInterval=15 -o LogLevel=ERROR"
+# In place unless asked otherwise or a file here has other hard links (see IN_PLACE_ARGS in run-sync.ts).
+in_place=$DVX_IN_PLACE
+if [ "$in_place" = 1 ] && [ -d "$DVX_DESTINATION_ROOT" ]; then
+  # A find that fails (an unreadable directory) cannot tell: not in place either.
+  if ! linked=$(find "$DVX_DESTINATION_ROOT" -type f -links +1 -print -quit) || [ -n "$linked" ]; then in_place=0; fi
+fi
+printf '%s %s\n' "$IN_PLACE_MARK" "$in_place"
 i=0
 while [ "$i" -lt "$DVX_PASSES" ]; do
   src_var="DVX_SRC_$i"; dst_var="DVX_DST_$i"; args_var="DVX_ARGS_$i"; mode_var="DVX_MODE_$i"
   args=()
   while IFS= read -r arg; do [ -n "$arg" ] && args+=("$arg"); done <<< "${'$'}{!args_var}"
+  copy_var="DVX_COPY_$i"
+  if [ "$in_place" = 1 ] && [ "${'$'}{!copy_var}" = 1 ]; then
+    while IFS= read -r arg; do [ -n "$arg" ] && args+=("$arg"); done <<< "$DVX_IN_PLACE_ARGS"
+  fi
   if [ "${'$'}{!mode_var}" = file ]; then target=$(dirname -- "${'$'}{!dst_var}"); else target="${'$'}{!dst_var}"; fi
   mkdir -p -- "$target" || exit 205
   if [ "${'$'}{!mode_var}" = entries ]; then
@@ -398,8 +473,8 @@ async function syncHostToHost(
   sourceRoot: string,
   destinationRoot: string,
   passes: SyncPass[],
-  options: { signal: AbortSignal },
-): Promise<RunSyncStats> {
+  options: { inPlace: boolean; signal: AbortSignal },
+): Promise<RunSyncResult> {
   const sourceName = source.connection.address.name;
   const destinationName = destination.connection.address.name;
   const signer = source.connection.keySigner();
@@ -428,7 +503,12 @@ async function syncHostToHost(
     variables[`DVX_DST_${i}`] = paths.destination;
     variables[`DVX_ARGS_${i}`] = pass.args.join('\n');
     variables[`DVX_MODE_${i}`] = pass.mode;
+    variables[`DVX_COPY_${i}`] = pass.pruneOnly ? '0' : '1';
   });
+  variables.DVX_IN_PLACE = options.inPlace ? '1' : '0';
+  variables.DVX_IN_PLACE_ARGS = IN_PLACE_ARGS.join('\n');
+  variables.DVX_DESTINATION_ROOT = destinationRoot;
+  variables.IN_PLACE_MARK = IN_PLACE_MARK;
   variables.PASS_MARK = PASS_MARK;
   variables.DVX_LIST_COMMAND = hostCommandLine(LIST_ENTRIES_COMMAND, sourceName, { reportPid: false });
   const result = await runBash(destination.connection, HOST_TO_HOST_SCRIPT, {
@@ -466,7 +546,8 @@ async function syncHostToHost(
     const pass = passes[Number(chunks[i])];
     outputs.push({ output: chunks[i + 1] ?? '', pruneOnly: pass?.pruneOnly === true });
   }
-  return sumPassStats(outputs);
+  const inPlace = new RegExp(`^${IN_PLACE_MARK} 1$`, 'm').test(chunks[0] ?? '');
+  return { ...sumPassStats(outputs), inPlace };
 }
 
 /**
@@ -479,7 +560,7 @@ async function syncHostToHost(
  *   environment's key through an agent forwarded from the engine, against the source's pinned key in a temporary
  *   known_hosts file. The source must use key authentication and be reachable from the destination.
  */
-export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
+export async function runSync(options: RunSyncOptions): Promise<RunSyncResult> {
   const { from, to } = options;
   const host = from.connection.address.name;
   const log = (options.logger ?? silentLogger).child({ host });
@@ -508,9 +589,18 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncStats> {
       deleteExtraneous: options.deleteExtraneous ?? true,
       keepDestinationRoot: options.keepDestinationRoot ?? false,
     });
+    const inPlace = options.inPlace ?? true;
     const stats = to.connection
-      ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, { signal })
-      : await syncToEngine(from, sourceRoot, destinationRoot, passes, signal);
+      ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, {
+          inPlace,
+          signal,
+        })
+      : await syncToEngine(from, sourceRoot, destinationRoot, passes, { inPlace, signal });
+    if (inPlace && !stats.inPlace)
+      log.warn(
+        { destination: destinationRoot },
+        'the destination holds files with several hard links: synced without --inplace, so changed files share no blocks with earlier snapshots',
+      );
     log.info({ ...stats, ms: Date.now() - started, to: to.connection?.address.name ?? 'engine' }, 'copy done');
     return stats;
   } catch (error) {

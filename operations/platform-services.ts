@@ -112,6 +112,7 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
             }),
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
+        ...(request.inPlace === false ? { inPlace: false } : {}),
         ...withSignal,
         logger,
       });
@@ -120,6 +121,7 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
         files: stats.files,
         filesTransferred: stats.filesTransferred,
         filesDeleted: stats.filesDeleted,
+        inPlace: stats.inPlace,
       };
     },
     async retrieveCredentials(reference) {

@@ -39,6 +39,14 @@ export interface RunSyncRequest {
   excludePaths?: string[];
   /** Symlinks (relative to `sourceDirectory`) copied as what they point to. @defaultValue none */
   symLinksToFollow?: string[];
+  /**
+   * Update changed files in place, writing only the blocks that changed, so that the dSource's snapshots keep sharing
+   * the blocks that did not (rsync `--inplace --no-whole-file`). A program reading the staging mount during the copy
+   * would see files half updated: stop it first, or pass `false` to have each changed file written anew (every
+   * snapshot then holds its own copy of every changed file). A destination holding files with several hard links is
+   * always copied the second way. @defaultValue true
+   */
+  inPlace?: boolean;
 }
 
 /** What {@link runSync} did. */
@@ -49,6 +57,8 @@ export interface RunSyncResponse {
   files?: number;
   filesTransferred?: number;
   filesDeleted?: number;
+  /** Whether changed files were updated in place (see {@link RunSyncRequest.inPlace}). */
+  inPlace?: boolean;
 }
 
 /** Credentials of an environment user. */
@@ -167,6 +177,8 @@ export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse>
   checkConnection('runSync', request?.remoteConnection);
   if (typeof request.sourceDirectory !== 'string')
     throw new TypeError('dvx/sdk: runSync sourceDirectory must be a string.');
+  if (request.inPlace !== undefined && typeof request.inPlace !== 'boolean')
+    throw new TypeError('dvx/sdk: runSync inPlace must be true or false.');
   return (await platform.call('runSync', [request])) as RunSyncResponse;
 }
 
