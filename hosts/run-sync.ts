@@ -53,7 +53,7 @@ export interface RunSyncOptions {
   /**
    * Write what changed into the destination's existing files, block by block (rsync `--inplace --no-whole-file`), so
    * that on copy-on-write storage the blocks that did not change stay shared with the snapshots taken before (see
-   * {@link IN_PLACE_ARGS}). `false`: rsync writes each changed file anew (a temporary file renamed over it). Either
+   * {@link inPlaceArgs}). `false`: rsync writes each changed file anew (a temporary file renamed over it). Either
    * way, a destination holding a file with another hard link is copied the second way. @defaultValue true
    */
   inPlace?: boolean;
@@ -78,6 +78,11 @@ export interface RunSyncResult extends RunSyncStats {
  * changed 4 KiB page rewrites 4 KiB rather than the square root of the file size rsync picks by default (32 KiB for
  * 1 GiB). `--no-whole-file` keeps the delta transfer even where rsync would skip it (both paths local).
  *
+ * rsync holds the checksums of the file it sends in memory on the source, about 40 bytes a block, and refuses to
+ * allocate more than 1 GiB at once (`--max-alloc`, which rsync before 3.2 does not know): so the block size doubles
+ * for every doubling of the largest file beyond {@link IN_PLACE_MAX_BLOCKS} blocks (32 GiB), which keeps those
+ * checksums under about 320 MB, up to rsync's largest block (128 KiB, files of 1 TiB).
+ *
  * What in place means, and why it is safe where dvx uses it:
  * - A sync that fails or is stopped leaves the file it was writing half updated (rsync's temporary file would have
  *   left the old one whole). The snapshot that follows a sync is taken only after the sync succeeded, so no snapshot
@@ -90,10 +95,32 @@ export interface RunSyncResult extends RunSyncStats {
  *   destination still links, an update in place would write one file's data into the other. So a destination holding
  *   any file with more than one link is synced without `--inplace` (checked before each sync).
  *
- * rsync keeps one checksum per block of the file being sent in memory on the source (about 40 bytes per 4 KiB: 1% of
- * the size of the largest file).
  */
-export const IN_PLACE_ARGS: readonly string[] = ['--inplace', '--no-whole-file', '--block-size=4096'];
+export function inPlaceArgs(largestFileBytes: number): string[] {
+  let block = IN_PLACE_BLOCK_BYTES;
+  while (block < 128 * 1024 && largestFileBytes / block > IN_PLACE_MAX_BLOCKS) block *= 2;
+  return ['--inplace', '--no-whole-file', `--block-size=${block}`];
+}
+
+/** The block size of an in-place copy of files up to {@link IN_PLACE_MAX_BLOCKS} blocks. */
+export const IN_PLACE_BLOCK_BYTES = 4096;
+/** The most blocks rsync compares of one file before {@link inPlaceArgs} doubles the block size (8 Mi). */
+export const IN_PLACE_MAX_BLOCKS = 8 * 1024 * 1024;
+
+/** The size of the largest regular file under `root` on the source, counted only above 32 GiB (0 otherwise). */
+async function largestBigFile(source: RunSyncSource, root: string, signal: AbortSignal): Promise<number> {
+  // GNU find; a find without -printf reports nothing, and the copy keeps 4 KiB blocks.
+  const result = await runBash(
+    source.connection,
+    'find "$DVX_ROOT" -type f -size +"$DVX_ABOVE_KIB"k -printf "%s\\n" 2>/dev/null | sort -n | tail -n 1',
+    {
+      variables: { DVX_ROOT: root, DVX_ABOVE_KIB: String((IN_PLACE_BLOCK_BYTES * IN_PLACE_MAX_BLOCKS) / 1024) },
+      signal,
+    },
+  );
+  const size = Number(result.stdout.trim());
+  return Number.isFinite(size) ? size : 0;
+}
 
 /** One rsync run: the root of the copy, or one followed symlink under it. */
 interface SyncPass {
@@ -343,7 +370,7 @@ function runLocalRsync(args: string[], bridge: RshBridge, signal: AbortSignal, s
 }
 
 /**
- * Whether a directory may hold a regular file with more than one hard link (see {@link IN_PLACE_ARGS}): a find that
+ * Whether a directory may hold a regular file with more than one hard link (see {@link inPlaceArgs}): a find that
  * fails (an unreadable directory) cannot tell, and counts as yes.
  */
 async function holdsHardLinks(root: string, signal: AbortSignal): Promise<boolean> {
@@ -364,12 +391,12 @@ async function syncToEngine(
   sourceRoot: string,
   destinationRoot: string,
   passes: SyncPass[],
-  options: { inPlace: boolean; signal: AbortSignal },
+  options: { inPlace: string[] | null; signal: AbortSignal },
 ): Promise<RunSyncResult> {
   const { signal } = options;
   const host = source.connection.address.name;
   await mkdir(destinationRoot, { recursive: true });
-  const inPlace = options.inPlace && !(await holdsHardLinks(destinationRoot, signal));
+  const inPlace = options.inPlace && !(await holdsHardLinks(destinationRoot, signal)) ? options.inPlace : null;
   const bridge = await startRshBridge(source.connection, { signal });
   const outputs: PassOutput[] = [];
   try {
@@ -381,7 +408,7 @@ async function syncToEngine(
       const result = await runLocalRsync(
         [
           ...pass.args,
-          ...(inPlace && !pass.pruneOnly ? IN_PLACE_ARGS : []),
+          ...(inPlace && !pass.pruneOnly ? inPlace : []),
           ...(list ? ['--files-from=-'] : []),
           `dvx-source:${paths.source}`,
           paths.destination,
@@ -410,7 +437,7 @@ async function syncToEngine(
   } finally {
     await bridge.close();
   }
-  return { ...sumPassStats(outputs), inPlace };
+  return { ...sumPassStats(outputs), inPlace: inPlace !== null };
 }
 
 const HOST_TO_HOST_SCRIPT = String.raw`
@@ -424,7 +451,7 @@ entries=$(mktemp "${'$'}{TMPDIR:-/tmp}/dvx-sync-entries.XXXXXX") || { rm -f -- "
 trap 'rm -f -- "$known_hosts" "$entries" "$entries.raw"' EXIT
 printf 'dvx-source %s\n' "$DVX_SOURCE_KEY" > "$known_hosts"
 rsh="ssh -F /dev/null -p $DVX_SOURCE_PORT -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$known_hosts -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=dvx-source -o HostKeyAlgorithms=$DVX_SOURCE_KEY_ALGS -o CheckHostIP=no -o UpdateHostKeys=no -o PreferredAuthentications=publickey -o ConnectTimeout=20 -o ServerAliveInterval=15 -o LogLevel=ERROR"
-# In place unless asked otherwise or a file here has other hard links (see IN_PLACE_ARGS in run-sync.ts).
+# In place unless asked otherwise or a file here has other hard links (see inPlaceArgs in run-sync.ts).
 in_place=$DVX_IN_PLACE
 if [ "$in_place" = 1 ] && [ -d "$DVX_DESTINATION_ROOT" ]; then
   # A find that fails (an unreadable directory) cannot tell: not in place either.
@@ -467,25 +494,32 @@ const DESTINATION_MISSING: Record<number, { program: string; message: string }> 
   203: { program: 'agent forwarding', message: 'SSH agent forwarding is disabled (AllowAgentForwarding) on' },
 };
 
+/** The source's key, which a copy host to host needs (rsync on the destination logs in to the source with it). */
+function sourceKeySigner(source: RunSyncSource, destination: { connection: HostConnection }) {
+  const sourceName = source.connection.address.name;
+  const signer = source.connection.keySigner();
+  if (!signer) {
+    throw new HostError({
+      code: 'HOST_BAD_INPUT',
+      host: sourceName,
+      message: `Copying from ${sourceName} straight to ${destination.connection.address.name} needs key authentication on ${sourceName}, whose environment uses a password.`,
+      action: `Give ${sourceName}'s environment a private key, or copy into an engine path instead.`,
+    });
+  }
+  return signer;
+}
+
 async function syncHostToHost(
   source: RunSyncSource,
   destination: { connection: HostConnection },
   sourceRoot: string,
   destinationRoot: string,
   passes: SyncPass[],
-  options: { inPlace: boolean; signal: AbortSignal },
+  options: { inPlace: string[] | null; signal: AbortSignal },
 ): Promise<RunSyncResult> {
   const sourceName = source.connection.address.name;
   const destinationName = destination.connection.address.name;
-  const signer = source.connection.keySigner();
-  if (!signer) {
-    throw new HostError({
-      code: 'HOST_BAD_INPUT',
-      host: sourceName,
-      message: `Copying from ${sourceName} straight to ${destinationName} needs key authentication on ${sourceName}, whose environment uses a password.`,
-      action: `Give ${sourceName}'s environment a private key, or copy into an engine path instead.`,
-    });
-  }
+  const signer = sourceKeySigner(source, destination);
   // The key the engine has just verified against the pin: the destination will accept nothing else.
   const hostKey = await source.connection.hostKey();
   const keyType = hostKey.key.split(' ', 1)[0] ?? hostKey.key;
@@ -506,7 +540,7 @@ async function syncHostToHost(
     variables[`DVX_COPY_${i}`] = pass.pruneOnly ? '0' : '1';
   });
   variables.DVX_IN_PLACE = options.inPlace ? '1' : '0';
-  variables.DVX_IN_PLACE_ARGS = IN_PLACE_ARGS.join('\n');
+  variables.DVX_IN_PLACE_ARGS = (options.inPlace ?? []).join('\n');
   variables.DVX_DESTINATION_ROOT = destinationRoot;
   variables.IN_PLACE_MARK = IN_PLACE_MARK;
   variables.PASS_MARK = PASS_MARK;
@@ -583,20 +617,22 @@ export async function runSync(options: RunSyncOptions): Promise<RunSyncResult> {
   });
   const { signal } = deadline;
   const started = Date.now();
+  // Before anything runs on the source, a password source is refused for a copy host to host.
+  if (to.connection) sourceKeySigner(from, { connection: to.connection });
   try {
     const resolvedLinks = await resolveLinks(from, sourceRoot, links, signal);
     const passes = planPasses(excludes, resolvedLinks, {
       deleteExtraneous: options.deleteExtraneous ?? true,
       keepDestinationRoot: options.keepDestinationRoot ?? false,
     });
-    const inPlace = options.inPlace ?? true;
+    const inPlace = (options.inPlace ?? true) ? inPlaceArgs(await largestBigFile(from, sourceRoot, signal)) : null;
     const stats = to.connection
       ? await syncHostToHost(from, { connection: to.connection }, sourceRoot, destinationRoot, passes, {
           inPlace,
           signal,
         })
       : await syncToEngine(from, sourceRoot, destinationRoot, passes, { inPlace, signal });
-    if (inPlace && !stats.inPlace)
+    if (inPlace !== null && !stats.inPlace)
       log.warn(
         { destination: destinationRoot },
         'the destination holds files with several hard links: synced without --inplace, so changed files share no blocks with earlier snapshots',
