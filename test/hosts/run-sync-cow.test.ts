@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBash, runSync, SshConnectionPool, type HostConnection } from '../../hosts/index.js';
+import { inPlaceArgs, runBash, runSync, SshConnectionPool, type HostConnection } from '../../hosts/index.js';
 import { BtrfsBackend } from '../../storage/index.js';
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { must } from '../harness/must.js';
@@ -141,4 +141,16 @@ describe('runSync into a destination holding hard links', () => {
       expect(await sha(join(path, 'a'))).not.toBe(await sha(join(path, 'b')));
     });
   }
+});
+
+describe('inPlaceArgs', () => {
+  it('compares 4 KiB blocks up to 32 GiB files, then doubles the block per doubling of the largest file, up to 128 KiB', () => {
+    const block = (bytes: number) => inPlaceArgs(bytes).find((arg) => arg.startsWith('--block-size='));
+    expect(inPlaceArgs(0)).toEqual(['--inplace', '--no-whole-file', '--block-size=4096']);
+    expect(block(32 * 1024 ** 3)).toBe('--block-size=4096');
+    expect(block(32 * 1024 ** 3 + 1)).toBe('--block-size=8192');
+    expect(block(100 * 1024 ** 3)).toBe('--block-size=16384');
+    expect(block(1024 ** 4)).toBe('--block-size=131072');
+    expect(block(64 * 1024 ** 4)).toBe('--block-size=131072');
+  });
 });
