@@ -190,6 +190,9 @@ export default async function sync() {
         const ms = median(list.map((sample) => sample.ms));
         const exclusive = median(list.map((sample) => sample.exclusiveBytes));
         const used = median(list.map((sample) => sample.usedBytesAdded));
+        // Each round's sync against the same round's baselines (the same load), then the median of those ratios.
+        const perRound = (baselines: number[]) =>
+          round(median(list.map((sample, i) => sample.ms / must(baselines[i], 'a baseline of the round'))), 2);
         return [
           variant,
           {
@@ -199,6 +202,8 @@ export default async function sync() {
             medianUsedBytesAdded: used,
             usedVsChanged: round(used / changedBytes, 2),
             timeVsFullRsync: round(ms / fullRsync, 2),
+            timeVsFullRsyncMedianOfRounds: perRound(fullRsyncMs),
+            timeVsFullRunSyncMedianOfRounds: perRound(fullRunSyncMs),
           },
         ];
       }),
