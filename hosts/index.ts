@@ -28,7 +28,11 @@ export { runBash, type RunBashOptions } from './run-bash.js';
 export { runExpect, type RunExpectOptions } from './run-expect.js';
 export type { RunScriptOptions } from './run-script.js';
 export {
+  inPlaceArgs,
+  IN_PLACE_BLOCK_BYTES,
+  IN_PLACE_MAX_BLOCKS,
   runSync,
+  type RunSyncResult,
   type RunSyncDestination,
   type RunSyncOptions,
   type RunSyncSource,

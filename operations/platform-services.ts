@@ -119,14 +119,19 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
       }
       const host = await options.connect(request.remoteConnection.environment.reference);
       const destination = options.syncDestination;
+      // A staging mount's root is owned as the mount specification says: the copy fills it and leaves it as it is. A
+      // direct dSource's root is part of the dataset and takes the source directory's owner and mode.
       const stats = await runSync({
         from: { connection: host, path: request.sourceDirectory },
-        to:
-          typeof destination === 'string'
-            ? { path: destination }
-            : { connection: await options.connect(destination.environmentReference), path: destination.path },
+        ...(typeof destination === 'string'
+          ? { to: { path: destination } }
+          : {
+              to: { connection: await options.connect(destination.environmentReference), path: destination.path },
+              keepDestinationRoot: true,
+            }),
         ...(request.excludePaths ? { excludePaths: request.excludePaths } : {}),
         ...(request.symLinksToFollow ? { symLinksToFollow: request.symLinksToFollow } : {}),
+        ...(request.inPlace === false ? { inPlace: false } : {}),
         ...withSignal(signal),
         logger,
       });
@@ -135,6 +140,7 @@ export function createPlatformServices(options: PlatformServicesOptions): Platfo
         files: stats.files,
         filesTransferred: stats.filesTransferred,
         filesDeleted: stats.filesDeleted,
+        inPlace: stats.inPlace,
       };
     },
     async retrieveCredentials(reference) {

@@ -39,6 +39,14 @@ export interface RunSyncRequest {
   excludePaths?: string[];
   /** Symlinks (relative to `sourceDirectory`) copied as what they point to. @defaultValue none */
   symLinksToFollow?: string[];
+  /**
+   * Update changed files in place, writing only the blocks that changed, so that the dSource's snapshots keep sharing
+   * the blocks that did not (rsync `--inplace --no-whole-file`). A program reading the staging mount during the copy
+   * would see files half updated: stop it first, or pass `false` to have each changed file written anew (every
+   * snapshot then holds its own copy of every changed file). A destination holding files with several hard links is
+   * always copied the second way. @defaultValue true
+   */
+  inPlace?: boolean;
 }
 
 /** What {@link runSync} did. */
@@ -49,6 +57,8 @@ export interface RunSyncResponse {
   files?: number;
   filesTransferred?: number;
   filesDeleted?: number;
+  /** Whether changed files were updated in place (see {@link RunSyncRequest.inPlace}). */
+  inPlace?: boolean;
 }
 
 /** Credentials of an environment user. */
@@ -157,12 +167,18 @@ export async function runExpect(
  * `linked.preSnapshot`, where the engine picks the destination: a DIRECT plugin's copy lands in the dSource's storage,
  * a STAGED plugin's in its staging mount (rsync runs on the staging host and reaches the source host over SSH with the
  * source environment's key, so the source environment must use key authentication). Elsewhere it fails.
+ *
+ * What the source directory holds keeps its owners and modes. The staging mount's root itself keeps the owner the
+ * mount specification's `ownershipSpecification` gave it and the mode it has (the source directory's own owner and
+ * mode are not copied onto it); a DIRECT dSource's root takes the source directory's.
  */
 export async function runSync(request: RunSyncRequest): Promise<RunSyncResponse> {
   const platform = hook('runSync');
   checkConnection('runSync', request?.remoteConnection);
   if (typeof request.sourceDirectory !== 'string')
     throw new TypeError('dvx/sdk: runSync sourceDirectory must be a string.');
+  if (request.inPlace !== undefined && typeof request.inPlace !== 'boolean')
+    throw new TypeError('dvx/sdk: runSync inPlace must be true or false.');
   return (await platform.call('runSync', [request])) as RunSyncResponse;
 }
 

@@ -13,6 +13,12 @@ const DOC = 'docs/configuration.md';
  * Anything else the code names must be in the doc.
  */
 const INTERNAL: Record<string, string> = {
+  DVX_ABOVE_KIB: 'a shell variable of the script runSync sends to the host (hosts/run-sync.ts)',
+  DVX_IN_PLACE: 'a shell variable of the script runSync sends to the host',
+  DVX_IN_PLACE_ARGS: 'a shell variable of the script runSync sends to the host',
+  DVX_DESTINATION_ROOT: 'a shell variable of the script runSync sends to the host',
+  DVX_COPY: 'a shell variable of the script runSync sends to the host',
+  DVX_LIST_COMMAND: 'a shell variable of the script runSync sends to the host',
   DVX_SFTP_EXPORT:
     "set by the SFTP server's confine script in each session it serves, to find a mount's sessions (storage/sftp-server.ts)",
   DVX_RSH_SOCKET: "set by the engine for its own rsync bridge (hosts/rsh-bridge.mjs), in the bridge's environment",
