@@ -9,6 +9,8 @@ import { firePolicy, reconcilePolicySchedulers } from '../services/policies/inde
 import type { ServiceContext } from '../services/service-context.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
+import { EventLog, type EventLogOptions } from '../model/event-log.js';
+import { EventPublisher } from '../workers/event-publisher.js';
 import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
@@ -49,6 +51,8 @@ export interface EngineRuntimeOptions {
   /** Health monitoring and auto-recovery; `false` turns it off. @defaultValue on, with its defaults */
   health?: HealthMonitorOptions | false;
   engine?: Omit<DurableEngineOpenOptions, 'redis' | 'logger'>;
+  /** The event stream (`dvx:events`). @defaultValue about 100000 events kept */
+  events?: EventLogOptions;
 }
 
 /** A running engine: Redis, workers, API. */
@@ -134,6 +138,12 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
   const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, hosts };
+  const events = new EventPublisher({
+    driver: durable.driver,
+    model,
+    log: new EventLog(redis, options.events),
+    logger: logger.child({ component: 'events' }),
+  });
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })
@@ -229,6 +239,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
         await health?.stop();
         await policies?.stop();
         await durable.stop({ deadlineMs });
+        await events.close();
         healthClient.disconnect();
         auditRedis.disconnect();
         await hosts.close();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EngineClient } from '../../cli/engine-client.js';
 import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
+import type { EventLogOptions } from '../../model/event-log.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
 import { buildPlugin } from '../../operations/toolchain/index.js';
@@ -63,6 +64,7 @@ export async function startEngineFixture(
     poolSizeBytes?: number;
     health?: HealthMonitorOptions | false;
     logger?: Logger;
+    events?: EventLogOptions;
   } = {},
 ): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
@@ -77,6 +79,7 @@ export async function startEngineFixture(
     logger: options.logger ?? silentLogger,
     storage,
     health: options.health ?? false,
+    ...(options.events ? { events: options.events } : {}),
     engine: {
       retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 },
       worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
