@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redisProbe, redisUnavailableError, storageProbe, type HealthInputs } from '../api/health.js';
 import { buildServer } from '../api/server.js';
+import { startRequestWorker } from '../api/request-queue-worker.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
 import type { ServiceContext } from '../services/service-context.js';
@@ -216,6 +217,18 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     auditRedis,
   });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
+  // Lifecycle requests from other programs (BullMQ), carried out through the API's own routes.
+  const requestClient = createRedisClient(target, 'worker');
+  requestClient.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  const requests =
+    options.engine?.runWorkers === false
+      ? null
+      : await startRequestWorker({
+          app: api,
+          ctx,
+          connection: requestClient,
+          logger: logger.child({ component: 'requests' }),
+        });
   const info: EngineInfo = { url: address, pid: process.pid, startedAt: new Date().toISOString() };
   await writeFile(join(dataDir, ENGINE_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   logger.info(
@@ -235,6 +248,10 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
       stopping ??= (async () => {
         closing = true;
         await supervisor?.stop();
+        // Requests waiting for their runs are not waited for: the next engine takes them up and waits on (the
+        // job holds the run id by then).
+        await requests?.close(true);
+        requestClient.disconnect();
         await api.close();
         await health?.stop();
         await policies?.stop();
