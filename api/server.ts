@@ -13,6 +13,7 @@ import { metricsRoute } from './metrics-route.js';
 import { openApi } from './openapi.js';
 import { auditRoutes, recordMutations } from './routes/audit-routes.js';
 import { eventRoutes } from './routes/event-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
 import { bookmarkRoutes } from './routes/bookmark-routes.js';
 import { dsourceRoutes } from './routes/dsource-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
@@ -113,6 +114,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       hookRoutes,
       policyRoutes,
       bookmarkRoutes,
+      webhookRoutes,
     ])
       register(api, context);
     tokenRoutes(api, options.tokens);

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
 import { EventLog, type EventLogOptions } from '../model/event-log.js';
 import { EventPublisher } from '../workers/event-publisher.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
 import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import { describeRedisTarget, parseRedisUrl, type RedisTarget } from '../model/redis-target.js';
@@ -54,6 +55,8 @@ export interface EngineRuntimeOptions {
   engine?: Omit<DurableEngineOpenOptions, 'redis' | 'logger'>;
   /** The event stream (`dvx:events`). @defaultValue about 100000 events kept */
   events?: EventLogOptions;
+  /** Webhook delivery: attempts, backoff, timeout. @defaultValue 8 attempts from 1 s doubling, 10 s timeout */
+  webhooks?: Pick<WebhookDispatcherOptions, 'attempts' | 'backoffMs' | 'timeoutMs'>;
 }
 
 /** A running engine: Redis, workers, API. */
@@ -145,6 +148,20 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     log: new EventLog(redis, options.events),
     logger: logger.child({ component: 'events' }),
   });
+  const webhookClient = createRedisClient(target, 'worker');
+  webhookClient.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  const webhooks =
+    options.engine?.runWorkers === false
+      ? null
+      : new WebhookDispatcher({
+          ...options.webhooks,
+          model,
+          secrets,
+          queueClient: redis,
+          workerClient: webhookClient,
+          logger: logger.child({ component: 'webhooks' }),
+        });
+  if (webhooks) events.onEvent((event) => webhooks.dispatch(event));
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })
@@ -257,6 +274,8 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
         await policies?.stop();
         await durable.stop({ deadlineMs });
         await events.close();
+        await webhooks?.close();
+        webhookClient.disconnect();
         healthClient.disconnect();
         auditRedis.disconnect();
         await hosts.close();

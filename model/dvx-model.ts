@@ -17,6 +17,7 @@ import type { SnapshotRecord } from './snapshot.js';
 import type { SourceConfigRecord } from './source-config.js';
 import type { TimeflowRecord } from './timeflow.js';
 import type { VdbRecord } from './vdb.js';
+import { WebhookDeliveries, type WebhookRecord } from './webhook.js';
 
 /** Events of {@link DvxModel}, emitted in the process that wrote the change. */
 export interface ModelEvents {
@@ -38,6 +39,9 @@ export class DvxModel {
   readonly hooks: RecordStore<HookRecord>;
   readonly policies: RecordStore<PolicyRecord>;
   readonly bookmarks: RecordStore<BookmarkRecord>;
+  /** Webhook subscriptions and their deliveries. */
+  readonly webhooks: RecordStore<WebhookRecord>;
+  readonly webhookDeliveries: WebhookDeliveries;
   /** Which policy holds each (object, policy type): one of each type per object. */
   readonly policySlots: PolicySlots;
   readonly runs: RunStore;
@@ -74,6 +78,8 @@ export class DvxModel {
       nameField: 'name',
       indexes: ['snapshotId', 'ownerId'],
     });
+    this.webhooks = new RecordStore(redis, { kind: 'webhook' });
+    this.webhookDeliveries = new WebhookDeliveries(redis);
     this.policySlots = new PolicySlots(redis);
     this.runs = new RunStore(redis);
   }

@@ -1,3 +1,6 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -5,7 +8,7 @@ import { REQUEST_QUEUE, requestJob, type RequestJobData, type RequestJobResult }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../model/event-log.js';
 import { startEngineFixture, type EngineFixture } from './engine-fixture.js';
-import { setUpDsource, succeeded } from './fixture-setup.js';
+import { dvx, setUpDsource, succeeded } from './fixture-setup.js';
 import { must } from '../harness/must.js';
 
 let engine: EngineFixture;
@@ -13,7 +16,10 @@ let dsourceId: string;
 let environments: string[] = [];
 
 beforeAll(async () => {
-  engine = await startEngineFixture({ events: { maxLength: 10_000 } });
+  engine = await startEngineFixture({
+    events: { maxLength: 10_000 },
+    webhooks: { attempts: 6, backoffMs: 300, timeoutMs: 5_000 },
+  });
   ({ dsourceId, environments } = await setUpDsource(engine, 'auto-ds'));
 }, 180_000);
 afterAll(async () => engine?.stop(), 120_000);
@@ -261,5 +267,167 @@ describe('the request queue', () => {
     const stolen = await queue.add('vdb.delete', { ...sealed, operation: 'vdb.delete' }, { jobId: 'ci-a' });
     expect(await refusal(stolen.waitUntilFinished(queueEvents, 30_000))).toMatchObject({ code: 'UNAUTHORIZED' });
     expect((await engine.client.get<{ vdb: { status: string } }>('/vdbs/queued-hooked')).vdb.status).toBe('READY');
+  });
+});
+
+describe('webhooks', () => {
+  interface Received {
+    path: string;
+    headers: IncomingHttpHeaders;
+    body: string;
+    answered: number;
+  }
+  let receiver: Server;
+  let base: string;
+  const received: Received[] = [];
+  /** While true, /hook answers 500: later events of the same object pile up behind the first one. */
+  let holdHook = true;
+
+  beforeAll(async () => {
+    receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        let answered = 204;
+        if (request.url === '/down') answered = 500;
+        else if (holdHook) answered = 500;
+        received.push({
+          path: request.url ?? '',
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          answered,
+        });
+        response.writeHead(answered).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('signs each body, retries after a 500, keeps the order per object, lists deliveries, never shows the secret', async () => {
+    const provision = await engine.client.post<{ vdb: { id: string }; run: { id: string } }>('/vdbs', {
+      name: 'watched-vdb',
+      source: dsourceId,
+      environment: environments[2],
+      parameters: { mountLocation: join(engine.dir, 'mnt', 'watched-vdb') },
+    });
+    await succeeded(engine, provision);
+    const vdbId = provision.vdb.id;
+    const secret = 'a-signing-key-for-the-test';
+    const added = await dvx(
+      engine,
+      '--json',
+      'webhook',
+      'add',
+      `${base}/hook`,
+      '--events',
+      'run.started,run.succeeded,run.failed',
+      '--object',
+      'watched-vdb',
+      '--secret',
+      secret,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const webhook = (JSON.parse(added.stdout) as { webhook: { id: string; objectId: string } }).webhook;
+    expect(webhook.objectId).toBe(vdbId);
+    expect(added.stdout).not.toContain(secret);
+    // A second subscription whose receiver always fails: its deliveries end failed after every attempt.
+    const down = await engine.client.post<{ webhook: { id: string }; secret: string }>('/webhooks', {
+      url: `${base}/down`,
+      events: ['run.succeeded'],
+      object: vdbId,
+    });
+    expect(down.secret).toMatch(/^[\w-]{40,}$/);
+
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const snapshot = await engine.client.post<{ run: { id: string } }>(`/vdbs/${vdbId}/snapshot`);
+      await succeeded(engine, snapshot);
+      runs.push(snapshot.run.id);
+    }
+    // Other objects' events do not reach a subscription filtered on this one.
+    await succeeded(engine, await engine.client.post<{ run: { id: string } }>(`/dsources/${dsourceId}/sync`));
+    expect(received.filter((request) => request.path === '/hook').length).toBeGreaterThan(0);
+    holdHook = false;
+
+    const hook = () => received.filter((request) => request.path === '/hook');
+    await expect.poll(() => hook().filter((request) => request.answered === 204).length, { timeout: 30_000 }).toBe(4);
+    // The first event was refused with 500s and sent again until accepted; none of the later events of the same
+    // object (all emitted meanwhile) overtook it.
+    const answers = hook().map((request) => request.answered);
+    const retries = answers.indexOf(204);
+    expect(retries).toBeGreaterThan(0);
+    expect(answers.slice(retries)).toEqual([204, 204, 204, 204]);
+    const events = hook().map((request) => JSON.parse(request.body) as StoredEvent);
+    expect(new Set(events.slice(0, retries + 1).map((event) => event.id)).size).toBe(1);
+    expect(events.slice(retries).map((event) => [event.type, event.runId])).toEqual([
+      ['run.started', runs[0]],
+      ['run.succeeded', runs[0]],
+      ['run.started', runs[1]],
+      ['run.succeeded', runs[1]],
+    ]);
+    for (const request of hook()) {
+      const expected = `sha256=${createHmac('sha256', secret).update(request.body).digest('hex')}`;
+      expect(request.headers['x-dvx-signature']).toBe(expected);
+      expect(request.headers['x-dvx-event']).toBe((JSON.parse(request.body) as StoredEvent).type);
+    }
+
+    const listed = await dvx(engine, '--json', 'webhook', 'deliveries', webhook.id);
+    expect(listed.code, listed.stderr).toBe(0);
+    const deliveries = (
+      JSON.parse(listed.stdout) as { deliveries: { status: string; attempts: number; lastStatus: number }[] }
+    ).deliveries;
+    expect(deliveries.map((delivery) => [delivery.status, delivery.attempts, delivery.lastStatus])).toEqual([
+      ['delivered', 1, 204],
+      ['delivered', 1, 204],
+      ['delivered', 1, 204],
+      ['delivered', retries + 1, 204],
+    ]);
+    await expect
+      .poll(
+        async () =>
+          (
+            await engine.client.get<{ deliveries: { status: string; attempts: number; lastError: string }[] }>(
+              `/webhooks/${down.webhook.id}/deliveries`,
+            )
+          ).deliveries,
+        { timeout: 60_000 },
+      )
+      .toEqual([
+        expect.objectContaining({ status: 'failed', attempts: 6, lastError: 'the receiver answered HTTP 500' }),
+        expect.objectContaining({ status: 'failed', attempts: 6, lastError: 'the receiver answered HTTP 500' }),
+      ]);
+
+    // The secret is neither in the API's answers nor in Redis in clear.
+    const { webhooks } = await engine.client.get<{ webhooks: Record<string, unknown>[] }>('/webhooks');
+    expect(webhooks.map((entry) => entry.id).sort()).toEqual([webhook.id, down.webhook.id].sort());
+    for (const entry of webhooks) expect(entry).not.toHaveProperty('secret');
+    const redis = new Redis(engine.redis.url);
+    try {
+      const stored = must(await redis.get(`dvx:webhook:${webhook.id}`), 'stored webhook');
+      expect(stored).not.toContain(secret);
+      expect(stored).not.toContain(down.secret);
+    } finally {
+      redis.disconnect();
+    }
+
+    const removed = await dvx(engine, 'webhook', 'rm', webhook.id);
+    expect(removed.code, removed.stderr).toBe(0);
+    await engine.client.delete(`/webhooks/${down.webhook.id}`);
+    expect((await engine.client.get<{ webhooks: unknown[] }>('/webhooks')).webhooks).toEqual([]);
+  }, 180_000);
+
+  it('refuses a URL that is not http(s) and an unknown event type', async () => {
+    await expect(
+      engine.client.post('/webhooks', { url: 'file:///etc/passwd', events: ['run.failed'] }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(engine.client.post('/webhooks', { url: `${base}/x`, events: ['run.exploded'] })).rejects.toMatchObject(
+      {
+        code: 'VALIDATION_FAILED',
+      },
+    );
   });
 });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { EngineClient } from '../../cli/engine-client.js';
-import { startEngineRuntime, type EngineRuntime } from '../../cli/engine-runtime.js';
+import { startEngineRuntime, type EngineRuntime, type EngineRuntimeOptions } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
 import type { EventLogOptions } from '../../model/event-log.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
@@ -65,6 +65,7 @@ export async function startEngineFixture(
     health?: HealthMonitorOptions | false;
     logger?: Logger;
     events?: EventLogOptions;
+    webhooks?: EngineRuntimeOptions['webhooks'];
   } = {},
 ): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
@@ -80,6 +81,7 @@ export async function startEngineFixture(
     storage,
     health: options.health ?? false,
     ...(options.events ? { events: options.events } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     engine: {
       retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 },
       worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
