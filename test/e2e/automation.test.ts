@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { REQUEST_QUEUE, requestJob, type RequestJobData, type RequestJobResult } from '../../model/request-queue.js';
@@ -430,4 +433,49 @@ describe('webhooks', () => {
       },
     );
   });
+});
+
+describe("the README's CI example", () => {
+  it('provisions a VDB through the queue, runs the command with it, and deletes it after, even when the command fails', async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const start = readme.indexOf('// ci-vdb.mjs');
+    const script = readme
+      .slice(start, readme.indexOf('```', start))
+      .replace("'orders-db'", JSON.stringify(dsourceId))
+      .replace("'ci-target'", JSON.stringify(environments[2]))
+      .replace('/mnt/ci/', `${engine.dir}/mnt/`);
+    expect(start).toBeGreaterThan(0);
+    // Inside the package, so that `dvx/queue` resolves to this package's export (dist/, built by npm test's setup).
+    const file = join('test', 'e2e', `.ci-vdb-${process.pid}.mjs`);
+    await writeFile(file, script);
+    const token = (await engine.client.post<{ secret: string }>('/tokens', { role: 'operator', name: 'ci' })).secret;
+    const run = async (build: string, command: string[]) =>
+      promisify(execFile)(process.execPath, [file, '--', ...command], {
+        env: { ...process.env, DVX_TOKEN: token, DVX_REDIS_URL: engine.redis.url, CI_PIPELINE_ID: build },
+      }).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? -1,
+      );
+    try {
+      const out = join(engine.dir, 'ci-out');
+      // The command sees its VDB by name and reads the data through the VDB's mount.
+      const copy = ['sh', '-c', `printf '%s:' "$DVX_VDB" > ${out} && cat ${engine.dir}/mnt/ci-101/a.txt >> ${out}`];
+      expect(await run('101', copy)).toBe(0);
+      expect(await readFile(out, 'utf8')).toBe('ci-101:a\n');
+      await expect(engine.client.get('/vdbs/ci-101')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      expect(await run('102', ['sh', '-c', 'exit 3'])).toBe(3);
+      await expect(engine.client.get('/vdbs/ci-102')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const { entries } = await engine.client.get<{ entries: { route: string; actor: { ip: string } }[] }>(
+        '/audit?actor=ci',
+      );
+      expect(entries.map((entry) => [entry.route, entry.actor.ip])).toEqual([
+        ['/vdbs/:ref', 'queue:ci-102-delete'],
+        ['/vdbs', 'queue:ci-102-provision'],
+        ['/vdbs/:ref', 'queue:ci-101-delete'],
+        ['/vdbs', 'queue:ci-101-provision'],
+      ]);
+    } finally {
+      await rm(file, { force: true });
+    }
+  }, 180_000);
 });
