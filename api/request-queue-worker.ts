@@ -93,40 +93,52 @@ export async function startRequestWorker(
   const privateKey = await requestPrivateKey(ctx.model.redis, ctx.secrets);
   const pollMs = options.pollMs ?? 1_000;
 
+  // One listener for every waiting request: runs ending in this process wake theirs at once; the others (ended by
+  // another engine) are seen at the next read.
+  const waiting = new Map<string, Set<() => void>>();
+  const onEnded = (runId: string) => {
+    for (const wake of waiting.get(runId) ?? []) wake();
+  };
+  ctx.driver.events.on('ended', onEnded);
+
   async function outcome(runId: string): Promise<RequestJobResult> {
     for (;;) {
+      let wake = () => {};
       const ended = new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done() {
+        const timer = setTimeout(resolve, pollMs);
+        wake = () => {
           clearTimeout(timer);
-          ctx.driver.events.off('ended', onEnded);
           resolve();
-        }
-        function onEnded(id: string) {
-          if (id === runId) done();
-        }
-        ctx.driver.events.on('ended', onEnded);
-      });
-      const run = await ctx.model.runs.get(runId);
-      if (!run) throw new UnrecoverableError(JSON.stringify({ code: 'NOT_FOUND', message: `Run ${runId} is gone.` }));
-      if (run.status !== 'running') {
-        return {
-          runId,
-          status: run.status,
-          objectType: run.objectType,
-          objectId: run.objectId,
-          ...(run.error
-            ? {
-                error: {
-                  code: run.error.code,
-                  message: run.error.message,
-                  ...(run.error.action ? { action: run.error.action } : {}),
-                },
-              }
-            : {}),
         };
+      });
+      const wakers = waiting.get(runId) ?? new Set<() => void>();
+      waiting.set(runId, wakers.add(wake));
+      try {
+        const run = await ctx.model.runs.get(runId);
+        if (!run) throw new UnrecoverableError(JSON.stringify({ code: 'NOT_FOUND', message: `Run ${runId} is gone.` }));
+        if (run.status !== 'running') {
+          return {
+            runId,
+            status: run.status,
+            objectType: run.objectType,
+            objectId: run.objectId,
+            ...(run.error
+              ? {
+                  error: {
+                    code: run.error.code,
+                    message: run.error.message,
+                    ...(run.error.action ? { action: run.error.action } : {}),
+                  },
+                }
+              : {}),
+          };
+        }
+        await ended;
+      } finally {
+        wake(); // clears the timer
+        wakers.delete(wake);
+        if (wakers.size === 0) waiting.delete(runId);
       }
-      await ended;
     }
   }
 
@@ -173,5 +185,6 @@ export async function startRequestWorker(
     concurrency: options.concurrency ?? 32,
   });
   worker.on('error', (error) => logger.warn({ err: error.message }, 'request queue worker problem'));
+  worker.on('closed', () => ctx.driver.events.off('ended', onEnded));
   return worker;
 }
