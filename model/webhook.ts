@@ -86,8 +86,13 @@ export class WebhookDeliveries {
     await this.redis.set(keys.webhookDelivery(delivery.id), JSON.stringify(delivery));
   }
 
-  /** Takes a settled delivery off its chain; returns the new head (the next delivery to send), if any. */
-  async settle(delivery: WebhookDelivery): Promise<string | null> {
+  /**
+   * Takes a settled delivery off its chain (also one whose record was trimmed away meanwhile); returns the new head
+   * (the next delivery to send), if any.
+   */
+  async settle(
+    delivery: Pick<WebhookDelivery, 'id' | 'subscriptionId' | 'objectType' | 'objectId'>,
+  ): Promise<string | null> {
     const chain = keys.webhookChain(delivery.subscriptionId, `${delivery.objectType}/${delivery.objectId}`);
     const replies = await this.redis.multi().lrem(chain, 1, delivery.id).lindex(chain, 0).exec();
     return (replies?.[1]?.[1] as string | null | undefined) ?? null;

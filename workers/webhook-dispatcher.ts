@@ -32,8 +32,12 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
 }
 
+/** A delivery job: the delivery and its chain (to move the chain on should the delivery's record be gone). */
 interface DeliveryJob {
   deliveryId: string;
+  subscriptionId: string;
+  objectType: string;
+  objectId: string;
 }
 
 /** `sha256=<hex>`: the signature of a body with a secret, as receivers check it. */
@@ -92,15 +96,16 @@ export class WebhookDispatcher {
         event,
       };
       const head = await this.options.model.webhookDeliveries.add(delivery);
-      if (head) await this.enqueue(head);
+      if (head) await this.enqueue({ ...delivery, deliveryId: head });
     }
   }
 
-  private async enqueue(deliveryId: string): Promise<void> {
+  private async enqueue(chain: DeliveryJob): Promise<void> {
+    const { deliveryId, subscriptionId, objectType, objectId } = chain;
     // The job id is the delivery's: adding the head of a chain twice sends it once.
     await this.queue.add(
       'deliver',
-      { deliveryId },
+      { deliveryId, subscriptionId, objectType, objectId },
       {
         jobId: deliveryId,
         attempts: this.attempts,
@@ -114,9 +119,14 @@ export class WebhookDispatcher {
   private async send(job: Job<DeliveryJob>): Promise<void> {
     const { model, secrets } = this.options;
     const delivery = await model.webhookDeliveries.get(job.data.deliveryId);
-    if (!delivery || delivery.status !== 'pending') return;
-    const webhook = await model.webhooks.get(delivery.subscriptionId);
+    const webhook = await model.webhooks.get(job.data.subscriptionId);
     if (!webhook) return; // removed with its deliveries
+    if (!delivery || delivery.status !== 'pending') {
+      // Trimmed away (a subscription's oldest deliveries go past its cap) or settled: the chain moves on.
+      const head = await model.webhookDeliveries.settle({ ...job.data, id: job.data.deliveryId });
+      if (head) await this.enqueue({ ...job.data, deliveryId: head });
+      return;
+    }
     const body = JSON.stringify(delivery.event);
     let error: string | null = null;
     let status: number | null = null;
@@ -155,7 +165,7 @@ export class WebhookDispatcher {
     await model.webhookDeliveries.put(next);
     if (settled) {
       const head = await model.webhookDeliveries.settle(next);
-      if (head) await this.enqueue(head);
+      if (head) await this.enqueue({ ...job.data, deliveryId: head });
     }
     if (error !== null) {
       this.logger.warn(
