@@ -11,6 +11,8 @@ import type { Logger } from '../log/logger.js';
 import { POLICY_QUEUE } from '../workers/policy-queue.js';
 import { MAINTENANCE_QUEUE } from '../workers/durable-engine.js';
 import { HEALTH_QUEUE } from '../workers/health-monitor.js';
+import { WEBHOOK_QUEUE } from '../workers/webhook-dispatcher.js';
+import { REQUEST_QUEUE } from '../model/request-queue.js';
 import { QUEUE_PREFIX, STEP_QUEUE } from '../workers/step-job.js';
 import { BROWSER_AUTH_PATH, TOKEN_COOKIE } from './auth.js';
 import { errorHandler } from './http-error.js';
@@ -18,13 +20,24 @@ import { showRun } from '../services/runs.js';
 import type { ServiceContext } from '../services/service-context.js';
 
 /** Every BullMQ queue of an engine (all under {@link QUEUE_PREFIX}); a test checks that no other queue shows up in Redis. */
-export const ENGINE_QUEUE_NAMES = [STEP_QUEUE, POLICY_QUEUE, MAINTENANCE_QUEUE, HEALTH_QUEUE] as const;
+export const ENGINE_QUEUE_NAMES = [
+  STEP_QUEUE,
+  POLICY_QUEUE,
+  MAINTENANCE_QUEUE,
+  HEALTH_QUEUE,
+  REQUEST_QUEUE.name,
+  WEBHOOK_QUEUE,
+] as const;
 
 const DESCRIPTIONS: Record<string, string> = {
   [STEP_QUEUE]: 'Lifecycle steps: one job per step execution; each links to its run.',
   [POLICY_QUEUE]: 'Policy fires (SnapSync, VDB snapshot, refresh schedules) and bookmark expiry.',
   [MAINTENANCE_QUEUE]: 'The reconciler: re-enqueues steps of running runs whose job went missing.',
   [HEALTH_QUEUE]: 'The health monitor: host reachability and dSource/VDB status checks.',
+  [REQUEST_QUEUE.name]:
+    'Lifecycle requests from other programs: each carried out through its REST route; completes with its run.',
+  [WEBHOOK_QUEUE]:
+    'Webhook deliveries: one job per delivery, retried with backoff, in order per subscription and object.',
 };
 
 /** Queue handles for every engine queue on a Redis client (which stays the caller's to close). */

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log/logger.js';
 import { AuditLog } from '../model/audit-log.js';
+import { EventLog } from '../model/event-log.js';
 import type { TokenStore } from '../model/token-store.js';
 import { adminQueues, engineQueues } from './admin-queues.js';
 import { authenticate } from './auth.js';
@@ -11,6 +12,8 @@ import { EngineMetrics } from './metrics.js';
 import { metricsRoute } from './metrics-route.js';
 import { openApi } from './openapi.js';
 import { auditRoutes, recordMutations } from './routes/audit-routes.js';
+import { eventRoutes } from './routes/event-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
 import { bookmarkRoutes } from './routes/bookmark-routes.js';
 import { dsourceRoutes } from './routes/dsource-routes.js';
 import { environmentRoutes } from './routes/environment-routes.js';
@@ -113,10 +116,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       hookRoutes,
       policyRoutes,
       bookmarkRoutes,
+      webhookRoutes,
     ])
       register(api, context);
     tokenRoutes(api, options.tokens);
     auditRoutes(api, audit);
+    eventRoutes(api, new EventLog(context.model.redis));
     metricsRoute(api, metrics);
     for (const register of options.routes ?? []) register(api, context);
   });

@@ -84,6 +84,11 @@ export const COMMAND_INDEX: readonly CommandEntry[] = [
     load: async () => (await import('./commands/run-commands.js')).registerRunCommands,
   },
   {
+    name: 'webhook',
+    description: 'Webhooks: run and object events POSTed to a URL, HMAC-signed, retried, in order per object',
+    load: async () => (await import('./commands/webhook-commands.js')).registerWebhookCommands,
+  },
+  {
     name: 'token',
     description: 'Manage API tokens (needs an admin token)',
     load: async () => (await import('./commands/token-commands.js')).registerTokenCommands,

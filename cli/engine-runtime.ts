@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { redisProbe, redisUnavailableError, storageProbe, type HealthInputs } from '../api/health.js';
 import { buildServer } from '../api/server.js';
+import { startRequestWorker } from '../api/request-queue-worker.js';
 import { expireBookmarks } from '../services/bookmarks.js';
 import { firePolicy, reconcilePolicySchedulers } from '../services/policies/index.js';
 import { pruneRuns, runRetentionFromEnv } from '../services/runs.js';
@@ -11,6 +12,9 @@ import type { ServiceContext } from '../services/service-context.js';
 import { toDvxError } from '../errors/index.js';
 import type { Logger } from '../log/logger.js';
 import { DvxModel } from '../model/dvx-model.js';
+import { EventLog, type EventLogOptions } from '../model/event-log.js';
+import { EventPublisher } from '../workers/event-publisher.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../workers/webhook-dispatcher.js';
 import { startEmbeddedRedis, superviseEmbeddedRedis, type RedisSupervisor } from '../model/embedded-redis.js';
 import { createRedisClient } from '../model/redis-clients.js';
 import { RedisHeartbeat } from '../model/redis-heartbeat.js';
@@ -79,6 +83,10 @@ export interface EngineRuntimeOptions {
    * @defaultValue `DVX_RUN_RETENTION_DAYS` (a number, or `off`), else 30
    */
   runRetentionDays?: number;
+  /** The event stream (`dvx:events`). @defaultValue about 100000 events kept */
+  events?: EventLogOptions;
+  /** Webhook delivery: attempts, backoff, timeout. @defaultValue 8 attempts from 1 s doubling, 10 s timeout */
+  webhooks?: Pick<WebhookDispatcherOptions, 'attempts' | 'backoffMs' | 'timeoutMs'>;
 }
 
 /** A running engine: Redis, workers, API. */
@@ -191,6 +199,26 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
   // (which may use both), then the workers that run them.
   const durable = await DurableEngine.open({ ...options.engine, redis: target, logger });
   const ctx: ServiceContext = { model, driver: durable.driver, secrets, logger, storage, space, hosts };
+  const events = new EventPublisher({
+    driver: durable.driver,
+    model,
+    log: new EventLog(redis, options.events),
+    logger: logger.child({ component: 'events' }),
+  });
+  const webhookClient = createRedisClient(target, 'worker');
+  webhookClient.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  const webhooks =
+    options.engine?.runWorkers === false
+      ? null
+      : new WebhookDispatcher({
+          ...options.webhooks,
+          model,
+          secrets,
+          queueClient: redis,
+          workerClient: webhookClient,
+          logger: logger.child({ component: 'webhooks' }),
+        });
+  if (webhooks) events.onEvent((event) => webhooks.dispatch(event));
   try {
     const handlers = options.handlers
       ? await options.handlers({ ctx, redis, dataDir, steps })
@@ -277,6 +305,18 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     auditRedis,
   });
   const address = await api.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 7433 });
+  // Lifecycle requests from other programs (BullMQ), carried out through the API's own routes.
+  const requestClient = createRedisClient(target, 'worker');
+  requestClient.on('error', (error) => logger.warn({ err: error.message }, 'redis connection problem'));
+  const requests =
+    options.engine?.runWorkers === false
+      ? null
+      : await startRequestWorker({
+          app: api,
+          ctx,
+          connection: requestClient,
+          logger: logger.child({ component: 'requests' }),
+        });
   const info: EngineInfo = {
     url: address,
     pid: process.pid,
@@ -303,12 +343,19 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
         closing = true;
         heartbeat.stop();
         await supervisor?.stop();
+        // Requests waiting for their runs are not waited for: the next engine takes them up and waits on (the
+        // job holds the run id by then).
+        await requests?.close(true);
+        requestClient.disconnect();
         await api.close();
         await health?.stop();
         await policies?.stop();
         await durable.stop({ deadlineMs });
         // After the workers: no step takes a runner any more; every idle one is reaped before stop resolves.
         await runners?.close();
+        await events.close();
+        await webhooks?.close();
+        webhookClient.disconnect();
         healthClient.disconnect();
         auditRedis.disconnect();
         await hosts.close();

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { NotFoundError } from '../errors/index.js';
 import type { PluginArtifact } from '../schemas/plugin-artifact.js';
@@ -9,16 +10,24 @@ import { KEY_PREFIX } from './keys.js';
 import type { PluginRecord } from './plugin-record.js';
 import type { PolicyRecord } from './policy.js';
 import { PolicySlots } from './policy-slots.js';
-import { RecordStore } from './record-store.js';
+import { RecordStore, type StatusChange } from './record-store.js';
 import type { RepositoryRecord } from './repository.js';
 import { RunStore } from './run-store.js';
 import type { SnapshotRecord } from './snapshot.js';
 import type { SourceConfigRecord } from './source-config.js';
 import type { TimeflowRecord } from './timeflow.js';
 import type { VdbRecord } from './vdb.js';
+import { WebhookDeliveries, type WebhookRecord } from './webhook.js';
+
+/** Events of {@link DvxModel}, emitted in the process that wrote the change. */
+export interface ModelEvents {
+  /** A VDB's or dSource's status changed (or it was created or deleted). */
+  statusChanged: [objectType: 'vdb' | 'dsource', change: StatusChange<VdbRecord | DsourceRecord>];
+}
 
 /** Every record store of dvx on one Redis client. */
 export class DvxModel {
+  readonly events = new EventEmitter<ModelEvents>();
   readonly environments: RecordStore<EnvironmentRecord>;
   readonly plugins: RecordStore<PluginRecord>;
   readonly repositories: RecordStore<RepositoryRecord>;
@@ -30,6 +39,9 @@ export class DvxModel {
   readonly hooks: RecordStore<HookRecord>;
   readonly policies: RecordStore<PolicyRecord>;
   readonly bookmarks: RecordStore<BookmarkRecord>;
+  /** Webhook subscriptions and their deliveries. */
+  readonly webhooks: RecordStore<WebhookRecord>;
+  readonly webhookDeliveries: WebhookDeliveries;
   /** Which policy holds each (object, policy type): one of each type per object. */
   readonly policySlots: PolicySlots;
   readonly runs: RunStore;
@@ -48,12 +60,14 @@ export class DvxModel {
       label: 'dSource',
       nameField: 'name',
       indexes: ['sourceConfigId', 'pluginId'],
+      onStatusChange: (change) => this.events.emit('statusChanged', 'dsource', change),
     });
     this.vdbs = new RecordStore(redis, {
       kind: 'vdb',
       label: 'VDB',
       nameField: 'name',
       indexes: ['parentId', 'environmentId', 'pluginId'],
+      onStatusChange: (change) => this.events.emit('statusChanged', 'vdb', change),
     });
     this.timeflows = new RecordStore(redis, { kind: 'timeflow', indexes: ['ownerId', 'parentSnapshotId'] });
     this.snapshots = new RecordStore(redis, { kind: 'snapshot', indexes: ['ownerId', 'timeflowId'] });
@@ -64,6 +78,8 @@ export class DvxModel {
       nameField: 'name',
       indexes: ['snapshotId', 'ownerId'],
     });
+    this.webhooks = new RecordStore(redis, { kind: 'webhook' });
+    this.webhookDeliveries = new WebhookDeliveries(redis);
     this.policySlots = new PolicySlots(redis);
     this.runs = new RunStore(redis);
   }

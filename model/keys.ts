@@ -1,6 +1,9 @@
 /** Every Redis key dvx writes is built here, under one prefix, so the keyspace is documented in one place. */
 export const KEY_PREFIX = 'dvx';
 
+/** BullMQ key prefix of every dvx queue (steps, policies, requests, webhooks). */
+export const QUEUE_PREFIX = 'dvx-bull';
+
 export const keys = {
   /**
    * Hash: one run (kind, version, status, seq, state, pending steps, object, times). Its `layout` field is `2` once
@@ -32,6 +35,20 @@ export const keys = {
   lockPattern: () => `${KEY_PREFIX}:lock:*`,
   /** Stream: the audit log of mutating API requests, capped. */
   audit: () => `${KEY_PREFIX}:audit`,
+  /**
+   * Stream: run and object events (`type` and `event` fields, the latter JSON; see model/event-log.ts), capped with
+   * `MAXLEN ~`. Read it from a position with XREAD or GET /events?after=.
+   */
+  events: () => `${KEY_PREFIX}:events`,
+  /** Hash: the request queue's key pair (`public`: PEM, `private`: PEM sealed with the engine's secret key). */
+  requestKey: () => `${KEY_PREFIX}:request-queue:key`,
+  /** String: one webhook delivery (JSON), kept with its subscription's list for {@link keys.webhookDeliveries}. */
+  webhookDelivery: (deliveryId: string) => `${KEY_PREFIX}:webhook-delivery:${deliveryId}`,
+  /** Sorted set: the delivery ids of one subscription, by creation time, capped. */
+  webhookDeliveries: (subscriptionId: string) => `${KEY_PREFIX}:webhook:${subscriptionId}:deliveries`,
+  /** List: the deliveries of one subscription and object not yet settled, oldest first: only the head is sent. */
+  webhookChain: (subscriptionId: string, objectKey: string) =>
+    `${KEY_PREFIX}:webhook:${subscriptionId}:chain:${objectKey}`,
   /** Set: the hash of every API token. */
   tokens: () => `${KEY_PREFIX}:tokens`,
   /** String: one API token record (JSON: id, name, role, times), keyed by the token's hash, never the token. */

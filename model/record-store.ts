@@ -24,6 +24,23 @@ export interface RecordStoreOptions<T> {
   nameField?: keyof T & string;
   /** Fields indexed for {@link RecordStore.listBy}; their values must not change after creation. */
   indexes?: readonly (keyof T & string)[];
+  /**
+   * Called after a write that changes the record's `status` field (created: from `null`; deleted: to `DELETED`),
+   * in the process that wrote it. @defaultValue none
+   */
+  onStatusChange?: (change: StatusChange<T>) => void;
+}
+
+/** A record whose `status` changed: the record as written (as it was, for a deletion). */
+export interface StatusChange<T> {
+  record: T;
+  from: string | null;
+  to: string;
+}
+
+function statusOf(record: unknown): string | undefined {
+  const status = (record as { status?: unknown }).status;
+  return typeof status === 'string' ? status : undefined;
 }
 
 const putRecord = new RedisScript('put-record');
@@ -98,6 +115,8 @@ export class RecordStore<T extends StoredRecord> {
       if (value !== undefined && value !== null) pipeline.sadd(this.indexKey(field, value), record.id);
     }
     await pipeline.exec();
+    const status = statusOf(record);
+    if (status !== undefined) this.options.onStatusChange?.({ record, from: null, to: status });
     return record;
   }
 
@@ -146,7 +165,11 @@ export class RecordStore<T extends StoredRecord> {
         updatedAt: new Date().toISOString(),
       } as T;
       const written = await this.put(this.key(id), current.rev, next);
-      if (written === 1) return next;
+      if (written === 1) {
+        const [from, to] = [statusOf(current), statusOf(next)];
+        if (to !== undefined && from !== to) this.options.onStatusChange?.({ record: next, from: from ?? null, to });
+        return next;
+      }
       if (written === -2) throw new NotFoundError(this.label, id);
     }
     throw new DvxError({
@@ -167,6 +190,8 @@ export class RecordStore<T extends StoredRecord> {
       if (value !== undefined && value !== null) pipeline.srem(this.indexKey(field, value), id);
     }
     await pipeline.exec();
+    const from = statusOf(record);
+    if (from !== undefined) this.options.onStatusChange?.({ record, from, to: 'DELETED' });
     return true;
   }
 

@@ -44,10 +44,23 @@ export interface StartRunOptions {
 
 /** Events of {@link RunDriver}, emitted in the process that wrote the transition. */
 export interface RunDriverEvents {
-  /** A run reached a final state. */
-  ended: [runId: string, kind: string, status: RunStatus];
-  /** A step's result was applied: `stepId` finished with `outcome`, its last attempt lasting `durationMs` when known. */
-  stepEnded: [runId: string, kind: string, stepId: string, outcome: 'done' | 'error', durationMs?: number];
+  /** A run was created (its first state written). */
+  started: [run: RunRecord];
+  /** A run reached a final state; `run` is the record as written. */
+  ended: [runId: string, kind: string, status: RunStatus, run: RunRecord];
+  /**
+   * A step's result was applied: `stepId` finished with `outcome`, its last attempt lasting `durationMs` when known;
+   * `run` is the record as written and `error` the step's error for an `error` outcome.
+   */
+  stepEnded: [
+    runId: string,
+    kind: string,
+    stepId: string,
+    outcome: 'done' | 'error',
+    durationMs: number | undefined,
+    run: RunRecord,
+    error: SerializedError | undefined,
+  ];
 }
 
 /** What became of a delivered event. */
@@ -155,6 +168,8 @@ export class RunDriver {
     });
     this.logger.info({ runId, kind, objectType: options.objectType, objectId: options.objectId }, 'run started');
     this.live.remember(run, snapshot, Promise.resolve(true));
+    this.events.emit('started', run);
+    if (status !== 'running') this.events.emit('ended', runId, kind, status, run);
     await this.enqueue(run.id, pending);
     return run;
   }
@@ -302,6 +317,7 @@ export class RunDriver {
         continue;
       }
       const stepResult = stepResultOf(event.type);
+      const after = this.updated(run, update);
       if (stepResult)
         this.events.emit(
           'stepEnded',
@@ -310,10 +326,12 @@ export class RunDriver {
           stepResult.stepId,
           stepResult.outcome,
           options.finished?.record.durationMs,
+          after,
+          (event as { error?: SerializedError }).error,
         );
       if (status !== 'running') {
         this.logger.info({ runId, kind: run.kind, status }, 'run ended');
-        this.events.emit('ended', runId, run.kind, status);
+        this.events.emit('ended', runId, run.kind, status, after);
       }
       // A failed enqueue after a written transition is what the reconciler repairs; the caller still hears of it.
       if (queued.status === 'rejected') throw queued.reason;

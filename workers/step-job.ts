@@ -1,8 +1,7 @@
 /** The queue every lifecycle step runs on. */
 export const STEP_QUEUE = 'dvx-steps';
 
-/** BullMQ key prefix for dvx queues. */
-export const QUEUE_PREFIX = 'dvx-bull';
+export { QUEUE_PREFIX } from '../model/keys.js';
 
 /** What a step job carries: ids and small parameters only, never secrets (job data is stored in clear). */
 export interface StepJobData {

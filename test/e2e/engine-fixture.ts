@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { EngineClient } from '../../cli/engine-client.js';
 import { startEngineRuntime, type EngineRuntime, type EngineRuntimeOptions } from '../../cli/engine-runtime.js';
 import { ADMIN_TOKEN_FILE } from '../../cli/engine-client.js';
+import type { EventLogOptions } from '../../model/event-log.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { HealthMonitorOptions } from '../../workers/health-monitor.js';
 import { buildPlugin } from '../../operations/toolchain/index.js';
@@ -70,6 +71,8 @@ export async function startEngineFixture(
     logger?: Logger;
     /** The engine's SFTP server (sshfs mounts). @defaultValue the runtime's: port 7422 on every address */
     sftp?: EngineRuntimeOptions['sftp'];
+    events?: EventLogOptions;
+    webhooks?: EngineRuntimeOptions['webhooks'];
   } = {},
 ): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
@@ -85,6 +88,8 @@ export async function startEngineFixture(
     storage,
     health: options.health ?? false,
     ...(options.sftp ? { sftp: options.sftp } : {}),
+    ...(options.events ? { events: options.events } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     engine: {
       retry: { initialDelayMs: 200, maxDelayMs: 1_000, deadlineMs: options.retryDeadlineMs ?? 120_000 },
       worker: { lockDurationMs: 5_000, stalledIntervalMs: 2_000 },
