@@ -174,18 +174,26 @@ export async function attachBtrfsPool(config: { image: string; mountPoint: strin
 }
 
 /** Unmounts the pool and frees its loop device. Idempotent; STORAGE_BUSY while something uses the pool. */
+/** Tries, 100 ms apart, to see the pool's loop devices gone after an unmount. */
+const LOOP_RELEASE_TRIES = 50;
+
 export async function detachBtrfsPool(config: { image: string; mountPoint: string }): Promise<void> {
   if (await isPoolMounted(config)) await runCommand('umount', [config.mountPoint], { doing: 'unmount the btrfs pool' });
-  // mount -o loop sets autoclear, so the device usually went with the unmount; one left over by a crash goes here.
-  const attached = await runCommand(
-    'losetup',
-    ['--list', '--noheadings', '--output', 'NAME', '--associated', config.image],
-    { doing: "list the pool's loop devices" },
-  ).catch(() => ({ stdout: '' }));
-  for (const device of attached.stdout
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)) {
-    await runCommand('losetup', ['-d', device], { doing: `free the loop device ${device}` }).catch(() => undefined);
+  // mount -o loop sets autoclear, so the device goes with the unmount, but the kernel may release it a moment later
+  // (and `losetup -d` of a device still being released fails); one left over by a crash is freed here.
+  for (let attempt = 0; attempt < LOOP_RELEASE_TRIES; attempt += 1) {
+    const attached = await runCommand(
+      'losetup',
+      ['--list', '--noheadings', '--output', 'NAME', '--associated', config.image],
+      { doing: "list the pool's loop devices" },
+    ).catch(() => ({ stdout: '' }));
+    const devices = attached.stdout
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    if (devices.length === 0) return;
+    for (const device of devices)
+      await runCommand('losetup', ['-d', device], { doing: `free the loop device ${device}` }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
