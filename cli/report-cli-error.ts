@@ -1,4 +1,5 @@
-import { isDvxError } from '../errors/index.js';
+// Not the errors/ barrel: every command's start (and `dvx --help`) goes through here, and the barrel loads ~40 modules.
+import { isDvxError } from '../errors/dvx-error.js';
 
 /** Prints an error the way the CLI shows every failure: what went wrong, then what to do. Returns the exit code. */
 export function reportCliError(error: unknown, stream: NodeJS.WritableStream = process.stderr): number {
