@@ -101,7 +101,9 @@ def _call(method, params):
     try:
         return _engine.call(method, params)
     except _engine.EngineError as error:
-        raise LibraryError(error.error.get("code", "PLATFORM_ERROR"), error.error.get("message", ""), error.error)
+        library_error = LibraryError(error.error.get("code", "PLATFORM_ERROR"), error.error.get("message", ""), error.error)
+        library_error.from_engine = True
+        raise library_error
 
 
 def _command_result(function, result_class, answer, check):
