@@ -157,6 +157,19 @@ def load(code_path, channel):
         return None, None, {"kind": "fault", "name": type(error).__name__, "message": message, "stack": traceback.format_exc()}
 
 
+# The vSDK's limit of operation outputs (Best_Practices/Message_Limits.md: "< 4 MiB").
+MAX_OUTPUT_BYTES = 4 * 1024 * 1024
+
+
+def too_big(operation, size):
+    return {
+        "kind": "fault",
+        "name": "PluginRuntimeError",
+        "message": "The output of {} is {} bytes of JSON, over the 4 MiB the Virtualization SDK allows an operation's"
+        " output.".format(operation, size),
+    }
+
+
 def describe(error):
     """The failure of an operation that raised `error`."""
     from dlpx.virtualization.libs.exceptions import LibraryError
@@ -204,11 +217,14 @@ def main():
         channel.send({"type": "failure", "failure": failure})
     else:
         try:
-            json.dumps(value, allow_nan=False)
+            size = len(json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8"))
         except (TypeError, ValueError) as error:
             channel.send({"type": "failure", "failure": {"kind": "unserializable", "message": str(error)}})
         else:
-            channel.send({"type": "result", "value": value})
+            if size > MAX_OUTPUT_BYTES:
+                channel.send({"type": "failure", "failure": too_big(message["operation"], size)})
+            else:
+                channel.send({"type": "result", "value": value})
     sys.stdout.flush()
     while True:  # killed by the engine, or gone with it
         channel.receive()

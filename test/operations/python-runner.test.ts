@@ -223,6 +223,15 @@ describe.each([false, true])('Python plugins (warm runners: %s)', (warm) => {
     expect(output).toEqual({ name: 'caught PLUGIN_FAULT', path: '/' });
   });
 
+  it("holds the vSDK's 4 MiB limit of operation outputs", async () => {
+    const fits = 4 * 1024 * 1024 - 64;
+    const { output } = await invoke({ operation: 'virtual.configure', args: configureArgs({ note: `big:${fits}` }) });
+    expect((output as { name: string }).name).toHaveLength(fits);
+    const error = await failure({ operation: 'virtual.configure', args: configureArgs({ note: `big:${fits + 128}` }) });
+    expect(error.code).toBe('PLUGIN_FAULT');
+    expect(error.message).toMatch(/over the 4 MiB the Virtualization SDK allows/);
+  });
+
   it('kills a plugin that hangs, and what it started, with PLUGIN_TIMEOUT', async () => {
     const pidFile = join(temp.path, `hang-${warm}.json`);
     const error = await failure({
