@@ -37,14 +37,14 @@ export const nodeRunnerLauncher: RunnerLauncher = {
 const PYTHON_RUNNER = fileURLToPath(new URL('../python/dvx_runner.py', import.meta.url));
 
 /**
- * Runs Python plugins (vSDK, `dlpx.virtualization`) with `python3 -I` (isolated: no PYTHON* variables, no user site
- * packages): the runner speaks the protocol over Node's IPC channel, whose descriptor Node names in NODE_CHANNEL_FD.
+ * Runs Python plugins (vSDK, `dlpx.virtualization`) with `python3 -I -u` (isolated: no PYTHON* variables, no user site
+ * packages; unbuffered, so that what a plugin prints reaches its log as it prints it): the runner speaks the protocol over Node's IPC channel, whose descriptor Node names in NODE_CHANNEL_FD.
  */
 export const pythonRunnerLauncher: RunnerLauncher = {
   runtime: 'python',
   launch(codePath, env) {
     return Promise.resolve(
-      spawn('python3', ['-I', PYTHON_RUNNER, codePath], {
+      spawn('python3', ['-I', '-u', PYTHON_RUNNER, codePath], {
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'json',
         detached: true,

@@ -213,6 +213,12 @@ def main():
             value = _invoke.invoke(plugin, message["operation"], message["args"], bundle["pluginType"])
         except BaseException as error:  # noqa: B902
             failure = describe(error)
+    # What the plugin printed reaches the operation's log before its outcome (the engine kills the process after it).
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
     if failure is not None:
         channel.send({"type": "failure", "failure": failure})
     else:
@@ -225,7 +231,6 @@ def main():
                 channel.send({"type": "failure", "failure": too_big(message["operation"], size)})
             else:
                 channel.send({"type": "result", "value": value})
-    sys.stdout.flush()
     while True:  # killed by the engine, or gone with it
         channel.receive()
 

@@ -136,6 +136,7 @@ describe.each([false, true])('Python plugins (warm runners: %s)', (warm) => {
     // PlatformHandler records and what the plugin printed at import reach the operation's log
     expect(log).toMatch(/configuring vdb-py/);
     expect(log).toMatch(/imported/);
+    expect(log).toMatch(/printed in configure/);
   });
 
   it('returns the platform objects and definitions as the engine takes them', async () => {
