@@ -102,6 +102,7 @@ def main():
             "migrationIdList": upgrade.migration_id_list,
             "luaVersions": upgrade.lua_version_list,
             "issues": issues,
+            "unrun": plugin._unrun_operations(),
         },
         out,
     )

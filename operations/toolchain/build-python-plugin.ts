@@ -31,6 +31,8 @@ interface Inspection {
   migrationIds?: Record<MigrationObjectType, string[]>;
   issues?: { operation: string; message: string; file: string | null; line: number | null }[];
   importError?: { message: string; file: string | null; line: number | null };
+  /** vSDK operations implemented that dvx never calls (V2P). */
+  unrun?: string[];
 }
 
 /** Imports the plugin's entry point in `python3 -I` (cwd srcDir, as at run time) and reads what it implements. */
@@ -78,7 +80,9 @@ export async function buildPythonPlugin(
   const dir = resolve(options.dir);
   const logger = (options.logger ?? silentLogger).child({ plugin: dir });
   const configReading = await readPythonPluginConfig(dir);
-  const schemaReading = await readPluginSchema(dir, configReading.config?.schemaFile ?? 'schema.json');
+  const schemaReading = await readPluginSchema(dir, configReading.config?.schemaFile ?? 'schema.json', {
+    python: true,
+  });
   const { config } = configReading;
   const { schemas } = schemaReading;
   if (!config || !schemas)
@@ -121,6 +125,13 @@ export async function buildPythonPlugin(
         message: `does not implement ${operation}, which a ${config.pluginType} plugin needs: the engine operations that call it will fail`,
         fix: `implement it with the plugin's decorator for ${operation}`,
       });
+  for (const operation of inspection.unrun ?? [])
+    warnings.push({
+      file: config.entryPoint,
+      pointer: '',
+      message: `implements ${operation}, which dvx never runs (it has no export to a physical host, V2P)`,
+      fix: 'nothing to do to run the plugin on dvx; the operation is kept but not called',
+    });
   for (const operation of UNUSED_OPERATIONS[config.pluginType])
     if (operations.includes(operation))
       warnings.push({

@@ -103,6 +103,21 @@ class DecoratorTest(unittest.TestCase):
             plugin.virtual.configure()("not a function")
         self.assertIn("virtual.configure()", str(raised.exception))
 
+    def test_v2p_operations_are_kept_but_not_listed(self):
+        plugin = Plugin()
+
+        @plugin.virtual.source_to_physical()
+        def export(virtual_source, repository, source_config, physical_source):
+            pass
+
+        plugin.linked.pre_source_to_physical()(lambda staged_source: None)
+        self.assertEqual(plugin._operations(), [])
+        self.assertEqual(
+            plugin._unrun_operations(), ["linked.pre_source_to_physical()", "virtual.source_to_physical()"]
+        )
+        with self.assertRaises(exceptions.OperationAlreadyDefinedError):
+            plugin.virtual.source_to_physical()(export)
+
     def test_two_plugins_do_not_share_operations(self):
         first, second = Plugin(), Plugin()
         first.virtual.stop()(lambda virtual_source, repository, source_config: None)

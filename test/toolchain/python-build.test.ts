@@ -118,6 +118,36 @@ describe('dvx plugin build of a Python (vSDK) plugin', () => {
     });
   });
 
+  it('takes a vSDK 5.1 plugin: virtualToPhysicalDefinition and source_to_physical, kept but never run', async () => {
+    const dir = await plugin(async (dir) => {
+      const schema = JSON.parse(await readFile(join(dir, 'schema.json'), 'utf8')) as Record<string, unknown>;
+      schema.virtualToPhysicalDefinition = {
+        type: 'object',
+        properties: { targetDirectory: { type: 'string', format: 'unixpath' } },
+      };
+      await writeFile(join(dir, 'schema.json'), JSON.stringify(schema));
+      await appendCode(
+        dir,
+        [
+          'from generated.definitions import VirtualToPhysicalDefinition',
+          '',
+          '@plugin.virtual.source_to_physical()',
+          'def export(virtual_source, repository, source_config, physical_source):',
+          '    return VirtualToPhysicalDefinition(target_directory="/x")',
+          '',
+        ].join('\n'),
+      );
+    });
+    const { artifact, warnings } = await buildPlugin({ dir, out: join(dir, 'out.json') });
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/implements virtual.source_to_physical\(\), which dvx never runs/) as unknown,
+      }),
+    ]);
+    expect(artifact.manifest.operations).toHaveLength(9);
+    expect((artifact.schemas as Record<string, unknown>).virtualToPhysicalDefinition).toBeDefined();
+  });
+
   it('refuses PYTHON27, saying why and what to do', async () => {
     const error = await failure(
       await plugin((dir) => editConfig(dir, (text) => text.replace('PYTHON311', 'PYTHON27'))),

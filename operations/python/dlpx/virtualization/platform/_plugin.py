@@ -22,6 +22,7 @@ class _OperationGroup(object):
 
     def __init__(self):
         self._implementations = {}
+        self._unrun = {}
 
     def _register(self, method):
         operation = "{}.{}".format(self._group, _camel(method))
@@ -33,6 +34,20 @@ class _OperationGroup(object):
             if operation in self._implementations:
                 raise OperationAlreadyDefinedError(label)
             self._implementations[operation] = function
+            return function
+
+        return decorator
+
+    def _register_unrun(self, method):
+        """Decorators of vSDK 5.1 and 5.2 operations dvx never calls (V2P): the function is kept, not run."""
+        label = "{}.{}()".format(self._group, method)
+
+        def decorator(function):
+            if not (inspect.isfunction(function) or inspect.ismethod(function)):
+                raise DecoratorNotFunctionError(getattr(function, "__name__", repr(function)), label)
+            if label in self._unrun:
+                raise OperationAlreadyDefinedError(label)
+            self._unrun[label] = function
             return function
 
         return decorator
@@ -80,6 +95,12 @@ class LinkedOperations(_OperationGroup):
     def source_size(self):
         return self._register("source_size")
 
+    def source_to_physical(self):
+        return self._register_unrun("source_to_physical")
+
+    def pre_source_to_physical(self):
+        return self._register_unrun("pre_source_to_physical")
+
 
 class VirtualOperations(_OperationGroup):
     _group = "virtual"
@@ -120,6 +141,12 @@ class VirtualOperations(_OperationGroup):
     def source_size(self):
         return self._register("source_size")
 
+    def source_to_physical(self):
+        return self._register_unrun("source_to_physical")
+
+    def pre_source_to_physical(self):
+        return self._register_unrun("pre_source_to_physical")
+
 
 class Plugin(object):
     """Make one per plugin (`plugin = Plugin()`) and register operations with its decorators, e.g.
@@ -142,6 +169,10 @@ class Plugin(object):
         for group in (self.__discovery, self.__linked, self.__virtual):
             implemented.update(group._implementations)
         return [operation for operation in OPERATIONS if operation in implemented]
+
+    def _unrun_operations(self):
+        """The vSDK operations implemented that dvx never calls (source_to_physical, pre_source_to_physical)."""
+        return sorted(list(self.__linked._unrun) + list(self.__virtual._unrun))
 
     def _implementation(self, operation):
         """The function registered for a dvx operation name; OperationNotDefinedError if none."""
