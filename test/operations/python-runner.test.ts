@@ -21,6 +21,7 @@ let pool: SshConnectionPool;
 let temp: { path: string; remove(): Promise<void> };
 let kitchen: PluginArtifact;
 let broken: PluginArtifact;
+let importCall: PluginArtifact;
 const runnerPools: RunnerPool[] = [];
 
 beforeAll(async () => {
@@ -39,6 +40,7 @@ beforeAll(async () => {
     ],
   });
   broken = await makePythonArtifact({ srcDir: 'python-broken/src', operations: ['virtual.configure'] });
+  importCall = await makePythonArtifact({ srcDir: 'python-import-call/src', operations: ['virtual.configure'] });
 });
 afterAll(async () => {
   for (const runners of runnerPools) await runners.close();
@@ -209,6 +211,14 @@ describe.each([false, true])('Python plugins (warm runners: %s)', (warm) => {
     expect(error.code).toBe('PLUGIN_FAULT');
     expect(error.message).toMatch(
       /Importing the plugin failed at plugin_runner\.py line 7: NameError: name 'undefined_name'/,
+    );
+  });
+
+  it('refuses platform calls at import, naming the line', async () => {
+    const error = await failure({ operation: 'virtual.configure', args: configureArgs(), artifact: importCall });
+    expect(error.code).toBe('PLUGIN_FAULT');
+    expect(error.message).toMatch(
+      /Importing the plugin failed at plugin_runner\.py line 7: PluginRuntimeError: runBash was called while the plugin was imported/,
     );
   });
 
