@@ -1,7 +1,8 @@
 # The dvx engine. Needs privileges for loop devices, btrfs and bind mounts (see docker-compose.yml).
+# python3: the runtime of Python (vSDK) plugins (standard library only).
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends openssh-client rsync btrfs-progs psmisc procps util-linux expect redis-server ca-certificates \
+ && apt-get install -y --no-install-recommends openssh-client rsync btrfs-progs psmisc procps util-linux expect redis-server python3 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/dvx
 COPY package.json package-lock.json ./

@@ -9,6 +9,7 @@ export {
   INVOKE_DEFAULTS,
   type InvokeOptions,
   nodeRunnerLauncher,
+  pythonRunnerLauncher,
   RUNNER_LAUNCHERS,
   RunnerPool,
   WARM_RUNNER_DEFAULTS,

@@ -63,7 +63,8 @@ export interface PluginManifest {
   buildNumber: string;
   pluginType: PluginType;
   hostTypes: Array<'UNIX'>;
-  language: 'TYPESCRIPT';
+  /** TYPESCRIPT: `code` is an ES module; PYTHON311 and PYTHON38 (vSDK plugins): `code` is a {@link PythonCode} as JSON. */
+  language: 'TYPESCRIPT' | 'PYTHON311' | 'PYTHON38';
   defaultLocale: string;
   rootSquashEnabled: boolean;
   /** Operations the bundled code implements. */
@@ -72,13 +73,31 @@ export interface PluginManifest {
   migrationIds: Record<MigrationObjectType, string[]>;
 }
 
+/**
+ * The code of a Python plugin (the artifact's `code`, as JSON): its srcDir as it is, run from a directory the runner
+ * unpacks it into (the working directory of its operations, as the vSDK's srcDir).
+ */
+export interface PythonCode {
+  format: 'dvx-python/1';
+  /** `module:attribute` of the plugin's `Plugin()` object (plugin_config.yml's entryPoint). */
+  entryPoint: string;
+  pluginType: PluginType;
+  /** schema.json's definitions, from which `generated.definitions` is made. */
+  schemas: Record<string, Record<string, unknown>>;
+  /** Every file of srcDir: path relative to it (with `/`) to base64 contents. */
+  files: Record<string, string>;
+}
+
 /** The built artifact. */
 export interface PluginArtifact {
   formatVersion: 1;
   manifest: PluginManifest;
   /** Each definition's JSON Schema (draft-07), as written in schema.json. */
   schemas: Record<SchemaDefinitionName, Record<string, unknown>>;
-  /** The plugin's code as one ESM bundle whose default export is the value of `definePlugin(...)`. */
+  /**
+   * TypeScript: the plugin's code as one ESM bundle whose default export is the value of `definePlugin(...)`. Python:
+   * a {@link PythonCode} as JSON.
+   */
   code: string;
   /** sha256 hex of `code`. */
   codeSha256: string;

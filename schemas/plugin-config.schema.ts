@@ -64,7 +64,7 @@ export const PLUGIN_CONFIG_SCHEMA = {
     language: {
       type: 'string',
       const: 'TYPESCRIPT',
-      fix: 'set language to TYPESCRIPT (dvx plugins are TypeScript modules)',
+      fix: 'set language to TYPESCRIPT (plugin.yml describes a TypeScript plugin; a Python vSDK plugin is described by plugin_config.yml instead)',
     },
     manualDiscovery: { type: 'boolean', fix: 'set manualDiscovery to true or false (default true)' },
     defaultLocale: {

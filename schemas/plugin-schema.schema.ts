@@ -103,6 +103,21 @@ export const PLUGIN_SCHEMA_SCHEMA = {
   },
 } as const;
 
+/**
+ * The schema file of a Python (vSDK) plugin: the same, and the vSDK 5.1's `virtualToPhysicalDefinition` (the
+ * parameters of its source_to_physical operation) may be there, as vSDK 5.1 plugins have it; dvx runs no V2P.
+ */
+export const PYTHON_PLUGIN_SCHEMA_SCHEMA = {
+  ...PLUGIN_SCHEMA_SCHEMA,
+  properties: {
+    ...PLUGIN_SCHEMA_SCHEMA.properties,
+    virtualToPhysicalDefinition: {
+      ...PLAIN_DEFINITION,
+      fix: 'write virtualToPhysicalDefinition as the JSON Schema of an object (dvx keeps it and runs no V2P)',
+    },
+  },
+} as const;
+
 /** `referenceType` values a `format: reference` property may name (the docs' spelling and real plugins' spelling). */
 export const REFERENCE_TYPES = [
   'UNIX_HOST_ENVIRONMENT',

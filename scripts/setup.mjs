@@ -25,6 +25,8 @@ const SYSTEM_PACKAGES = [
   // Login shells outside the POSIX family, for the tests of commands run through them (test/hosts/non-posix-login-shell).
   { pkg: 'tcsh', probe: '/usr/bin/tcsh' },
   { pkg: 'fish', probe: '/usr/bin/fish' },
+  // Python plugins (vSDK): the dlpx.virtualization package and the runner use Python 3.11's standard library only.
+  { pkg: 'python3', probe: '/usr/bin/python3' },
 ];
 
 function log(message) {
@@ -111,7 +113,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|json|mjs|lua)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
+    else if (/\.(ts|json|mjs|lua|py)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
   }
   return newest;
 }

@@ -16,6 +16,12 @@ export interface TourPlugin {
   linkParameters(stagingPath: string): Record<string, unknown>;
   /** VDB parameters; `mountPath` is where the VDB should appear on the target host. */
   vdbParameters(mountPath: string): Record<string, unknown>;
+  /**
+   * Where the plugin's copy of the source directory lies in a dSource snapshot or a VDB whose root is `root`: the
+   * root itself, or, for a plugin that copies the directory itself into its mount (`rsync -r host:/data mount`, as the
+   * vSDK tutorial's), `root/data`. @defaultValue the root
+   */
+  copiedInto?(root: string, sourceDir: string): string;
 }
 
 /** A host the tour adds as an environment. */
@@ -186,6 +192,8 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   );
 
   const dsourceName = `${prefix}-dsource`;
+  /** The copy of the source directory under a snapshot's or the VDB's root. */
+  const data = (root: string) => (plugin.copiedInto ? plugin.copiedInto(root, options.sourceDir) : root);
   const initialDigest = await treeDigest(options.sourceDir);
   const dsource = await step(
     'link (initial resync)',
@@ -206,7 +214,10 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     (await client.get<{ snapshots: Snapshot[] }>(`/snapshots?of=${encodeURIComponent(ref)}`)).snapshots;
   const lastSnapshotOf = async (ref: string) => found((await snapshotsOf(ref)).at(-1), `snapshot of ${ref}`);
   const firstSnapshot = await lastSnapshotOf(dsource.id);
-  check((await treeDigest(firstSnapshot.path)) === initialDigest, 'the first dSource snapshot differs from the source');
+  check(
+    (await treeDigest(data(firstSnapshot.path))) === initialDigest,
+    'the first dSource snapshot differs from the source',
+  );
 
   await writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
   const syncedDigest = await treeDigest(options.sourceDir);
@@ -218,8 +229,8 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     },
     (snapshot) => `snapshot ${snapshot.id}`,
   );
-  check((await treeDigest(synced.path)) === syncedDigest, 'the synced snapshot differs from the changed source');
-  check((await treeDigest(firstSnapshot.path)) === initialDigest, 'syncing changed an earlier snapshot');
+  check((await treeDigest(data(synced.path))) === syncedDigest, 'the synced snapshot differs from the changed source');
+  check((await treeDigest(data(firstSnapshot.path))) === initialDigest, 'syncing changed an earlier snapshot');
 
   const vdbName = `${prefix}-vdb`;
   const vdb = await step(
@@ -241,7 +252,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     'VDB files equal the snapshot',
     async () => {
       check(await mounted(vdbMount), `${vdbMount} is not mounted`);
-      const digest = await treeDigest(vdbMount);
+      const digest = await treeDigest(data(vdbMount));
       check(digest === syncedDigest, 'VDB contents differ from the source at the snapshot');
       return digest;
     },
@@ -249,8 +260,8 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   );
 
   await step('write in the VDB; dSource untouched', async () => {
-    await writeFile(join(vdbMount, 'written-in-vdb.txt'), 'hello from the VDB\n');
-    check((await treeDigest(synced.path)) === syncedDigest, 'a write in the VDB changed the dSource snapshot');
+    await writeFile(join(data(vdbMount), 'written-in-vdb.txt'), 'hello from the VDB\n');
+    check((await treeDigest(data(synced.path))) === syncedDigest, 'a write in the VDB changed the dSource snapshot');
     check((await treeDigest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
   });
 
@@ -262,16 +273,16 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     },
     (snapshot) => snapshot.id,
   );
-  const snapshotDigest = await treeDigest(vdbMount);
+  const snapshotDigest = await treeDigest(data(vdbMount));
 
   await step(
     'more writes, rewind to the snapshot',
     async () => {
-      await appendFile(join(vdbMount, 'written-in-vdb.txt'), 'a later change\n');
-      await rm(join(vdbMount, `changed-${prefix}.txt`), { force: true });
-      check((await treeDigest(vdbMount)) !== snapshotDigest, 'the writes did not change the VDB');
+      await appendFile(join(data(vdbMount), 'written-in-vdb.txt'), 'a later change\n');
+      await rm(join(data(vdbMount), `changed-${prefix}.txt`), { force: true });
+      check((await treeDigest(data(vdbMount))) !== snapshotDigest, 'the writes did not change the VDB');
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
-      check((await treeDigest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
+      check((await treeDigest(data(vdbMount))) === snapshotDigest, 'rewind did not restore the snapshot contents');
     },
     () => `restored ${vdbSnapshot.id}`,
   );
@@ -282,7 +293,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   await step('sync again, refresh the VDB', async () => {
     await finished(await client.post(`/dsources/${dsource.id}/sync`, {}));
     await finished(await client.post(`/vdbs/${vdb.id}/refresh`, {}));
-    check((await treeDigest(vdbMount)) === newerDigest, 'refresh did not bring the newer source contents');
+    check((await treeDigest(data(vdbMount))) === newerDigest, 'refresh did not bring the newer source contents');
   });
 
   await step(
@@ -290,7 +301,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     async () => {
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: beforeRefresh.id }));
       check(
-        (await treeDigest(vdbMount)) === snapshotDigest,
+        (await treeDigest(data(vdbMount))) === snapshotDigest,
         'rewinding to the pre-refresh snapshot did not undo the refresh',
       );
     },
@@ -321,7 +332,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
       );
       await finished(await client.post(`/vdbs/${vdb.id}/enable`));
       check(await mounted(vdbMount), 'the VDB is not mounted again after enable');
-      check((await treeDigest(vdbMount)) === snapshotDigest, 'enable changed the VDB contents');
+      check((await treeDigest(data(vdbMount))) === snapshotDigest, 'enable changed the VDB contents');
     },
     () => 'unmounted, then mounted again',
   );

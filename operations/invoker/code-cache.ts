@@ -20,7 +20,7 @@ const holdsCode = async (path: string, codeSha256: string) =>
   );
 
 /**
- * The artifact's code as a module file named by its hash, written once and reused. The artifact's hash is checked
+ * The artifact's code as a file named by its hash (a module, or a Python plugin's code as JSON), written once and reused. The artifact's hash is checked
  * against its code, and a cached file against its name, once per process.
  *
  * Any number of writers (calls in this process, other engines sharing the directory) may write the same entry at once:
@@ -35,7 +35,9 @@ export async function cachedCodePath(artifact: PluginArtifact, cacheDir = DEFAUL
       action: 'Rebuild the plugin with `dvx plugin build` and upload it again.',
     });
   }
-  const path = join(cacheDir, `${artifact.codeSha256}.mjs`);
+  const language = artifact.manifest.language;
+  const ending = language === 'PYTHON311' || language === 'PYTHON38' ? '.json' : '.mjs';
+  const path = join(cacheDir, `${artifact.codeSha256}${ending}`);
   if (verified.has(path)) return path;
   if (sha256(artifact.code) !== artifact.codeSha256) {
     throw new PluginError({

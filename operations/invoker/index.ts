@@ -8,4 +8,4 @@ export {
   type RunnerCode,
   type WarmRunnerOptions,
 } from './runner-pool.js';
-export { nodeRunnerLauncher, RUNNER_LAUNCHERS, type RunnerLauncher } from './runner-launcher.js';
+export { nodeRunnerLauncher, pythonRunnerLauncher, RUNNER_LAUNCHERS, type RunnerLauncher } from './runner-launcher.js';

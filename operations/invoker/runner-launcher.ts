@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { PluginArtifact } from '../plugin-artifact.js';
 import { runnerScript } from './runner-script.js';
 
@@ -32,9 +33,32 @@ export const nodeRunnerLauncher: RunnerLauncher = {
   },
 };
 
+/** The Python runner (operations/python/dvx_runner.py, copied to dist/ beside the compiled engine). */
+const PYTHON_RUNNER = fileURLToPath(new URL('../python/dvx_runner.py', import.meta.url));
+
+/**
+ * Runs Python plugins (vSDK, `dlpx.virtualization`) with `python3 -I -u` (isolated: no PYTHON* variables, no user site
+ * packages; unbuffered, so that what a plugin prints reaches its log as it prints it): the runner speaks the protocol over Node's IPC channel, whose descriptor Node names in NODE_CHANNEL_FD.
+ */
+export const pythonRunnerLauncher: RunnerLauncher = {
+  runtime: 'python',
+  launch(codePath, env) {
+    return Promise.resolve(
+      spawn('python3', ['-I', '-u', PYTHON_RUNNER, codePath], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'json',
+        detached: true,
+        env,
+      }),
+    );
+  },
+};
+
 /** The launcher of each plugin language: a language added to the manifest's schema needs one here. */
 export const RUNNER_LAUNCHERS: Record<PluginArtifact['manifest']['language'], RunnerLauncher> = {
   TYPESCRIPT: nodeRunnerLauncher,
+  PYTHON311: pythonRunnerLauncher,
+  PYTHON38: pythonRunnerLauncher,
 };
 
 /** The environment of runner processes: enough to run them, nothing of the engine's (keys, tokens, Redis URLs). */

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { PluginArtifact, PluginManifest } from '../plugin-artifact.js';
 import { bundlePlugin } from './bundle-plugin.js';
+import { buildPythonPlugin } from './build-python-plugin.js';
+import { PYTHON_PLUGIN_CONFIG_FILE } from './validate-python-plugin-config.js';
 import { GENERATED_TYPES_FILE, writeDefinitionTypes } from './generate-types.js';
 import { PluginBuildError, type PluginBuildIssue } from './plugin-build-error.js';
 import { readPluginShape } from './read-plugin-shape.js';
@@ -51,11 +53,18 @@ const LOAD_FAILURES = {
   },
 };
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 /** The default artifact path, relative to the plugin directory. */
 const DEFAULT_ARTIFACT_FILE = join('build', 'artifact.json');
 
 /**
- * Builds a plugin directory into one artifact (what `dvx plugin upload` sends): validates plugin.yml and the schema
+ * Builds a plugin directory into one artifact (what `dvx plugin upload` sends). A Python (vSDK) plugin directory
+ * (plugin_config.yml) is built by {@link buildPythonPlugin}. A TypeScript one: validates plugin.yml and the schema
  * file, writes the definition types to `srcDir/generated/definitions.ts`, type-checks the sources, bundles them with
  * the SDK into one ESM module, imports the bundle in a child process to read what it implements, and writes the
  * artifact. Refuses with a {@link PluginBuildError} listing every problem of the first stage that has any
@@ -63,6 +72,9 @@ const DEFAULT_ARTIFACT_FILE = join('build', 'artifact.json');
  */
 export async function buildPlugin(options: BuildPluginOptions): Promise<BuildPluginResult> {
   const dir = resolve(options.dir);
+  // A Python (vSDK) plugin directory: plugin_config.yml and no plugin.yml.
+  if (!(await exists(join(dir, PLUGIN_CONFIG_FILE))) && (await exists(join(dir, PYTHON_PLUGIN_CONFIG_FILE))))
+    return buildPythonPlugin({ dir, out: options.out, logger: options.logger });
   const logger = (options.logger ?? silentLogger).child({ plugin: dir });
 
   const configReading = await readPluginConfig(dir);

@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { PLUGIN_SCHEMA_SCHEMA, REFERENCE_TYPES } from '../../schemas/plugin-schema.schema.js';
+import {
+  PLUGIN_SCHEMA_SCHEMA,
+  PYTHON_PLUGIN_SCHEMA_SCHEMA,
+  REFERENCE_TYPES,
+} from '../../schemas/plugin-schema.schema.js';
 import { SCHEMA_DEFINITIONS, type SchemaDefinitionName } from '../plugin-artifact.js';
 import { createPluginAjv, PLUGIN_FORMATS } from '../schemas-of.js';
 import type { PluginBuildIssue } from './plugin-build-error.js';
@@ -18,6 +22,7 @@ export interface PluginSchemaReading {
 type SchemaNode = Record<string, unknown>;
 
 const schemaFileValidator = lazyValidator(PLUGIN_SCHEMA_SCHEMA);
+const pythonSchemaFileValidator = lazyValidator(PYTHON_PLUGIN_SCHEMA_SCHEMA);
 let knownFormats: string[] | undefined;
 /** The formats a definition may use (draft-07's and the plugin formats), read on first use. */
 const formatsKnown = () => (knownFormats ??= Object.keys(createPluginAjv().formats).sort());
@@ -120,13 +125,13 @@ function identityIssues(file: string, name: string, definition: SchemaNode): Plu
 }
 
 /** Validates parsed schema-file content: the meta rules, then identity fields, formats, and that ajv compiles each definition. */
-function validatePluginSchema(file: string, data: unknown): PluginSchemaReading {
-  const validate = schemaFileValidator();
+function validatePluginSchema(file: string, data: unknown, python: boolean): PluginSchemaReading {
+  const validate = python ? pythonSchemaFileValidator() : schemaFileValidator();
   if (!validate(data))
     return {
       issues: schemaIssues(
         file,
-        PLUGIN_SCHEMA_SCHEMA,
+        python ? PYTHON_PLUGIN_SCHEMA_SCHEMA : PLUGIN_SCHEMA_SCHEMA,
         data,
         validate.errors,
         'write it as JSON Schema draft-07 allows (see https://json-schema.org/draft-07)',
@@ -156,7 +161,14 @@ function validatePluginSchema(file: string, data: unknown): PluginSchemaReading 
 }
 
 /** Reads and validates the plugin's schema file (`schemaFile` of plugin.yml, relative to DIR). */
-export async function readPluginSchema(dir: string, schemaFile: string): Promise<PluginSchemaReading> {
+export async function readPluginSchema(
+  dir: string,
+  schemaFile: string,
+  options: {
+    /** A Python (vSDK) plugin's: vSDK 5.1's virtualToPhysicalDefinition may be there too. @defaultValue false */
+    python?: boolean;
+  } = {},
+): Promise<PluginSchemaReading> {
   let text: string;
   try {
     text = await readFile(resolve(dir, schemaFile), 'utf8');
@@ -191,5 +203,5 @@ export async function readPluginSchema(dir: string, schemaFile: string): Promise
       ],
     };
   }
-  return validatePluginSchema(schemaFile, data);
+  return validatePluginSchema(schemaFile, data, options.python ?? false);
 }

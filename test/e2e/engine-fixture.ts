@@ -15,7 +15,7 @@ import { localMountPoints } from '../../storage/local-mounts.js';
 const execFileAsync = promisify(execFile);
 import { createTestBtrfsPool, type TestBtrfsPool } from '../harness/btrfs-pool.js';
 import { startRedisServer, type TestRedis } from '../harness/redis-server.js';
-import { startSshHosts, type TestSshHosts } from '../harness/ssh-hosts.js';
+import { startSshHosts, type SshHostsOptions, type TestSshHosts } from '../harness/ssh-hosts.js';
 import { makeTempDir } from '../harness/temp-dir.js';
 import { stopOnExit } from '../harness/sftp-server.js';
 import type { TourHost } from '../../cli/quickstart/tour.js';
@@ -73,12 +73,14 @@ export async function startEngineFixture(
     sftp?: EngineRuntimeOptions['sftp'];
     events?: EventLogOptions;
     webhooks?: EngineRuntimeOptions['webhooks'];
+    /** Options of the sshd hosts. @defaultValue the harness's */
+    ssh?: SshHostsOptions;
   } = {},
 ): Promise<EngineFixture> {
   const temp = await makeTempDir('e2e');
   const redis = await startRedisServer();
   const pool = await createTestBtrfsPool(options.poolSizeBytes ? { sizeBytes: options.poolSizeBytes } : {});
-  const ssh = await startSshHosts(options.hosts ?? 3);
+  const ssh = await startSshHosts(options.hosts ?? 3, options.ssh);
   const storage = new BtrfsBackend({ root: pool.root });
   const runtime = await startEngineRuntime({
     dataDir: join(temp.path, 'data'),
