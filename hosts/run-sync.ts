@@ -152,7 +152,9 @@ function planPasses(excludes: string[], links: Map<string, 'dir' | 'file'>, dele
   ];
   roots.sort((a, b) => a.rel.split('/').length - b.rel.split('/').length || a.rel.localeCompare(b.rel));
   return roots.map(({ rel, mode }) => {
-    const args = ['-a', '-H', '-s', '--numeric-ids', '--stats'];
+    // --omit-link-times: a symlink's own times are not copied. Over SFTP (an sshfs mount) setting them follows the
+    // link, which fails while its target is not copied yet (rsync exits 23); nothing reads a link's times.
+    const args = ['-a', '-H', '-s', '--numeric-ids', '--omit-link-times', '--stats'];
     if (mode === 'file') args.push('--copy-links');
     else {
       if (deleteExtraneous) args.push('--delete', '--force');

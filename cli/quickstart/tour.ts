@@ -18,6 +18,30 @@ export interface TourPlugin {
   vdbParameters(mountPath: string): Record<string, unknown>;
 }
 
+/**
+ * How the tour reads and writes the files of a host (the source directory, the VDB's mount). The default is this
+ * machine's filesystem, for hosts that share it; a host that shares nothing needs its own (over its shell).
+ */
+export interface TourFiles {
+  /** {@link treeDigest} of a directory of the host. */
+  digest(path: string): Promise<string>;
+  writeFile(path: string, text: string): Promise<void>;
+  appendFile(path: string, text: string): Promise<void>;
+  /** Removes a file; missing is fine. */
+  remove(path: string): Promise<void>;
+  /** Whether something is mounted at `path` on the host. */
+  isMounted(path: string): Promise<boolean>;
+}
+
+/** {@link TourFiles} of this machine's filesystem. */
+export const LOCAL_TOUR_FILES: TourFiles = {
+  digest: (path) => treeDigest(path),
+  writeFile: (path, text) => writeFile(path, text),
+  appendFile: (path, text) => appendFile(path, text),
+  remove: (path) => rm(path, { force: true }),
+  isMounted: async (path) => (await localMountPoints()).includes(path),
+};
+
 /** A host the tour adds as an environment. */
 export interface TourHost {
   name: string;
@@ -36,6 +60,11 @@ export interface TourOptions {
   sourceDir: string;
   /** Scratch directory for staging and VDB mount paths. */
   workDir: string;
+  /**
+   * How the tour reaches the files of the source and target hosts. Given, `workDir` is a path on the staging and
+   * target hosts and is not created here. @defaultValue {@link LOCAL_TOUR_FILES} for both, and `workDir` is created
+   */
+  files?: { source: TourFiles; target: TourFiles };
   /** Prefix of the names of everything the tour creates. */
   prefix: string;
   log?: (line: string) => void;
@@ -111,10 +140,12 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     }
     return run;
   };
-  const mounted = async (path: string) => (await localMountPoints()).includes(path);
+  const source = options.files?.source ?? LOCAL_TOUR_FILES;
+  const target = options.files?.target ?? LOCAL_TOUR_FILES;
+  const mounted = (path: string) => target.isMounted(path);
   const vdbMount = join(options.workDir, `${prefix}-vdb`);
   const stagingPath = join(options.workDir, `${prefix}-staging`);
-  await mkdir(options.workDir, { recursive: true });
+  if (!options.files) await mkdir(options.workDir, { recursive: true });
 
   const pluginId = await step(
     'upload plugin',
@@ -186,7 +217,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   );
 
   const dsourceName = `${prefix}-dsource`;
-  const initialDigest = await treeDigest(options.sourceDir);
+  const initialDigest = await source.digest(options.sourceDir);
   const dsource = await step(
     'link (initial resync)',
     async () => {
@@ -208,8 +239,8 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   const firstSnapshot = await lastSnapshotOf(dsource.id);
   check((await treeDigest(firstSnapshot.path)) === initialDigest, 'the first dSource snapshot differs from the source');
 
-  await writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
-  const syncedDigest = await treeDigest(options.sourceDir);
+  await source.writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
+  const syncedDigest = await source.digest(options.sourceDir);
   const synced = await step(
     'change the source, sync',
     async () => {
@@ -241,7 +272,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     'VDB files equal the snapshot',
     async () => {
       check(await mounted(vdbMount), `${vdbMount} is not mounted`);
-      const digest = await treeDigest(vdbMount);
+      const digest = await target.digest(vdbMount);
       check(digest === syncedDigest, 'VDB contents differ from the source at the snapshot');
       return digest;
     },
@@ -249,9 +280,9 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   );
 
   await step('write in the VDB; dSource untouched', async () => {
-    await writeFile(join(vdbMount, 'written-in-vdb.txt'), 'hello from the VDB\n');
+    await target.writeFile(join(vdbMount, 'written-in-vdb.txt'), 'hello from the VDB\n');
     check((await treeDigest(synced.path)) === syncedDigest, 'a write in the VDB changed the dSource snapshot');
-    check((await treeDigest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
+    check((await source.digest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
   });
 
   const vdbSnapshot = await step(
@@ -262,27 +293,27 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     },
     (snapshot) => snapshot.id,
   );
-  const snapshotDigest = await treeDigest(vdbMount);
+  const snapshotDigest = await target.digest(vdbMount);
 
   await step(
     'more writes, rewind to the snapshot',
     async () => {
-      await appendFile(join(vdbMount, 'written-in-vdb.txt'), 'a later change\n');
-      await rm(join(vdbMount, `changed-${prefix}.txt`), { force: true });
-      check((await treeDigest(vdbMount)) !== snapshotDigest, 'the writes did not change the VDB');
+      await target.appendFile(join(vdbMount, 'written-in-vdb.txt'), 'a later change\n');
+      await target.remove(join(vdbMount, `changed-${prefix}.txt`));
+      check((await target.digest(vdbMount)) !== snapshotDigest, 'the writes did not change the VDB');
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
-      check((await treeDigest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
+      check((await target.digest(vdbMount)) === snapshotDigest, 'rewind did not restore the snapshot contents');
     },
     () => `restored ${vdbSnapshot.id}`,
   );
   const beforeRefresh = await lastSnapshotOf(vdb.id);
 
-  await writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
-  const newerDigest = await treeDigest(options.sourceDir);
+  await source.writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
+  const newerDigest = await source.digest(options.sourceDir);
   await step('sync again, refresh the VDB', async () => {
     await finished(await client.post(`/dsources/${dsource.id}/sync`, {}));
     await finished(await client.post(`/vdbs/${vdb.id}/refresh`, {}));
-    check((await treeDigest(vdbMount)) === newerDigest, 'refresh did not bring the newer source contents');
+    check((await target.digest(vdbMount)) === newerDigest, 'refresh did not bring the newer source contents');
   });
 
   await step(
@@ -290,7 +321,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     async () => {
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: beforeRefresh.id }));
       check(
-        (await treeDigest(vdbMount)) === snapshotDigest,
+        (await target.digest(vdbMount)) === snapshotDigest,
         'rewinding to the pre-refresh snapshot did not undo the refresh',
       );
     },
@@ -321,7 +352,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
       );
       await finished(await client.post(`/vdbs/${vdb.id}/enable`));
       check(await mounted(vdbMount), 'the VDB is not mounted again after enable');
-      check((await treeDigest(vdbMount)) === snapshotDigest, 'enable changed the VDB contents');
+      check((await target.digest(vdbMount)) === snapshotDigest, 'enable changed the VDB contents');
     },
     () => 'unmounted, then mounted again',
   );
