@@ -299,7 +299,8 @@ export default async function remote() {
     const postgres = {
       scale,
       readyOnIsolatedMs: { median: median(ready), samples: ready, target: '< 3000' },
-      pgbench: '-c 4 -j 2 -T 15, TPC-B-like; client on the same machine as the VDB; 2 alternating rounds, medians',
+      pgbench:
+        '-c 4 -j 2 -T 15, TPC-B-like; client on the same machine as the VDB; 2 alternating rounds, the lower of two (nearest-rank median)',
       tps: {
         sshfs: median(tps.sshfs),
         bind: median(tps.bind),
