@@ -142,8 +142,10 @@ afterAll(async () => {
 
 describe('faults with VDBs on isolated hosts (sshfs)', () => {
   it('network cut during a provision: a short cut and the run finishes; a long one and it fails saying what to do, leaving nothing mounted', async () => {
-    await target().link.setUp(false);
+    // The cut comes once the provision is accepted (the request itself reaches the target host: with the link down
+    // it waits for the SSH keepalive to give up, 60 s).
     const short = await provision('cut-short');
+    await target().link.setUp(false);
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     await target().link.setUp(true);
     expect((await run(short)).status).toBe('succeeded');
@@ -151,10 +153,11 @@ describe('faults with VDBs on isolated hosts (sshfs)', () => {
     expect(await on(target(), 'cat "$D/README.txt"', { D: `${MOUNTS}/cut-short` })).toContain('sample dataset');
     expect((await run(await client.delete<{ run: { id: string } }>('/vdbs/cut-short'))).status).toBe('succeeded');
 
+    const long = await provision('cut-long');
     await target().link.setUp(false);
     let failed;
     try {
-      failed = await run(await provision('cut-long'));
+      failed = await run(long);
     } finally {
       await target().link.setUp(true);
     }
