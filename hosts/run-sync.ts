@@ -255,7 +255,9 @@ function planPasses(
   ];
   roots.sort((a, b) => a.rel.split('/').length - b.rel.split('/').length || a.rel.localeCompare(b.rel));
   return roots.flatMap(({ rel, mode }): SyncPass[] => {
-    const args = ['-a', '-H', '-s', '--numeric-ids', '--stats'];
+    // --omit-link-times: a symlink's own times are not copied. Over SFTP (an sshfs mount) setting them follows the
+    // link, which fails while its target is not copied yet (rsync exits 23); nothing reads a link's times.
+    const args = ['-a', '-H', '-s', '--numeric-ids', '--omit-link-times', '--stats'];
     if (mode === 'file') return [{ rel, mode, args: [...args, '--copy-links'] }];
     const deletes = options.deleteExtraneous ? ['--delete', '--force'] : [];
     const filters = passExcludes(rel, excludes, links);

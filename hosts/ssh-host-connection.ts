@@ -418,7 +418,10 @@ export class SshHostConnection implements HostConnection {
 
   /** Rejects with the signal's reason as soon as it aborts; the work itself carries on and is cleaned up by others. */
   #whileNotAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) return Promise.reject(abortReason(signal));
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      return Promise.reject(abortReason(signal));
+    }
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(abortReason(signal));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -446,9 +449,14 @@ export class SshHostConnection implements HostConnection {
     }
     const current = this.#current;
     if (current && !current.closed) return Promise.resolve(current);
-    this.#connecting ??= this.#connect().finally(() => {
-      this.#connecting = undefined;
-    });
+    if (!this.#connecting) {
+      this.#connecting = this.#connect().finally(() => {
+        this.#connecting = undefined;
+      });
+      // A connection attempt whose every waiter gave up (aborted, or aborted before it could wait) must not end the
+      // process with an unhandled rejection when it fails: waiters get the failure through their own handlers.
+      this.#connecting.catch(() => undefined);
+    }
     return this.#connecting;
   }
 

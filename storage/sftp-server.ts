@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DvxError, StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -66,19 +66,19 @@ const CONFINE = String.raw`#!/bin/bash
 set -eu
 id=$1
 [[ $id =~ ^[0-9a-f]{8,64}$ ]] || { echo "dvx-sftp: bad export id" >&2; exit 1; }
-dir=$(dirname "$(readlink -f "$0")")
+# Every process spawned here is paid at each mount: builtins where they do (sshd runs this by its absolute path).
+dir=${'$'}{0%/*}
 if [ "$#" -lt 2 ]; then exec unshare --mount --propagation private -- "$0" "$id" inner; fi
 [ -f "$dir/exports/$id" ] || { echo "dvx-sftp: export $id was revoked" >&2; exit 1; }
 { IFS= read -r src; read -r uid; read -r gid; read -r ro; } < "$dir/exports/$id"
-sftp_server=$(cat "$dir/sftp-server.path")
+sftp_server=$(<"$dir/sftp-server.path")
 root=$dir/root
 mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev dvx-sftp "$root"
 cd "$root"
-mkdir usr data dev etc proc .oldroot
-for link in bin sbin lib lib32 lib64 libx32; do if [ -L "/$link" ]; then ln -s "$(readlink "/$link")" "$link"; fi; done
+# The skeleton (directories, /dev/null's mount point, merged-/usr links such as /lib -> usr/lib) is made at start.
+cp -a "$dir/skeleton/." .
 mount --bind /usr usr
 mount -o remount,bind,ro,nosuid,nodev usr
-touch dev/null
 mount --bind /dev/null dev/null
 printf 'dvx-sftp:x:%s:%s::/data:/bin/false\n' "$uid" "$gid" > etc/passwd
 printf 'dvx-sftp:x:%s:\n' "$gid" > etc/group
@@ -153,6 +153,8 @@ export class SftpServer {
   readonly #sftpServer: string | undefined;
   readonly #logger: Logger;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The config this object last started or checked the server with: while it runs with it, start() has nothing to do. */
+  #startedConfig: string | undefined;
 
   constructor(options: SftpServerOptions) {
     checkPlainPath(options.dir, 'SFTP server directory');
@@ -206,6 +208,10 @@ export class SftpServer {
   /** Writes the server's files and starts its sshd unless it runs; a running one rereads a changed config (SIGHUP). */
   start(): Promise<void> {
     return this.#serialized(async () => {
+      // Called at every attach: a server this object started and that still runs costs nothing more (no sshd -t).
+      const hostKey = join(this.#dir, 'ssh_host_ed25519_key');
+      if (this.#startedConfig === this.#config(hostKey) && this.pid() !== undefined && existsSync(this.#configPath))
+        return;
       const sftpServer = this.#sftpServer ?? SFTP_SERVER_CANDIDATES.find((path) => existsSync(path));
       if (sftpServer === undefined || !existsSync(this.#sshd)) {
         throw new DvxError({
@@ -219,12 +225,12 @@ export class SftpServer {
       await mkdir(join(this.#dir, 'exports'), { recursive: true, mode: 0o700 });
       await mkdir(join(this.#dir, 'root'), { recursive: true, mode: 0o755 });
       await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-      const hostKey = join(this.#dir, 'ssh_host_ed25519_key');
       if (!existsSync(hostKey)) {
         await runCommand('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dvx-sftp', '-f', hostKey], {
           doing: 'make the SFTP server host key',
         });
       }
+      await this.#writeSkeleton();
       await writeFile(join(this.#dir, 'sftp-server.path'), `${sftpServer}\n`);
       await writeFile(join(this.#dir, 'confine'), CONFINE, { mode: 0o755 });
       await chmod(join(this.#dir, 'confine'), 0o755);
@@ -239,10 +245,12 @@ export class SftpServer {
           process.kill(running, 'SIGHUP');
           this.#logger.info({ pid: running }, 'sftp server: config changed, reloading');
         }
+        this.#startedConfig = config;
         return;
       }
       await rm(this.#pidFile, { force: true });
       await this.#launch();
+      this.#startedConfig = config;
     });
   }
 
@@ -351,6 +359,23 @@ export class SftpServer {
     const path = join(this.#dir, 'authorized_keys');
     await writeFile(`${path}.tmp`, lines.map((line) => `${line}\n`).join(''), { mode: 0o600 });
     await rename(`${path}.tmp`, path);
+  }
+
+  /** The root every session starts from (copied into its tmpfs by confine): what it would otherwise spawn to make. */
+  async #writeSkeleton(): Promise<void> {
+    const skeleton = join(this.#dir, 'skeleton');
+    if (existsSync(skeleton)) return;
+    const building = `${skeleton}.tmp`;
+    await rm(building, { recursive: true, force: true });
+    for (const sub of ['usr', 'data', 'dev', 'etc', 'proc', '.oldroot'])
+      await mkdir(join(building, sub), { recursive: true, mode: 0o755 });
+    await chmod(building, 0o755);
+    await writeFile(join(building, 'dev', 'null'), '');
+    for (const link of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+      const target = await readlink(join('/', link)).catch(() => undefined);
+      if (target !== undefined) await symlink(target, join(building, link));
+    }
+    await rename(building, skeleton);
   }
 
   #config(hostKey: string): string {

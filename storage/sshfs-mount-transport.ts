@@ -103,6 +103,9 @@ mkdir -p -- "$MOUNT_PATH" || exit 1
 options=IdentityFile=$keys/key,IdentitiesOnly=yes,UserKnownHostsFile=$keys/known_hosts,GlobalKnownHostsFile=/dev/null
 options=$options,StrictHostKeyChecking=yes,HostKeyAlias=dvx-engine,BatchMode=yes,port=$PORT
 options=$options,reconnect,ServerAliveInterval=15,ServerAliveCountMax=4,ConnectTimeout=20
+# curve25519: the default sntrup761 hybrid key exchange costs ~0.2 s of CPU per mount. AES-GCM runs on AES-NI and
+# outpaces chacha20 on most servers; compression only slows a LAN down.
+options=$options,KexAlgorithms=curve25519-sha256,Ciphers=aes128-gcm@openssh.com,Compression=no
 options=$options,allow_other,default_permissions,fsname=$FS_NAME
 if [ -n "$READ_ONLY" ]; then options=$options,ro; fi
 sshfs -o "$options" -- "root@$ENGINE:/data" "$MOUNT_PATH" || exit 1

@@ -24,6 +24,30 @@ export interface TourPlugin {
   copiedInto?(root: string, sourceDir: string): string;
 }
 
+/**
+ * How the tour reads and writes the files of a host (the source directory, the VDB's mount). The default is this
+ * machine's filesystem, for hosts that share it; a host that shares nothing needs its own (over its shell).
+ */
+export interface TourFiles {
+  /** {@link treeDigest} of a directory of the host. */
+  digest(path: string): Promise<string>;
+  writeFile(path: string, text: string): Promise<void>;
+  appendFile(path: string, text: string): Promise<void>;
+  /** Removes a file; missing is fine. */
+  remove(path: string): Promise<void>;
+  /** Whether something is mounted at `path` on the host. */
+  isMounted(path: string): Promise<boolean>;
+}
+
+/** {@link TourFiles} of this machine's filesystem. */
+export const LOCAL_TOUR_FILES: TourFiles = {
+  digest: (path) => treeDigest(path),
+  writeFile: (path, text) => writeFile(path, text),
+  appendFile: (path, text) => appendFile(path, text),
+  remove: (path) => rm(path, { force: true }),
+  isMounted: async (path) => (await localMountPoints()).includes(path),
+};
+
 /** A host the tour adds as an environment. */
 export interface TourHost {
   name: string;
@@ -42,6 +66,11 @@ export interface TourOptions {
   sourceDir: string;
   /** Scratch directory for staging and VDB mount paths. */
   workDir: string;
+  /**
+   * How the tour reaches the files of the source and target hosts. Given, `workDir` is a path on the staging and
+   * target hosts and is not created here. @defaultValue {@link LOCAL_TOUR_FILES} for both, and `workDir` is created
+   */
+  files?: { source: TourFiles; target: TourFiles };
   /** Prefix of the names of everything the tour creates. */
   prefix: string;
   log?: (line: string) => void;
@@ -117,10 +146,12 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     }
     return run;
   };
-  const mounted = async (path: string) => (await localMountPoints()).includes(path);
+  const source = options.files?.source ?? LOCAL_TOUR_FILES;
+  const target = options.files?.target ?? LOCAL_TOUR_FILES;
+  const mounted = (path: string) => target.isMounted(path);
   const vdbMount = join(options.workDir, `${prefix}-vdb`);
   const stagingPath = join(options.workDir, `${prefix}-staging`);
-  await mkdir(options.workDir, { recursive: true });
+  if (!options.files) await mkdir(options.workDir, { recursive: true });
 
   const pluginId = await step(
     'upload plugin',
@@ -194,7 +225,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   const dsourceName = `${prefix}-dsource`;
   /** The copy of the source directory under a snapshot's or the VDB's root. */
   const data = (root: string) => (plugin.copiedInto ? plugin.copiedInto(root, options.sourceDir) : root);
-  const initialDigest = await treeDigest(options.sourceDir);
+  const initialDigest = await source.digest(options.sourceDir);
   const dsource = await step(
     'link (initial resync)',
     async () => {
@@ -219,8 +250,8 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     'the first dSource snapshot differs from the source',
   );
 
-  await writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
-  const syncedDigest = await treeDigest(options.sourceDir);
+  await source.writeFile(join(options.sourceDir, `changed-${prefix}.txt`), `changed at ${new Date().toISOString()}\n`);
+  const syncedDigest = await source.digest(options.sourceDir);
   const synced = await step(
     'change the source, sync',
     async () => {
@@ -252,7 +283,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     'VDB files equal the snapshot',
     async () => {
       check(await mounted(vdbMount), `${vdbMount} is not mounted`);
-      const digest = await treeDigest(data(vdbMount));
+      const digest = await target.digest(data(vdbMount));
       check(digest === syncedDigest, 'VDB contents differ from the source at the snapshot');
       return digest;
     },
@@ -260,9 +291,9 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
   );
 
   await step('write in the VDB; dSource untouched', async () => {
-    await writeFile(join(data(vdbMount), 'written-in-vdb.txt'), 'hello from the VDB\n');
+    await target.writeFile(join(data(vdbMount), 'written-in-vdb.txt'), 'hello from the VDB\n');
     check((await treeDigest(data(synced.path))) === syncedDigest, 'a write in the VDB changed the dSource snapshot');
-    check((await treeDigest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
+    check((await source.digest(options.sourceDir)) === syncedDigest, 'a write in the VDB changed the source');
   });
 
   const vdbSnapshot = await step(
@@ -273,27 +304,27 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     },
     (snapshot) => snapshot.id,
   );
-  const snapshotDigest = await treeDigest(data(vdbMount));
+  const snapshotDigest = await target.digest(data(vdbMount));
 
   await step(
     'more writes, rewind to the snapshot',
     async () => {
-      await appendFile(join(data(vdbMount), 'written-in-vdb.txt'), 'a later change\n');
-      await rm(join(data(vdbMount), `changed-${prefix}.txt`), { force: true });
-      check((await treeDigest(data(vdbMount))) !== snapshotDigest, 'the writes did not change the VDB');
+      await target.appendFile(join(data(vdbMount), 'written-in-vdb.txt'), 'a later change\n');
+      await target.remove(join(data(vdbMount), `changed-${prefix}.txt`));
+      check((await target.digest(data(vdbMount))) !== snapshotDigest, 'the writes did not change the VDB');
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: vdbSnapshot.id }));
-      check((await treeDigest(data(vdbMount))) === snapshotDigest, 'rewind did not restore the snapshot contents');
+      check((await target.digest(data(vdbMount))) === snapshotDigest, 'rewind did not restore the snapshot contents');
     },
     () => `restored ${vdbSnapshot.id}`,
   );
   const beforeRefresh = await lastSnapshotOf(vdb.id);
 
-  await writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
-  const newerDigest = await treeDigest(options.sourceDir);
+  await source.writeFile(join(options.sourceDir, `newer-${prefix}.txt`), 'newer data\n');
+  const newerDigest = await source.digest(options.sourceDir);
   await step('sync again, refresh the VDB', async () => {
     await finished(await client.post(`/dsources/${dsource.id}/sync`, {}));
     await finished(await client.post(`/vdbs/${vdb.id}/refresh`, {}));
-    check((await treeDigest(data(vdbMount))) === newerDigest, 'refresh did not bring the newer source contents');
+    check((await target.digest(data(vdbMount))) === newerDigest, 'refresh did not bring the newer source contents');
   });
 
   await step(
@@ -301,7 +332,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
     async () => {
       await finished(await client.post(`/vdbs/${vdb.id}/rewind`, { snapshot: beforeRefresh.id }));
       check(
-        (await treeDigest(data(vdbMount))) === snapshotDigest,
+        (await target.digest(data(vdbMount))) === snapshotDigest,
         'rewinding to the pre-refresh snapshot did not undo the refresh',
       );
     },
@@ -332,7 +363,7 @@ export async function runTour(options: TourOptions): Promise<TourReport> {
       );
       await finished(await client.post(`/vdbs/${vdb.id}/enable`));
       check(await mounted(vdbMount), 'the VDB is not mounted again after enable');
-      check((await treeDigest(data(vdbMount))) === snapshotDigest, 'enable changed the VDB contents');
+      check((await target.digest(data(vdbMount))) === snapshotDigest, 'enable changed the VDB contents');
     },
     () => 'unmounted, then mounted again',
   );

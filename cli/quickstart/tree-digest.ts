@@ -27,9 +27,29 @@ export async function treeEntries(root: string): Promise<Record<string, string>>
   return entries;
 }
 
+/** Compares two relative paths segment by segment, as a walk with sorted directory listings meets them. */
+function walkOrder(a: string, b: string): number {
+  const left = a.split('/');
+  const right = b.split('/');
+  for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
+    const x = left[i] ?? '';
+    const y = right[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return left.length - right.length;
+}
+
+/**
+ * The digest of entries as {@link treeEntries} gives them, in whatever order they were listed (a listing made on
+ * another host, for one): the same tree gives the same digest as {@link treeDigest}.
+ */
+export function entriesDigest(entries: Record<string, string>): string {
+  const ordered: Record<string, string> = {};
+  for (const path of Object.keys(entries).sort(walkOrder)) ordered[path] = entries[path] ?? '';
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex');
+}
+
 /** One digest of a directory tree's files, links and their contents (not times or modes): equal trees, equal digests. */
 export async function treeDigest(root: string): Promise<string> {
-  return createHash('sha256')
-    .update(JSON.stringify(await treeEntries(root)))
-    .digest('hex');
+  return entriesDigest(await treeEntries(root));
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { isAlive } from './ssh-processes.js';
 
@@ -22,6 +23,7 @@ export const RUN_ID = randomBytes(3).toString('hex');
 export const CLAIMS_DIR = '/run/dvx-isolated-hosts';
 
 const SUBNETS = 1 << 14;
+const SUBNET = '10.213.0.0/16';
 
 /** A veth pair between the root network namespace and a named one, with a /30 of 10.213.0.0/16. */
 export interface HostLink {
@@ -127,8 +129,11 @@ function claimSubnet(): number {
 
 let counter = 0;
 
-/** Creates a network namespace with a veth pair to the root namespace on a fresh /30; the host side is its `eth0`. */
-export async function createHostLink(label: string): Promise<HostLink> {
+/**
+ * Creates a network namespace with a veth pair to the root namespace on a fresh /30; the host side is its `eth0`.
+ * `routed`: the host reaches the other routed hosts (10.213.0.0/16), as machines of one network do.
+ */
+export async function createHostLink(label: string, options: { routed?: boolean } = {}): Promise<HostLink> {
   installExitHook();
   sweepDeadRuns();
   const index = claimSubnet();
@@ -155,6 +160,11 @@ export async function createHostLink(label: string): Promise<HostLink> {
     await ip('-n', netns, 'addr', 'add', `${host}/30`, 'dev', 'eth0');
     await ip('-n', netns, 'link', 'set', 'eth0', 'up');
     await ip('-n', netns, 'link', 'set', 'lo', 'up');
+    if (options.routed) {
+      // Through the root namespace, which forwards what comes in on these veths only (ip_forward stays off).
+      await ip('-n', netns, 'route', 'add', SUBNET, 'via', root);
+      await writeFile(`/proc/sys/net/ipv4/conf/${rootInterface}/forwarding`, '1\n');
+    }
   } catch (error) {
     removeSync(netns, claim);
     live.delete(netns);

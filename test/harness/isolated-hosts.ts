@@ -15,6 +15,11 @@ const execFileAsync = promisify(execFile);
 export interface IsolatedHostsOptions {
   /** Extra sshd_config lines; they take precedence over the harness's own. @defaultValue none */
   extraConfig?: string[];
+  /**
+   * The hosts reach each other (routed through the root namespace), as machines of one network do: a copy from one
+   * host to another (runSync host to host, rsync over ssh) needs it. @defaultValue false: each reaches only the engine
+   */
+  routed?: boolean;
 }
 
 /**
@@ -272,7 +277,7 @@ async function startHost(
   client: { privateKey: string; publicKey: string },
   options: IsolatedHostsOptions,
 ): Promise<TestIsolatedHost> {
-  const link = await createHostLink(name);
+  const link = await createHostLink(name, { routed: options.routed ?? false });
   const rootfs = join(dir, 'rootfs');
   const logFile = join(rootfs, 'var', 'log', 'sshd.log');
   // sshd keeps the first value it reads for a keyword: extra lines go first so that they override the defaults.

@@ -121,8 +121,14 @@ export async function startSourceCluster(options: {
   port: number;
   replicationUser: string;
   password: string;
+  /** More addresses to listen on than 127.0.0.1 (an isolated staging host reaches the engine machine at its link's). */
+  listenAddresses?: string[];
+  /** Networks (CIDR) the replication user may connect from besides 127.0.0.1, with the password. */
+  replicationFrom?: string[];
 }): Promise<SourceCluster> {
   const { bin, dir, port } = options;
+  const networks = ['127.0.0.1/32', ...(options.replicationFrom ?? [])];
+  const listen = ['127.0.0.1', ...(options.listenAddresses ?? [])].join(',');
   await mkdir(dir, { recursive: true });
   await chmod(dir, 0o755);
   await run('chown', [`${PG_OS_USER}:`, dir]);
@@ -132,11 +138,16 @@ export async function startSourceCluster(options: {
   const hba = await readFile(hbaPath, 'utf8');
   await writeFile(
     hbaPath,
-    `host replication ${options.replicationUser} 127.0.0.1/32 scram-sha-256\nhost all ${options.replicationUser} 127.0.0.1/32 scram-sha-256\n${hba}`,
+    `${networks
+      .map(
+        (network) =>
+          `host replication ${options.replicationUser} ${network} scram-sha-256\nhost all ${options.replicationUser} ${network} scram-sha-256\n`,
+      )
+      .join('')}${hba}`,
   );
   await writeFile(
     join(dataDir, 'postgresql.conf'),
-    `\nport = ${port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nwal_level = replica\nmax_wal_senders = 10\nfsync = on\n`,
+    `\nport = ${port}\nlisten_addresses = '${listen}'\nunix_socket_directories = '${dir}'\nwal_level = replica\nmax_wal_senders = 10\nfsync = on\n`,
     { flag: 'a' },
   );
   await run('chown', [`${PG_OS_USER}:`, hbaPath, join(dataDir, 'postgresql.conf')]);
