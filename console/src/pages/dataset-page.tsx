@@ -119,9 +119,18 @@ export function DatasetPage({ kind, id }: { kind: Kind; id: string }) {
               </button>
             </>
           ) : (
-            <button type="button" disabled={disabled} onClick={() => void action.run(() => post(`${base}/sync`))}>
-              Sync
-            </button>
+            <>
+              <button type="button" disabled={disabled} onClick={() => void action.run(() => post(`${base}/sync`))}>
+                Sync
+              </button>
+              <button
+                type="button"
+                disabled={disabled}
+                onClick={() => void action.run(() => post(`${base}/${object.enabled ? 'disable' : 'enable'}`))}
+              >
+                {object.enabled ? 'Disable' : 'Enable'}
+              </button>
+            </>
           )}
           <ConfirmButton
             label="Delete"

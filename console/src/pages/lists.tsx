@@ -31,41 +31,43 @@ function DatasetTable({ items, kind }: { items: Dataset[]; kind: 'vdbs' | 'dsour
       </p>
     );
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Status</th>
-          <th scope="col">Health</th>
-          <th scope="col">Enabled</th>
-          <th scope="col">Last run</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((item) => (
-          <tr key={item.id}>
-            <td>
-              <a href={href(kind, item.id)}>{item.name}</a>
-            </td>
-            <td>
-              <Status value={item.status} />
-            </td>
-            <td>{item.runtime ? <Status value={item.runtime.state} /> : <span class="muted">not checked</span>}</td>
-            <td>{item.enabled ? 'yes' : 'no'}</td>
-            <td>
-              {item.lastRun ? (
-                <>
-                  <a href={href('runs', item.lastRun.id)}>{item.lastRun.kind}</a> <Status value={item.lastRun.status} />{' '}
-                  <span class="muted">{when(item.lastRun.createdAt)}</span>
-                </>
-              ) : (
-                <span class="muted">none</span>
-              )}
-            </td>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Status</th>
+            <th scope="col">Health</th>
+            <th scope="col">Enabled</th>
+            <th scope="col">Last run</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id}>
+              <td>
+                <a href={href(kind, item.id)}>{item.name}</a>
+              </td>
+              <td>
+                <Status value={item.status} />
+              </td>
+              <td>{item.runtime ? <Status value={item.runtime.state} /> : <span class="muted">not checked</span>}</td>
+              <td>{item.enabled ? 'yes' : 'no'}</td>
+              <td>
+                {item.lastRun ? (
+                  <>
+                    <a href={href('runs', item.lastRun.id)}>{item.lastRun.kind}</a>{' '}
+                    <Status value={item.lastRun.status} /> <span class="muted">{when(item.lastRun.createdAt)}</span>
+                  </>
+                ) : (
+                  <span class="muted">none</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -126,6 +126,13 @@ export function Overview() {
         <h2>Runs running</h2>
         <RunTable runs={data.running} empty="No run is running." />
       </section>
+      <section>
+        <h2>Runs failed recently</h2>
+        <RunTable runs={data.failed} empty="No run has failed." />
+        <p>
+          <a href={href('runs')}>All runs</a>
+        </p>
+      </section>
     </div>
   );
 }
@@ -133,39 +140,42 @@ export function Overview() {
 export function RunTable({ runs, empty }: { runs: RunSummary[]; empty: string }) {
   if (runs.length === 0) return <p class="muted">{empty}</p>;
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Run</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Object</th>
-          <th scope="col">Status</th>
-          <th scope="col">Started</th>
-          <th scope="col">By</th>
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((run) => (
-          <tr key={run.id}>
-            <td>
-              <a href={href('runs', run.id)}>{run.id}</a>
-            </td>
-            <td>{run.kind}</td>
-            <td>
-              {run.objectType === 'vdb' || run.objectType === 'dsource' ? (
-                <a href={href(`${run.objectType}s`, run.objectId)}>{run.objectType}</a>
-              ) : (
-                run.objectType
-              )}
-            </td>
-            <td>
-              <Status value={run.status} />
-            </td>
-            <td>{when(run.createdAt)}</td>
-            <td>{run.requestedBy}</td>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Run</th>
+            <th scope="col">Object</th>
+            <th scope="col">Status</th>
+            <th scope="col">Started</th>
+            <th scope="col">By</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {runs.map((run) => (
+            <tr key={run.id}>
+              <td>
+                <a href={href('runs', run.id)} title={run.id}>
+                  {run.kind}
+                </a>{' '}
+                <span class="muted">…{run.id.slice(-6)}</span>
+              </td>
+              <td>
+                {run.objectType === 'vdb' || run.objectType === 'dsource' ? (
+                  <a href={href(`${run.objectType}s`, run.objectId)}>{run.objectType}</a>
+                ) : (
+                  run.objectType
+                )}
+              </td>
+              <td>
+                <Status value={run.status} />
+              </td>
+              <td>{when(run.createdAt)}</td>
+              <td>{run.requestedBy}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
