@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, onUnauthorized, type ApiError } from './api.js';
 import { ErrorMessage } from './components/error-message.js';
 import { DatasetPage } from './pages/dataset-page.js';
+import { EnvironmentList } from './pages/environments.js';
 import { DsourceList, VdbList } from './pages/lists.js';
 import { Overview } from './pages/overview.js';
 import { QueuesLink, RunList, RunPage } from './pages/runs.js';
@@ -19,11 +20,13 @@ function Page({ route }: { route: string[] }) {
   if (section === 'dsources') return <DsourceList />;
   if (section === 'runs' && id) return <RunPage id={id} />;
   if (section === 'runs') return <RunList />;
+  if (section === 'environments') return <EnvironmentList />;
   return <Overview />;
 }
 
 const SECTIONS = [
   ['', 'Overview'],
+  ['environments', 'Environments'],
   ['dsources', 'dSources'],
   ['vdbs', 'VDBs'],
   ['runs', 'Runs'],

@@ -9,3 +9,5 @@ export type { Role } from '../../model/token-store.js';
 export type { RunSummary } from '../../services/runs.js';
 export type { HealthReport, DependencyHealth } from '../../api/health.js';
 export type { SerializedError } from '../../errors/dvx-error.js';
+export type { RepositoryRecord as Repository } from '../../model/repository.js';
+export type { SourceConfigRecord as SourceConfig } from '../../model/source-config.js';

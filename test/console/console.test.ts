@@ -137,6 +137,18 @@ describe('in a browser', () => {
     expect(await row.textContent()).toContain('succeeded');
   });
 
+  it('lists the environments with what discovery found, and refreshes one following its run', async () => {
+    const page = await openPage();
+    await signIn(page, operatorToken);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Environments' }).click();
+    const source = page.getByRole('article', { name: `Environment ${engine.tourHost(0).name}` });
+    await expect.poll(() => source.textContent()).toContain('source config console-ds');
+    expect(await page.getByRole('article').count()).toBe(3);
+    await source.getByRole('button', { name: `Refresh ${engine.tourHost(0).name}` }).click();
+    await expect.poll(() => source.locator('.follower').textContent(), { timeout: 60_000 }).toMatch(/succeeded/);
+    expect(await source.textContent()).toContain('ACTIVE');
+  });
+
   it('provisions a VDB from a snapshot picked in the dSource timeline and watches its run finish live', async () => {
     const page = await openPage();
     await signIn(page, operatorToken);
@@ -243,6 +255,7 @@ describe('in a browser', () => {
       'the rewind run',
     );
     await screenshots('overview', '#/', (page) => page.getByText('Storage pool').waitFor());
+    await screenshots('environments', '#/environments', (page) => page.getByRole('article').first().waitFor());
     await screenshots('vdbs', '#/vdbs', (page) => page.getByRole('row', { name: /console-vdb/ }).waitFor());
     await screenshots('vdb', `#/vdbs/${vdb.id}`, (page) =>
       page.locator('.timeline [data-snapshot-id]').first().waitFor(),

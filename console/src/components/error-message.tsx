@@ -1,7 +1,12 @@
-import type { ApiError } from '../api.js';
+/** What is shown of a failure: an ApiError, or an error a record or a run carries. */
+export interface ShownError {
+  message: string;
+  code: string;
+  action?: string | undefined;
+}
 
 /** An API or network failure: what happened and what to do, never a blank page. */
-export function ErrorMessage({ error, onRetry }: { error: ApiError; onRetry?: () => void }) {
+export function ErrorMessage({ error, onRetry }: { error: ShownError; onRetry?: () => void }) {
   return (
     <div class="error" role="alert">
       <p class="error-message">
