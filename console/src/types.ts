@@ -11,3 +11,4 @@ export type { HealthReport, DependencyHealth } from '../../api/health.js';
 export type { SerializedError } from '../../errors/dvx-error.js';
 export type { RepositoryRecord as Repository } from '../../model/repository.js';
 export type { SourceConfigRecord as SourceConfig } from '../../model/source-config.js';
+export type { BookmarkRecord as Bookmark } from '../../model/bookmark.js';

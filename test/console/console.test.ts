@@ -155,7 +155,7 @@ describe('in a browser', () => {
     await page.goto(`${engine.runtime.url}/#/dsources/${dsourceId}`);
     const [snapshot] = await snapshotsOf(engine, dsourceId);
     await page.locator(`[data-snapshot-id="${must(snapshot, 'a snapshot of the dSource').id}"]`).click();
-    await page.getByLabel('Name').fill('console-vdb');
+    await page.getByLabel('VDB name').fill('console-vdb');
     await page.getByLabel('Target environment').selectOption(must(environments[2], 'the target environment'));
     await page.getByLabel(/Parameters/).fill(JSON.stringify({ mountLocation: join(engine.dir, 'mnt', 'console-vdb') }));
     await page.getByRole('button', { name: 'Provision' }).click();
@@ -169,6 +169,24 @@ describe('in a browser', () => {
     const vdb = must(await vdbNamed('console-vdb'), 'the provisioned VDB');
     expect(vdb.status).toBe('READY');
     await page.getByRole('link', { name: /vdb/ }).first().click();
+    await page.getByRole('heading', { name: /console-vdb/ }).waitFor();
+  });
+
+  it('bookmarks a dSource snapshot; the picture flags it and names the VDB provisioned from it', async () => {
+    const page = await openPage();
+    await signIn(page, operatorToken);
+    await page.goto(`${engine.runtime.url}/#/dsources/${dsourceId}`);
+    const [snapshot] = await snapshotsOf(engine, dsourceId);
+    const mark = page.locator(`[data-snapshot-id="${must(snapshot, 'a snapshot of the dSource').id}"]`);
+    await mark.click();
+    await page.getByLabel('Bookmark name').fill('golden');
+    await page.getByRole('button', { name: 'Bookmark', exact: true }).click();
+    await expect.poll(() => page.locator('.timeline').textContent()).toContain('golden');
+    expect(await mark.getAttribute('aria-label')).toContain('bookmarked golden');
+    const bookmarks = await engine.client.get<{ bookmarks: { name: string }[] }>(`/bookmarks?of=${dsourceId}`);
+    expect(bookmarks.bookmarks.map((bookmark) => bookmark.name)).toEqual(['golden']);
+    // The VDB provisioned from that snapshot is named under its mark, a link to its page.
+    await page.locator('.timeline a', { hasText: 'console-vdb' }).click();
     await page.getByRole('heading', { name: /console-vdb/ }).waitFor();
   });
 
@@ -229,7 +247,7 @@ describe('in a browser', () => {
     await signIn(page, operatorToken);
     await page.goto(`${engine.runtime.url}/#/dsources/${dsourceId}`);
     await page.locator('.timeline [data-snapshot-id]').first().click();
-    await page.getByLabel('Name').fill('console-failing');
+    await page.getByLabel('VDB name').fill('console-failing');
     await page.getByLabel('Target environment').selectOption(must(environments[2], 'the target environment'));
     await page
       .getByLabel(/Parameters/)
@@ -256,6 +274,9 @@ describe('in a browser', () => {
     );
     await screenshots('overview', '#/', (page) => page.getByText('Storage pool').waitFor());
     await screenshots('environments', '#/environments', (page) => page.getByRole('article').first().waitFor());
+    await screenshots('dsource', `#/dsources/${dsourceId}`, (page) =>
+      page.locator('.timeline', { hasText: 'golden' }).waitFor(),
+    );
     await screenshots('vdbs', '#/vdbs', (page) => page.getByRole('row', { name: /console-vdb/ }).waitFor());
     await screenshots('vdb', `#/vdbs/${vdb.id}`, (page) =>
       page.locator('.timeline [data-snapshot-id]').first().waitFor(),
@@ -294,8 +315,8 @@ describe('in a browser', () => {
     });
     await signIn(page, secret);
     await engine.client.delete(`/tokens/${token.id}`);
-    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Runs' }).click();
-    await page.getByLabel('API token').waitFor();
+    // The overview's next poll (every 3 s) is refused: the page signs out and says why.
+    await page.getByLabel('API token').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('alert').textContent()).toContain('The API token is not valid.');
     expect(await page.evaluate<string | null>("sessionStorage.getItem('dvx.token')")).toBeNull();
   });

@@ -8,7 +8,7 @@ import { Status, when } from '../components/status.js';
 import { Timeline } from '../components/timeline.js';
 import { go, href } from '../router.js';
 import { useCanAct } from '../session-context.js';
-import type { Dsource, Environment, Snapshot, Vdb } from '../types.js';
+import type { Bookmark, Dsource, Environment, Snapshot, Vdb } from '../types.js';
 import { useAction } from '../use-action.js';
 import { useApi } from '../use-api.js';
 
@@ -18,18 +18,30 @@ interface Loaded {
   object: Vdb | Dsource;
   snapshots: Snapshot[];
   timeflows: TimeflowRecord[];
+  bookmarks: Bookmark[];
+  /** VDBs provisioned from this object's snapshots. */
+  children: Vdb[];
 }
 
 async function load(kind: Kind, id: string): Promise<Loaded> {
   const path = `/${kind}/${encodeURIComponent(id)}`;
-  const [object, snapshots, timeflows] = await Promise.all([
+  const of = encodeURIComponent(id);
+  const [object, snapshots, timeflows, bookmarks, vdbs] = await Promise.all([
     get<{ vdb?: Vdb; dsource?: Dsource }>(path),
     get<{ snapshots: Snapshot[] }>(`${path}/snapshots`),
-    get<{ timeflows: TimeflowRecord[] }>(`/timeflows?of=${encodeURIComponent(id)}`),
+    get<{ timeflows: TimeflowRecord[] }>(`/timeflows?of=${of}`),
+    get<{ bookmarks: Bookmark[] }>(`/bookmarks?of=${of}`),
+    get<{ vdbs: Vdb[] }>('/vdbs'),
   ]);
   const record = object.vdb ?? object.dsource;
   if (!record) throw new Error(`The engine's answer for ${path} holds no object.`);
-  return { object: record, snapshots: snapshots.snapshots, timeflows: timeflows.timeflows };
+  return {
+    object: record,
+    snapshots: snapshots.snapshots,
+    timeflows: timeflows.timeflows,
+    bookmarks: bookmarks.bookmarks,
+    children: vdbs.vdbs.filter((vdb) => vdb.parentId === record.id),
+  };
 }
 
 export function DatasetPage({ kind, id }: { kind: Kind; id: string }) {
@@ -152,6 +164,12 @@ export function DatasetPage({ kind, id }: { kind: Kind; id: string }) {
           currentTimeflowId={object.currentTimeflowId}
           selected={selected}
           onSelect={(picked) => setSelected(picked.id)}
+          bookmarks={data.bookmarks}
+          provisioned={data.children.map((child) => ({
+            id: child.id,
+            name: child.name,
+            snapshotId: child.provisionedFromSnapshotId,
+          }))}
           {...(vdb
             ? { origin: `provisioned from ${vdb.parentType} snapshot ${vdb.provisionedFromSnapshotId.slice(-8)}` }
             : {})}
@@ -166,6 +184,8 @@ export function DatasetPage({ kind, id }: { kind: Kind; id: string }) {
             {snapshot.timeflowId === object.currentTimeflowId ? ' (current)' : ''}. Run{' '}
             <a href={href('runs', snapshot.runId)}>{snapshot.runId}</a>.
           </p>
+          <PickedDetails snapshot={snapshot} data={data} />
+          {canAct && <BookmarkForm snapshot={snapshot.id} onDone={() => void reload()} />}
           {canAct && vdb && (
             <ConfirmButton
               label="Rewind"
@@ -178,6 +198,65 @@ export function DatasetPage({ kind, id }: { kind: Kind; id: string }) {
         </section>
       )}
     </div>
+  );
+}
+
+/** A picked snapshot's bookmarks and the VDBs provisioned from it. */
+function PickedDetails({ snapshot, data }: { snapshot: Snapshot; data: Loaded }) {
+  const bookmarks = data.bookmarks.filter((bookmark) => bookmark.snapshotId === snapshot.id);
+  const children = data.children.filter((child) => child.provisionedFromSnapshotId === snapshot.id);
+  return (
+    <>
+      {bookmarks.length > 0 && (
+        <p>
+          Bookmarked:{' '}
+          {bookmarks.map((bookmark) => (
+            <span key={bookmark.id} class="status status-plain">
+              {bookmark.name}
+              {bookmark.expiresAt ? ` (until ${when(bookmark.expiresAt)})` : ''}
+            </span>
+          ))}
+        </p>
+      )}
+      {children.length > 0 && (
+        <p>
+          VDBs provisioned from it:{' '}
+          {children.map((child) => (
+            <a key={child.id} href={href('vdbs', child.id)}>
+              {child.name}{' '}
+            </a>
+          ))}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Names a snapshot (a bookmark protects it from retention and deletion). */
+function BookmarkForm({ snapshot, onDone }: { snapshot: string; onDone: () => void }) {
+  const [name, setName] = useState('');
+  const action = useAction(() => {
+    setName('');
+    onDone();
+  });
+  return (
+    <form
+      class="inline-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void action.run(async () => {
+          await post('/bookmarks', { name, snapshot });
+          return undefined;
+        });
+      }}
+    >
+      <label for="bookmark-name">Bookmark name</label>
+      <input id="bookmark-name" required value={name} onInput={(event) => setName(event.currentTarget.value)} />
+      <button type="submit" disabled={action.busy || !name.trim()}>
+        Bookmark
+      </button>
+      {action.view}
+    </form>
   );
 }
 
@@ -215,7 +294,7 @@ function ProvisionForm({ source, snapshot }: { source: string; snapshot: string 
   return (
     <form class="provision" onSubmit={submit}>
       <h3>Provision a VDB from this snapshot</h3>
-      <label for="vdb-name">Name</label>
+      <label for="vdb-name">VDB name</label>
       <input id="vdb-name" required value={name} onInput={(event) => setName(event.currentTarget.value)} />
       <label for="vdb-environment">Target environment</label>
       <select id="vdb-environment" value={environment} onChange={(event) => setEnvironment(event.currentTarget.value)}>
