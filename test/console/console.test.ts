@@ -1,6 +1,6 @@
 // The web console (console/) in a real browser: Debian's chromium driven by playwright-core, against a whole engine
 // with real Redis, btrfs and sshd hosts (the e2e fixture). Screenshots of the main pages at a laptop and a phone width
-// go to docs/console/ (shown in the README).
+// go to docs/console/ (shown in the README) when run with DVX_UPDATE_SCREENSHOTS=1.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -11,7 +11,11 @@ import { startEngineFixture, type EngineFixture } from '../e2e/engine-fixture.js
 import { setUpDsource, snapshotsOf } from '../e2e/fixture-setup.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = join(process.cwd(), 'docs', 'console');
+/**
+ * Where the screenshots go: docs/console/ (shown in the README) with DVX_UPDATE_SCREENSHOTS=1, else a temp dir, so
+ * that a test run does not rewrite tracked files (every run's pictures differ in their ids and times).
+ */
+const SHOTS = process.env.DVX_UPDATE_SCREENSHOTS === '1' ? join(process.cwd(), 'docs', 'console') : undefined;
 const WIDTHS = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } } as const;
 
 let engine: EngineFixture;
@@ -58,7 +62,8 @@ async function screenshots(name: string, hash: string, ready: (page: Page) => Pr
     await signIn(page, operatorToken);
     await page.goto(`${engine.runtime.url}/${hash}`);
     await ready(page);
-    await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: true });
+    const picture = await page.screenshot({ fullPage: true, path: join(SHOTS ?? engine.dir, `${name}-${label}.png`) });
+    expect(picture.length).toBeGreaterThan(0);
     await page.context().close();
   }
 }
@@ -70,7 +75,7 @@ async function vdbNamed(name: string): Promise<VdbView | undefined> {
 beforeAll(async () => {
   // The console as `npm run build` builds it, from these sources, where the engine serves it from.
   await build({ configFile: join(process.cwd(), 'console', 'vite.config.ts'), logLevel: 'warn' });
-  await mkdir(SHOTS, { recursive: true });
+  if (SHOTS) await mkdir(SHOTS, { recursive: true });
   engine = await startEngineFixture();
   const setUp = await setUpDsource(engine, 'console-ds');
   dsourceId = setUp.dsourceId;
