@@ -7,13 +7,15 @@ import { DsourceList, VdbList } from './pages/lists.js';
 import { Overview } from './pages/overview.js';
 import { QueuesLink, RunList, RunPage } from './pages/runs.js';
 import { SignIn } from './pages/sign-in.js';
+import { TokenList } from './pages/tokens.js';
 import { href, useRoute } from './router.js';
 import { CallerContext, type Caller } from './session-context.js';
 import { forgetToken, storedToken, storeToken } from './session.js';
 import { asApiError } from './api.js';
 
-function Page({ route }: { route: string[] }) {
+function Page({ route, role }: { route: string[]; role: Caller['role'] }) {
   const [section, id] = route;
+  if (section === 'tokens' && role === 'admin') return <TokenList />;
   if (section === 'vdbs' && id) return <DatasetPage kind="vdbs" id={id} />;
   if (section === 'dsources' && id) return <DatasetPage kind="dsources" id={id} />;
   if (section === 'vdbs') return <VdbList />;
@@ -91,6 +93,11 @@ export function App() {
               {label}
             </a>
           ))}
+          {caller.role === 'admin' && (
+            <a href={href('tokens')} aria-current={current === 'tokens' ? 'page' : undefined}>
+              Tokens
+            </a>
+          )}
           <QueuesLink label="Queues" />
         </nav>
         <div class="who">
@@ -103,7 +110,7 @@ export function App() {
         </div>
       </header>
       <main>
-        <Page route={route} />
+        <Page route={route} role={caller.role} />
       </main>
     </CallerContext.Provider>
   );

@@ -326,6 +326,32 @@ describe('in a browser', () => {
     expect(await page.evaluate<string | null>("sessionStorage.getItem('dvx.token')")).toBeNull();
   });
 
+  it('an admin creates and revokes tokens; an operator is shown no token administration', async () => {
+    const admin = await openPage();
+    await signIn(admin, engine.token);
+    await admin.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Tokens' }).click();
+    await admin.getByLabel('Token name').fill('console-made');
+    await admin.getByLabel('Role').selectOption('viewer');
+    await admin.getByRole('button', { name: 'Create token' }).click();
+    const secret = must(await admin.locator('.secret').textContent(), 'the new secret');
+    const whoami = await fetch(`${engine.runtime.url}/whoami`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(await whoami.json()).toMatchObject({ token: { name: 'console-made', role: 'viewer' } });
+    const row = admin.getByRole('row', { name: /console-made/ });
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByRole('button', { name: 'Yes, revoke' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect(
+      (await fetch(`${engine.runtime.url}/whoami`, { headers: { authorization: `Bearer ${secret}` } })).status,
+    ).toBe(401);
+
+    const operator = await openPage();
+    await signIn(operator, operatorToken);
+    expect(await operator.getByRole('link', { name: 'Tokens' }).count()).toBe(0);
+    await operator.goto(`${engine.runtime.url}/#/tokens`);
+    await operator.getByRole('heading', { name: 'Overview' }).waitFor();
+    expect(await operator.getByRole('button', { name: 'Create token' }).count()).toBe(0);
+  });
+
   it('asked for nothing outside the engine', () => {
     expect(requested.length).toBeGreaterThan(0);
     expect(requested.filter((url) => !url.startsWith(engine.runtime.url))).toEqual([]);
