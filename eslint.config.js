@@ -43,6 +43,12 @@ const LAYERS = {
 /** Folders that are not a layer of the engine: they may import any layer; no layer may import them. */
 const OUTSIDE = ['test', 'bench'];
 
+/**
+ * The web console: front-end code built by vite and run in a browser. It imports nothing of the engine but its types
+ * (`import type`, erased by the build), and of npm packages only preact (and vite in its build config).
+ */
+const CONSOLE = { type: 'console', packages: ['preact', 'preact/*', 'vite', 'node:url'] };
+
 /** npm packages and Node built-ins a layer is limited to, and why; layers not named here may use any. */
 const PACKAGES = {
   machines: { allowed: ['xstate'], why: 'machines are pure: they import only xstate and their own folder' },
@@ -53,7 +59,7 @@ const elements = [
   // The plugin SDK first: it is the one part of operations/ that plugins may import (as `dvx/sdk`).
   { type: 'sdk', pattern: 'operations/sdk/**', partialMatch: false },
   { type: 'plugin', pattern: 'plugins/*/**', partialMatch: false, capture: ['plugin'] },
-  ...[...Object.keys(LAYERS), ...OUTSIDE]
+  ...[...Object.keys(LAYERS), ...OUTSIDE, CONSOLE.type]
     .filter((type) => type !== 'sdk' && type !== 'plugin')
     .map((type) => ({ type, pattern: `${type}/**`, partialMatch: false })),
 ];
@@ -76,6 +82,16 @@ const layerPolicies = [
     from: { element: { type: from } },
     allow: { to: { module: { origin: ['external', 'core'] } } },
   })),
+  // The console: its own files, the engine's types only, and its few packages.
+  { from: { element: { type: CONSOLE.type } }, allow: { to: { element: { type: CONSOLE.type } } } },
+  {
+    from: { element: { type: CONSOLE.type } },
+    allow: { to: { element: { types: { anyOf: Object.keys(LAYERS) } } }, dependency: { kind: 'type' } },
+  },
+  {
+    from: { element: { type: CONSOLE.type } },
+    allow: { to: { module: { origin: ['external', 'core'], source: `{${CONSOLE.packages.join(',')}}` } } },
+  },
   ...Object.entries(PACKAGES).map(([from, { allowed, why }]) => ({
     from: { element: { type: from } },
     disallow: {
@@ -99,7 +115,7 @@ export default defineConfig(
     ],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -127,7 +143,7 @@ export default defineConfig(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { boundaries },
     settings: {
       'import/resolver': { [resolver]: {} },

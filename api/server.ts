@@ -6,6 +6,7 @@ import { EventLog } from '../model/event-log.js';
 import type { TokenStore } from '../model/token-store.js';
 import { adminQueues, engineQueues } from './admin-queues.js';
 import { authenticate } from './auth.js';
+import { consoleRoutes } from './console-route.js';
 import { defaultHealthInputs, healthReport, isTokenHolder, withoutDetails, type HealthInputs } from './health.js';
 import { errorHandler } from './http-error.js';
 import { EngineMetrics } from './metrics.js';
@@ -44,6 +45,11 @@ export interface ServerOptions {
    * @defaultValue the context's model client
    */
   auditRedis?: Redis;
+  /**
+   * The built web console (dist/console of the package; the caller knows where the package is), served at `/`.
+   * @defaultValue none: `/` answers 404
+   */
+  consoleDir?: string;
 }
 
 /**
@@ -126,5 +132,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     for (const register of options.routes ?? []) register(api, context);
   });
   adminQueues(app, { ctx: context, queues, logger: options.logger });
+  if (options.consoleDir) consoleRoutes(app, options.consoleDir);
   return app;
 }

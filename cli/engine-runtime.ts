@@ -40,7 +40,7 @@ import { HealthMonitor, type HealthMonitorOptions } from '../workers/health-moni
 import { createStepHandlers, type PluginCallOptions, type StepServices } from '../workers/steps/index.js';
 import type { StepHandlers } from '../workers/step-handler.js';
 import { ADMIN_TOKEN_FILE, ENGINE_INFO_FILE, type EngineInfo } from './engine-client.js';
-import { packageVersion } from './package-info.js';
+import { packageRoot, packageVersion } from './package-info.js';
 
 /** Options of {@link startEngineRuntime}. */
 export interface EngineRuntimeOptions {
@@ -301,6 +301,7 @@ export async function startEngineRuntime(options: EngineRuntimeOptions): Promise
     tokens,
     logger,
     version: packageVersion(),
+    consoleDir: join(packageRoot(), 'dist', 'console'),
     health: healthInputs,
     auditRedis,
   });

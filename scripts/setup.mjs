@@ -105,6 +105,8 @@ const SOURCE_DIRS = [
   'services',
   'api',
   'cli',
+  // The web console, built by vite into dist/console.
+  'console',
 ];
 
 function newestSource(dir) {
@@ -113,7 +115,7 @@ function newestSource(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (/\.(ts|json|mjs|lua|py)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
+    else if (/\.(ts|tsx|json|mjs|lua|py|css|html)$/.test(entry.name)) newest = Math.max(newest, mtime(path));
   }
   return newest;
 }
@@ -135,11 +137,24 @@ function ensureBuilt() {
     stdio: 'inherit',
   });
   if (assets.status !== 0) fail('copying assets into dist/ failed; see the errors above.');
+  log('building the web console (vite build --config console/vite.config.ts)');
+  const vite = spawnSync(join(root, 'node_modules', '.bin', 'vite'), ['build', '--config', 'console/vite.config.ts'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (vite.status !== 0) fail('building the web console failed; see the errors above.');
   execFileSync('touch', [stamp]);
 }
 
 checkNode();
-const extra = process.argv.includes('--postgres') ? [{ pkg: 'postgresql', probe: '/usr/lib/postgresql' }] : [];
+// `npm test` also needs PostgreSQL (the postgres plugin's end-to-end test) and Chromium (the web console's browser
+// tests drive Debian's chromium with playwright-core; no browser is downloaded).
+const extra = process.argv.includes('--postgres')
+  ? [
+      { pkg: 'postgresql', probe: '/usr/lib/postgresql' },
+      { pkg: 'chromium', probe: '/usr/bin/chromium' },
+    ]
+  : [];
 ensureSystemPackages(extra);
 ensureNpmPackages();
 if (!process.argv.includes('--no-build')) ensureBuilt();

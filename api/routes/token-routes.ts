@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { NotFoundError, ValidationError } from '../../errors/index.js';
+import { DvxError, NotFoundError, ValidationError } from '../../errors/index.js';
 import { isRole, ROLES, type TokenStore } from '../../model/token-store.js';
 import { checkSafeText } from '../../schemas/safe-text.js';
 import { NAME_SCHEMA } from './actor.js';
@@ -9,6 +9,13 @@ import { NAME_SCHEMA } from './actor.js';
  * revoke (the token stops working at once).
  */
 export function tokenRoutes(app: FastifyInstance, tokens: TokenStore): void {
+  // Who the caller is (any role): the web console shows only what the role may do.
+  app.get('/whoami', async (request) => {
+    const caller = request.caller;
+    // The authentication hook sets it on every route that is not public; this one is not.
+    if (!caller) throw new DvxError({ code: 'UNAUTHORIZED', message: 'This request needs an API token.' });
+    return { token: { id: caller.id, name: caller.name, role: caller.role, createdAt: caller.createdAt } };
+  });
   app.post<{ Body: { role: string; name?: string } }>(
     '/tokens',
     {

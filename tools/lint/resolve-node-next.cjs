@@ -14,7 +14,13 @@ function isFile(path) {
 }
 
 function resolveRelative(target) {
-  const candidates = [target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts'), target, `${target}.ts`];
+  const candidates = [
+    target.replace(/\.js$/, '.ts'),
+    target.replace(/\.js$/, '.tsx'),
+    target.replace(/\.mjs$/, '.mts'),
+    target,
+    `${target}.ts`,
+  ];
   candidates.push(join(target, 'index.ts'));
   return candidates.find(isFile) ?? null;
 }
