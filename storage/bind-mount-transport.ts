@@ -7,6 +7,13 @@ import type {
   MountTransport,
   RunHostScript,
 } from './mount-transport.js';
+import {
+  HOLDERS_FUNCTION,
+  mountBusyError,
+  parseHolders,
+  unmountFailedError,
+  type MountHolder,
+} from './mount-holders.js';
 
 /** Options of {@link BindMountTransport}. */
 export interface BindMountTransportOptions {
@@ -25,13 +32,6 @@ export const BIND_MOUNT_DEFAULTS: Required<Omit<BindMountTransportOptions, 'runB
   busyRetryIntervalMs: 500,
   timeoutMs: 60_000,
 };
-
-/** One process that keeps a mount busy. */
-export interface MountHolder {
-  pid: number;
-  /** Its command line (truncated to 200 characters). */
-  command: string;
-}
 
 // Exit codes of the scripts below, so that the engine can tell the outcomes apart.
 const OTHER_MOUNT = 3;
@@ -93,23 +93,12 @@ echo "directory $directory"
 exit 0
 `;
 
-// Holders come from a scan of /proc (cwd, root, executable, open files, mapped files under the mount path).
-// fuser -m is no use here: for a bind mount it names every user of the whole underlying filesystem. Once nothing is
-// mounted there, REMOVE_DIR removes the mount directory if it is empty (rmdir never removes anything else).
+// Unmounts, naming the processes that keep the mount busy (HOLDERS_FUNCTION). Once nothing is mounted there,
+// REMOVE_DIR removes the mount directory if it is empty (rmdir never removes anything else).
 const DETACH = String.raw`
 set -u
 target=$(realpath -m -- "$MOUNT_PATH")
-holders() {
-  pattern=$(printf '%s' "$target" | sed 's/[][*?\\]/\\&/g')
-  {
-    find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd -maxdepth 1 \( -lname "$pattern" -o -lname "$pattern/*" \) -printf '%p\n' 2>/dev/null
-    grep -lF -- " $target/" /proc/[0-9]*/maps 2>/dev/null
-  } | cut -d/ -f3 | sort -un | while read -r pid; do
-    [ "$pid" = "$$" ] && continue
-    printf 'holder %s %s\n' "$pid" "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | head -c 200)"
-  done
-}
-for round in 1 2 3 4 5 6 7 8; do
+${HOLDERS_FUNCTION}for round in 1 2 3 4 5 6 7 8; do
   if ! mountpoint -q "$target" 2>/dev/null; then
     if [ -n "$REMOVE_DIR" ] && [ -d "$target" ] && [ ! -L "$MOUNT_PATH" ]; then rmdir -- "$target" 2>/dev/null || true; fi
     exit 0
@@ -124,17 +113,6 @@ done
 echo "$target is still mounted after 8 unmounts" >&2
 exit 1
 `;
-
-/** Parses the `holder PID COMMAND` lines of a detach script. */
-export function parseHolders(stdout: string): MountHolder[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('holder '))
-    .map((line) => {
-      const [, pid, ...command] = line.split(' ');
-      return { pid: Number(pid), command: command.join(' ').trim() };
-    });
-}
 
 /**
  * Bind mounts over SSH, for hosts that see the engine's filesystem at the same paths (a host on the engine machine,
@@ -204,24 +182,11 @@ export class BindMountTransport implements MountTransport {
       });
       if (result.exitCode === 0) return;
       if (result.exitCode !== BUSY) {
-        throw new StorageError({
-          code: 'MOUNT_FAILED',
-          message: `Unmounting ${request.mountPath} on ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
-          output: result.stderr,
-          details: { host, mountPath: request.mountPath },
-        });
+        throw unmountFailedError(host, request.mountPath, result);
       }
       holders = parseHolders(result.stdout);
     }
-    const named = holders.length
-      ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ')
-      : 'a process that could not be identified';
-    throw new StorageError({
-      code: 'MOUNT_BUSY',
-      message: `${request.mountPath} on ${host} is busy after ${this.#options.busyRetries + 1} tries: used by ${named}.`,
-      action: 'Stop those processes (or make them leave the directory), then retry.',
-      details: { host, mountPath: request.mountPath, holders },
-    });
+    throw mountBusyError(host, request.mountPath, holders, this.#options.busyRetries + 1);
   }
 
   async isAttached(request: Omit<DetachRequest, 'removeDirectory'>): Promise<boolean> {

@@ -11,12 +11,8 @@ export type {
 } from './mount-transport.js';
 export { BtrfsBackend, type BtrfsBackendOptions } from './btrfs-backend.js';
 export { ReflinkBackend, type ReflinkBackendOptions } from './reflink-backend.js';
-export {
-  BindMountTransport,
-  BIND_MOUNT_DEFAULTS,
-  type BindMountTransportOptions,
-  type MountHolder,
-} from './bind-mount-transport.js';
+export { BindMountTransport, BIND_MOUNT_DEFAULTS, type BindMountTransportOptions } from './bind-mount-transport.js';
+export { type MountHolder } from './mount-holders.js';
 export { SftpServer, SFTP_SERVER_DEFAULTS, type SftpExport, type SftpServerOptions } from './sftp-server.js';
 export { SshfsMountTransport, SSHFS_MOUNT_DEFAULTS, type SshfsMountTransportOptions } from './sshfs-mount-transport.js';
 export {

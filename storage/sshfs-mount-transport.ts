@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { chown, stat } from 'node:fs/promises';
 import { HostError, StorageError } from '../errors/index.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { parseHolders, type MountHolder } from './bind-mount-transport.js';
+import {
+  HOLDERS_FUNCTION,
+  mountBusyError,
+  parseHolders,
+  unmountFailedError,
+  type MountHolder,
+} from './mount-holders.js';
 import type {
   AttachedAmongRequest,
   AttachRequest,
@@ -117,17 +123,7 @@ sshfs -o "$options" -- "root@$ENGINE:/data" "$MOUNT_PATH" || exit 1
 const DETACH = String.raw`
 set -u
 target=$(realpath -m -- "$MOUNT_PATH")
-holders() {
-  pattern=$(printf '%s' "$target" | sed 's/[][*?\\]/\\&/g')
-  {
-    find /proc/[0-9]*/cwd /proc/[0-9]*/root /proc/[0-9]*/exe /proc/[0-9]*/fd -maxdepth 1 \( -lname "$pattern" -o -lname "$pattern/*" \) -printf '%p\n' 2>/dev/null
-    grep -lF -- " $target/" /proc/[0-9]*/maps 2>/dev/null
-  } | cut -d/ -f3 | sort -un | while read -r pid; do
-    [ "$pid" = "$$" ] && continue
-    printf 'holder %s %s\n' "$pid" "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | head -c 200)"
-  done
-}
-for round in 1 2 3 4 5 6 7 8; do
+${HOLDERS_FUNCTION}for round in 1 2 3 4 5 6 7 8; do
   source=$(findmnt -rn -o SOURCE --mountpoint "$target" 2>/dev/null | tail -n 1)
   if [ -z "$source" ]; then
     if [ -n "$REMOVE_DIR" ] && [ -d "$target" ] && [ ! -L "$MOUNT_PATH" ]; then rmdir -- "$target" 2>/dev/null || true; fi
@@ -358,24 +354,11 @@ export class SshfsMountTransport implements MountTransport {
         if (id) await this.#options.server.revoke(id);
       if (result.exitCode === 0) return;
       if (result.exitCode !== BUSY) {
-        throw new StorageError({
-          code: 'MOUNT_FAILED',
-          message: `Unmounting ${request.mountPath} on ${host} failed: ${result.stderr.trim() || `exit code ${result.exitCode}`}`,
-          output: result.stderr,
-          details: { host, mountPath: request.mountPath },
-        });
+        throw unmountFailedError(host, request.mountPath, result);
       }
       holders = parseHolders(result.stdout);
     }
-    const named = holders.length
-      ? holders.map((holder) => `pid ${holder.pid} (${holder.command || '?'})`).join(', ')
-      : 'a process that could not be identified';
-    throw new StorageError({
-      code: 'MOUNT_BUSY',
-      message: `${request.mountPath} on ${host} is busy after ${this.#options.busyRetries + 1} tries: used by ${named}.`,
-      action: 'Stop those processes (or make them leave the directory), then retry.',
-      details: { host, mountPath: request.mountPath, holders },
-    });
+    throw mountBusyError(host, request.mountPath, holders, this.#options.busyRetries + 1);
   }
 
   async attachedAmong(request: AttachedAmongRequest): Promise<Set<string>> {
