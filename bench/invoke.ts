@@ -15,6 +15,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeTempDir } from '../test/harness/temp-dir.js';
+import { NOOP_START_ARGS, UNUSED_SERVICES } from './lib/noop-operation.js';
 import { makeArtifact } from '../test/fixtures/plugins/make-artifact.js';
 import * as sourceOperations from '../operations/index.js';
 import { cachedCodePath } from '../operations/invoker/index.js';
@@ -52,22 +53,8 @@ export default async function invoke() {
   const loadAtStart = load();
   try {
     const artifact = await makeArtifact({ entry: 'noop-plugin.ts' });
-    const services: sourceOperations.PlatformServices = {
-      runBash: () => Promise.reject(new Error('unused')),
-      runExpect: () => Promise.reject(new Error('unused')),
-      runSync: () => Promise.reject(new Error('unused')),
-      retrieveCredentials: () => Promise.reject(new Error('unused')),
-      log: () => undefined,
-    };
-    const connection = {
-      environment: { name: 'h', reference: 'env', host: { hostname: 'h', scratchPath: '/tmp' } },
-      user: { name: 'root', reference: 'env' },
-    };
-    const args = {
-      virtualSource: { guid: 'vdb', connection, parameters: { mountLocation: '/mnt' }, mounts: [] },
-      repository: { name: 'r', root: '/' },
-      sourceConfig: { name: 's', path: '/mnt' },
-    };
+    const services = UNUSED_SERVICES;
+    const args = NOOP_START_ARGS;
     const cacheDir = join(temp.path, 'cache');
     const run = (operations: Operations, i: number, runners?: sourceOperations.RunnerPool) =>
       operations.invokePlugin({
