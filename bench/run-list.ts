@@ -7,6 +7,7 @@ import type { RunStatus } from '../model/run-record.js';
 import { RunStore, type RunQuery } from '../model/run-store.js';
 import { startRedisServer } from '../test/harness/redis-server.js';
 import { round, summarize, timeEach } from './lib/stats.js';
+import { statusFromMix } from './lib/status-mix.js';
 
 const RUNS = Number(process.env.DVX_BENCH_RUNS ?? 100_000);
 const OBJECTS = 1_000;
@@ -25,15 +26,7 @@ const STATUS_MIX: [RunStatus, number][] = [
   ['running', 0.02],
 ];
 
-function statusOf(i: number): RunStatus {
-  // A fixed spread (not random) so every run of the bench has the same data.
-  let at = ((i * 7919) % 10_000) / 10_000;
-  for (const [status, share] of STATUS_MIX) {
-    if (at < share) return status;
-    at -= share;
-  }
-  return 'succeeded';
-}
+const statusOf = (i: number) => statusFromMix(i, STATUS_MIX);
 
 /** The previous RunStore.list (ids only): pages of every run (or of an object's runs), newest first, filtered on the client. */
 async function listOnClient(redis: Redis, query: RunQuery): Promise<string[]> {

@@ -16,6 +16,7 @@ import { startEngineFixture } from '../test/e2e/engine-fixture.js';
 import { must } from '../test/harness/must.js';
 import { HEALTH_MONITOR_DEFAULTS, HealthMonitor, type HealthMonitorOptions } from '../workers/health-monitor.js';
 import type { StepServices } from '../workers/steps/index.js';
+import { statusFromMix } from './lib/status-mix.js';
 import { loadAverage } from './lib/cpu-time.js';
 import { finished, installPluginWithEnvironments } from './lib/engine.js';
 import { round, summarize, timeEach } from './lib/stats.js';
@@ -35,14 +36,7 @@ const STATUS_MIX: [RunStatus, number][] = [
   ['cancelled', 0.03],
 ];
 
-function statusOf(i: number): RunStatus {
-  let at = ((i * 7919) % 10_000) / 10_000;
-  for (const [status, share] of STATUS_MIX) {
-    if (at < share) return status;
-    at -= share;
-  }
-  return 'succeeded';
-}
+const statusOf = (i: number) => statusFromMix(i, STATUS_MIX);
 
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 
